@@ -1,0 +1,51 @@
+"""One typed settings object, read once from the environment (prefix ``BORDERCHECK_``)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The secret a development checkout runs with; refused outside dev.
+DEV_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    """Every knob of a deployment; the documentation lists each one (docs/deployment.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="BORDERCHECK_", extra="ignore")
+
+    env: Literal["dev", "test", "production"] = "dev"
+    database_url: str = "sqlite:///bordercheck.db"
+    secret_key: str = DEV_SECRET_KEY
+    secretariat_code: str = "XPO"
+    secretariat_name: str = "General Secretariat"
+    review_years: int = Field(default=10, ge=1, le=50)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "console", "json"] = "auto"
+    import_batch_size: int = Field(default=5000, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Settings:
+        if self.env == "production":
+            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+                raise ValueError(
+                    "BORDERCHECK_SECRET_KEY must be set to a random value of at least "
+                    "32 characters when BORDERCHECK_ENV=production"
+                )
+            if self.database_url.startswith("sqlite") and ":memory:" in self.database_url:
+                raise ValueError("an in-memory database cannot be used in production")
+        return self
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_format == "auto":
+            return self.env == "production"
+        return self.log_format == "json"
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings()
