@@ -1,0 +1,1 @@
+"""Bureaus, people and machines that use bordercheck, and what each may do."""

@@ -1,0 +1,1 @@
+"""The system of record: stolen, lost, revoked and invalidated travel documents."""

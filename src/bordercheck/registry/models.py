@@ -1,0 +1,139 @@
+"""Tables of the registry: records, their superseded versions, and the changes feed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bordercheck.db import Base
+
+
+class Status(StrEnum):
+    STOLEN = "stolen"
+    LOST = "lost"
+    REVOKED = "revoked"
+    INVALIDATED = "invalidated"
+
+
+class ChangeKind(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    WITHDRAWN = "withdrawn"
+    REVIEWED = "reviewed"
+
+
+class Record(Base):
+    """One reported document, or one serial range of blank documents (``serial_end`` set)."""
+
+    __tablename__ = "records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bureau_id: Mapped[int] = mapped_column(ForeignKey("bureaus.id"), index=True)
+    document_number: Mapped[str] = mapped_column(String(24))
+    issuing_country: Mapped[str] = mapped_column(String(3))
+    document_type: Mapped[str] = mapped_column(String(32))
+    type_family: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    blank: Mapped[bool] = mapped_column(Boolean, default=False)
+    serial_end: Mapped[str | None] = mapped_column(String(24))
+    issue_date: Mapped[date | None] = mapped_column(Date)
+    expiry_date: Mapped[date | None] = mapped_column(Date)
+    event_date: Mapped[date | None] = mapped_column(Date)
+    event_place: Mapped[str | None] = mapped_column(String(200))
+    event_country: Mapped[str | None] = mapped_column(String(3))
+    circumstances: Mapped[str | None] = mapped_column(Text)
+    holder_surname: Mapped[str | None] = mapped_column(String(200))
+    holder_given_names: Mapped[str | None] = mapped_column(String(200))
+    holder_birth_date: Mapped[date | None] = mapped_column(Date)
+    holder_nationality: Mapped[str | None] = mapped_column(String(3))
+    incident_ref: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_change: Mapped[str] = mapped_column(String(16))
+    review_due: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+    # SQLAlchemy adds ``WHERE version = :old`` to every UPDATE, so two officers who read
+    # the same version cannot both write: the second UPDATE matches no row.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    __table_args__ = (
+        # One active record per document: number, issuing country and type family.
+        Index(
+            "uq_records_active_document",
+            "document_number",
+            "issuing_country",
+            "type_family",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+        Index("ix_records_document_number", "document_number"),
+        Index("ix_records_review_due", "review_due"),
+    )
+
+
+class RecordVersion(Base):
+    """A superseded version of a record, kept for its history (the current one is in ``records``)."""
+
+    __tablename__ = "record_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_by: Mapped[str] = mapped_column(String(100))
+
+
+class Change(Base):
+    """One entry of the changes feed. ``seq`` has no gaps: followers can tell they missed one.
+
+    Each entry carries the fields screening needs, so a follower applies it without a join.
+    """
+
+    __tablename__ = "changes"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean)
+    document_number: Mapped[str] = mapped_column(String(24))
+    serial_end: Mapped[str | None] = mapped_column(String(24))
+    issuing_country: Mapped[str] = mapped_column(String(3))
+    document_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    blank: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FeedCounter(Base):
+    """The last sequence number handed out. Its one row is locked by each writer until commit,
+    which is what keeps the feed free of gaps (a sequence object skips numbers on rollback)."""
+
+    __tablename__ = "feed_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)

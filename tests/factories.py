@@ -1,0 +1,41 @@
+"""Small factories for the rows and actors tests need."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bordercheck.auth import service as auth_service
+from bordercheck.auth.actors import Actor
+from bordercheck.auth.models import Bureau, Role
+from bordercheck.registry.schemas import RecordFields
+
+def make_bureau(session: Session, country: str) -> Bureau:
+    existing = session.scalar(select(Bureau).where(Bureau.country_code == country))
+    return existing or auth_service.add_bureau(session, country, f"NCB {country}")
+
+
+def officer(country: str, name: str | None = None) -> Actor:
+    return Actor(name=name or f"officer.{country.lower()}", role=Role.BUREAU_OFFICER, bureau_code=country)
+
+
+ADMIN = Actor(name="admin", role=Role.ADMIN, bureau_code="XPO")
+
+
+def fields(**overrides: Any) -> RecordFields:
+    data: dict[str, Any] = {
+        "document_number": "C01X00T47",
+        "issuing_country": "DEU",
+        "document_type": "passport",
+        "status": "stolen",
+        "event_date": "2024-03-01",
+        "event_place": "BERLIN",
+        "holder_surname": "MUSTERMANN",
+        "holder_given_names": "ERIKA",
+        "holder_birth_date": "1983-08-12",
+        "holder_nationality": "DEU",
+    }
+    data.update(overrides)
+    return RecordFields.model_validate(data)
