@@ -12,13 +12,16 @@ from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Bureau, Role
 from bordercheck.registry.schemas import RecordFields
 
+
 def make_bureau(session: Session, country: str) -> Bureau:
     existing = session.scalar(select(Bureau).where(Bureau.country_code == country))
     return existing or auth_service.add_bureau(session, country, f"NCB {country}")
 
 
 def officer(country: str, name: str | None = None) -> Actor:
-    return Actor(name=name or f"officer.{country.lower()}", role=Role.BUREAU_OFFICER, bureau_code=country)
+    return Actor(
+        name=name or f"officer.{country.lower()}", role=Role.BUREAU_OFFICER, bureau_code=country
+    )
 
 
 ADMIN = Actor(name="admin", role=Role.ADMIN, bureau_code="XPO")

@@ -22,7 +22,9 @@ def bureaus(session: Session) -> None:
         make_bureau(session, code)
 
 
-def test_created_record_starts_at_version_one_with_a_review_date_ten_years_on(session: Session) -> None:
+def test_created_record_starts_at_version_one_with_a_review_date_ten_years_on(
+    session: Session,
+) -> None:
     record = service.create_record(session, officer("DEU"), fields())
     assert record.version == 1
     assert record.active
@@ -37,7 +39,9 @@ def test_only_the_issuing_countrys_bureau_adds_its_records(session: Session) -> 
 
 
 @pytest.mark.parametrize("role", [Role.BORDER_OFFICER, Role.ANALYST, Role.TRAINER])
-def test_roles_other_than_bureau_officer_and_admin_never_write(session: Session, role: Role) -> None:
+def test_roles_other_than_bureau_officer_and_admin_never_write(
+    session: Session, role: Role
+) -> None:
     with pytest.raises(Forbidden):
         service.create_record(session, Actor("someone", role, "DEU"), fields())
 
@@ -55,7 +59,9 @@ def test_the_same_document_twice_is_refused(session: Session) -> None:
     with pytest.raises(DuplicateRecord, match=f"record {first.id}"):
         # Same number written differently, another passport type: same family, same document.
         service.create_record(
-            session, officer("DEU"), fields(document_number="c01x-00t47", document_type="emergency_passport")
+            session,
+            officer("DEU"),
+            fields(document_number="c01x-00t47", document_type="emergency_passport"),
         )
 
 
@@ -163,7 +169,9 @@ def test_records_past_their_review_date_are_flagged_and_review_moves_it(session:
 
 
 def test_admin_may_act_for_any_bureau(session: Session) -> None:
-    record = service.create_record(session, ADMIN, fields(issuing_country="FRA", holder_nationality="FRA"))
+    record = service.create_record(
+        session, ADMIN, fields(issuing_country="FRA", holder_nationality="FRA")
+    )
     assert record.issuing_country == "FRA"
 
 

@@ -56,7 +56,10 @@ def bureau_for_country(session: Session, country: str) -> Bureau:
 
 
 def bureau_ids_by_country(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(Bureau.country_code, Bureau.id)).tuples())
+    return {
+        code: bureau_id
+        for code, bureau_id in session.execute(select(Bureau.country_code, Bureau.id))
+    }
 
 
 def list_bureaus(session: Session) -> list[Bureau]:

@@ -1,0 +1,1 @@
+"""Training sandbox: a synthetic world of bureaus, documents and travellers."""
