@@ -78,7 +78,10 @@ def is_country(code: str) -> bool:
 
 
 def normalise_country(code: str) -> str:
-    """The three-letter code for ``code`` (alpha-3, alpha-2, or MRZ ``D<<``), else InvalidCountry."""
+    """The three-letter code for ``code`` (alpha-3, alpha-2, or MRZ ``D<<``).
+
+    Raises InvalidCountry for anything else.
+    """
     text = code.strip().upper().rstrip("<")
     if text in _ALIASES:
         return _ALIASES[text]

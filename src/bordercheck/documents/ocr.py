@@ -1,0 +1,232 @@
+"""OCR confusions in MRZs, and the repairs that can be made without guessing.
+
+``correct_mrz`` makes two kinds of repair, each reported as a Correction:
+
+1. Character class. A letter in a field that takes digits only (dates, check digits) is
+   read as the digit it is confused with (O→0, I→1, …). A digit in an alphabetic field is
+   read as a letter: in country codes and the document code's first letter only when
+   exactly one reading gives a valid code; in names and the document code's second letter,
+   as the likeliest letter (0→O, 1→I), since nothing there can confirm it.
+2. Check digits. When a check digit fails, substitutions of confusable characters in the
+   field it covers (one per failing check, the check digit itself included) are tried. A
+   repair is made only when every check digit then passes, no field becomes malformed, and
+   exactly one such repair exists; otherwise nothing is changed and, when several repairs
+   fit, ``problems`` says so.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Final
+
+from bordercheck.documents.mrz import (
+    CheckResult,
+    Correction,
+    Mrz,
+    evaluate_checks,
+    read_mrz,
+)
+from bordercheck.documents.mrz_formats import (
+    DIGITS,
+    FILLER,
+    LETTERS,
+    Field,
+    Layout,
+    Position,
+    country_from_mrz,
+    split_mrz,
+)
+
+# Characters OCR engines mistake for one another on OCR-B MRZs, letter first. Where a digit
+# has several letters, the first listed is the likeliest reading of it as a letter.
+CONFUSABLE_PAIRS: Final[tuple[tuple[str, str], ...]] = (
+    ("O", "0"),
+    ("Q", "0"),
+    ("D", "0"),
+    ("I", "1"),
+    ("L", "1"),
+    ("B", "8"),
+    ("S", "5"),
+    ("Z", "2"),
+    ("G", "6"),
+    ("A", "4"),
+    ("T", "7"),
+)
+
+
+def _confusions(pairs: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for a, b in pairs:
+        table.setdefault(a, set()).add(b)
+        table.setdefault(b, set()).add(a)
+    return {char: frozenset(others) for char, others in table.items()}
+
+
+# Each character → the characters it may have been misread from (symmetric).
+CONFUSIONS: Final[Mapping[str, frozenset[str]]] = _confusions(CONFUSABLE_PAIRS)
+# A letter found where a digit must be → that digit.
+AS_DIGIT: Final[Mapping[str, str]] = dict(CONFUSABLE_PAIRS)
+# A digit found where a letter must be → the letters it may stand for, likeliest first.
+AS_LETTERS: Final[Mapping[str, tuple[str, ...]]] = {
+    digit: tuple(letter for letter, d in CONFUSABLE_PAIRS if d == digit)
+    for digit in dict.fromkeys(d for _, d in CONFUSABLE_PAIRS)
+}
+
+
+def confusable_variants(text: str, max_changes: int = 1) -> frozenset[str]:
+    """Every text ``max_changes`` or fewer confusable substitutions away (``text`` excluded)."""
+    found: set[str] = set()
+    frontier = {text}
+    for _ in range(max_changes):
+        step = {
+            t[:i] + other + t[i + 1 :]
+            for t in frontier
+            for i, char in enumerate(t)
+            for other in CONFUSIONS.get(char, ())
+        }
+        frontier = step - found - {text}
+        found |= frontier
+    return frozenset(found)
+
+
+def correct_mrz(text: str | Sequence[str], *, today: date | None = None) -> Mrz:
+    """Parse an MRZ, repairing OCR confusions where the repair is certain; see the module doc."""
+    lines, layout = split_mrz(text)
+    grid = [list(line) for line in lines]
+    corrections: list[Correction] = []
+    for target in layout.fields:
+        for (line, column), char in _class_fixes(target, grid, layout).items():
+            corrections.append(_correction(target, line, column, grid[line][column], char))
+            grid[line][column] = char
+    fixed = tuple("".join(row) for row in grid)
+    results = evaluate_checks(fixed, layout)
+    if all(r.passed for r in results):
+        return read_mrz(fixed, layout, today=today, corrections=corrections)
+
+    baseline = set(read_mrz(fixed, layout, today=today).problems)
+    repairs = _check_repairs(fixed, layout, results, baseline, today)
+    if len(repairs) == 1:
+        (repair,) = repairs
+        for (line, column), char in sorted(repair):
+            target = layout.field_at((line, column))
+            corrections.append(_correction(target, line, column, fixed[line][column], char))
+        return read_mrz(_apply(fixed, repair), layout, today=today, corrections=corrections)
+    notes = []
+    if repairs:
+        options = "; ".join(_describe(fixed, r) for r in sorted(repairs, key=sorted))
+        notes.append(
+            f"OCR repair refused as ambiguous: {len(repairs)} different repairs make every "
+            f"check digit pass ({options})"
+        )
+    return read_mrz(fixed, layout, today=today, corrections=corrections, notes=notes)
+
+
+def _correction(target: Field, line: int, column: int, old: str, new: str) -> Correction:
+    return Correction(line + 1, column + 1, target.name, old, new)
+
+
+def _class_fixes(target: Field, grid: list[list[str]], layout: Layout) -> dict[Position, str]:
+    """Replacements for characters of the wrong class in ``target`` (empty when none is sure)."""
+    text = "".join(grid[target.line][target.start : target.end])
+    if target.kind in ("date", "check"):
+        return {
+            (target.line, target.start + i): AS_DIGIT[c]
+            for i, c in enumerate(text)
+            if c in AS_DIGIT
+        }
+    if target.kind == "name":
+        return {
+            (target.line, target.start + i): AS_LETTERS[c][0]
+            for i, c in enumerate(text)
+            if c in AS_LETTERS
+        }
+    if target.kind == "code":
+        fixes = {}
+        if text[0] in AS_LETTERS:
+            fits = [c for c in AS_LETTERS[text[0]] if c in layout.document_letters]
+            if len(fits) == 1:
+                fixes[(target.line, target.start)] = fits[0]
+        if text[1] in AS_LETTERS:
+            fixes[(target.line, target.start + 1)] = AS_LETTERS[text[1]][0]
+        return fixes
+    if target.kind == "country" and country_from_mrz(text) is None:
+        choices = [AS_LETTERS.get(c, (c,)) for c in text]
+        readings = [r for r in itertools.product(*choices) if country_from_mrz("".join(r))]
+        if len(readings) == 1:
+            return {
+                (target.line, target.start + i): c
+                for i, c in enumerate(readings[0])
+                if c != text[i]
+            }
+    return {}
+
+
+Repair = frozenset[tuple[Position, str]]
+
+
+def _check_repairs(
+    lines: tuple[str, ...],
+    layout: Layout,
+    results: Sequence[CheckResult],
+    baseline: set[str],
+    today: date | None,
+) -> set[Repair]:
+    """Every set of substitutions, one per failing check, that makes all checks pass."""
+    options: list[list[tuple[tuple[Position, str], ...]]] = []
+    for result in results:
+        if result.passed:
+            continue
+        # A field's own substitutions: positions no other field check covers. The composite
+        # covers every checked field, so a repair elsewhere may mend it without a change.
+        others = {
+            p
+            for r in results
+            if r.name not in (result.name, "composite")
+            for p in (*r.covers, r.digit)
+        }
+        own = [result.digit, *(p for p in result.covers if p not in others)]
+        subs: list[tuple[tuple[Position, str], ...]] = [
+            ((p, alt),) for p in own for alt in _alternatives(lines, layout, p)
+        ]
+        if result.name == "composite":
+            subs.append(())
+        options.append(subs)
+
+    # At most a few thousand combinations: only number and optional data take letters and
+    # digits both, and a date or check digit (digits only) has no confusable alternative.
+    repairs: set[Repair] = set()
+    for combination in itertools.product(*options):
+        repair: Repair = frozenset(s for group in combination for s in group)
+        if not repair or len({p for p, _ in repair}) < len(repair) or repair in repairs:
+            continue
+        candidate = _apply(lines, repair)
+        if not all(r.passed for r in evaluate_checks(candidate, layout)):
+            continue
+        if set(read_mrz(candidate, layout, today=today).problems) <= baseline:
+            repairs.add(repair)
+    return repairs
+
+
+def _alternatives(lines: Sequence[str], layout: Layout, position: Position) -> list[str]:
+    """Confusable characters that could stand at ``position`` (digits only where digits must)."""
+    line, column = position
+    char = lines[line][column]
+    kind = layout.field_at(position).kind
+    allowed = DIGITS if kind in ("date", "check") else DIGITS + LETTERS + FILLER
+    return sorted(c for c in CONFUSIONS.get(char, ()) if c in allowed)
+
+
+def _apply(lines: Sequence[str], repair: Repair) -> tuple[str, ...]:
+    grid = [list(line) for line in lines]
+    for (line, column), char in repair:
+        grid[line][column] = char
+    return tuple("".join(row) for row in grid)
+
+
+def _describe(lines: Sequence[str], repair: Repair) -> str:
+    return ", ".join(
+        f"line {line + 1} column {column + 1} {lines[line][column]}→{char}"
+        for (line, column), char in sorted(repair)
+    )
