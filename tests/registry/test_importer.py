@@ -163,5 +163,5 @@ def test_a_file_that_is_not_utf8_or_of_unknown_kind_is_refused(tmp_path: Path) -
     )
     with pytest.raises(InvalidInput, match="not UTF-8"):
         list(read_rows(latin))
-    with pytest.raises(InvalidInput, match="use .csv or .jsonl"):
+    with pytest.raises(InvalidInput, match=r"use \.csv or \.jsonl"):
         list(read_rows(tmp_path / "records.xlsx"))

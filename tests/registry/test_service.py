@@ -13,6 +13,7 @@ from bordercheck.db import Database
 from bordercheck.errors import DuplicateRecord, Forbidden, StaleVersion, ValidationFailed
 from bordercheck.registry import service
 from bordercheck.registry.feed import changes_since, last_sequence
+from bordercheck.registry.schemas import RecordFields
 from tests.factories import ADMIN, fields, make_bureau, officer
 
 
@@ -141,21 +142,17 @@ def test_every_change_appends_to_the_feed_without_gaps(session: Session) -> None
 
 
 def test_overlapping_blank_ranges_are_refused(session: Session) -> None:
-    blank = {"blank": True, "holder_surname": None, "holder_given_names": None,
-             "holder_birth_date": None, "holder_nationality": None}  # fmt: skip
-    service.create_record(
-        session, officer("FRA"),
-        fields(document_number="X0001200", serial_end="X0001699", issuing_country="FRA", **blank),
-    )  # fmt: skip
-    with pytest.raises(DuplicateRecord):
-        service.create_record(
-            session, officer("FRA"),
-            fields(document_number="X0001650", serial_end="X0001800", issuing_country="FRA", **blank),
+    def blank_range(first: str, last: str) -> RecordFields:
+        return fields(
+            document_number=first, serial_end=last, issuing_country="FRA", blank=True,
+            holder_surname=None, holder_given_names=None, holder_birth_date=None,
+            holder_nationality=None,
         )  # fmt: skip
-    other = service.create_record(
-        session, officer("FRA"),
-        fields(document_number="X0001700", serial_end="X0001800", issuing_country="FRA", **blank),
-    )  # fmt: skip
+
+    service.create_record(session, officer("FRA"), blank_range("X0001200", "X0001699"))
+    with pytest.raises(DuplicateRecord):
+        service.create_record(session, officer("FRA"), blank_range("X0001650", "X0001800"))
+    other = service.create_record(session, officer("FRA"), blank_range("X0001700", "X0001800"))
     assert other.serial_end == "X0001800"
 
 

@@ -56,10 +56,8 @@ def bureau_for_country(session: Session, country: str) -> Bureau:
 
 
 def bureau_ids_by_country(session: Session) -> dict[str, int]:
-    return {
-        code: bureau_id
-        for code, bureau_id in session.execute(select(Bureau.country_code, Bureau.id))
-    }
+    rows = session.execute(select(Bureau.country_code, Bureau.id))
+    return {code: bureau_id for code, bureau_id in rows}  # noqa: C416 (rows, not pairs)
 
 
 def list_bureaus(session: Session) -> list[Bureau]:

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bordercheck.registry.models import Change, ChangeKind, FeedCounter, Record
+from bordercheck.registry.bulk import insert_rows
+from bordercheck.registry.models import Change, ChangeKind, FeedCounter, Record, changes_table
 
 FEED_COUNTER_ID = 1
 
 
 def reserve_sequence(session: Session, count: int) -> int:
-    """Reserve ``count`` sequence numbers and return the first; the row stays locked until commit."""
+    """Reserve ``count`` sequence numbers and return the first. Locks the row until commit."""
     last = session.execute(
         update(FeedCounter)
         .where(FeedCounter.id == FEED_COUNTER_ID)
@@ -33,7 +34,7 @@ def change_row(
         "record_id": get("id"),
         "version": get("version"),
         "kind": kind.value,
-        "active": get("active"),
+        "active": get("withdrawn_key") == 0,
         "document_number": get("document_number"),
         "serial_end": get("serial_end"),
         "issuing_country": get("issuing_country"),
@@ -48,7 +49,7 @@ def append_changes(session: Session, rows: Sequence[dict[str, object]]) -> None:
     if not rows:
         return
     first = reserve_sequence(session, len(rows))
-    session.execute(insert(Change), [{**row, "seq": first + i} for i, row in enumerate(rows)])
+    insert_rows(session, changes_table, [{"seq": first + i, **row} for i, row in enumerate(rows)])
 
 
 def changes_since(session: Session, since: int, limit: int = 1000) -> list[Change]:

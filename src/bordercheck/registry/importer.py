@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bordercheck.auth import service as auth_service
@@ -21,8 +21,9 @@ from bordercheck.auth.actors import Actor
 from bordercheck.documents.numbers import split_serial
 from bordercheck.errors import BordercheckError, FieldError
 from bordercheck.registry import service
+from bordercheck.registry.bulk import allocate_ids, insert_rows
 from bordercheck.registry.feed import append_changes, change_row
-from bordercheck.registry.models import ChangeKind, Record
+from bordercheck.registry.models import ChangeKind, Record, records_table
 from bordercheck.registry.schemas import RECORD_FIELDS, RecordFields, field_errors
 
 Key = tuple[str, str, str]
@@ -201,34 +202,34 @@ class Importer:
         )
 
     def _existing(self, keys: set[Key]) -> dict[Key, Record]:
+        # Look up by number alone (indexed), then keep exact key matches: a row-value IN
+        # over thousands of keys makes PostgreSQL scan the table.
+        numbers = {number for number, _, _ in keys}
         found = self.session.scalars(
-            select(Record).where(
-                tuple_(Record.document_number, Record.issuing_country, Record.type_family).in_(
-                    keys
-                ),
-                Record.active,
-            )
+            select(Record).where(Record.document_number.in_(numbers), Record.active)
         )
-        return {(r.document_number, r.issuing_country, r.type_family): r for r in found}
+        by_key = {(r.document_number, r.issuing_country, r.type_family): r for r in found}
+        return {key: record for key, record in by_key.items() if key in keys}
 
     def _insert(self, rows: list[_Row]) -> None:
         now = service.utcnow()
         due = service.review_due(now.date(), self.review_years)
-        values = [self._values(row.fields, now, due) for row in rows]
-        ids = self.session.scalars(
-            insert(Record).returning(Record.id, sort_by_parameter_order=True), values
-        ).all()
-        changes = []
-        for record_id, value in zip(ids, values, strict=True):
-            value["id"] = record_id
-            changes.append(change_row(value, ChangeKind.CREATED, now))
-        append_changes(self.session, changes)
+        ids = allocate_ids(self.session, records_table, len(rows))
+        values = [
+            self._values(record_id, row.fields, now, due)
+            for record_id, row in zip(ids, rows, strict=True)
+        ]
+        insert_rows(self.session, records_table, values)
+        append_changes(self.session, [change_row(v, ChangeKind.CREATED, now) for v in values])
 
-    def _values(self, fields: RecordFields, now: datetime, due: Any) -> dict[str, Any]:
+    def _values(
+        self, record_id: int, fields: RecordFields, now: datetime, due: date
+    ) -> dict[str, Any]:
         row = fields.as_row()
         row.update(
+            id=record_id,
             bureau_id=self._bureaus[fields.issuing_country],
-            active=True,
+            withdrawn_key=0,
             version=1,
             last_change=ChangeKind.CREATED.value,
             review_due=due,

@@ -16,9 +16,10 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
-    text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bordercheck.db import Base
@@ -44,7 +45,7 @@ class Record(Base):
     __tablename__ = "records"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    bureau_id: Mapped[int] = mapped_column(ForeignKey("bureaus.id"), index=True)
+    bureau_id: Mapped[int] = mapped_column(ForeignKey("bureaus.id"))
     document_number: Mapped[str] = mapped_column(String(24))
     issuing_country: Mapped[str] = mapped_column(String(3))
     document_type: Mapped[str] = mapped_column(String(32))
@@ -63,7 +64,10 @@ class Record(Base):
     holder_birth_date: Mapped[date | None] = mapped_column(Date)
     holder_nationality: Mapped[str | None] = mapped_column(String(3))
     incident_ref: Mapped[str | None] = mapped_column(String(100))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # 0 while the record is active; its own id once withdrawn. One unique index on
+    # (number, country, family, withdrawn_key) then allows one active record per document,
+    # keeps every withdrawn one, and serves look-ups by number: one index instead of two.
+    withdrawn_key: Mapped[int] = mapped_column(BigInteger, default=0)
     withdrawal_reason: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     last_change: Mapped[str] = mapped_column(String(16))
@@ -77,24 +81,26 @@ class Record(Base):
     # the same version cannot both write: the second UPDATE matches no row.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
+    @hybrid_property
+    def active(self) -> bool:
+        """Screened and counted; a withdrawn record is kept only for its history."""
+        return self.withdrawn_key == 0
+
     __table_args__ = (
-        # One active record per document: number, issuing country and type family.
         Index(
-            "uq_records_active_document",
+            "uq_records_document",
             "document_number",
             "issuing_country",
             "type_family",
+            "withdrawn_key",
             unique=True,
-            sqlite_where=text("active"),
-            postgresql_where=text("active"),
         ),
-        Index("ix_records_document_number", "document_number"),
         Index("ix_records_review_due", "review_due"),
     )
 
 
 class RecordVersion(Base):
-    """A superseded version of a record, kept for its history (the current one is in ``records``)."""
+    """A superseded version of a record, kept for its history (the current one is the record)."""
 
     __tablename__ = "record_versions"
 
@@ -116,7 +122,7 @@ class Change(Base):
     __tablename__ = "changes"
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
     version: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean)
@@ -137,3 +143,8 @@ class FeedCounter(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# The tables as Core objects, for bulk writes that bypass the ORM.
+records_table: Table = Record.__table__  # type: ignore[assignment]
+changes_table: Table = Change.__table__  # type: ignore[assignment]

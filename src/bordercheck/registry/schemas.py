@@ -41,20 +41,9 @@ RECORD_FIELDS: tuple[str, ...] = (
     "holder_nationality",
     "incident_ref",
 )
+_FIELD_SET = frozenset(RECORD_FIELDS)
 HOLDER_FIELDS = ("holder_surname", "holder_given_names", "holder_birth_date", "holder_nationality")
 MAX_RANGE_SIZE = 100_000
-
-
-def _empty_to_none(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
-
-
-def _empty_to_false(value: Any) -> Any:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return False
-    return value
 
 
 def _lower(value: Any) -> Any:
@@ -63,14 +52,9 @@ def _lower(value: Any) -> Any:
 
 DocumentNumber = Annotated[str, AfterValidator(normalise_number)]
 Country = Annotated[str, AfterValidator(normalise_country)]
-OptionalCountry = Annotated[Country | None, BeforeValidator(_empty_to_none)]
-OptionalDate = Annotated[date | None, BeforeValidator(_empty_to_none)]
-OptionalNumber = Annotated[DocumentNumber | None, BeforeValidator(_empty_to_none)]
-
-
-def _text(max_length: int) -> Any:
-    bounded = Annotated[str, StringConstraints(max_length=max_length)]
-    return Annotated[bounded | None, BeforeValidator(_empty_to_none)]
+Text100 = Annotated[str, StringConstraints(max_length=100)]
+Text200 = Annotated[str, StringConstraints(max_length=200)]
+Text2000 = Annotated[str, StringConstraints(max_length=2000)]
 
 
 class RecordFields(BaseModel):
@@ -82,31 +66,53 @@ class RecordFields(BaseModel):
     issuing_country: Country
     document_type: Annotated[DocumentType, BeforeValidator(_lower)]
     status: Annotated[Status, BeforeValidator(_lower)]
-    blank: Annotated[bool, BeforeValidator(_empty_to_false)] = False
-    serial_end: OptionalNumber = None
-    issue_date: OptionalDate = None
-    expiry_date: OptionalDate = None
-    event_date: OptionalDate = None
-    event_place: _text(200) = None
-    event_country: OptionalCountry = None
-    circumstances: _text(2000) = None
-    holder_surname: _text(200) = None
-    holder_given_names: _text(200) = None
-    holder_birth_date: OptionalDate = None
-    holder_nationality: OptionalCountry = None
-    incident_ref: _text(100) = None
+    blank: bool = False
+    serial_end: DocumentNumber | None = None
+    issue_date: date | None = None
+    expiry_date: date | None = None
+    event_date: date | None = None
+    event_place: Text200 | None = None
+    event_country: Country | None = None
+    circumstances: Text2000 | None = None
+    holder_surname: Text200 | None = None
+    holder_given_names: Text200 | None = None
+    holder_birth_date: date | None = None
+    holder_nationality: Country | None = None
+    incident_ref: Text100 | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_absent(cls, data: Any) -> Any:
+        # Files leave fields empty rather than omit them; an empty field is an absent one.
+        if not isinstance(data, dict):
+            return data
+        return {
+            name: value
+            for name, value in data.items()
+            if name not in _FIELD_SET
+            or (value is not None and not (isinstance(value, str) and not value.strip()))
+        }
 
     @model_validator(mode="after")
     def _consistent(self) -> RecordFields:
         if self.serial_end is not None:
             _check_range(self.document_number, self.serial_end, blank=self.blank)
-        if self.blank and any(getattr(self, name) is not None for name in HOLDER_FIELDS):
+        holder = (
+            self.holder_surname,
+            self.holder_given_names,
+            self.holder_birth_date,
+            self.holder_nationality,
+        )
+        if self.blank and any(value is not None for value in holder):
             raise ValueError("a blank document has no holder; leave the holder_ fields empty")
         if self.issue_date and self.expiry_date and self.expiry_date < self.issue_date:
             raise ValueError("expiry_date is before issue_date")
-        tomorrow = date.today() + timedelta(days=1)
-        for name in ("event_date", "issue_date", "holder_birth_date"):
-            value = getattr(self, name)
+        tomorrow = _tomorrow()
+        for name, value in (
+            ("event_date", self.event_date),
+            ("issue_date", self.issue_date),
+            ("holder_birth_date", self.holder_birth_date),
+        ):
             if value is not None and value > tomorrow:
                 raise ValueError(f"{name} {value.isoformat()} is in the future")
         return self
@@ -122,11 +128,15 @@ class RecordFields(BaseModel):
 
     def as_row(self) -> dict[str, Any]:
         """The fields as database columns (enums as their values)."""
-        row = self.model_dump()
+        row = {name: getattr(self, name) for name in RECORD_FIELDS}
         row["document_type"] = self.document_type.value
         row["status"] = self.status.value
-        row["type_family"] = self.type_family.value
+        row["type_family"] = family_of(self.document_type).value
         return row
+
+
+def _tomorrow() -> date:
+    return date.today() + timedelta(days=1)
 
 
 def _check_range(first: str, last: str, *, blank: bool) -> None:
@@ -143,7 +153,8 @@ def _check_range(first: str, last: str, *, blank: bool) -> None:
         raise ValueError(f"serial_end {last} comes before document_number {first}")
     if end - start + 1 > MAX_RANGE_SIZE:
         raise ValueError(
-            f"a range holds at most {MAX_RANGE_SIZE:,} documents; this one holds {end - start + 1:,}"
+            f"a range holds at most {MAX_RANGE_SIZE:,} documents; "
+            f"this one holds {end - start + 1:,}"
         )
 
 

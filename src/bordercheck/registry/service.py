@@ -109,7 +109,7 @@ def create_record(
     merge: bool = False,
     review_years: int = 10,
 ) -> Record:
-    """Add a record. A duplicate is refused, or with ``merge`` becomes a new version of the old one."""
+    """Add a record. A duplicate is refused, or with ``merge`` becomes a new version of the old."""
     actor.ensure_may_write_records_of(fields.issuing_country)
     existing = find_active(session, fields.key) or overlapping_range(session, fields)
     if existing is not None:
@@ -125,7 +125,6 @@ def create_record(
     record = Record(
         **fields.as_row(),
         bureau_id=bureau.id,
-        active=True,
         last_change=ChangeKind.CREATED.value,
         review_due=review_due(now.date(), review_years),
         created_at=now,
@@ -171,7 +170,11 @@ def withdraw_record(
     if not record.active:
         raise StaleVersion(f"record {record_id} is already withdrawn", record_id=record_id)
     return _new_version(
-        session, actor, record, ChangeKind.WITHDRAWN, {"active": False, "withdrawal_reason": reason}
+        session,
+        actor,
+        record,
+        ChangeKind.WITHDRAWN,
+        {"withdrawn_key": record.id, "withdrawal_reason": reason},
     )
 
 

@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column("holder_birth_date", sa.Date(), nullable=True),
         sa.Column("holder_nationality", sa.String(length=3), nullable=True),
         sa.Column("incident_ref", sa.String(length=100), nullable=True),
-        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("withdrawn_key", sa.BigInteger(), nullable=False),
         sa.Column("withdrawal_reason", sa.String(length=200), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("last_change", sa.String(length=16), nullable=False),
@@ -78,15 +78,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("records", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_records_bureau_id"), ["bureau_id"], unique=False)
-        batch_op.create_index("ix_records_document_number", ["document_number"], unique=False)
         batch_op.create_index("ix_records_review_due", ["review_due"], unique=False)
         batch_op.create_index(
-            "uq_records_active_document",
-            ["document_number", "issuing_country", "type_family"],
+            "uq_records_document",
+            ["document_number", "issuing_country", "type_family", "withdrawn_key"],
             unique=True,
-            sqlite_where=sa.text("active"),
-            postgresql_where=sa.text("active"),
         )
 
     op.create_table(
@@ -133,9 +129,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("seq"),
     )
-    with op.batch_alter_table("changes", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_changes_record_id"), ["record_id"], unique=False)
-
     op.create_table(
         "record_versions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -162,23 +155,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_record_versions_record_id"))
 
     op.drop_table("record_versions")
-    with op.batch_alter_table("changes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_changes_record_id"))
-
     op.drop_table("changes")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_users_bureau_id"))
 
     op.drop_table("users")
     with op.batch_alter_table("records", schema=None) as batch_op:
-        batch_op.drop_index(
-            "uq_records_active_document",
-            sqlite_where=sa.text("active"),
-            postgresql_where=sa.text("active"),
-        )
+        batch_op.drop_index("uq_records_document")
         batch_op.drop_index("ix_records_review_due")
-        batch_op.drop_index("ix_records_document_number")
-        batch_op.drop_index(batch_op.f("ix_records_bureau_id"))
 
     op.drop_table("records")
     op.drop_table("feed_counter")
