@@ -1,0 +1,33 @@
+# The commands people and CI run. Each creates the virtual environment it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint typecheck unit bench-import clean
+
+$(BIN)/bordercheck: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/bordercheck  ## create a synthetic world in SQLite and serve it on 127.0.0.1:8000
+	$(BIN)/bordercheck demo $(ARGS)
+
+test: lint typecheck unit  ## everything CI checks
+
+lint: $(BIN)/bordercheck
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(BIN)/bordercheck
+	$(BIN)/mypy
+
+unit: $(BIN)/bordercheck
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench-import: $(BIN)/bordercheck  ## import 1,000,000 records into SQLite and PostgreSQL
+	$(BIN)/python bench/import_records.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,65 @@
+"""``create_app()``: the one way the API is built, by ``serve``, ``demo`` and the tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+from sqlalchemy import text
+
+from bordercheck import __version__
+from bordercheck.api.errors import install_error_handlers
+from bordercheck.db import Database
+from bordercheck.logs import configure_logging
+from bordercheck.settings import Settings
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        app.state.database = database or Database.from_settings(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.database.dispose()
+
+    app = FastAPI(
+        title="bordercheck",
+        version=__version__,
+        summary="Stolen and lost travel documents: record them, screen against them.",
+        default_response_class=ORJSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["operations"], response_model=None)
+    def readyz() -> ORJSONResponse:
+        """Ready to serve: the database answers and its schema is current."""
+        from bordercheck.migrations import head_revision
+
+        db: Database = app.state.database
+        try:
+            with db.engine.connect() as connection:
+                current = connection.execute(
+                    text("SELECT version_num FROM alembic_version")
+                ).scalar()
+        except Exception as exc:  # any failure to reach the database means not ready
+            return ORJSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
+        if current != head_revision():
+            return ORJSONResponse({"status": "unavailable", "reason": "schema not upgraded"}, 503)
+        return ORJSONResponse({"status": "ready"})
+
+    return app

@@ -1,0 +1,43 @@
+"""Domain errors to HTTP responses, in one place: every endpoint just raises."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+
+from bordercheck.errors import BordercheckError, ValidationFailed
+
+
+def _body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": code, "message": message, **extra}
+
+
+async def _domain_error(_request: Request, exc: Exception) -> ORJSONResponse:
+    assert isinstance(exc, BordercheckError)
+    extra: dict[str, Any] = {"detail": exc.detail} if exc.detail else {}
+    if isinstance(exc, ValidationFailed):
+        extra["errors"] = [{"field": e.field, "reason": e.reason} for e in exc.errors]
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return ORJSONResponse(
+        _body(exc.code, exc.message, **extra), status_code=exc.status_code, headers=headers
+    )
+
+
+async def _request_invalid(_request: Request, exc: Exception) -> ORJSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for item in exc.errors():
+        loc = [str(part) for part in item.get("loc", ()) if part != "body"]
+        errors.append({"field": ".".join(loc) or "body", "reason": item.get("msg", "invalid")})
+    first = errors[0] if errors else {"field": "body", "reason": "invalid"}
+    return ORJSONResponse(
+        _body("invalid", f"{first['field']}: {first['reason']}", errors=errors), status_code=422
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(BordercheckError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _request_invalid)

@@ -1,0 +1,84 @@
+"""The ``bordercheck`` command: each domain mounts its own commands here."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bordercheck import __version__
+from bordercheck.auth.cli import bureaus_app, users_app
+from bordercheck.console import CliState, new_app, out, state
+from bordercheck.documents.cli import mrz_app
+from bordercheck.logs import configure_logging
+from bordercheck.registry.cli import app as records_app
+from bordercheck.settings import Settings
+
+app = new_app("bordercheck: stolen and lost travel documents, recorded and screened.")
+db_app = new_app("The database: schema migrations.")
+app.add_typer(db_app, name="db")
+app.add_typer(bureaus_app, name="bureaus")
+app.add_typer(users_app, name="users")
+app.add_typer(records_app, name="records")
+app.add_typer(mrz_app, name="mrz")
+
+
+@app.callback()
+def root(ctx: typer.Context) -> None:
+    """Settings come from BORDERCHECK_* environment variables (see docs/deployment.md)."""
+    if not isinstance(ctx.obj, CliState):
+        ctx.obj = CliState(Settings())
+    configure_logging(ctx.obj.settings)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Apply every migration, then make sure the central secretariat's bureau exists."""
+    from bordercheck.auth.service import ensure_secretariat
+    from bordercheck.migrations import upgrade
+
+    cli = state(ctx)
+    upgrade(cli.settings.database_url)
+    with cli.database.session(write=True) as session:
+        ensure_secretariat(session, cli.settings.secretariat_code, cli.settings.secretariat_name)
+    out.print("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+) -> None:
+    """Serve the API and the console for the configured database."""
+    from bordercheck.api.server import run
+
+    run(host=host, port=port, workers=workers)
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    records: Annotated[int, typer.Option(help="Synthetic records to create.", min=0)] = 100_000,
+    database: Annotated[
+        str, typer.Option(help="SQLite file to create afresh.")
+    ] = "bordercheck-demo.db",
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic world.")] = 2026,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Create, print, do not serve.")
+    ] = False,
+) -> None:
+    """Create a fresh SQLite database with a synthetic world, print the logins, and serve."""
+    from bordercheck.demo import run_demo
+
+    run_demo(database=database, records=records, port=port, seed=seed, serve=not no_serve)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,60 @@
+"""What every command shares: settings, the database, printing, and turning errors into exits."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from bordercheck.db import Database
+from bordercheck.errors import BordercheckError, ValidationFailed
+from bordercheck.settings import Settings
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class CliState:
+    settings: Settings
+
+    @functools.cached_property
+    def database(self) -> Database:
+        return Database.from_settings(self.settings)
+
+
+def state(ctx: typer.Context) -> CliState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState(Settings())
+    return root.obj
+
+
+def report_error(exc: BordercheckError) -> None:
+    if isinstance(exc, ValidationFailed):
+        for error in exc.errors:
+            where = f"line {error.line:,}: " if error.line is not None else ""
+            err.print(f"[red]error:[/] {where}{error.field}: {error.reason}", soft_wrap=True)
+        return
+    err.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
+
+
+class Commands(TyperGroup):
+    """A command group that prints domain errors as one clear line and exits 1, no traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BordercheckError as exc:
+            report_error(exc)
+            raise typer.Exit(1) from None
+
+
+def new_app(help_text: str) -> typer.Typer:
+    return typer.Typer(
+        help=help_text, cls=Commands, no_args_is_help=True, pretty_exceptions_enable=False
+    )

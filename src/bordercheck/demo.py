@@ -1,0 +1,110 @@
+"""``bordercheck demo``: a fresh SQLite database with a synthetic world, served on localhost."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from bordercheck.auth import service as auth_service
+from bordercheck.auth.actors import Actor
+from bordercheck.auth.models import Role
+from bordercheck.console import err, out
+from bordercheck.db import Database
+from bordercheck.documents.countries import country_name
+from bordercheck.migrations import upgrade
+from bordercheck.registry.importer import Importer
+from bordercheck.settings import Settings
+from bordercheck.training.synthetic import SyntheticRegistry
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    password: str
+    role: Role
+    bureau: str
+
+    def __str__(self) -> str:
+        return f"{self.username} / {self.password} ({self.role.value}, {self.bureau})"
+
+
+# Who the demo lets you sign in as: one of each role, bureaus that own records.
+DEMO_USERS: tuple[tuple[str, Role, str | None], ...] = (
+    ("admin", Role.ADMIN, None),
+    ("officer.deu", Role.BUREAU_OFFICER, "DEU"),
+    ("officer.fra", Role.BUREAU_OFFICER, "FRA"),
+    ("border.fra", Role.BORDER_OFFICER, "FRA"),
+    ("analyst", Role.ANALYST, None),
+    ("trainer", Role.TRAINER, None),
+)
+
+
+def fresh_sqlite(path: Path) -> str:
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def build_world(database: Database, settings: Settings, records: int, seed: int) -> list[Login]:
+    """Bureaus, one user per role and ``records`` synthetic records; returns the logins."""
+    synthetic = SyntheticRegistry(seed)
+    with database.session(write=True) as session:
+        auth_service.ensure_secretariat(
+            session, settings.secretariat_code, settings.secretariat_name
+        )
+        for code in synthetic.countries:
+            auth_service.add_bureau(session, code, f"NCB {country_name(code)}")
+        logins = []
+        for username, role, bureau in DEMO_USERS:
+            login = Login(
+                username, secrets.token_urlsafe(12), role, bureau or settings.secretariat_code
+            )
+            auth_service.add_user(
+                session, login.username, bureau=login.bureau, role=role, password=login.password
+            )
+            logins.append(login)
+    system = Actor(name="demo", role=Role.ADMIN, bureau_code=settings.secretariat_code)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with (
+        database.session(write=True) as session,
+        Progress(*columns, console=err, transient=True) as bar,
+    ):
+        task = bar.add_task("synthetic records", total=records)
+        importer = Importer(session, system, batch_size=settings.import_batch_size)
+        for line, row in enumerate(synthetic.records(records, ranges=min(12, records // 100)), 1):
+            importer.add(line, row)
+            if line % 1000 == 0:
+                bar.update(task, completed=line)
+        importer.finish()
+    return logins
+
+
+def run_demo(*, database: str, records: int, port: int, seed: int, serve: bool) -> None:
+    path = Path(database).resolve()
+    url = fresh_sqlite(path)
+    settings = Settings(database_url=url, env="dev")
+    upgrade(url)
+    db = Database(url)
+    try:
+        logins = build_world(db, settings, records, seed)
+    finally:
+        db.dispose()
+    out.print(f"bordercheck demo: {records:,} synthetic records in {path}")
+    out.print(f"console: http://127.0.0.1:{port}/  (API docs: http://127.0.0.1:{port}/docs)")
+    out.print("logins:")
+    for login in logins:
+        out.print(str(login), markup=False, highlight=False)
+    if serve:
+        import uvicorn
+
+        from bordercheck.api.app import create_app
+
+        uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
