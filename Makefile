@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit bench-import clean
+.PHONY: demo test lint typecheck unit bench-import clean docs
+
+docs: docs/cli.md
 
 $(BIN)/bordercheck: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +33,6 @@ bench-import: $(BIN)/bordercheck  ## import 1,000,000 records into SQLite and Po
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+docs/cli.md: $(BIN)/bordercheck src/bordercheck/*.py src/bordercheck/*/cli.py  ## the command reference, from the commands themselves
+	$(BIN)/typer bordercheck.cli utils docs --name bordercheck --title "bordercheck commands" --output $@

@@ -8,11 +8,11 @@ import typer
 
 from bordercheck import __version__
 from bordercheck.auth.cli import bureaus_app, users_app
-from bordercheck.console import CliState, new_app, out, state
+from bordercheck.console import CliState, new_app, out, report_error, state
 from bordercheck.documents.cli import mrz_app
 from bordercheck.logs import configure_logging
 from bordercheck.registry.cli import app as records_app
-from bordercheck.settings import Settings
+from bordercheck.settings import ConfigurationError, load_settings
 
 app = new_app("bordercheck: stolen and lost travel documents, recorded and screened.")
 db_app = new_app("The database: schema migrations.")
@@ -27,7 +27,11 @@ app.add_typer(mrz_app, name="mrz")
 def root(ctx: typer.Context) -> None:
     """Settings come from BORDERCHECK_* environment variables (see docs/deployment.md)."""
     if not isinstance(ctx.obj, CliState):
-        ctx.obj = CliState(Settings())
+        try:
+            ctx.obj = CliState(load_settings())
+        except ConfigurationError as exc:
+            report_error(exc)
+            raise typer.Exit(2) from None
     configure_logging(ctx.obj.settings)
 
 

@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 
 from bordercheck.db import Database
 from bordercheck.errors import BordercheckError, ValidationFailed
-from bordercheck.settings import Settings
+from bordercheck.settings import Settings, load_settings
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -30,7 +30,7 @@ class CliState:
 def state(ctx: typer.Context) -> CliState:
     root = ctx.find_root()
     if not isinstance(root.obj, CliState):
-        root.obj = CliState(Settings())
+        root.obj = CliState(load_settings())
     return root.obj
 
 

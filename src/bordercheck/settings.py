@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bordercheck.errors import BordercheckError
 
 # The secret a development checkout runs with; refused outside dev.
 DEV_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105
@@ -46,6 +48,25 @@ class Settings(BaseSettings):
         return self.log_format == "json"
 
 
+class ConfigurationError(BordercheckError):
+    """The environment holds a setting bordercheck cannot run with."""
+
+    code = "configuration"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment; a bad one is named by its environment variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            where = f"BORDERCHECK_{name}: " if name else ""
+            problems.append(where + error["msg"].removeprefix("Value error, "))
+        raise ConfigurationError("; ".join(problems)) from None
+
+
 @functools.cache
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

@@ -6,18 +6,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import text
 
 from bordercheck import __version__
 from bordercheck.api.errors import install_error_handlers
 from bordercheck.db import Database
 from bordercheck.logs import configure_logging
-from bordercheck.settings import Settings
+from bordercheck.settings import Settings, load_settings
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
-    settings = settings or Settings()
+    """The API for ``settings`` (default: the environment's), on ``database`` if given."""
+    settings = settings or load_settings()
     configure_logging(settings)
 
     @asynccontextmanager
@@ -34,11 +35,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         title="bordercheck",
         version=__version__,
         summary="Stolen and lost travel documents: record them, screen against them.",
-        default_response_class=ORJSONResponse,
         lifespan=lifespan,
     )
     app.state.settings = settings
     install_error_handlers(app)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> RedirectResponse:
+        """Until the console is served, the address people open leads to the API's pages."""
+        return RedirectResponse("/docs")
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
@@ -46,7 +51,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return {"status": "ok", "version": __version__}
 
     @app.get("/readyz", tags=["operations"], response_model=None)
-    def readyz() -> ORJSONResponse:
+    def readyz() -> JSONResponse:
         """Ready to serve: the database answers and its schema is current."""
         from bordercheck.migrations import head_revision
 
@@ -57,9 +62,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                     text("SELECT version_num FROM alembic_version")
                 ).scalar()
         except Exception as exc:  # any failure to reach the database means not ready
-            return ORJSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
+            return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
         if current != head_revision():
-            return ORJSONResponse({"status": "unavailable", "reason": "schema not upgraded"}, 503)
-        return ORJSONResponse({"status": "ready"})
+            return JSONResponse({"status": "unavailable", "reason": "schema not upgraded"}, 503)
+        return JSONResponse({"status": "ready"})
 
     return app

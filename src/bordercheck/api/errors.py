@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 
 from bordercheck.errors import BordercheckError, ValidationFailed
 
@@ -15,25 +15,25 @@ def _body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": code, "message": message, **extra}
 
 
-async def _domain_error(_request: Request, exc: Exception) -> ORJSONResponse:
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, BordercheckError)
     extra: dict[str, Any] = {"detail": exc.detail} if exc.detail else {}
     if isinstance(exc, ValidationFailed):
         extra["errors"] = [{"field": e.field, "reason": e.reason} for e in exc.errors]
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return ORJSONResponse(
+    return JSONResponse(
         _body(exc.code, exc.message, **extra), status_code=exc.status_code, headers=headers
     )
 
 
-async def _request_invalid(_request: Request, exc: Exception) -> ORJSONResponse:
+async def _request_invalid(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = []
     for item in exc.errors():
         loc = [str(part) for part in item.get("loc", ()) if part != "body"]
         errors.append({"field": ".".join(loc) or "body", "reason": item.get("msg", "invalid")})
     first = errors[0] if errors else {"field": "body", "reason": "invalid"}
-    return ORJSONResponse(
+    return JSONResponse(
         _body("invalid", f"{first['field']}: {first['reason']}", errors=errors), status_code=422
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -36,6 +37,7 @@ def current_revision(database_url: str) -> str | None:
         engine.dispose()
 
 
+@functools.cache
 def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 

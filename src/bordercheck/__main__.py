@@ -1,0 +1,5 @@
+"""``python -m bordercheck`` runs the command line."""
+
+from bordercheck.cli import main
+
+main()

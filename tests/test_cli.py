@@ -1,0 +1,153 @@
+"""The ``bordercheck`` command end to end, on a database of the test's own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from bordercheck.cli import app
+
+
+@pytest.fixture
+def run(fresh_url: str):  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+
+    def invoke(*args: str, stdin: str | None = None) -> Result:
+        return runner.invoke(
+            app, list(args), input=stdin, env={"BORDERCHECK_DATABASE_URL": fresh_url}
+        )
+
+    return invoke
+
+
+def test_db_upgrade_is_repeatable_and_creates_the_secretariat(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("db", "upgrade").exit_code == 0
+    assert run("db", "upgrade").exit_code == 0
+    listing = run("bureaus", "list")
+    assert "XPO" in listing.output
+
+
+def test_bureaus_and_users_are_added_with_clear_refusals(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("bureaus", "add", "de").exit_code == 0
+    again = run("bureaus", "add", "DEU", "--name", "NCB Wiesbaden")
+    assert again.exit_code == 1
+    assert "a bureau for DEU already exists" in again.output
+    unknown = run("bureaus", "add", "XX", "--name", "Nowhere")
+    assert unknown.exit_code == 1
+    assert "'XX' is not a country code" in unknown.output
+    added = run(
+        "users", "add", "anna.k", "--bureau", "DEU", "--role", "bureau_officer",
+        "--password-stdin", stdin="correct horse battery\n",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert "user anna.k added (bureau_officer, DEU)" in added.output
+    short = run(
+        "users", "add", "ben", "--bureau", "DEU", "--role", "admin", "--password-stdin",
+        stdin="short\n",
+    )  # fmt: skip
+    assert short.exit_code == 1
+    assert "at least 12 characters" in short.output
+
+
+def test_records_add_show_update_withdraw(run) -> None:  # type: ignore[no-untyped-def]
+    run("bureaus", "add", "DEU")
+    added = run(
+        "records", "add", "--number", "C01X-00T47", "--country", "DEU", "--type", "passport",
+        "--status", "stolen", "--bureau", "DEU", "--set", "event_date=2024-05-01",
+        "--set", "event_place=Berlin", "--json",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    record = json.loads(added.output)
+    assert (record["document_number"], record["version"]) == ("C01X00T47", 1)
+    other = run(
+        "records", "update", str(record["id"]), "--version", "1", "--set", "status=lost",
+        "--bureau", "FRA",
+    )  # fmt: skip
+    assert other.exit_code == 1
+    assert "bureau FRA may not change records issued by DEU" in other.output
+    updated = run("records", "update", str(record["id"]), "--version", "1", "--set", "status=lost")
+    assert updated.exit_code == 0, updated.output
+    stale = run("records", "update", str(record["id"]), "--version", "1", "--set", "status=stolen")
+    assert stale.exit_code == 1
+    assert "at version 2, not 1" in stale.output
+    withdrawn = run(
+        "records", "withdraw", str(record["id"]), "--version", "2", "--reason", "recovered"
+    )
+    assert withdrawn.exit_code == 0
+    shown = run("records", "show", "c01x00t47", "--country", "DEU", "--history", "--json")
+    lines = [json.loads(line) for line in shown.output.splitlines()]
+    assert lines[0]["active"] is False
+    assert [entry["kind"] for entry in lines[1:]] == ["created", "updated", "withdrawn"]
+
+
+def test_records_add_refuses_bad_fields_without_a_traceback(run) -> None:  # type: ignore[no-untyped-def]
+    run("bureaus", "add", "DEU")
+    result = run(
+        "records", "add", "--number", "C01X00T47", "--country", "DEU", "--type", "spaceship",
+        "--status", "stolen", "--set", "holder_birth_date=1990-02-30",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "document_type: 'spaceship' is not one of" in result.output
+    assert "holder_birth_date" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_import_of_a_bad_file_lists_every_bad_line_and_writes_nothing(
+    run,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    run("bureaus", "add", "DEU")
+    path = tmp_path / "records.csv"
+    path.write_text(
+        "document_number,issuing_country,document_type,status\n"
+        "C01X00T47,DEU,passport,stolen\n"
+        "C01X00T48,XX,passport,stolen\n"
+        "C01X00T49,DEU,passport,gone\n"
+    )
+    result = run("records", "import", str(path))
+    assert result.exit_code == 1
+    assert "line 3: issuing_country: 'XX' is not a country code" in result.output
+    assert "line 4: status:" in result.output
+    assert "2 of 3 rows are invalid; nothing was imported" in result.output
+    exported = tmp_path / "out.csv"
+    assert run("records", "export", str(exported)).exit_code == 0
+    assert exported.read_text().count("\n") == 1  # the header only
+
+
+def test_import_skip_invalid_then_export_round_trips(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("bureaus", "add", "DEU")
+    path = tmp_path / "records.jsonl"
+    path.write_text(
+        '{"document_number": "C01X00T47", "issuing_country": "DEU", "document_type": "passport",'
+        ' "status": "stolen", "event_date": "2024-01-02"}\n'
+        '{"document_number": "C01X00T48", "issuing_country": "DEU", "document_type": "visa",'
+        ' "status": "nope"}\n'
+    )
+    result = run("records", "import", str(path), "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert "2 rows: 1 created, 0 updated, 0 unchanged, 1 rejected" in result.output
+    rejected = tmp_path / "records.rejected.jsonl"
+    assert json.loads(rejected.read_text())["document_number"] == "C01X00T48"
+    again = run("records", "import", str(path), "--skip-invalid")
+    assert "0 created, 0 updated, 1 unchanged, 1 rejected" in again.output
+    exported = tmp_path / "exported.jsonl"
+    run("records", "export", str(exported))
+    reexported = tmp_path / "reexported.jsonl"
+    assert run("records", "import", str(exported)).exit_code == 0
+    run("records", "export", str(reexported))
+    assert reexported.read_text() == exported.read_text()
+    assert json.loads(exported.read_text())["event_date"] == "2024-01-02"
+
+
+def test_settings_refuse_the_default_secret_in_production(fresh_url: str) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["bureaus", "list"],
+        env={"BORDERCHECK_DATABASE_URL": fresh_url, "BORDERCHECK_ENV": "production"},
+    )
+    assert result.exit_code == 2
+    assert "BORDERCHECK_SECRET_KEY must be set" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,74 @@
+"""``bordercheck demo``: a fresh synthetic world, the logins printed, a real server answering."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+from typer.testing import CliRunner
+
+from bordercheck.cli import app
+from bordercheck.db import Database
+from bordercheck.registry.importer import export_rows
+
+LOGIN = re.compile(r"^(\S+) / (\S+) \((\w+), ([A-Z]{3})\)$")
+
+
+def test_demo_builds_a_world_and_prints_one_login_per_line(tmp_path: Path) -> None:
+    database = tmp_path / "demo.db"
+    result = CliRunner().invoke(
+        app, ["demo", "--records", "300", "--database", str(database), "--no-serve"]
+    )
+    assert result.exit_code == 0, result.output
+    logins = [LOGIN.match(line) for line in result.output.splitlines()]
+    found = [m.groups() for m in logins if m]
+    roles = {role for _, _, role, _ in found}
+    assert roles == {"admin", "bureau_officer", "border_officer", "analyst", "trainer"}
+    assert "http://127.0.0.1:8000/" in result.output
+    db = Database(f"sqlite:///{database}")
+    with db.session() as session:
+        rows = list(export_rows(session))
+    db.dispose()
+    assert len(rows) == 300
+    assert any(row["serial_end"] for row in rows)  # a few blank ranges
+    # Running it again starts afresh rather than failing on what is there.
+    again = CliRunner().invoke(
+        app, ["demo", "--records", "10", "--database", str(database), "--no-serve"]
+    )
+    assert again.exit_code == 0, again.output
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_demo_serves_on_the_port_it_prints(tmp_path: Path) -> None:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "bordercheck", "demo", "--records", "200", "--port", str(port),
+        "--database", str(tmp_path / "demo.db"),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as server:
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    response = httpx2.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                    break
+                except httpx2.TransportError:
+                    assert server.poll() is None, "the demo server exited"
+                    assert time.monotonic() < deadline, "the demo server did not come up"
+                    time.sleep(0.2)
+            assert response.json() == {"status": "ready"}
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
