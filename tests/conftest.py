@@ -51,9 +51,13 @@ class FreshDatabases:
         if not self.schemas:
             return
         assert POSTGRES_URL is not None
-        with create_engine(normalise_url(POSTGRES_URL)).begin() as connection:
-            for schema in self.schemas:
+        engine = create_engine(normalise_url(POSTGRES_URL))
+        # One transaction per schema: dropping them all in one takes a lock per table and
+        # runs out of PostgreSQL's lock table (max_locks_per_transaction) past a hundred or so.
+        for schema in self.schemas:
+            with engine.begin() as connection:
                 connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

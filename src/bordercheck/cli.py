@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from bordercheck import __version__
-from bordercheck.auth.cli import bureaus_app, users_app
+from bordercheck.auth.cli import bureaus_app, clients_app, users_app
 from bordercheck.console import CliState, new_app, out, report_error, state
 from bordercheck.documents.cli import mrz_app
 from bordercheck.logs import configure_logging
@@ -19,6 +19,7 @@ db_app = new_app("The database: schema migrations.")
 app.add_typer(db_app, name="db")
 app.add_typer(bureaus_app, name="bureaus")
 app.add_typer(users_app, name="users")
+app.add_typer(clients_app, name="clients")
 app.add_typer(records_app, name="records")
 app.add_typer(mrz_app, name="mrz")
 

@@ -51,6 +51,16 @@ class Unauthorized(BordercheckError):
     code = "unauthorized"
 
 
+class ServiceUnavailable(BordercheckError):
+    status_code = 503
+    code = "unavailable"
+
+
+class TooManyRequests(BordercheckError):
+    status_code = 429
+    code = "rate_limited"
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One invalid field, with the row it came from when it came from a file."""

@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
     import_batch_size: int = Field(default=5000, ge=1, le=100_000)
+    # People sign in once per working session; machines fetch a new token without anyone
+    # noticing, so theirs can be short-lived (a leaked one is worth less).
+    token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    client_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    revocation_refresh_seconds: float = Field(default=5.0, ge=0, le=300)
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    rate_limit_per_second: float = Field(default=100.0, ge=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

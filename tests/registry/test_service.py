@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
 from bordercheck.db import Database
-from bordercheck.errors import DuplicateRecord, Forbidden, StaleVersion, ValidationFailed
+from bordercheck.errors import Conflict, DuplicateRecord, Forbidden, StaleVersion, ValidationFailed
 from bordercheck.registry import service
 from bordercheck.registry.feed import changes_since, last_sequence
 from bordercheck.registry.schemas import RecordFields
@@ -188,3 +188,12 @@ def test_two_officers_updating_at_once_cannot_overwrite_each_other(fresh_url: st
         record = service.get_record(check, record_id)
         assert (record.version, record.status, record.event_place) == (2, "lost", "BERLIN")
     database.dispose()
+
+
+def test_a_withdrawn_record_is_not_changed_any_more(session: Session) -> None:
+    record = service.create_record(session, officer("DEU"), fields())
+    service.withdraw_record(session, officer("DEU"), record.id, 1, "recovered")
+    with pytest.raises(Conflict, match="is withdrawn"):
+        service.update_record(session, officer("DEU"), record.id, 2, {"status": "lost"})
+    with pytest.raises(Conflict, match="is withdrawn"):
+        service.withdraw_record(session, officer("DEU"), record.id, 2, "again")

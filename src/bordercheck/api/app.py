@@ -11,9 +11,16 @@ from sqlalchemy import text
 
 from bordercheck import __version__
 from bordercheck.api.errors import install_error_handlers
+from bordercheck.api.limits import BodySizeLimit, RateLimiter
+from bordercheck.auth import api as auth_api
+from bordercheck.auth.revocation import RevocationList
+from bordercheck.auth.tokens import TokenAuthority
 from bordercheck.db import Database
 from bordercheck.logs import configure_logging
+from bordercheck.registry import api as registry_api
 from bordercheck.settings import Settings, load_settings
+
+API_PREFIX = "/api/v1"
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -38,7 +45,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.tokens = TokenAuthority(settings, RevocationList(settings.revocation_refresh_seconds))
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
+    app.include_router(auth_api.router, prefix=API_PREFIX)
+    app.include_router(auth_api.admin, prefix=API_PREFIX)
+    app.include_router(registry_api.router, prefix=API_PREFIX)
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:

@@ -21,6 +21,8 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ValidationFailed):
         extra["errors"] = [{"field": e.field, "reason": e.reason} for e in exc.errors]
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    if "retry_after" in exc.detail:
+        headers = {"Retry-After": str(exc.detail["retry_after"])}
     return JSONResponse(
         _body(exc.code, exc.message, **extra), status_code=exc.status_code, headers=headers
     )
@@ -31,7 +33,8 @@ async def _request_invalid(_request: Request, exc: Exception) -> JSONResponse:
     errors = []
     for item in exc.errors():
         loc = [str(part) for part in item.get("loc", ()) if part != "body"]
-        errors.append({"field": ".".join(loc) or "body", "reason": item.get("msg", "invalid")})
+        reason = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        errors.append({"field": ".".join(loc) or "body", "reason": reason})
     first = errors[0] if errors else {"field": "body", "reason": "invalid"}
     return JSONResponse(
         _body("invalid", f"{first['field']}: {first['reason']}", errors=errors), status_code=422

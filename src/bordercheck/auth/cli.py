@@ -1,4 +1,4 @@
-"""``bordercheck bureaus …`` and ``bordercheck users …``."""
+"""``bordercheck bureaus …``, ``bordercheck users …`` and ``bordercheck clients …``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from bordercheck.auth import service
 from bordercheck.auth.models import Role
@@ -15,6 +15,7 @@ from bordercheck.documents.countries import country_name
 
 bureaus_app = new_app("National bureaus: one per country, plus the central secretariat.")
 users_app = new_app("People who sign in to bordercheck.")
+clients_app = new_app("Machines (border systems, edge kits) that sign in with a client secret.")
 
 
 @bureaus_app.command("add")
@@ -58,3 +59,73 @@ def add_user(
     with state(ctx).database.session(write=True) as session:
         user = service.add_user(session, username, bureau=bureau, role=role, password=password)
         out.print(f"user {user.username} added ({user.role}, {user.bureau.country_code})")
+
+
+@users_app.command("list")
+def list_users(ctx: typer.Context) -> None:
+    """List the users."""
+    with state(ctx).database.session() as session:
+        table = Table("username", "role", "bureau", "active", "created")
+        for user in service.list_users(session):
+            table.add_row(
+                user.username,
+                user.role,
+                user.bureau.country_code,
+                "yes" if user.active else "no",
+                f"{user.created_at:%Y-%m-%d}",
+            )
+    out.print(table)
+
+
+@users_app.command("deactivate")
+def deactivate_user(
+    ctx: typer.Context, username: Annotated[str, typer.Argument(help="The user's sign-in name.")]
+) -> None:
+    """Stop a user signing in; the tokens they hold stop working within seconds."""
+    with state(ctx).database.session(write=True) as session:
+        user = service.deactivate_user(session, username)
+        out.print(f"user {user.username} deactivated")
+
+
+@clients_app.command("add")
+def add_client(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="What the client is, e.g. 'FRA airport gates'.")],
+    bureau: Annotated[str, typer.Option(help="The bureau's country.")],
+    role: Annotated[Role, typer.Option(help="What the client may do.")],
+) -> None:
+    """Add an API client; print its id and its secret (shown this once, stored hashed)."""
+    with state(ctx).database.session(write=True) as session:
+        client, secret = service.add_client(session, name, bureau=bureau, role=role)
+        client_id = client.client_id
+    # Plain lines, exactly two, so that scripts can read them.
+    typer.echo(f"client_id: {client_id}")
+    typer.echo(f"client_secret: {secret}")
+
+
+@clients_app.command("list")
+def list_clients(ctx: typer.Context) -> None:
+    """List the API clients (never their secrets)."""
+    with state(ctx).database.session() as session:
+        # The id is what people copy into a command: never shortened, whatever the width.
+        client_id = Column("client_id", no_wrap=True, min_width=24)
+        table = Table(client_id, "name", "role", "bureau", "active")
+        for client in service.list_clients(session):
+            table.add_row(
+                client.client_id,
+                client.name,
+                client.role,
+                client.bureau.country_code,
+                "yes" if client.active else "no",
+            )
+    out.print(table)
+
+
+@clients_app.command("deactivate")
+def deactivate_client(
+    ctx: typer.Context, client_id: Annotated[str, typer.Argument(help="The client's id.")]
+) -> None:
+    """Stop a client getting tokens; the tokens it holds stop working within seconds."""
+    with state(ctx).database.session(write=True) as session:
+        client = service.deactivate_client(session, client_id)
+        out.print(f"client {client.client_id} ({client.name}) deactivated")

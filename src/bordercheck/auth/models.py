@@ -1,4 +1,4 @@
-"""Tables of the auth domain: bureaus and users."""
+"""Tables of the auth domain: bureaus, users, API clients and token revocations."""
 
 from __future__ import annotations
 
@@ -45,3 +45,38 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     bureau: Mapped[Bureau] = relationship(back_populates="users")
+
+
+class ApiClient(Base):
+    """A machine (border system, airline gateway, edge kit) that signs in with a secret."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Public, shown in lists and logs; the secret is only ever stored as an argon2 hash.
+    client_id: Mapped[str] = mapped_column(String(40), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32))
+    bureau_id: Mapped[int] = mapped_column(ForeignKey("bureaus.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    bureau: Mapped[Bureau] = relationship()
+
+
+class RevokedToken(Base):
+    """A revocation: of one token (``jti``), or of every token a subject got up to ``revoked_at``.
+
+    ``subject`` (``user:12``, ``client:bcc_…``) is set when a user or client is deactivated.
+    A row matters only until ``expires_at``, when every token it refuses has expired anyway,
+    so the table, and the copy each API process holds in memory, stays small.
+    """
+
+    __tablename__ = "revoked_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jti: Mapped[str | None] = mapped_column(String(64), unique=True)
+    subject: Mapped[str | None] = mapped_column(String(80))
+    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -1,15 +1,17 @@
-"""Bureaus and users: adding them, finding them, checking passwords."""
+"""Bureaus, users and API clients: adding them, finding them, checking their secrets."""
 
 from __future__ import annotations
 
 import re
+import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bordercheck.auth.models import Bureau, Role, User
+from bordercheck.auth.models import ApiClient, Bureau, Role, User
+from bordercheck.auth.revocation import revoke_subject, subject_of
 from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.errors import Conflict, InvalidInput, NotFound
 
@@ -103,3 +105,80 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     except (VerificationError, InvalidHashError):
         return None
     return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise NotFound(f"there is no user {username!r}", username=username)
+    return user
+
+
+def deactivate_user(session: Session, username: str) -> User:
+    """The user can no longer sign in, and the tokens they hold stop working."""
+    user = get_user(session, username)
+    if user.active:
+        user.active = False
+        revoke_subject(session, subject_of("user", user.id))
+    return user
+
+
+# The secret is 256 random bits: argon2 is more than it needs, but one hash check per token
+# (minutes apart) costs nothing, and a stolen table then gives away no usable secret.
+CLIENT_ID_PREFIX = "bcc_"
+_CLIENT_NAME = re.compile(r"\S.{0,99}")
+
+
+def add_client(session: Session, name: str, *, bureau: str, role: Role) -> tuple[ApiClient, str]:
+    """A new API client and its secret, which is shown this once and stored only hashed."""
+    name = name.strip()
+    if not _CLIENT_NAME.fullmatch(name):
+        raise InvalidInput("a client's name is 1 to 100 characters", field="name")
+    secret = secrets.token_urlsafe(32)
+    client = ApiClient(
+        client_id=CLIENT_ID_PREFIX + secrets.token_hex(10),
+        secret_hash=hash_password(secret),
+        name=name,
+        role=role.value,
+        bureau=bureau_for_country(session, bureau),
+    )
+    session.add(client)
+    session.flush()
+    return client, secret
+
+
+def authenticate_client(session: Session, client_id: str, secret: str) -> ApiClient | None:
+    """The active client with this id and secret, else None (no hint which part was wrong)."""
+    client = session.scalar(select(ApiClient).where(ApiClient.client_id == client_id.strip()))
+    if client is None or not client.active:
+        _hasher.hash(secret)  # spend the same time whether or not the client exists
+        return None
+    try:
+        _hasher.verify(client.secret_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return None
+    return client
+
+
+def list_clients(session: Session) -> list[ApiClient]:
+    return list(session.scalars(select(ApiClient).order_by(ApiClient.created_at, ApiClient.id)))
+
+
+def get_client(session: Session, client_id: str) -> ApiClient:
+    client = session.scalar(select(ApiClient).where(ApiClient.client_id == client_id.strip()))
+    if client is None:
+        raise NotFound(f"there is no API client {client_id!r}", client_id=client_id)
+    return client
+
+
+def deactivate_client(session: Session, client_id: str) -> ApiClient:
+    """The client can no longer get tokens, and the tokens it holds stop working."""
+    client = get_client(session, client_id)
+    if client.active:
+        client.active = False
+        revoke_subject(session, subject_of("client", client.client_id))
+    return client

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
@@ -69,6 +70,9 @@ class Record(Base):
     # keeps every withdrawn one, and serves look-ups by number: one index instead of two.
     withdrawn_key: Mapped[int] = mapped_column(BigInteger, default=0)
     withdrawal_reason: Mapped[str | None] = mapped_column(String(200))
+    # Querying countries the owner withholds this record's details from (space-separated
+    # codes): screening from there answers only "possible hit, contact the owning bureau".
+    withheld_from: Mapped[str | None] = mapped_column(String(400))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     last_change: Mapped[str] = mapped_column(String(16))
     review_due: Mapped[date] = mapped_column(Date)
@@ -126,6 +130,7 @@ class Change(Base):
     version: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean)
+    restricted: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
     document_number: Mapped[str] = mapped_column(String(24))
     serial_end: Mapped[str | None] = mapped_column(String(24))
     issuing_country: Mapped[str] = mapped_column(String(3))

@@ -15,6 +15,7 @@ from bordercheck.auth import service as auth_service
 from bordercheck.auth.actors import Actor
 from bordercheck.documents.numbers import split_serial
 from bordercheck.errors import (
+    Conflict,
     DuplicateRecord,
     FieldError,
     NotFound,
@@ -143,6 +144,7 @@ def update_record(
 ) -> Record:
     """Apply ``changes`` to the record at ``version``; a stale version is refused (409)."""
     record = _current(session, actor, record_id, version)
+    _ensure_active(record)
     merged = {**record_fields(record).model_dump(), **changes}
     fields = parse_fields(merged)
     if fields.key != record_fields(record).key:
@@ -167,8 +169,7 @@ def withdraw_record(
             errors=[FieldError(field="reason", reason="say why the record is withdrawn")]
         )
     record = _current(session, actor, record_id, version)
-    if not record.active:
-        raise StaleVersion(f"record {record_id} is already withdrawn", record_id=record_id)
+    _ensure_active(record)
     return _new_version(
         session,
         actor,
@@ -189,6 +190,7 @@ def mark_reviewed(
 ) -> Record:
     """The owner confirms the record is still valid: its review date moves on."""
     record = _current(session, actor, record_id, version)
+    _ensure_active(record)
     due = review_due(today or utcnow().date(), review_years)
     return _new_version(session, actor, record, ChangeKind.REVIEWED, {"review_due": due})
 
@@ -255,6 +257,14 @@ def _current(session: Session, actor: Actor, record_id: int, version: int) -> Re
             current_version=record.version,
         )
     return record
+
+
+def _ensure_active(record: Record) -> None:
+    if not record.active:
+        raise Conflict(
+            f"record {record.id} is withdrawn; report the document again to screen it",
+            record_id=record.id,
+        )
 
 
 def _new_version(

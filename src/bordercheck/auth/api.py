@@ -1,0 +1,262 @@
+"""Signing in (``/auth/token``), signing out (``/auth/revoke``), and the administrators'
+endpoints for bureaus, users and API clients."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import unquote_plus
+
+from fastapi import APIRouter, Depends, Form, Request, Response, status
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from pydantic import BaseModel, ConfigDict, Field
+
+from bordercheck.api.deps import PrincipalDep, ReadSessionDep, SessionDep, TokenDep, require_roles
+from bordercheck.api.types import UtcDatetime
+from bordercheck.auth import service
+from bordercheck.auth.models import ApiClient, Bureau, Role, User
+from bordercheck.auth.revocation import revoke_token, subject_of, utcnow
+from bordercheck.auth.tokens import Principal, TokenAuthority
+from bordercheck.errors import Conflict, FieldError, Unauthorized, ValidationFailed
+
+router = APIRouter(tags=["auth"])
+admin = APIRouter(tags=["administration"], dependencies=[Depends(require_roles(Role.ADMIN))])
+AdminDep = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+
+_basic = HTTPBasic(auto_error=False, description="client_id and client_secret, for machines")
+BAD_CREDENTIALS = "the credentials are not valid"
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme, not a secret)
+    expires_in: int = Field(description="Seconds until the token expires.")
+
+
+def _authority(request: Request) -> TokenAuthority:
+    authority: TokenAuthority = request.app.state.tokens
+    return authority
+
+
+def _missing(*names: str) -> ValidationFailed:
+    return ValidationFailed(errors=[FieldError(field=name, reason="is required") for name in names])
+
+
+@router.post("/auth/token", response_model=TokenResponse)
+def token(
+    request: Request,
+    session: ReadSessionDep,
+    grant_type: Annotated[str, Form(description="password (people) or client_credentials")],
+    username: Annotated[str | None, Form()] = None,
+    password: Annotated[str | None, Form()] = None,
+    client_id: Annotated[str | None, Form()] = None,
+    client_secret: Annotated[str | None, Form()] = None,
+    basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)] = None,
+) -> TokenResponse:
+    """A bearer token: OAuth2 password grant for people, client credentials for machines."""
+    if grant_type == "password":
+        if not username or not password:
+            missing = (("username", username), ("password", password))
+            raise _missing(*[name for name, value in missing if not value])
+        user = service.authenticate(session, username, password)
+        if user is None:
+            raise Unauthorized(BAD_CREDENTIALS)
+        principal = user_principal(user)
+    elif grant_type == "client_credentials":
+        if basic is not None:  # RFC 6749 2.3.1: both parts are form-encoded inside Basic
+            client_id, client_secret = unquote_plus(basic.username), unquote_plus(basic.password)
+        if not client_id or not client_secret:
+            missing = (("client_id", client_id), ("client_secret", client_secret))
+            raise _missing(*[name for name, value in missing if not value])
+        client = service.authenticate_client(session, client_id, client_secret)
+        if client is None:
+            raise Unauthorized(BAD_CREDENTIALS)
+        principal = client_principal(client)
+    else:
+        raise ValidationFailed(
+            errors=[
+                FieldError(
+                    field="grant_type",
+                    reason=f"{grant_type!r} is not one of: 'password', 'client_credentials'",
+                )
+            ]
+        )
+    issued = _authority(request).issue(principal)
+    return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
+
+
+def user_principal(user: User) -> Principal:
+    return Principal(
+        kind="user",
+        id=str(user.id),
+        name=user.username,
+        role=Role(user.role),
+        bureau_code=user.bureau.country_code,
+    )
+
+
+def client_principal(client: ApiClient) -> Principal:
+    return Principal(
+        kind="client",
+        id=client.client_id,
+        name=client.name,
+        role=Role(client.role),
+        bureau_code=client.bureau.country_code,
+    )
+
+
+@router.post("/auth/revoke", status_code=status.HTTP_204_NO_CONTENT)
+def revoke(request: Request, verified: TokenDep, session: SessionDep) -> Response:
+    """Sign out: the token this request carries stops working."""
+    revoke_token(session, verified.jti, verified.expiry)
+    _authority(request).revocations.add_token(verified.jti)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class Me(BaseModel):
+    kind: Literal["user", "client"]
+    id: str
+    name: str
+    role: Role
+    bureau: str
+
+
+@router.get("/auth/me", response_model=Me)
+async def me(principal: PrincipalDep) -> Me:
+    """Who the token says the caller is."""
+    return Me(
+        kind=principal.kind,
+        id=principal.id,
+        name=principal.name,
+        role=principal.role,
+        bureau=principal.bureau_code,
+    )
+
+
+class BureauOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    country_code: str
+    name: str
+    is_secretariat: bool
+
+
+class NewBureau(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    country_code: str = Field(examples=["FRA"])
+    name: str = Field(examples=["NCB Paris"])
+
+
+@router.get("/bureaus", response_model=list[BureauOut])
+def list_bureaus(_caller: PrincipalDep, session: SessionDep) -> list[Bureau]:
+    """Every bureau: one per country, and the central secretariat."""
+    return service.list_bureaus(session)
+
+
+@admin.post("/bureaus", response_model=BureauOut, status_code=status.HTTP_201_CREATED)
+def add_bureau(body: NewBureau, session: SessionDep) -> Bureau:
+    return service.add_bureau(session, body.country_code, body.name)
+
+
+class UserOut(BaseModel):
+    username: str
+    role: Role
+    bureau: str
+    active: bool
+    created_at: UtcDatetime
+
+
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str
+    bureau: str = Field(description="The bureau's country code.")
+    role: Role
+    password: str = Field(description=f"At least {service.MIN_PASSWORD_LENGTH} characters.")
+
+
+def _user_out(user: User) -> UserOut:
+    return UserOut(
+        username=user.username,
+        role=Role(user.role),
+        bureau=user.bureau.country_code,
+        active=user.active,
+        created_at=user.created_at,
+    )
+
+
+@admin.get("/users", response_model=list[UserOut])
+def list_users(session: SessionDep) -> list[UserOut]:
+    return [_user_out(user) for user in service.list_users(session)]
+
+
+@admin.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
+def add_user(body: NewUser, session: SessionDep) -> UserOut:
+    user = service.add_user(
+        session, body.username, bureau=body.bureau, role=body.role, password=body.password
+    )
+    return _user_out(user)
+
+
+@admin.post("/users/{username}/deactivate", response_model=UserOut)
+def deactivate_user(
+    request: Request, username: str, caller: AdminDep, session: SessionDep
+) -> UserOut:
+    """The user can no longer sign in; the tokens they hold stop working."""
+    if caller.kind == "user" and caller.name == username.strip().lower():
+        raise Conflict("you cannot deactivate yourself; ask another administrator")
+    user = service.deactivate_user(session, username)
+    _authority(request).revocations.add_subject(subject_of("user", user.id), utcnow())
+    return _user_out(user)
+
+
+class ClientOut(BaseModel):
+    client_id: str
+    name: str
+    role: Role
+    bureau: str
+    active: bool
+    created_at: UtcDatetime
+
+
+class NewClientOut(ClientOut):
+    client_secret: str = Field(description="Shown this once; only its hash is kept.")
+
+
+class NewClient(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(examples=["Frankfurt airport border control"])
+    bureau: str = Field(description="The bureau's country code.")
+    role: Role
+
+
+def _client_out(client: ApiClient) -> ClientOut:
+    return ClientOut(
+        client_id=client.client_id,
+        name=client.name,
+        role=Role(client.role),
+        bureau=client.bureau.country_code,
+        active=client.active,
+        created_at=client.created_at,
+    )
+
+
+@admin.get("/clients", response_model=list[ClientOut])
+def list_clients(session: SessionDep) -> list[ClientOut]:
+    return [_client_out(client) for client in service.list_clients(session)]
+
+
+@admin.post("/clients", response_model=NewClientOut, status_code=status.HTTP_201_CREATED)
+def add_client(body: NewClient, session: SessionDep) -> NewClientOut:
+    """A machine's credentials: the answer holds its secret, shown this once."""
+    client, secret = service.add_client(session, body.name, bureau=body.bureau, role=body.role)
+    return NewClientOut(**_client_out(client).model_dump(), client_secret=secret)
+
+
+@admin.post("/clients/{client_id}/deactivate", response_model=ClientOut)
+def deactivate_client(request: Request, client_id: str, session: SessionDep) -> ClientOut:
+    """The client can no longer get tokens; the tokens it holds stop working."""
+    client = service.deactivate_client(session, client_id)
+    _authority(request).revocations.add_subject(subject_of("client", client.client_id), utcnow())
+    return _client_out(client)

@@ -1,0 +1,1 @@
+"""Hits: every positive screening opens a case between the querying and the owning bureau."""

@@ -1,0 +1,178 @@
+"""The bodies ``/records`` and ``/changes`` take and answer, as pydantic models for OpenAPI."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bordercheck.api.types import UtcDatetime
+from bordercheck.documents.types import DocumentType
+from bordercheck.registry.models import Record, Status
+from bordercheck.registry.schemas import RECORD_FIELDS, RecordFields
+
+if TYPE_CHECKING:
+    from bordercheck.registry.importer import ImportReport
+
+BULK_LIMIT = 10_000
+WITHDRAWAL_REASON_LENGTH = 200
+
+
+class RecordOut(RecordFields):
+    """A record: its fields, and what the registry keeps about it."""
+
+    id: int
+    version: int = Field(description="Send it back with a change; a stale one gets 409.")
+    active: bool = Field(description="False once withdrawn: no longer screened.")
+    withdrawal_reason: str | None = None
+    last_change: str
+    review_due: date
+    review_overdue: bool = Field(description="The owning bureau should review the record.")
+    created_at: UtcDatetime
+    created_by: str
+    updated_at: UtcDatetime
+    updated_by: str
+
+
+def record_out(record: Record, today: date | None = None) -> RecordOut:
+    today = today or date.today()
+    data: dict[str, Any] = {name: getattr(record, name) for name in RECORD_FIELDS}
+    return RecordOut.model_validate(
+        {
+            **data,
+            "id": record.id,
+            "version": record.version,
+            "active": record.active,
+            "withdrawal_reason": record.withdrawal_reason,
+            "last_change": record.last_change,
+            "review_due": record.review_due,
+            "review_overdue": record.active and record.review_due < today,
+            "created_at": record.created_at,
+            "created_by": record.created_by,
+            "updated_at": record.updated_at,
+            "updated_by": record.updated_by,
+        }
+    )
+
+
+class RecordChanges(BaseModel):
+    """``PATCH``: the version you read, and only the fields to change (``null`` clears one).
+
+    The record's fields after the change are checked as a whole, like a new record's.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    document_number: str | None = None
+    issuing_country: str | None = None
+    document_type: DocumentType | None = None
+    status: Status | None = None
+    blank: bool | None = None
+    serial_end: str | None = None
+    issue_date: date | None = None
+    expiry_date: date | None = None
+    event_date: date | None = None
+    event_place: str | None = None
+    event_country: str | None = None
+    circumstances: str | None = None
+    holder_surname: str | None = None
+    holder_given_names: str | None = None
+    holder_birth_date: date | None = None
+    holder_nationality: str | None = None
+    incident_ref: str | None = None
+
+
+class Withdrawal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    reason: str = Field(
+        max_length=WITHDRAWAL_REASON_LENGTH, examples=["document recovered at the border"]
+    )
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    kind: str = Field(description="created, updated, withdrawn or reviewed")
+    at: UtcDatetime
+    by: str
+    data: dict[str, Any] = Field(description="The record's fields as they were at this version.")
+
+
+class RecordHistory(BaseModel):
+    record_id: int
+    versions: list[HistoryEntry]
+
+
+class BulkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    records: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=BULK_LIMIT,
+        description="Records, each with the fields of POST /records.",
+    )
+    skip_invalid: bool = Field(
+        default=False, description="Write the valid items and report the others."
+    )
+    merge: bool = Field(
+        default=False, description="An item for a recorded document updates its record."
+    )
+
+
+class BulkError(BaseModel):
+    index: int = Field(description="The item's position in `records`, from 0.")
+    field: str
+    reason: str
+
+
+class BulkReport(BaseModel):
+    items: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    errors: list[BulkError]
+
+    @classmethod
+    def of(cls, report: ImportReport) -> BulkReport:
+        return cls(
+            items=report.rows,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            rejected=report.rejected_rows,
+            errors=[
+                BulkError(
+                    index=e.line if e.line is not None else -1, field=e.field, reason=e.reason
+                )
+                for e in report.errors
+            ],
+        )
+
+
+class ChangeOut(BaseModel):
+    """One entry of the changes feed: what screening needs to apply it, without a look-up."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    record_id: int
+    version: int
+    kind: str
+    active: bool
+    document_number: str
+    serial_end: str | None
+    issuing_country: str
+    document_type: str
+    status: str
+    blank: bool
+    changed_at: UtcDatetime
+
+
+class ChangesPage(BaseModel):
+    changes: list[ChangeOut]
+    next_since: int = Field(description="Pass it as `since` to read on.")
+    last_seq: int = Field(description="The newest entry of the feed when this page was read.")
