@@ -1,0 +1,1 @@
+"""Screening: the in-memory index of active records and the matcher (see docs/screening.md)."""
