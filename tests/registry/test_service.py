@@ -197,3 +197,18 @@ def test_a_withdrawn_record_is_not_changed_any_more(session: Session) -> None:
         service.update_record(session, officer("DEU"), record.id, 2, {"status": "lost"})
     with pytest.raises(Conflict, match="is withdrawn"):
         service.withdraw_record(session, officer("DEU"), record.id, 2, "again")
+
+
+def test_an_owner_withholds_a_record_from_some_countries(session: Session) -> None:
+    record = service.create_record(session, officer("DEU"), fields())
+    withheld = service.withhold(session, officer("DEU"), record.id, 1, ["fr", "ITA", "FRA"])
+    assert (withheld.version, service.withheld_from(withheld)) == (2, {"FRA", "ITA"})
+    last = changes_since(session, last_sequence(session) - 1)[0]
+    assert (last.record_id, last.restricted) == (record.id, True)
+    with pytest.raises(ValidationFailed, match=r"countries\.0"):
+        service.withhold(session, officer("DEU"), record.id, 2, ["XX"])
+    with pytest.raises(Forbidden):
+        service.withhold(session, officer("FRA"), record.id, 2, [])
+    lifted = service.withhold(session, officer("DEU"), record.id, 2, [])
+    assert lifted.withheld_from is None
+    assert service.history(session, record.id)[1]["data"]["withheld_from"] == ["FRA", "ITA"]

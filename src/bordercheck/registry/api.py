@@ -31,7 +31,9 @@ from bordercheck.registry.api_models import (
     RecordChanges,
     RecordHistory,
     RecordOut,
+    Review,
     Withdrawal,
+    Withholding,
     record_out,
 )
 from bordercheck.registry.importer import Importer, ImportRejected
@@ -123,6 +125,27 @@ def withdraw_record(
             errors=[FieldError(field=name, reason="is required") for name in missing]
         )
     record = service.withdraw_record(session, principal.actor(), record_id, version, reason)
+    return record_out(record)
+
+
+@router.put("/records/{record_id}/withheld-from", response_model=RecordOut)
+def withhold_record(
+    record_id: int, body: Withholding, principal: WriterDep, session: SessionDep
+) -> RecordOut:
+    """Withhold the record's details from these querying countries: screening from there
+    answers only "possible hit, contact the owning bureau". An empty list lifts it."""
+    record = service.withhold(session, principal.actor(), record_id, body.version, body.countries)
+    return record_out(record)
+
+
+@router.post("/records/{record_id}/review", response_model=RecordOut)
+def review_record(
+    record_id: int, body: Review, principal: WriterDep, session: SessionDep, settings: SettingsDep
+) -> RecordOut:
+    """Confirm the record still stands: its review date moves on by the review period."""
+    record = service.mark_reviewed(
+        session, principal.actor(), record_id, body.version, review_years=settings.review_years
+    )
     return record_out(record)
 
 

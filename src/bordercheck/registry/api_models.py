@@ -26,6 +26,9 @@ class RecordOut(RecordFields):
     version: int = Field(description="Send it back with a change; a stale one gets 409.")
     active: bool = Field(description="False once withdrawn: no longer screened.")
     withdrawal_reason: str | None = None
+    withheld_from: list[str] = Field(
+        default_factory=list, description="Querying countries the details are withheld from."
+    )
     last_change: str
     review_due: date
     review_overdue: bool = Field(description="The owning bureau should review the record.")
@@ -45,6 +48,7 @@ def record_out(record: Record, today: date | None = None) -> RecordOut:
             "version": record.version,
             "active": record.active,
             "withdrawal_reason": record.withdrawal_reason,
+            "withheld_from": sorted((record.withheld_from or "").split()),
             "last_change": record.last_change,
             "review_due": record.review_due,
             "review_overdue": record.active and record.review_due < today,
@@ -91,6 +95,21 @@ class Withdrawal(BaseModel):
     reason: str = Field(
         max_length=WITHDRAWAL_REASON_LENGTH, examples=["document recovered at the border"]
     )
+
+
+class Withholding(BaseModel):
+    """The querying countries a record's details are withheld from; empty lifts it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    countries: list[str] = Field(max_length=300, examples=[["RUS", "BLR"]])
+
+
+class Review(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
 
 
 class HistoryEntry(BaseModel):

@@ -17,8 +17,8 @@ from bordercheck.documents.countries import normalise_country
 from bordercheck.documents.numbers import normalise_number
 from bordercheck.errors import FieldError
 from bordercheck.registry import service
-from bordercheck.registry.files import RowWriter, count_lines, file_format, read_rows, write_rows
-from bordercheck.registry.importer import Importer, ImportRejected, export_rows
+from bordercheck.registry.files import RowWriter, count_lines, file_format, write_rows
+from bordercheck.registry.importer import ImportRejected, export_rows, import_file
 from bordercheck.registry.models import Record
 from bordercheck.registry.schemas import RECORD_FIELDS
 
@@ -75,19 +75,17 @@ def import_(
     try:
         with cli.database.session(write=True) as session, _progress() as progress:
             task = progress.add_task(f"importing {file.name}", total=total)
-            importer = Importer(
+            report = import_file(
                 session,
                 _actor(ctx, bureau),
+                file,
                 skip_invalid=skip_invalid,
                 merge=merge,
                 batch_size=cli.settings.import_batch_size,
                 review_years=cli.settings.review_years,
                 on_rejected=on_rejected,
+                on_progress=lambda rows: progress.update(task, completed=rows),
             )
-            for line, raw in read_rows(file):
-                importer.add(line, raw)
-                progress.advance(task)
-            report = importer.finish()
     except ImportRejected as exc:
         _print_errors(exc.report.errors)
         err.print(f"[red]{exc.message}[/]")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import DateTime, Integer, String, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from bordercheck.registry.bulk import insert_rows
@@ -35,6 +35,7 @@ def change_row(
         "version": get("version"),
         "kind": kind.value,
         "active": get("withdrawn_key") == 0,
+        "restricted": bool(get("withheld_from")),
         "document_number": get("document_number"),
         "serial_end": get("serial_end"),
         "issuing_country": get("issuing_country"),
@@ -50,6 +51,55 @@ def append_changes(session: Session, rows: Sequence[dict[str, object]]) -> None:
         return
     first = reserve_sequence(session, len(rows))
     insert_rows(session, changes_table, [{"seq": first + i, **row} for i, row in enumerate(rows)])
+
+
+def append_record_changes(
+    session: Session, record_ids: Sequence[int], kind: ChangeKind, at: datetime
+) -> None:
+    """One entry per record in ``record_ids`` (ascending), copied from the records in the database.
+
+    The database copies the columns itself, so a bulk import does not send every record twice.
+    """
+    if not record_ids:
+        return
+    first = reserve_sequence(session, len(record_ids))
+    lowest, highest = record_ids[0], record_ids[-1]
+    if highest - lowest + 1 == len(record_ids):
+        # Ids handed out in one go are usually consecutive: a range scan, not a list of ids.
+        chosen = Record.id.between(lowest, highest)
+    else:
+        chosen = Record.id.in_(record_ids)
+    rows = select(
+        literal(first - 1, Integer) + func.row_number().over(order_by=Record.id),
+        Record.id,
+        Record.version,
+        literal(kind.value, String),
+        Record.withdrawn_key == 0,
+        func.coalesce(Record.withheld_from, "") != "",  # as change_row's bool(withheld_from)
+        Record.document_number,
+        Record.serial_end,
+        Record.issuing_country,
+        Record.document_type,
+        Record.status,
+        Record.blank,
+        literal(at, DateTime(timezone=True)),
+    ).where(chosen)
+    columns = [
+        "seq",
+        "record_id",
+        "version",
+        "kind",
+        "active",
+        "restricted",
+        "document_number",
+        "serial_end",
+        "issuing_country",
+        "document_type",
+        "status",
+        "blank",
+        "changed_at",
+    ]
+    session.execute(insert(changes_table).from_select(columns, rows))
 
 
 def changes_since(session: Session, since: int, limit: int = 1000) -> list[Change]:

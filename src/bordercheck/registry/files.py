@@ -61,21 +61,19 @@ def _read_csv(file: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     columns = [name.strip() for name in header]
     _check_header(columns)
     width = len(columns)
+    line = reader.line_num + 1  # where the next row starts; a quoted value may span lines
     while True:
-        line = reader.line_num + 1
         try:
-            values = next(reader)
-        except StopIteration:
+            for values in reader:
+                if len(values) == width:
+                    yield line, dict(zip(columns, values, strict=True))
+                elif values:
+                    yield line, {"__error__": f"has {len(values)} columns; the header has {width}"}
+                line = reader.line_num + 1
             return
         except csv.Error as exc:
             yield line, {"__error__": f"not valid CSV: {exc}"}
-            continue
-        if not values:
-            continue
-        if len(values) != width:
-            yield line, {"__error__": f"has {len(values)} columns; the header has {width}"}
-            continue
-        yield line, dict(zip(columns, values, strict=True))
+            line = reader.line_num + 1
 
 
 def _check_header(columns: list[str]) -> None:

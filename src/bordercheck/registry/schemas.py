@@ -96,7 +96,7 @@ class RecordFields(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> RecordFields:
         if self.serial_end is not None:
-            _check_range(self.document_number, self.serial_end, blank=self.blank)
+            check_range(self.document_number, self.serial_end, blank=self.blank)
         holder = (
             self.holder_surname,
             self.holder_given_names,
@@ -139,7 +139,7 @@ def _tomorrow() -> date:
     return date.today() + timedelta(days=1)
 
 
-def _check_range(first: str, last: str, *, blank: bool) -> None:
+def check_range(first: str, last: str, *, blank: bool) -> None:
     if not blank:
         raise ValueError("serial_end is only for a range of blank documents (blank=true)")
     prefix, start, width = split_serial(first)

@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.actors import Actor
+from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.documents.numbers import split_serial
 from bordercheck.errors import (
     Conflict,
@@ -195,6 +196,34 @@ def mark_reviewed(
     return _new_version(session, actor, record, ChangeKind.REVIEWED, {"review_due": due})
 
 
+def withhold(
+    session: Session, actor: Actor, record_id: int, version: int, countries: list[str]
+) -> Record:
+    """Withhold the record's details from these querying countries (an empty list lifts it).
+
+    Screening from one of them still learns that the document is recorded, and whom to
+    contact, but not the record's details.
+    """
+    errors, codes = [], set()
+    for index, code in enumerate(countries):
+        try:
+            codes.add(normalise_country(code))
+        except InvalidCountry as exc:
+            errors.append(FieldError(field=f"countries.{index}", reason=str(exc)))
+    if errors:
+        raise ValidationFailed(errors=errors)
+    record = _current(session, actor, record_id, version)
+    _ensure_active(record)
+    value = " ".join(sorted(codes)) or None
+    if value == record.withheld_from:
+        return record
+    return _new_version(session, actor, record, ChangeKind.UPDATED, {"withheld_from": value})
+
+
+def withheld_from(record: Record) -> frozenset[str]:
+    return frozenset((record.withheld_from or "").split())
+
+
 def history(session: Session, record_id: int) -> list[dict[str, Any]]:
     """Every version of a record, oldest first: what it said, who made it, when, and how."""
     record = get_record(session, record_id)
@@ -242,6 +271,7 @@ def snapshot(record: Record) -> dict[str, Any]:
     data: dict[str, Any] = record_fields(record).model_dump(mode="json")
     data["active"] = record.active
     data["withdrawal_reason"] = record.withdrawal_reason
+    data["withheld_from"] = sorted(withheld_from(record))
     data["review_due"] = record.review_due.isoformat()
     return data
 
