@@ -70,6 +70,7 @@ def open_api(url: str, bureaus: Sequence[str] = ("DEU", "FRA"), **settings: Any)
     """The app for ``url`` with its lifespan running, and ``bureaus`` added."""
     app = create_app(Settings(database_url=url, env="test", **settings))
     with TestClient(app) as client:
+        assert app.state.live_index.wait_ready(30), "the screening index did not load"
         api = Api(client)
         api.add_bureaus(*bureaus)
         yield api

@@ -151,3 +151,22 @@ def test_settings_refuse_the_default_secret_in_production(fresh_url: str) -> Non
     assert result.exit_code == 2
     assert "BORDERCHECK_SECRET_KEY must be set" in result.output
     assert "Traceback" not in result.output
+
+
+def test_index_build_writes_a_snapshot_the_api_can_map(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("bureaus", "add", "DEU")
+    run("records", "add", "--number", "C01X00T47", "--country", "DEU", "--type", "passport",
+        "--status", "stolen")  # fmt: skip
+    snapshot = tmp_path / "index.snap"
+    built = run("index", "build", "--output", str(snapshot))
+    assert built.exit_code == 0, built.output
+    assert "1 records, sequence 1" in built.output
+    info = run("index", "info", str(snapshot))
+    assert info.exit_code == 0, info.output
+    assert "1 records, sequence 1" in info.output
+    other_key = CliRunner().invoke(
+        app, ["index", "info", str(snapshot)],
+        env={"BORDERCHECK_SECRET_KEY": "another-key-of-at-least-32-characters!!"},
+    )  # fmt: skip
+    assert other_key.exit_code == 1
+    assert "Traceback" not in other_key.output

@@ -12,6 +12,7 @@ from bordercheck.console import CliState, new_app, out, report_error, state
 from bordercheck.documents.cli import mrz_app
 from bordercheck.logs import configure_logging
 from bordercheck.registry.cli import app as records_app
+from bordercheck.screening.cli import app as index_app
 from bordercheck.settings import ConfigurationError, load_settings
 
 app = new_app("bordercheck: stolen and lost travel documents, recorded and screened.")
@@ -22,6 +23,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(clients_app, name="clients")
 app.add_typer(records_app, name="records")
 app.add_typer(mrz_app, name="mrz")
+app.add_typer(index_app, name="index")
 
 
 @app.callback()

@@ -19,8 +19,9 @@ def test_healthz_answers_while_the_process_is_up(database_url: str) -> None:
     assert response.json()["status"] == "ok"
 
 
-def test_readyz_is_ready_on_a_migrated_database(database_url: str) -> None:
+def test_readyz_is_ready_once_the_screening_index_is_loaded(database_url: str) -> None:
     with client_for(database_url) as client:
+        assert client.app.state.live_index.wait_ready(30)  # type: ignore[attr-defined]
         assert client.get("/readyz").json() == {"status": "ready"}
 
 

@@ -6,18 +6,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 
 from bordercheck import __version__
 from bordercheck.api.errors import install_error_handlers
 from bordercheck.api.limits import BodySizeLimit, RateLimiter
+from bordercheck.api.metrics import Metrics, MetricsMiddleware
 from bordercheck.auth import api as auth_api
 from bordercheck.auth.revocation import RevocationList
 from bordercheck.auth.tokens import TokenAuthority
 from bordercheck.db import Database
 from bordercheck.logs import configure_logging
 from bordercheck.registry import api as registry_api
+from bordercheck.screening import api as screening_api
+from bordercheck.screening.live import LiveIndex, screening_key
+from bordercheck.screening.querylog import QueryLogWriter
 from bordercheck.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
@@ -31,12 +35,25 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
-        app.state.database = database or Database.from_settings(settings)
+        db = app.state.database = database or Database.from_settings(settings)
+        live = app.state.live_index = LiveIndex(
+            db,
+            key=screening_key(settings.secret_key),
+            snapshot=settings.index_snapshot,
+            poll_interval=settings.feed_poll_seconds,
+        )
+        query_log = app.state.query_log = QueryLogWriter(
+            db, flush_interval=settings.query_log_flush_seconds
+        )
+        query_log.start()
+        live.start()
         try:
             yield
         finally:
+            live.stop()
+            query_log.stop()  # writes every entry still pending
             if owned:
-                app.state.database.dispose()
+                db.dispose()
 
     app = FastAPI(
         title="bordercheck",
@@ -45,6 +62,28 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
     )
     app.state.settings = settings
+    metrics = app.state.metrics = Metrics()
+    metrics.gauge(
+        "bordercheck_index_records",
+        "Active records in the screening index.",
+        lambda: _index_size(app),
+    )
+    metrics.gauge(
+        "bordercheck_feed_lag_entries",
+        "Feed entries not yet applied to the index.",
+        lambda: app.state.live_index.feed_lag if hasattr(app.state, "live_index") else 0,
+    )
+    metrics.gauge(
+        "bordercheck_query_log_pending",
+        "Query log entries waiting to be written.",
+        lambda: app.state.query_log.pending if hasattr(app.state, "query_log") else 0,
+    )
+    metrics.gauge(
+        "bordercheck_query_log_dropped",
+        "Query log entries dropped (memory full).",
+        lambda: app.state.query_log.dropped if hasattr(app.state, "query_log") else 0,
+    )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.state.tokens = TokenAuthority(settings, RevocationList(settings.revocation_refresh_seconds))
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -52,6 +91,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(auth_api.router, prefix=API_PREFIX)
     app.include_router(auth_api.admin, prefix=API_PREFIX)
     app.include_router(registry_api.router, prefix=API_PREFIX)
+    app.include_router(screening_api.router, prefix=API_PREFIX)
+    app.include_router(screening_api.records_router, prefix=API_PREFIX)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        """Prometheus metrics of this worker process."""
+        return Response(metrics.render(), media_type=metrics.content_type)
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:
@@ -78,6 +124,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
         if current != head_revision():
             return JSONResponse({"status": "unavailable", "reason": "schema not upgraded"}, 503)
+        live: LiveIndex = app.state.live_index
+        if not live.ready:
+            reason = live.error or "screening index loading"
+            return JSONResponse({"status": "unavailable", "reason": reason}, 503)
         return JSONResponse({"status": "ready"})
 
     return app
+
+
+def _index_size(app: FastAPI) -> float:
+    live: LiveIndex | None = getattr(app.state, "live_index", None)
+    return float(live.index.size) if live is not None and live.index is not None else 0.0

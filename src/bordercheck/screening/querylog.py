@@ -100,7 +100,9 @@ class QueryLogWriter:
         total = 0
         with self._lock:
             while self._pending:
-                batch = [self._pending.popleft() for _ in range(min(self.max_batch, len(self._pending)))]
+                batch = [
+                    self._pending.popleft() for _ in range(min(self.max_batch, len(self._pending)))
+                ]
                 try:
                     self._write(batch)
                 except Exception as exc:  # the database may be down for a while: keep trying

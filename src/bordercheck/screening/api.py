@@ -1,0 +1,146 @@
+"""``POST /screen`` and ``POST /screen/batch``: the hot path. No ORM here, and no I/O but the
+rare hit case: the index is in memory and the query log is written off the request."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from bordercheck.api.deps import Principal, PrincipalDep, SessionDep, require_roles
+from bordercheck.api.limits import rate_limit
+from bordercheck.api.types import UtcDatetime
+from bordercheck.auth.models import Role
+from bordercheck.errors import Forbidden, ServiceUnavailable
+from bordercheck.hits.service import NewHit, open_hits
+from bordercheck.registry import service as registry_service
+from bordercheck.screening import watches
+from bordercheck.screening.live import LiveIndex
+from bordercheck.screening.querylog import QueryLogWriter
+from bordercheck.screening.schemas import BatchRequest, BatchResponse, ScreenRequest, ScreenResponse
+from bordercheck.screening.service import Asker, Screened, screen_requests
+
+SCREENERS = (Role.ADMIN, Role.BUREAU_OFFICER, Role.BORDER_OFFICER)
+router = APIRouter(
+    tags=["screening"],
+    dependencies=[Depends(require_roles(*SCREENERS)), Depends(rate_limit)],
+)
+
+
+def _run(
+    request: Request, principal: PrincipalDep, documents: Sequence[ScreenRequest], source: str
+) -> list[Screened]:
+    live: LiveIndex = request.app.state.live_index
+    if live.index is None:
+        raise ServiceUnavailable(
+            "the screening index is still loading; try again in a moment",
+            retry_after=1,
+        )
+    asker = Asker(kind=principal.kind, name=principal.name, bureau_code=principal.bureau_code)
+    answered = screen_requests(
+        live.index, documents, asker, source=source, withheld_from=live.withheld_from
+    )
+    counter = request.app.state.metrics.screenings
+    for item in answered:
+        counter.labels(item.answer["result"]).inc()
+    log: QueryLogWriter = request.app.state.query_log
+    for item in answered:
+        log.record(item.logged)
+    return answered
+
+
+async def _open_hits(request: Request, answered: Sequence[Screened]) -> None:
+    hits: list[NewHit] = [hit for item in answered for hit in item.hits]
+    if not hits:
+        return
+    database = request.app.state.database
+
+    def write() -> None:
+        with database.session(write=True) as session:
+            open_hits(session, hits)
+
+    await run_in_threadpool(write)
+
+
+def _json(data: object) -> Response:
+    return Response(orjson.dumps(data), media_type="application/json")
+
+
+@router.post("/screen", response_model=ScreenResponse)
+async def screen(body: ScreenRequest, request: Request, principal: PrincipalDep) -> Response:
+    """Screen one document: hit, possible hit or no hit, with the records it matched."""
+    answered = _run(request, principal, [body], "mrz" if body.mrz else "number")
+    await _open_hits(request, answered)
+    return _json(answered[0].answer)
+
+
+@router.post("/screen/batch", response_model=BatchResponse)
+async def screen_batch(body: BatchRequest, request: Request, principal: PrincipalDep) -> Response:
+    """Screen up to 10,000 documents; the results come back in the order sent."""
+    answered = _run(request, principal, body.documents, "batch")
+    await _open_hits(request, answered)
+    return _json({"results": [item.answer for item in answered]})
+
+
+# Owners following searches on their records.
+records_router = APIRouter(tags=["records"], dependencies=[Depends(rate_limit)])
+OwnerDep = Annotated[Principal, Depends(require_roles(Role.BUREAU_OFFICER))]
+
+
+class WatchOut(BaseModel):
+    record_id: int
+    bureau_code: str
+    since: UtcDatetime
+
+
+class SearchOut(BaseModel):
+    query_id: str
+    at: UtcDatetime
+    bureau_code: str
+    principal_name: str
+    location: str | None
+    operation_id: str | None
+    result: str
+    match: str
+    score: float
+
+
+def _owned(session: Session, principal: Principal, record_id: int) -> int:
+    record = registry_service.get_record(session, record_id)
+    if record.issuing_country != principal.bureau_code:
+        raise Forbidden(f"only the {record.issuing_country} bureau follows record {record_id}")
+    return record.id
+
+
+@records_router.post("/records/{record_id}/watch", response_model=WatchOut, status_code=201)
+def watch_record(record_id: int, principal: OwnerDep, session: SessionDep) -> WatchOut:
+    """Be told of every search that finds this record (owning bureau only)."""
+    _owned(session, principal, record_id)
+    row = watches.watch(session, record_id, principal.bureau_code, principal.name)
+    return WatchOut(record_id=record_id, bureau_code=row.bureau_code, since=row.created_at)
+
+
+@records_router.delete("/records/{record_id}/watch", status_code=204)
+def unwatch_record(record_id: int, principal: OwnerDep, session: SessionDep) -> Response:
+    """Stop following searches on this record."""
+    _owned(session, principal, record_id)
+    watches.unwatch(session, record_id, principal.bureau_code)
+    return Response(status_code=204)
+
+
+@records_router.get("/records/{record_id}/searches", response_model=list[SearchOut])
+def record_searches(
+    record_id: int,
+    principal: OwnerDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[SearchOut]:
+    """The searches that found this record since your bureau began to follow it."""
+    _owned(session, principal, record_id)
+    found = watches.searches_on(session, record_id, principal.bureau_code, limit=limit)
+    return [SearchOut.model_validate(search, from_attributes=True) for search in found]

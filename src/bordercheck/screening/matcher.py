@@ -1,0 +1,237 @@
+"""Screening documents against the records: exact, range, OCR variants, typing slips.
+
+How matching works, what the scores mean and how to threshold them: docs/screening.md.
+The matcher works on any ``RecordSource`` (the index's ``IndexView``; the edge kit's own
+storage), so the rules live here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Literal, NamedTuple, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bordercheck.documents.mrz import check_digit as mrz_check_digit
+from bordercheck.documents.types import DocumentType
+from bordercheck.registry.models import Status
+from bordercheck.screening.confusions import ALPHABET, Confusions
+from bordercheck.screening.query import (
+    InvalidQuery,
+    Prepared,
+    Query,
+    encode_countries,
+    encode_numbers,
+    prepare,
+    validate_types_and_check_digits,
+)
+from bordercheck.screening.records import Found
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "InvalidQuery",
+    "Match",
+    "MatchPolicy",
+    "Query",
+    "RecordSource",
+    "Screening",
+    "screen",
+    "screen_batch",
+]
+
+MatchKind = Literal["exact", "range", "ocr_variant", "transposition", "substitution"]
+Result = Literal["hit", "possible_hit", "no_hit"]
+
+EXACT_SCORE: Final = 1.0
+# An OCR variant: one or two confused characters. A check digit moves the score: the
+# printed number failing it while the variant passes is evidence of a misreading (+0.1);
+# both passing means the misreading is one a check digit cannot see (-0.1).
+OCR_SCORES: Final = {1: 0.8, 2: 0.6}
+CHECK_DIGIT_CONFIRMS: Final = 0.1
+TRANSPOSITION_SCORE: Final = 0.5
+SUBSTITUTION_SCORE: Final = 0.4
+_KIND_ORDER: Final = {
+    "exact": 0,
+    "range": 1,
+    "ocr_variant": 2,
+    "transposition": 3,
+    "substitution": 4,
+}
+
+
+class Match(NamedTuple):
+    """One record a screening found; a tuple, as thousands are made a second."""
+
+    record_id: int
+    document_number: str
+    issuing_country: str
+    document_type: DocumentType
+    status: Status
+    blank: bool
+    restricted: bool
+    match: MatchKind
+    score: float
+    serial_end: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    result: Result
+    matches: tuple[Match, ...] = ()
+
+
+NO_HIT: Final = Screening("no_hit")
+
+
+@dataclass(frozen=True)
+class MatchPolicy:
+    """How far matching reaches. Transpositions and substitutions are tried only for queries
+    without a check digit, and only while the index is small enough that they seldom raise a
+    false alarm (limits measured: docs/benchmarks.md, "Screening index")."""
+
+    ocr_changes: int = 2
+    transpositions_up_to: int = 1_500_000  # measured: 0.05 % false alarms at 1 M, 0.12 % at 2 M
+    substitutions_up_to: int = 100_000  # measured: 0.07 % at 100 k, 0.17 % at 200 k
+
+
+DEFAULT_POLICY: Final = MatchPolicy()
+
+Candidate = tuple[str, int, Found]
+
+
+class RecordSource(Protocol):
+    """What matching needs from storage; ``view()`` pins one consistent state."""
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def confusions(self) -> Confusions: ...
+
+    def view(self) -> RecordSource: ...
+
+    def find(self, country: str, number: str, max_changes: int) -> list[Candidate]:
+        """(number as recorded or as a range reads it, confusions, record) for every record
+        whose number is ``number`` or up to ``max_changes`` confusions from it, or whose
+        range holds it (possibly with letters read as the digits they are confused with)."""
+        ...
+
+    def find_numbers(self, country: str, numbers: Sequence[str]) -> list[tuple[int, Found]]: ...
+
+    def may_match(
+        self,
+        numbers: NDArray[np.uint8],
+        lengths: NDArray[np.intp],
+        codes: NDArray[np.uint32],
+        max_changes: int,
+    ) -> NDArray[np.bool_]: ...
+
+
+class Indexed(Protocol):
+    def view(self) -> RecordSource: ...
+
+
+def screen(index: Indexed, query: Query, policy: MatchPolicy = DEFAULT_POLICY) -> Screening:
+    """Screen one document; raises InvalidQuery when it cannot be read."""
+    return screen_prepared(index.view(), prepare(query), policy)
+
+
+def screen_batch(
+    index: Indexed, queries: Sequence[Query], policy: MatchPolicy = DEFAULT_POLICY
+) -> list[Screening]:
+    """Screen documents against one state of the index; answers in order, as ``screen``'s.
+
+    All numbers are hashed together and probed once; only documents that may match (a
+    record or OCR variant shares their skeleton, or a recorded range has their shape) are
+    screened one by one. InvalidQuery names the first document that cannot be read.
+    """
+    source = index.view()
+    n = len(queries)
+    if n == 0:
+        return []
+    validate_types_and_check_digits(queries)
+    numbers, lengths = encode_numbers(queries)
+    codes = encode_countries(queries)
+    candidates = source.may_match(numbers, lengths, codes, policy.ocr_changes)
+    if source.size <= max(policy.transpositions_up_to, policy.substitutions_up_to):
+        # Typing slips are looked up for number-only queries: no cheap filter for those.
+        candidates |= np.fromiter((q.check_digit is None for q in queries), bool, n)
+    results = [NO_HIT] * n
+    for i in np.flatnonzero(candidates).tolist():
+        results[i] = screen_prepared(source, prepare(queries[i], i), policy)
+    return results
+
+
+def screen_prepared(source: RecordSource, query: Prepared, policy: MatchPolicy) -> Screening:
+    number, country, cd = query.number, query.country, query.check_digit
+    best: dict[int, Match] = {}
+    candidates = source.find(country, number, policy.ocr_changes)
+    passes = cd is None or not candidates or mrz_check_digit(number) == cd
+    for reading, changes, found in candidates:
+        if not found.family_bit & query.families:
+            continue
+        if changes == 0:
+            kind: MatchKind = "range" if found.serial_end is not None else "exact"
+            score = EXACT_SCORE
+        else:
+            if cd is not None and mrz_check_digit(reading) != cd:
+                continue  # the OCR would have had to misread the check digit too
+            kind, score = "ocr_variant", OCR_SCORES[changes]
+            if cd is not None:
+                score += -CHECK_DIGIT_CONFIRMS if passes else CHECK_DIGIT_CONFIRMS
+        _keep(best, _match(found, country, kind, score))
+    transpositions = source.size <= policy.transpositions_up_to
+    substitutions = source.size <= policy.substitutions_up_to
+    if cd is None and (transpositions or substitutions):
+        slips = typing_slips(
+            number, source.confusions, transpositions=transpositions, substitutions=substitutions
+        )
+        readings = list(slips)
+        for i, found in source.find_numbers(country, readings):
+            if found.family_bit & query.families:
+                kind = slips[readings[i]]
+                score = TRANSPOSITION_SCORE if kind == "transposition" else SUBSTITUTION_SCORE
+                _keep(best, _match(found, country, kind, score))
+    if not best:
+        return NO_HIT
+    matches = sorted(best.values(), key=lambda m: (-m.score, _KIND_ORDER[m.match], m.record_id))
+    result: Result = "hit" if matches[0].match in ("exact", "range") else "possible_hit"
+    return Screening(result, tuple(matches))
+
+
+def typing_slips(
+    number: str, confusions: Confusions, *, transpositions: bool, substitutions: bool
+) -> dict[str, MatchKind]:
+    """Numbers one adjacent transposition or one non-OCR substitution from ``number``."""
+    slips: dict[str, MatchKind] = {}
+    if transpositions:
+        for i in range(len(number) - 1):
+            a, b = number[i], number[i + 1]
+            if a != b:
+                slips[f"{number[:i]}{b}{a}{number[i + 2 :]}"] = "transposition"
+    if substitutions:
+        for i, char in enumerate(number):
+            skip = {char, *confusions.neighbours.get(char, ())}  # those are OCR variants
+            for other in ALPHABET:
+                if other not in skip:
+                    slips.setdefault(f"{number[:i]}{other}{number[i + 1 :]}", "substitution")
+    return slips
+
+
+def _match(found: Found, country: str, kind: MatchKind, score: float) -> Match:
+    return Match(
+        found.record_id, found.document_number, country, found.document_type, found.status,
+        found.blank, found.restricted, kind, round(score, 2), found.serial_end,
+    )  # fmt: skip
+
+
+def _keep(best: dict[int, Match], match: Match) -> None:
+    """One match per record: the best-scored (a record may be reached by several readings)."""
+    old = best.get(match.record_id)
+    if old is None or (match.score, -_KIND_ORDER[match.match]) > (
+        old.score,
+        -_KIND_ORDER[old.match],
+    ):
+        best[match.record_id] = match

@@ -1,0 +1,75 @@
+"""What a screening request carries and what it answers (the contract's JSON)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Location = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,32}$")]
+OperationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+MAX_BATCH = 10_000
+
+
+class ScreenRequest(BaseModel):
+    """A document to screen: its number and issuing country (and type), or a whole MRZ."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    document_number: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    issuing_country: Annotated[str, Field(min_length=1, max_length=3)] | None = None
+    document_type: Annotated[str, Field(max_length=32)] | None = None
+    mrz: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    location: Location | None = None
+    operation_id: OperationId | int | None = None
+
+    @model_validator(mode="after")
+    def _one_way_of_naming_the_document(self) -> ScreenRequest:
+        if self.mrz is not None:
+            if self.document_number is not None or self.issuing_country is not None:
+                raise ValueError("send either mrz, or document_number and issuing_country")
+        elif self.document_number is None or self.issuing_country is None:
+            raise ValueError("send document_number and issuing_country, or mrz")
+        return self
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    documents: Annotated[list[ScreenRequest], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class MatchOut(BaseModel):
+    """A record a query matched. A restricted record carries only who to contact."""
+
+    record_id: int | None
+    document_number: str | None
+    issuing_country: str
+    document_type: str | None
+    status: str | None
+    blank: bool | None
+    match: str
+    score: float
+    message: str | None = None
+
+
+class MrzOut(BaseModel):
+    """How the MRZ read: its check digits, repairs and problems (a broken MRZ says which)."""
+
+    format: str
+    valid: bool
+    checks: dict[str, bool]
+    corrections: list[dict[str, Any]]
+    problems: list[str]
+
+
+class ScreenResponse(BaseModel):
+    query_id: str
+    result: Literal["hit", "possible_hit", "no_hit"]
+    matches: list[MatchOut]
+    mrz: MrzOut | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class BatchResponse(BaseModel):
+    results: list[ScreenResponse]

@@ -1,0 +1,229 @@
+"""Screening requests: from what a caller sends to the answer, the log entry and hit cases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bordercheck.documents.countries import InvalidCountry, normalise_country
+from bordercheck.documents.mrz import NotAnMrz, check_digit, parse
+from bordercheck.documents.numbers import InvalidDocumentNumber, normalise_number
+from bordercheck.documents.types import InvalidDocumentType, parse_type_or_family
+from bordercheck.errors import FieldError, ValidationFailed
+from bordercheck.hits.service import NewHit
+from bordercheck.screening.index import ScreeningIndex
+from bordercheck.screening.matcher import (
+    DEFAULT_POLICY,
+    Match,
+    MatchPolicy,
+    Query,
+    Screening,
+    screen,
+    screen_batch,
+)
+from bordercheck.screening.querylog import LoggedMatch, LoggedQuery
+from bordercheck.screening.schemas import ScreenRequest
+
+RESTRICTED_MESSAGE = "contact the owning bureau"
+MACHINE_POLICY = MatchPolicy(
+    ocr_changes=DEFAULT_POLICY.ocr_changes, transpositions_up_to=0, substitutions_up_to=0
+)
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who screens: recorded in the log and in hit cases."""
+
+    kind: str
+    name: str
+    bureau_code: str
+
+
+@dataclass
+class Screened:
+    """One answered request: the JSON answer, its log entry and any hit cases it opens."""
+
+    answer: dict[str, Any]
+    logged: LoggedQuery
+    hits: list[NewHit]
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    query: Query
+    request: ScreenRequest
+    document_type: str | None
+    mrz: dict[str, Any] | None
+
+
+def prepare(request: ScreenRequest, where: str = "") -> _Prepared:
+    """The matcher's query for a request; a bad field is reported by name (422)."""
+    if request.mrz is not None:
+        return _from_mrz(request, where)
+    errors: list[FieldError] = []
+    number = country = ""
+    kind = None
+    try:
+        number = normalise_number(request.document_number or "")
+    except InvalidDocumentNumber as exc:
+        errors.append(FieldError(f"{where}document_number", str(exc)))
+    try:
+        country = normalise_country(request.issuing_country or "")
+    except InvalidCountry as exc:
+        errors.append(FieldError(f"{where}issuing_country", str(exc)))
+    if request.document_type is not None:
+        try:
+            kind = parse_type_or_family(request.document_type)
+        except InvalidDocumentType as exc:
+            errors.append(FieldError(f"{where}document_type", str(exc)))
+    if errors:
+        raise ValidationFailed(errors=errors)
+    query = Query(number=number, country=country, document_type=kind)
+    return _Prepared(query, request, kind.value if kind else None, None)
+
+
+def _from_mrz(request: ScreenRequest, where: str) -> _Prepared:
+    try:
+        mrz = parse(request.mrz or "", correct=True)
+    except NotAnMrz as exc:
+        raise ValidationFailed(errors=[FieldError(f"{where}mrz", str(exc))]) from None
+    number_ok = mrz.checks.get("document_number", False)
+    # Only a check digit that agrees with the number as read can rule variants out.
+    query = Query(
+        number=mrz.document_number,
+        country=mrz.issuing_country,
+        document_type=mrz.document_type,
+        check_digit=check_digit(mrz.document_number) if number_ok else None,
+        birth_date=mrz.birth_date,
+        nationality=mrz.nationality or None,
+    )
+    summary = {
+        "format": mrz.format,
+        "valid": mrz.valid,
+        "checks": dict(mrz.checks),
+        "corrections": [c.as_dict() for c in mrz.corrections],
+        "problems": list(mrz.problems),
+    }
+    return _Prepared(query, request, mrz.document_type.value, summary)
+
+
+def no_restrictions(_record_id: int) -> frozenset[str]:
+    return frozenset()
+
+
+def screen_requests(
+    index: ScreeningIndex,
+    requests: Sequence[ScreenRequest],
+    asker: Asker,
+    *,
+    source: str,
+    withheld_from: Callable[[int], frozenset[str]] = no_restrictions,
+    stale_warning: str | None = None,
+) -> list[Screened]:
+    """Screen every request in one pass over the index; the answers keep the requests' order.
+
+    ``withheld_from`` tells, for a record flagged restricted, which querying countries its
+    owner withholds the details from.
+    """
+    batch = len(requests) > 1
+    prepared = [prepare(r, f"documents.{i}." if batch else "") for i, r in enumerate(requests)]
+    if batch:
+        # Batches come from machines (manifests, gates), not from people keying numbers in:
+        # OCR variants yes, typing slips no.
+        results = screen_batch(index, [p.query for p in prepared], MACHINE_POLICY)
+    else:
+        results = [screen(index, prepared[0].query)]  # no vectorised set-up for one query
+    context = _Context(asker, source, datetime.now(UTC), withheld_from, stale_warning)
+    return [_answer(p, s, context) for p, s in zip(prepared, results, strict=True)]
+
+
+@dataclass(frozen=True)
+class _Context:
+    asker: Asker
+    source: str
+    now: datetime
+    withheld_from: Callable[[int], frozenset[str]]
+    stale_warning: str | None
+
+
+def _answer(prepared: _Prepared, screening: Screening, context: _Context) -> Screened:
+    asker, now = context.asker, context.now
+    query_id = uuid.uuid4().hex
+    request = prepared.request
+    operation = None if request.operation_id is None else str(request.operation_id)
+    hidden = {
+        m.record_id
+        for m in screening.matches
+        if m.restricted and asker.bureau_code in context.withheld_from(m.record_id)
+    }
+    matches = [_match_json(m, withheld=m.record_id in hidden) for m in screening.matches]
+    result = screening.result
+    certain = [m.record_id for m in screening.matches if m.match in {"exact", "range"}]
+    if result == "hit" and hidden and all(record_id in hidden for record_id in certain):
+        result = "possible_hit"  # the owner, not this answer, tells the querying side more
+    answer: dict[str, Any] = {"query_id": query_id, "result": result, "matches": matches}
+    if prepared.mrz is not None:
+        answer["mrz"] = prepared.mrz
+    if context.stale_warning:
+        answer["warnings"] = [context.stale_warning]
+    logged = LoggedQuery(
+        id=query_id,
+        at=now,
+        principal_kind=asker.kind,
+        principal_name=asker.name,
+        bureau_code=asker.bureau_code,
+        location=request.location,
+        operation_id=operation,
+        source=context.source,
+        document_number=prepared.query.number,
+        issuing_country=prepared.query.country,
+        document_type=prepared.document_type,
+        result=result,
+        matches=tuple(LoggedMatch(m.record_id, m.match, m.score) for m in screening.matches),
+    )
+    hits = [
+        NewHit(
+            query_id=query_id,
+            record_id=m.record_id,
+            owner_bureau=m.issuing_country,
+            querying_bureau=asker.bureau_code,
+            queried_by=asker.name,
+            match=m.match,
+            score=m.score,
+            location=request.location,
+            operation_id=operation,
+            at=now,
+        )
+        for m in screening.matches
+        if m.match in {"exact", "range"}
+    ]
+    return Screened(answer, logged, hits)
+
+
+def _match_json(match: Match, *, withheld: bool) -> dict[str, Any]:
+    if withheld:
+        # The owner withholds this record's details from the querying country.
+        return {
+            "record_id": None,
+            "document_number": None,
+            "issuing_country": match.issuing_country,
+            "document_type": None,
+            "status": None,
+            "blank": None,
+            "match": "restricted",
+            "score": match.score,
+            "message": RESTRICTED_MESSAGE,
+        }
+    return {
+        "record_id": match.record_id,
+        "document_number": match.document_number,
+        "issuing_country": match.issuing_country,
+        "document_type": match.document_type,
+        "status": match.status,
+        "blank": match.blank,
+        "match": match.match,
+        "score": match.score,
+    }

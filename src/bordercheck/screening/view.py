@@ -1,0 +1,268 @@
+"""One consistent view of the index (base arrays, ranges, overlay): the lookups matching needs.
+
+Base arrays, one row per record, sorted by skeleton key (17 bytes a record):
+``skeletons`` uint64 (the keyed hash of the number's OCR skeleton and the country),
+``fingerprints`` uint32 (tells apart numbers sharing a skeleton), ``record_ids`` uint32,
+``meta`` uint8. Besides them: ``directory`` (uint32 per bucket of about four keys, for
+probing), ``presence`` (8 to 16 bits a key: a batch probes only the one query in ten or so
+whose bit is set) and ``present`` (a bitmap of record ids, so that applying a change knows
+in O(1) whether the base holds the record).
+
+The fingerprint of a number is the top half of a 64-bit sum that is linear in each byte, so
+the fingerprint of an OCR variant is the query's sum plus a delta per changed character:
+recognising which variant a recorded fingerprint stands for costs additions, not hashes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bordercheck.screening.confusions import Confusions
+from bordercheck.screening.keys import MASK, WIDTH, KeyScheme, country_code
+from bordercheck.screening.overlay import Overlay
+from bordercheck.screening.probe import isin_sorted, probe
+from bordercheck.screening.ranges import RangeTable, shape_codes
+from bordercheck.screening.records import Found, unpack_meta
+
+BASE_ARRAYS: Final = (
+    "skeletons", "fingerprints", "record_ids", "meta", "directory", "presence", "present",
+)  # fmt: skip
+_SPAN: Final = 1 << 32
+_LOW: Final = _SPAN - 1
+_SCALAR_UP_TO: Final = 48
+
+# (the number as the record holds it, confusions read through, the record)
+Candidate = tuple[str, int, Found]
+
+
+@dataclass(frozen=True)
+class BaseArrays:
+    skeletons: NDArray[np.uint64]
+    fingerprints: NDArray[np.uint32]
+    record_ids: NDArray[np.uint32]
+    meta: NDArray[np.uint8]
+    directory: NDArray[np.uint32]
+    presence: NDArray[np.uint8]
+    present: NDArray[np.uint8]
+    directory_bits: int
+    presence_bits: int
+
+    def arrays(self) -> dict[str, NDArray[Any]]:
+        return {name: getattr(self, name) for name in BASE_ARRAYS}
+
+    @property
+    def nbytes(self) -> int:
+        return sum(int(a.nbytes) for a in self.arrays().values())
+
+
+class IndexView:
+    """Immutable: lookups on one state of the index. Obtained from ``ScreeningIndex.view()``."""
+
+    def __init__(
+        self,
+        base: BaseArrays,
+        ranges: RangeTable,
+        overlay: Overlay,
+        scheme: KeyScheme,
+        confusions: Confusions,
+        sequence: int,
+    ) -> None:
+        self.base, self.ranges, self.overlay = base, ranges, overlay
+        self.scheme, self.confusions, self.sequence = scheme, confusions, sequence
+        self.size = (
+            len(base.record_ids) + ranges.size - overlay.removed_from_base + len(overlay.live)
+        )
+        # memoryviews index in ~50 ns where numpy scalars take ~100 ns and allocate.
+        self._skeletons = base.skeletons.data
+        self._fingerprints = base.fingerprints.data
+        self._ids = base.record_ids.data
+        self._meta = base.meta.data
+        self._directory = base.directory.data
+        self._shift = 64 - base.directory_bits
+        self._presence = base.presence.data
+        self._presence_shift = 64 - base.presence_bits
+        self._skeleton_table = confusions.skeleton_table
+        self._deltas = _deltas(scheme, confusions)
+
+    def view(self) -> IndexView:
+        return self
+
+    # One number -------------------------------------------------------------------------
+
+    def find(self, country: str, number: str, max_changes: int) -> list[Candidate]:
+        """Records whose number is ``number`` or up to ``max_changes`` confusions from it, and
+        ranges holding it or a reading of it with letters read as the digits they resemble."""
+        code = country_code(country)
+        data = number.encode("ascii")
+        skeleton_key = self.scheme.skeleton_key(data.translate(self._skeleton_table), code)
+        found = []
+        rows = self._group(skeleton_key)
+        if rows:
+            total = self.scheme.fingerprint_sum(data, skeleton_key)
+            targets: dict[int, list[int]] = {}
+            for row in rows:
+                targets.setdefault(self._fingerprints[row], []).append(row)
+            for reading, changes, row in self._resolve(number, total, targets, max_changes):
+                found.append((reading, changes, self._found(row, reading)))
+        if (code, len(number)) in self.ranges.shapes:
+            removed = self.overlay.removed
+            found += [
+                c
+                for c in self.ranges.find(code, number, self.confusions, max_changes)
+                if c[2].record_id not in removed
+            ]
+        overlay = self.overlay
+        if overlay.live:
+            found += overlay.find(skeleton_key, number, self.confusions, max_changes)
+            if overlay.ranges:
+                found += overlay.find_ranges(code, number, self.confusions, max_changes)
+        return found
+
+    def find_numbers(self, country: str, numbers: Sequence[str]) -> list[tuple[int, Found]]:
+        """Exact look-ups of many numbers at once: (position in ``numbers``, record)."""
+        code = country_code(country)
+        if len(numbers) <= _SCALAR_UP_TO:
+            keys = [
+                self.scheme.skeleton_key(n.encode("ascii").translate(self._skeleton_table), code)
+                for n in numbers
+            ]
+            hit = [i for i, key in enumerate(keys) if self._group(key)]
+        else:  # numpy's fixed cost per call pays off from a few dozen numbers
+            matrix = encode(numbers)
+            codes = np.full(len(numbers), code, np.uint32)
+            vector = self.scheme.skeleton_keys(self.confusions.skeleton_array[matrix], codes)
+            base = self.base
+            _, found = probe(base.skeletons, base.directory, base.directory_bits, vector)
+            keys, hit = vector.tolist(), np.flatnonzero(found).tolist()
+        out = []
+        for i in hit:
+            fingerprint = self.scheme.fingerprint_sum(numbers[i].encode("ascii"), keys[i]) >> 32
+            for row in self._group(keys[i]):
+                if self._fingerprints[row] == fingerprint:
+                    out.append((i, self._found(row, numbers[i])))
+        if self.overlay.live:
+            for i, key in enumerate(keys):
+                for item in self.overlay.by_skeleton.get(key, ()):
+                    if item.entry.number == numbers[i]:
+                        out.append((i, item.found()))
+        return out
+
+    # Many numbers -----------------------------------------------------------------------
+
+    def may_match(
+        self,
+        numbers: NDArray[np.uint8],
+        lengths: NDArray[np.intp],
+        codes: NDArray[np.uint32],
+        max_changes: int,
+    ) -> NDArray[np.bool_]:
+        """For each number, False when ``find`` would surely find nothing.
+
+        The common case (no record, no variant) costs one hash and one directory probe.
+        """
+        width = int(lengths.max()) if len(lengths) else 0
+        skeletons = np.zeros_like(numbers)
+        skeletons[:, :width] = self.confusions.skeleton_array[numbers[:, :width]]
+        keys = self.scheme.skeleton_keys(skeletons, codes)
+        base = self.base
+        presence = (base.presence, base.presence_bits)
+        _, result = probe(base.skeletons, base.directory, base.directory_bits, keys, presence)
+        if len(self.overlay.skeleton_keys):
+            result |= isin_sorted(keys, self.overlay.skeleton_keys)
+        result |= self.ranges.may_hold(
+            numbers, lengths, codes, self.scheme, self.confusions, max_changes
+        )
+        if len(self.overlay.range_lengths):
+            result |= isin_sorted(shape_codes(codes, lengths), self.overlay.range_lengths)
+        return result
+
+    # Internals --------------------------------------------------------------------------
+
+    def _group(self, skeleton_key: int) -> list[int]:
+        """Rows of the base holding ``skeleton_key`` and not superseded by the overlay."""
+        top = skeleton_key >> self._presence_shift
+        if not (self._presence[top >> 3] >> (top & 7)) & 1:
+            return []  # nine probes in ten end here
+        bucket = skeleton_key >> self._shift
+        row, end = self._directory[bucket], self._directory[bucket + 1]
+        keys = self._skeletons
+        while row < end and keys[row] < skeleton_key:
+            row += 1
+        rows = []
+        removed = self.overlay.removed
+        while row < end and keys[row] == skeleton_key:
+            if not removed or self._ids[row] not in removed:
+                rows.append(row)
+            row += 1
+        return rows
+
+    def _found(self, row: int, number: str) -> Found:
+        document_type, status, blank, restricted = unpack_meta(self._meta[row])
+        return Found(self._ids[row], number, document_type, status, blank, restricted)
+
+    def _resolve(
+        self, number: str, total: int, targets: dict[int, list[int]], max_changes: int
+    ) -> list[tuple[str, int, int]]:
+        """Readings of ``number`` (itself, one or two confusions) with a target fingerprint."""
+        out = [(number, 0, row) for row in targets.get(total >> 32, ())]
+        wanted = sum(len(rows) for rows in targets.values())
+        if max_changes < 1 or len(out) == wanted:
+            return out
+        singles = [
+            (delta, p, c)
+            for p, char in enumerate(number)
+            for delta, c in self._deltas[p].get(char, ())
+        ]
+        for delta, p, c in singles:
+            for row in targets.get(((total + delta) & MASK) >> 32, ()):
+                out.append((f"{number[:p]}{c}{number[p + 1 :]}", 1, row))
+        if max_changes < 2 or len(out) == wanted:
+            return out
+        # Two confusions: the second delta must bring the sum into [t·2^32, (t+1)·2^32) for
+        # a target t, so its top half is one of two values: a dict look-up, not a loop.
+        by_top: dict[int, list[tuple[int, int, str]]] = {}
+        for single in singles:
+            by_top.setdefault(single[0] >> 32, []).append(single)
+        get = by_top.get
+        seen: set[tuple[int, int, int]] = set()
+        for target, rows in targets.items():
+            need = ((target << 32) - total) & MASK
+            for first, p1, c1 in singles:
+                low = (need - first) & MASK
+                here, above = get(low >> 32), get(((low >> 32) + 1) & _LOW)
+                if here is None and above is None:
+                    continue  # the common case: no second change completes this one
+                for second, p2, c2 in (here or []) + (above or []):
+                    pair = (min(p1, p2), max(p1, p2), target)
+                    if p2 != p1 and (second - low) & MASK < _SPAN and pair not in seen:
+                        seen.add(pair)
+                        chars = list(number)
+                        chars[p1], chars[p2] = c1, c2
+                        out += [("".join(chars), 2, row) for row in rows]
+        return out
+
+
+@functools.lru_cache(maxsize=8)
+def _deltas(
+    scheme: KeyScheme, confusions: Confusions
+) -> list[dict[str, tuple[tuple[int, str], ...]]]:
+    """Per position, each confusable character → (fingerprint delta, replacement) pairs."""
+    return [
+        {
+            char: tuple((((ord(other) - ord(char)) * weight) & MASK, other) for other in others)
+            for char, others in confusions.neighbours.items()
+        }
+        for weight in scheme.weights
+    ]
+
+
+def encode(numbers: Sequence[str]) -> NDArray[np.uint8]:
+    """Normalised numbers as a (n, 24) uint8 matrix, NUL-padded."""
+    raw = np.array(numbers, dtype=f"S{WIDTH}")
+    return raw.view(np.uint8).reshape(len(numbers), WIDTH)

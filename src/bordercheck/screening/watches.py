@@ -1,0 +1,88 @@
+"""Owners following the searches on their records: who looked for the document, where, when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bordercheck.errors import Forbidden
+from bordercheck.screening.models import RecordWatch, ScreeningMatch, ScreeningQuery
+
+
+@dataclass(frozen=True)
+class Search:
+    query_id: str
+    at: datetime
+    bureau_code: str
+    principal_name: str
+    location: str | None
+    operation_id: str | None
+    result: str
+    match: str
+    score: float
+
+
+def watch(session: Session, record_id: int, bureau_code: str, by: str) -> RecordWatch:
+    """Start following searches on a record (again: keeps the first start)."""
+    existing = _watch(session, record_id, bureau_code)
+    if existing is not None:
+        return existing
+    row = RecordWatch(
+        record_id=record_id, bureau_code=bureau_code, created_at=datetime.now(UTC), created_by=by
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def unwatch(session: Session, record_id: int, bureau_code: str) -> None:
+    session.execute(
+        delete(RecordWatch).where(
+            RecordWatch.record_id == record_id, RecordWatch.bureau_code == bureau_code
+        )
+    )
+
+
+def searches_on(
+    session: Session, record_id: int, bureau_code: str, *, limit: int = 100
+) -> list[Search]:
+    """Searches that found the record since the bureau started watching it, newest first."""
+    watching = _watch(session, record_id, bureau_code)
+    if watching is None:
+        raise Forbidden(
+            f"your bureau does not follow record {record_id}; "
+            f"POST /api/v1/records/{record_id}/watch first",
+            record_id=record_id,
+        )
+    rows = session.execute(
+        select(ScreeningQuery, ScreeningMatch)
+        .join(ScreeningMatch, ScreeningMatch.query_id == ScreeningQuery.id)
+        .where(ScreeningMatch.record_id == record_id, ScreeningQuery.at >= watching.created_at)
+        .order_by(ScreeningQuery.at.desc())
+        .limit(limit)
+    )
+    return [
+        Search(
+            query_id=query.id,
+            at=query.at,
+            bureau_code=query.bureau_code,
+            principal_name=query.principal_name,
+            location=query.location,
+            operation_id=query.operation_id,
+            result=query.result,
+            match=match.match,
+            score=match.score,
+        )
+        for query, match in rows
+    ]
+
+
+def _watch(session: Session, record_id: int, bureau_code: str) -> RecordWatch | None:
+    return session.scalar(
+        select(RecordWatch).where(
+            RecordWatch.record_id == record_id, RecordWatch.bureau_code == bureau_code
+        )
+    )

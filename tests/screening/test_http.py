@@ -1,0 +1,242 @@
+"""``POST /screen`` and ``/screen/batch`` over HTTP: answers, who may ask, the log, hit cases."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bordercheck.auth.models import Role
+from bordercheck.documents.mrz import generate_mrz
+from bordercheck.hits.models import Hit
+from bordercheck.screening.models import ScreeningMatch, ScreeningQuery
+from tests.signin import Api, open_api
+
+SCREEN = "/api/v1/screen"
+RECORDS = "/api/v1/records"
+
+
+@pytest.fixture
+def api(fresh_url: str) -> Iterator[Api]:
+    with open_api(fresh_url, bureaus=("DEU", "FRA", "ITA")) as api:
+        yield api
+
+
+def report(api: Api, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "document_number": "C01X00T47",
+        "issuing_country": "DEU",
+        "document_type": "passport",
+        "status": "stolen",
+        **overrides,
+    }
+    response = api.client.post(RECORDS, json=body, headers=api.bearer(Role.BUREAU_OFFICER, "DEU"))
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def screened_within(api: Api, body: dict[str, Any], result: str, seconds: float) -> float:
+    """Screen until the answer is ``result``; returns how long it took (fails past ``seconds``)."""
+    headers = api.bearer(Role.BORDER_OFFICER, "FRA")
+    started = time.monotonic()
+    while True:
+        answer = api.client.post(SCREEN, json=body, headers=headers).json()
+        elapsed = time.monotonic() - started
+        if answer["result"] == result:
+            return elapsed
+        assert elapsed < seconds, f"still {answer['result']} after {seconds} s"
+
+
+def test_a_record_made_through_the_api_is_screened_within_a_second(api: Api) -> None:
+    body = {"document_number": "C01X00T47", "issuing_country": "DEU", "document_type": "passport"}
+    assert (
+        api.client.post(SCREEN, json=body, headers=api.bearer(Role.BORDER_OFFICER, "FRA")).json()[
+            "result"
+        ]
+        == "no_hit"
+    )
+    record = report(api)
+    assert screened_within(api, body, "hit", 1.0) < 1.0
+    withdrawn = api.client.request(
+        "DELETE",
+        f"{RECORDS}/{record['id']}",
+        json={"version": 1, "reason": "recovered"},
+        headers=api.bearer(Role.BUREAU_OFFICER, "DEU"),
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert screened_within(api, body, "no_hit", 1.0) < 1.0
+
+
+def test_a_hit_answers_the_record_and_opens_a_case(api: Api) -> None:
+    record = report(api)
+    api.client.app.state.live_index.catch_up()  # type: ignore[attr-defined]
+    response = api.client.post(
+        SCREEN,
+        json={"document_number": "c01x-00t47", "issuing_country": "DE", "location": "CDG-T2",
+              "operation_id": "OP-7"},
+        headers=api.bearer(Role.BORDER_OFFICER, "FRA", name="border.fra"),
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["result"] == "hit"
+    (match,) = answer["matches"]
+    assert match | {"score": 1.0} == {
+        "record_id": record["id"], "document_number": "C01X00T47", "issuing_country": "DEU",
+        "document_type": "passport", "status": "stolen", "blank": False, "match": "exact",
+        "score": 1.0,
+    }  # fmt: skip
+    api.client.app.state.query_log.flush()  # type: ignore[attr-defined]
+    with api.database.session() as session:
+        hit = session.scalars(select(Hit)).one()
+        logged = session.get(ScreeningQuery, answer["query_id"])
+        assert logged is not None
+        assert (logged.principal_name, logged.bureau_code, logged.location) == (
+            "border.fra", "FRA", "CDG-T2"
+        )  # fmt: skip
+        assert (logged.operation_id, logged.result, logged.match_count) == ("OP-7", "hit", 1)
+    assert (hit.record_id, hit.owner_bureau, hit.querying_bureau) == (record["id"], "DEU", "FRA")
+    assert hit.query_id == answer["query_id"]
+
+
+def test_an_ocr_damaged_number_is_a_possible_hit(api: Api) -> None:
+    report(api, document_number="C01X00T47")
+    api.client.app.state.live_index.catch_up()  # type: ignore[attr-defined]
+    answer = api.client.post(
+        SCREEN,
+        json={"document_number": "CO1X0OT47", "issuing_country": "DEU"},
+        headers=api.bearer(Role.BORDER_OFFICER, "FRA"),
+    ).json()
+    assert answer["result"] == "possible_hit"
+    assert answer["matches"][0]["match"] == "ocr_variant"
+    assert answer["matches"][0]["document_number"] == "C01X00T47"
+
+
+def test_an_mrz_is_read_checked_and_screened(api: Api) -> None:
+    report(api, document_number="C01X00T47", holder_surname="MUSTERMANN")
+    api.client.app.state.live_index.catch_up()  # type: ignore[attr-defined]
+    lines = generate_mrz(
+        mrz_format="TD3", document_code="P", issuing_country="DEU", document_number="C01X00T47",
+        surname="MUSTERMANN", given_names="ERIKA", nationality="DEU", birth_date=None, sex="F",
+        expiry_date=None,
+    )  # fmt: skip
+    headers = api.bearer(Role.BORDER_OFFICER, "FRA")
+    answer = api.client.post(SCREEN, json={"mrz": "\n".join(lines)}, headers=headers).json()
+    assert answer["result"] == "hit"
+    assert answer["mrz"]["checks"]["document_number"] is True
+    broken = lines[1][:9] + ("1" if lines[1][9] != "1" else "2") + lines[1][10:]
+    answer = api.client.post(SCREEN, json={"mrz": f"{lines[0]}\n{broken}"}, headers=headers).json()
+    assert answer["mrz"]["valid"] is False
+    assert answer["mrz"]["checks"]["document_number"] is False
+    assert answer["result"] == "hit"  # the number is still screened
+    refused = api.client.post(SCREEN, json={"mrz": "not an mrz"}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "mrz"
+
+
+def test_a_withheld_record_tells_only_whom_to_contact(api: Api) -> None:
+    record = report(api)
+    withheld = api.client.put(
+        f"{RECORDS}/{record['id']}/withheld-from",
+        json={"version": 1, "countries": ["FRA"]},
+        headers=api.bearer(Role.BUREAU_OFFICER, "DEU"),
+    )
+    assert withheld.status_code == 200, withheld.text
+    api.client.app.state.live_index.catch_up()  # type: ignore[attr-defined]
+    body = {"document_number": "C01X00T47", "issuing_country": "DEU"}
+    from_france = api.client.post(SCREEN, json=body, headers=api.bearer(Role.BORDER_OFFICER, "FRA"))
+    assert from_france.json()["result"] == "possible_hit"
+    assert from_france.json()["matches"] == [
+        {"record_id": None, "document_number": None, "issuing_country": "DEU",
+         "document_type": None, "status": None, "blank": None, "match": "restricted",
+         "score": from_france.json()["matches"][0]["score"],
+         "message": "contact the owning bureau"}
+    ]  # fmt: skip
+    from_italy = api.client.post(SCREEN, json=body, headers=api.bearer(Role.BORDER_OFFICER, "ITA"))
+    assert from_italy.json()["result"] == "hit"
+    assert from_italy.json()["matches"][0]["record_id"] == record["id"]
+
+
+@pytest.mark.parametrize("role", [Role.ANALYST, Role.TRAINER])
+def test_only_screening_roles_may_screen(api: Api, role: Role) -> None:
+    body = {"document_number": "C01X00T47", "issuing_country": "DEU"}
+    assert api.client.post(SCREEN, json=body).status_code == 401
+    assert api.client.post(SCREEN, json=body, headers=api.bearer(role, "FRA")).status_code == 403
+    client = api.bearer(Role.BORDER_OFFICER, "FRA", kind="client")
+    assert api.client.post(SCREEN, json=body, headers=client).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"document_number": "C01X00T47", "issuing_country": "XX"}, "issuing_country"),
+        ({"document_number": "C01X00T47" * 3, "issuing_country": "DEU"}, "document_number"),
+        ({"document_number": "C01X/0*T47", "issuing_country": "DEU"}, "document_number"),
+        ({"document_number": "C01X00T47", "issuing_country": "DEU", "document_type": "car"},
+         "document_type"),
+        ({"document_number": "C01X00T47"}, "body"),
+        ({"document_number": "C01X00T47", "issuing_country": "DEU", "location": "a b"},
+         "location"),
+    ],
+)  # fmt: skip
+def test_bad_fields_are_named(api: Api, body: dict[str, Any], field: str) -> None:
+    response = api.client.post(SCREEN, json=body, headers=api.bearer(Role.BORDER_OFFICER, "FRA"))
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == field
+
+
+def test_a_batch_answers_in_order_and_names_a_bad_item(api: Api) -> None:
+    report(api)
+    api.client.app.state.live_index.catch_up()  # type: ignore[attr-defined]
+    headers = api.bearer(Role.BORDER_OFFICER, "FRA")
+    documents = [{"document_number": f"X{n:08d}", "issuing_country": "DEU"} for n in range(500)]
+    documents[321] = {"document_number": "C01X00T47", "issuing_country": "DEU"}
+    response = api.client.post(f"{SCREEN}/batch", json={"documents": documents}, headers=headers)
+    results = response.json()["results"]
+    assert [r["result"] for r in results].count("hit") == 1
+    assert results[321]["result"] == "hit"
+    assert len({r["query_id"] for r in results}) == 500
+    documents[3] = {"document_number": "X1", "issuing_country": "QQ"}
+    bad = api.client.post(f"{SCREEN}/batch", json={"documents": documents}, headers=headers)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "documents.3.issuing_country"
+    too_many = [{"document_number": "X1", "issuing_country": "DEU"}] * 10_001
+    over = api.client.post(f"{SCREEN}/batch", json={"documents": too_many}, headers=headers)
+    assert over.status_code in {413, 422}
+    api.client.app.state.query_log.flush()  # type: ignore[attr-defined]
+    with api.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(ScreeningQuery)) == 500
+
+
+def test_owners_follow_the_searches_on_a_record(api: Api) -> None:
+    record = report(api)
+    api.client.app.state.live_index.catch_up()  # type: ignore[attr-defined]
+    owner = api.bearer(Role.BUREAU_OFFICER, "DEU")
+    searches = f"{RECORDS}/{record['id']}/searches"
+    assert api.client.get(searches, headers=owner).status_code == 403  # not followed yet
+    other = api.bearer(Role.BUREAU_OFFICER, "FRA")
+    assert api.client.post(f"{RECORDS}/{record['id']}/watch", headers=other).status_code == 403
+    assert api.client.post(f"{RECORDS}/{record['id']}/watch", headers=owner).status_code == 201
+    body = {"document_number": "C01X00T47", "issuing_country": "DEU", "location": "NCE-1"}
+    api.client.post(SCREEN, json=body, headers=api.bearer(Role.BORDER_OFFICER, "FRA"))
+    api.client.app.state.query_log.flush()  # type: ignore[attr-defined]
+    (search,) = api.client.get(searches, headers=owner).json()
+    assert (search["bureau_code"], search["location"], search["match"]) == ("FRA", "NCE-1", "exact")
+    with api.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(ScreeningMatch)) == 1
+
+
+def test_metrics_count_requests_and_show_the_index(api: Api) -> None:
+    api.client.post(
+        SCREEN,
+        json={"document_number": "C01X00T47", "issuing_country": "DEU"},
+        headers=api.bearer(Role.BORDER_OFFICER, "FRA"),
+    )
+    text = api.client.get("/metrics").text
+    assert (
+        'bordercheck_http_requests_total{method="POST",route="/api/v1/screen",status="200"}' in text
+    )
+    assert "bordercheck_index_records 0.0" in text
+    assert 'bordercheck_screenings_total{result="no_hit"} 1.0' in text

@@ -1,0 +1,229 @@
+"""Matching rules: exact, families, ranges, OCR variants, check digits, typing slips."""
+
+from __future__ import annotations
+
+import pytest
+
+from bordercheck.documents.mrz import check_digit
+from bordercheck.documents.types import DocumentType, TypeFamily
+from bordercheck.screening.matcher import (
+    InvalidQuery,
+    Match,
+    MatchPolicy,
+    Query,
+    screen,
+    screen_batch,
+)
+
+from .conftest import Build, entry
+
+NO_SLIPS = MatchPolicy(transpositions_up_to=0, substitutions_up_to=0)
+
+
+def kinds(matches: tuple[Match, ...]) -> list[tuple[int, str]]:
+    return [(m.record_id, m.match) for m in matches]
+
+
+def test_an_exact_number_is_a_hit_with_the_record_metadata(build: Build) -> None:
+    index = build(entry(7, "C01X00T47", status="lost", document_type="diplomatic_passport"))
+    answer = screen(index, Query("c01x-00t47", "D"))
+    assert answer.result == "hit"
+    (match,) = answer.matches
+    assert (match.record_id, match.document_number, match.issuing_country) == (
+        7,
+        "C01X00T47",
+        "DEU",
+    )
+    assert (match.document_type, match.status, match.match, match.score) == (
+        "diplomatic_passport", "lost", "exact", 1.0,
+    )  # fmt: skip
+    assert screen(index, Query("C01X00T47", "AUT")).result == "no_hit"
+    assert screen(index, Query("C01X00T4", "DEU"), NO_SLIPS).result == "no_hit"
+
+
+def test_the_restricted_flag_is_carried(build: Build) -> None:
+    index = build(entry(1, "AB123456", restricted=True), entry(2, "AB123457"))
+    assert screen(index, Query("AB123456", "DEU"), NO_SLIPS).matches[0].restricted
+    assert not screen(index, Query("AB123457", "DEU"), NO_SLIPS).matches[0].restricted
+
+
+def test_a_type_matches_its_family_only(build: Build) -> None:
+    index = build(entry(1, "X4711", document_type="passport"))
+    assert screen(index, Query("X4711", "DEU", DocumentType.IDENTITY_CARD)).result == "no_hit"
+    assert screen(index, Query("X4711", "DEU", "identity")).result == "no_hit"
+    assert screen(index, Query("X4711", "DEU", DocumentType.SERVICE_PASSPORT)).result == "hit"
+    assert screen(index, Query("X4711", "DEU", TypeFamily.PASSPORT)).result == "hit"
+    assert screen(index, Query("X4711", "DEU", "passport")).result == "hit"
+
+
+def test_no_type_looks_in_every_family(build: Build) -> None:
+    index = build(
+        entry(1, "X4711", document_type="passport"),
+        entry(2, "X4711", document_type="residence_permit"),
+        entry(3, "X4711", document_type="visa"),
+    )
+    assert sorted(kinds(screen(index, Query("X4711", "DEU")).matches)) == [
+        (1, "exact"), (2, "exact"), (3, "exact"),
+    ]  # fmt: skip
+    assert kinds(screen(index, Query("X4711", "DEU", "identity")).matches) == [(2, "exact")]
+
+
+RANGE = entry(9, "X0001200", "FRA", serial_end="X0001699", blank=True)
+
+
+@pytest.mark.parametrize("number", ["X0001200", "X0001450", "X0001699"])
+def test_a_number_inside_a_range_is_a_hit(build: Build, number: str) -> None:
+    answer = screen(build(RANGE), Query(number, "FRA", "passport"))
+    assert answer.result == "hit"
+    (match,) = answer.matches
+    assert (match.match, match.document_number, match.serial_end, match.blank) == (
+        "range", "X0001200", "X0001699", True,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("number", "country", "kind"),
+    [
+        ("X0001199", "FRA", None),  # before the first
+        ("X0001700", "FRA", None),  # after the last
+        ("Y0001450", "FRA", None),  # another prefix
+        ("X001450", "FRA", None),  # another width
+        ("X00001450", "FRA", None),
+        ("X0001450", "DEU", None),  # another country
+        ("X0001450", "FRA", "identity_card"),  # another family
+    ],
+)
+def test_a_number_outside_a_range_is_not(
+    build: Build, number: str, country: str, kind: str | None
+) -> None:
+    assert screen(build(RANGE), Query(number, country, kind), NO_SLIPS).result == "no_hit"
+
+
+def test_overlapping_ranges_are_all_found(build: Build) -> None:
+    index = build(
+        entry(1, "A100", serial_end="A900"),
+        entry(2, "A200", serial_end="A300"),
+        entry(3, "A250", serial_end="A260"),
+        entry(4, "A400", serial_end="A500"),
+    )
+    found = sorted(m.record_id for m in screen(index, Query("A255", "DEU")).matches)
+    assert found == [1, 2, 3]
+    assert sorted(m.record_id for m in screen(index, Query("A450", "DEU")).matches) == [1, 4]
+
+
+def test_a_letter_read_into_a_serial_is_a_possible_range_hit(build: Build) -> None:
+    answer = screen(build(RANGE), Query("X000I45O", "FRA"), NO_SLIPS)
+    assert answer.result == "possible_hit"
+    assert kinds(answer.matches) == [(9, "ocr_variant")]
+    assert answer.matches[0].score == 0.6
+
+
+@pytest.mark.parametrize(
+    ("read", "changes"),
+    [("CO1X00T47", 1), ("C01X00747", 1), ("C0IX0OT47", 2), ("G01X00T47", None)],
+)
+def test_ocr_variants_are_possible_hits(build: Build, read: str, changes: int | None) -> None:
+    index = build(entry(1, "C01X00T47"))
+    answer = screen(index, Query(read, "DEU"), NO_SLIPS)
+    if changes is None:  # C and G are not confused
+        assert answer.result == "no_hit"
+        return
+    assert answer.result == "possible_hit"
+    (match,) = answer.matches
+    assert (match.match, match.document_number) == ("ocr_variant", "C01X00T47")
+    assert match.score == {1: 0.8, 2: 0.6}[changes]
+
+
+def test_three_confusions_are_too_many(build: Build) -> None:
+    index = build(entry(1, "C01X00T47"))
+    assert screen(index, Query("COIXO0T47", "DEU"), NO_SLIPS).result == "no_hit"
+    one = MatchPolicy(ocr_changes=1, transpositions_up_to=0, substitutions_up_to=0)
+    assert screen(index, Query("C0IX0OT47", "DEU"), one).result == "no_hit"
+
+
+def test_an_exact_hit_comes_before_variants_of_other_records(build: Build) -> None:
+    index = build(entry(1, "AB10", document_type="passport"), entry(2, "AB1O"))
+    answer = screen(index, Query("AB10", "DEU"), NO_SLIPS)
+    assert answer.result == "hit"
+    assert kinds(answer.matches) == [(1, "exact"), (2, "ocr_variant")]
+
+
+def test_with_a_check_digit_only_consistent_variants_count(build: Build) -> None:
+    index = build(entry(1, "12340678"))
+    consistent = check_digit("12340678")
+    wrong = str((int(consistent) + 1) % 10)
+    answer = screen(index, Query("1234O678", "DEU", check_digit=consistent))
+    assert kinds(answer.matches) == [(1, "ocr_variant")]
+    # The printed number fails its check digit and the variant passes: a likely misreading.
+    assert answer.matches[0].score == 0.9
+    assert screen(index, Query("1234O678", "DEU", check_digit=wrong)).result == "no_hit"
+
+
+def test_a_variant_the_check_digit_cannot_see_scores_lower(build: Build) -> None:
+    # G and 6 have equal values modulo 10: the misread number passes its check digit.
+    index = build(entry(1, "AB654321"))
+    printed = check_digit("ABG54321")
+    assert printed == check_digit("AB654321")
+    answer = screen(index, Query("ABG54321", "DEU", check_digit=printed))
+    assert kinds(answer.matches) == [(1, "ocr_variant")]
+    assert answer.matches[0].score == 0.7
+
+
+def test_typing_slips_only_for_number_only_queries(build: Build) -> None:
+    index = build(entry(1, "123456789"))
+    answer = screen(index, Query("123456798", "DEU"))
+    assert (answer.result, kinds(answer.matches)) == ("possible_hit", [(1, "transposition")])
+    assert answer.matches[0].score == 0.5
+    answer = screen(index, Query("123450789", "DEU"))
+    assert kinds(answer.matches) == [(1, "substitution")]
+    assert answer.matches[0].score == 0.4
+    with_check = Query("123456798", "DEU", check_digit=check_digit("123456798"))
+    assert screen(index, with_check).result == "no_hit"
+
+
+def test_typing_slips_stop_above_the_configured_registry_size(build: Build) -> None:
+    index = build(entry(1, "123456789"))
+    assert (
+        screen(index, Query("123456798", "DEU"), MatchPolicy(transpositions_up_to=0)).result
+        == "no_hit"
+    )
+    assert (
+        screen(index, Query("123450789", "DEU"), MatchPolicy(substitutions_up_to=0)).result
+        == "no_hit"
+    )
+
+
+def test_queries_that_cannot_be_read_are_refused(build: Build) -> None:
+    index = build(entry(1, "123456789"))
+    with pytest.raises(InvalidQuery, match="empty"):
+        screen(index, Query("--", "DEU"))
+    with pytest.raises(InvalidQuery, match="country"):
+        screen(index, Query("123", "QQQ"))
+    with pytest.raises(InvalidQuery, match="document type"):
+        screen(index, Query("123", "DEU", "spaceship"))
+    with pytest.raises(InvalidQuery, match="check digit"):
+        screen(index, Query("123", "DEU", check_digit="X"))
+    with pytest.raises(InvalidQuery, match="document 2: ") as caught:
+        screen_batch(index, [Query("1", "DEU"), Query("2", "FRA"), Query("3", "ZZZ")])
+    assert caught.value.detail == {"position": 2}
+
+
+def test_a_batch_answers_as_single_screens_do(build: Build) -> None:
+    index = build(
+        entry(1, "C01X00T47"),
+        entry(2, "123456789", "GBR", document_type="identity_card"),
+        RANGE,
+    )
+    queries = [
+        Query("C01X00T47", "DEU"),
+        Query("co1x 00t47", "de"),
+        Query("123456789", "GBR", "passport"),
+        Query("I23456789", "GBR", check_digit=check_digit("123456789")),
+        Query("X0001450", "FRA"),
+        Query("X000I450", "FRA"),
+        Query("000000000", "GBR"),
+        Query("123456798", "GBR"),
+    ]
+    for policy in (MatchPolicy(), NO_SLIPS):
+        assert screen_batch(index, queries, policy) == [screen(index, q, policy) for q in queries]
+    assert screen_batch(index, []) == []

@@ -1,0 +1,78 @@
+"""Properties over random records: damaged numbers are found, clean absent ones never hit."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bordercheck.documents.mrz import check_digit
+from bordercheck.screening.confusions import DEFAULT_CONFUSIONS
+from bordercheck.screening.index import ScreeningIndex
+from bordercheck.screening.matcher import MatchPolicy, Query, screen, screen_batch
+
+from .conftest import KEY, entry
+
+# Numbers rich in confusable characters, so that records are often OCR variants of one another.
+CHARACTERS = "0O1IL2Z5S6G8B4A7TQDCXK9"
+numbers = st.text(CHARACTERS, min_size=3, max_size=12)
+countries = st.sampled_from(["DEU", "FRA"])
+records = st.lists(st.tuples(numbers, countries), min_size=1, max_size=30, unique=True)
+
+
+def build(pairs: list[tuple[str, str]]) -> ScreeningIndex:
+    entries = [entry(i + 1, number, country) for i, (number, country) in enumerate(pairs)]
+    return ScreeningIndex.build(entries, key=KEY)
+
+
+def corrupt(number: str, data: st.DataObject) -> str:
+    """The number with one or two characters replaced by characters OCR confuses them with."""
+    positions = [i for i, c in enumerate(number) if c in DEFAULT_CONFUSIONS.neighbours]
+    if not positions:
+        return number
+    count = data.draw(st.integers(1, min(2, len(positions))))
+    chosen = data.draw(
+        st.lists(st.sampled_from(positions), min_size=count, max_size=count, unique=True)
+    )
+    chars = list(number)
+    for i in chosen:
+        chars[i] = data.draw(st.sampled_from(DEFAULT_CONFUSIONS.neighbours[chars[i]]))
+    return "".join(chars)
+
+
+@settings(max_examples=150, deadline=None)
+@given(records, st.data())
+def test_a_record_read_with_one_or_two_confusions_is_found(
+    pairs: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    index = build(pairs)
+    target = data.draw(st.integers(0, len(pairs) - 1))
+    number, country = pairs[target]
+    read = corrupt(number, data)
+    for printed in (None, check_digit(number)):  # number only; MRZ with the true check digit
+        matches = screen(index, Query(read, country, check_digit=printed)).matches
+        found = {m.record_id: m.match for m in matches}
+        assert found.get(target + 1) == ("exact" if read == number else "ocr_variant")
+
+
+@settings(max_examples=150, deadline=None)
+@given(records, numbers, countries)
+def test_a_clean_number_that_is_not_recorded_is_never_a_hit(
+    pairs: list[tuple[str, str]], number: str, country: str
+) -> None:
+    index = build(pairs)
+    answer = screen(index, Query(number, country))
+    assert (answer.result == "hit") == ((number, country) in pairs)
+    for match in answer.matches:
+        assert match.match == "exact" or match.document_number != number
+
+
+@settings(max_examples=60, deadline=None)
+@given(records, st.lists(st.tuples(numbers, countries, st.booleans()), max_size=20), st.data())
+def test_a_batch_answers_as_single_screens_do(
+    pairs: list[tuple[str, str]], asked: list[tuple[str, str, bool]], data: st.DataObject
+) -> None:
+    index = build(pairs)
+    queries = [Query(n, c, check_digit=check_digit(n) if mrz else None) for n, c, mrz in asked]
+    queries += [Query(corrupt(n, data), c) for n, c in pairs[:10]]
+    for policy in (MatchPolicy(), MatchPolicy(transpositions_up_to=0, substitutions_up_to=0)):
+        assert screen_batch(index, queries, policy) == [screen(index, q, policy) for q in queries]
