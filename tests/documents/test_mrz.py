@@ -741,3 +741,12 @@ def test_blind_spots_are_in_the_user_documentation() -> None:
     page = (Path(__file__).parents[2] / "docs" / "mrz.md").read_text(encoding="utf-8")
     for rule in BLIND_SPOTS:
         assert f"`{rule}`" in page
+
+
+def test_the_printed_check_digit_is_reported_even_when_it_fails() -> None:
+    from bordercheck.documents.mrz import printed_check_digit
+
+    assert printed_check_digit(parse(TD3, today=TODAY)) == "6"
+    broken = (TD3[0], TD3[1][:9] + "5" + TD3[1][10:])
+    mrz = parse(broken, today=TODAY)
+    assert (mrz.checks["document_number"], printed_check_digit(mrz)) == (False, "5")

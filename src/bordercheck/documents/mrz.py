@@ -44,6 +44,7 @@ __all__ = [
     "evaluate_checks",
     "generate_mrz",
     "parse",
+    "printed_check_digit",
     "read_mrz",
     "split_mrz",
 ]
@@ -195,6 +196,15 @@ def parse(text: str | Sequence[str], *, correct: bool = False, today: date | Non
         return correct_mrz(text, today=today)
     lines, layout = split_mrz(text)
     return read_mrz(lines, layout, today=today)
+
+
+def printed_check_digit(mrz: Mrz, check: str = "document_number") -> str | None:
+    """A check digit as the MRZ holds it (after any repair), whether or not it passes."""
+    for result in evaluate_checks(mrz.lines, LAYOUTS[mrz.format]):
+        if result.name == check:
+            line, column = result.digit
+            return mrz.lines[line][column]
+    return None
 
 
 def evaluate_checks(lines: Sequence[str], layout: Layout) -> tuple[CheckResult, ...]:

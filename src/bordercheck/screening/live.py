@@ -26,6 +26,7 @@ from bordercheck.screening.index import IndexChange, IndexEntry, ScreeningIndex
 
 log = get_logger(__name__)
 FEED_PAGE = 10_000
+COMPACT_AT = 50_000
 
 
 def screening_key(secret_key: str) -> bytes:
@@ -163,6 +164,8 @@ class LiveIndex:
                 break
             index.apply([index_change(c) for c in changes], sequence=changes[-1].seq)
             self._update_withheld(changes)
+            if index.overlay_size >= COMPACT_AT:
+                index.compact()  # applying costs grow with the overlay; lookups go on meanwhile
             applied += len(changes)
             if len(changes) < FEED_PAGE:
                 break

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bordercheck.documents.countries import InvalidCountry, normalise_country
-from bordercheck.documents.mrz import NotAnMrz, check_digit, parse
+from bordercheck.documents.mrz import NotAnMrz, parse, printed_check_digit
 from bordercheck.documents.numbers import InvalidDocumentNumber, normalise_number
 from bordercheck.documents.types import InvalidDocumentType, parse_type_or_family
 from bordercheck.errors import FieldError, ValidationFailed
@@ -90,13 +90,13 @@ def _from_mrz(request: ScreenRequest, where: str) -> _Prepared:
         mrz = parse(request.mrz or "", correct=True)
     except NotAnMrz as exc:
         raise ValidationFailed(errors=[FieldError(f"{where}mrz", str(exc))]) from None
-    number_ok = mrz.checks.get("document_number", False)
-    # Only a check digit that agrees with the number as read can rule variants out.
+    # The digit as printed: a variant counts only if it agrees with it (see docs/screening.md).
+    printed = printed_check_digit(mrz)
     query = Query(
         number=mrz.document_number,
         country=mrz.issuing_country,
         document_type=mrz.document_type,
-        check_digit=check_digit(mrz.document_number) if number_ok else None,
+        check_digit=printed if printed and printed.isdigit() else None,
         birth_date=mrz.birth_date,
         nationality=mrz.nationality or None,
     )
