@@ -25,6 +25,7 @@ from bordercheck.auth.revocation import RevocationList, subject_of
 from bordercheck.errors import Unauthorized
 from bordercheck.settings import Settings
 
+VERIFIED_CACHE_SIZE = 10_000
 ALGORITHM = "HS256"
 ISSUER = "bordercheck"
 CLAIMS = ("sub", "kind", "name", "role", "bureau", "jti", "iat", "exp")
@@ -97,6 +98,10 @@ class TokenAuthority:
         }
         self.revocations = revocations
         self._clock = clock
+        # Tokens already verified, by their text: a border system sends the same token
+        # thousands of times, and its signature and claims cannot change. Expiry and
+        # revocation are still checked on every request.
+        self._verified: dict[str, VerifiedToken] = {}
 
     def issue(self, principal: Principal) -> IssuedToken:
         now = int(self._clock())
@@ -117,6 +122,18 @@ class TokenAuthority:
 
     def verify(self, token: str) -> VerifiedToken:
         """The token's caller; 401 if it is expired, not ours, malformed or revoked."""
+        verified = self._verified.get(token)
+        if verified is None or verified.expires_at <= self._clock():
+            verified = self._decode(token)
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.clear()  # simple bound; the next requests refill it
+            self._verified[token] = verified
+        principal = verified.principal
+        if self.revocations.is_revoked(verified.jti, principal.subject, verified.issued_at):
+            raise Unauthorized(f"the token has been revoked; sign in again at POST {TOKEN_URL}")
+        return verified
+
+    def _decode(self, token: str) -> VerifiedToken:
         try:
             claims = jwt.decode(
                 token,
@@ -134,9 +151,6 @@ class TokenAuthority:
             ) from None
         except (jwt.InvalidTokenError, ValueError, TypeError):
             raise Unauthorized(f"the token is not valid; get one from POST {TOKEN_URL}") from None
-        principal = verified.principal
-        if self.revocations.is_revoked(verified.jti, principal.subject, verified.issued_at):
-            raise Unauthorized(f"the token has been revoked; sign in again at POST {TOKEN_URL}")
         return verified
 
 

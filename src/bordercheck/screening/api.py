@@ -1,5 +1,5 @@
-"""``POST /screen`` and ``POST /screen/batch``: the hot path. No ORM here, and no I/O but the
-rare hit case: the index is in memory and the query log is written off the request."""
+"""``POST /screen`` and ``POST /screen/batch``: the hot path. No ORM and no I/O here: the index
+is in memory, and the query log (with the hit cases) is written off the request."""
 
 from __future__ import annotations
 
@@ -10,14 +10,12 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from bordercheck.api.deps import Principal, PrincipalDep, SessionDep, require_roles
 from bordercheck.api.limits import rate_limit
 from bordercheck.api.types import UtcDatetime
 from bordercheck.auth.models import Role
 from bordercheck.errors import Forbidden, ServiceUnavailable
-from bordercheck.hits.service import NewHit, open_hits
 from bordercheck.registry import service as registry_service
 from bordercheck.screening import watches
 from bordercheck.screening.live import LiveIndex
@@ -54,19 +52,6 @@ def _run(
     return answered
 
 
-async def _open_hits(request: Request, answered: Sequence[Screened]) -> None:
-    hits: list[NewHit] = [hit for item in answered for hit in item.hits]
-    if not hits:
-        return
-    database = request.app.state.database
-
-    def write() -> None:
-        with database.session(write=True) as session:
-            open_hits(session, hits)
-
-    await run_in_threadpool(write)
-
-
 def _json(data: object) -> Response:
     return Response(orjson.dumps(data), media_type="application/json")
 
@@ -75,7 +60,6 @@ def _json(data: object) -> Response:
 async def screen(body: ScreenRequest, request: Request, principal: PrincipalDep) -> Response:
     """Screen one document: hit, possible hit or no hit, with the records it matched."""
     answered = _run(request, principal, [body], "mrz" if body.mrz else "number")
-    await _open_hits(request, answered)
     return _json(answered[0].answer)
 
 
@@ -83,7 +67,6 @@ async def screen(body: ScreenRequest, request: Request, principal: PrincipalDep)
 async def screen_batch(body: BatchRequest, request: Request, principal: PrincipalDep) -> Response:
     """Screen up to 10,000 documents; the results come back in the order sent."""
     answered = _run(request, principal, body.documents, "batch")
-    await _open_hits(request, answered)
     return _json({"results": [item.answer for item in answered]})
 
 

@@ -1,4 +1,5 @@
-"""The query log: every screening query, written in batches off the request path.
+"""The query log: every screening query, and the hit cases it opens, written in batches off
+the request path.
 
 Request handlers hand entries to ``QueryLogWriter.record`` (an append to a deque, no I/O);
 a thread of its own writes them every ``flush_interval`` seconds in one transaction. On a
@@ -17,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import insert
 
 from bordercheck.db import Database
+from bordercheck.hits.service import NewHit, open_hits
 from bordercheck.logs import get_logger
 from bordercheck.screening.models import ScreeningMatch, ScreeningQuery
 
@@ -45,6 +47,7 @@ class LoggedQuery:
     document_type: str | None
     result: str
     matches: tuple[LoggedMatch, ...] = field(default=())
+    hits: tuple[NewHit, ...] = field(default=())
 
 
 class QueryLogWriter:
@@ -151,3 +154,4 @@ class QueryLogWriter:
             session.execute(insert(ScreeningQuery), queries)
             if matches:
                 session.execute(insert(ScreeningMatch), matches)
+            open_hits(session, [hit for q in batch for hit in q.hits])

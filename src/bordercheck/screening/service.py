@@ -44,11 +44,10 @@ class Asker:
 
 @dataclass
 class Screened:
-    """One answered request: the JSON answer, its log entry and any hit cases it opens."""
+    """One answered request: the JSON answer, and its log entry with any hit cases it opens."""
 
     answer: dict[str, Any]
     logged: LoggedQuery
-    hits: list[NewHit]
 
 
 @dataclass(frozen=True)
@@ -169,21 +168,6 @@ def _answer(prepared: _Prepared, screening: Screening, context: _Context) -> Scr
         answer["mrz"] = prepared.mrz
     if context.stale_warning:
         answer["warnings"] = [context.stale_warning]
-    logged = LoggedQuery(
-        id=query_id,
-        at=now,
-        principal_kind=asker.kind,
-        principal_name=asker.name,
-        bureau_code=asker.bureau_code,
-        location=request.location,
-        operation_id=operation,
-        source=context.source,
-        document_number=prepared.query.number,
-        issuing_country=prepared.query.country,
-        document_type=prepared.document_type,
-        result=result,
-        matches=tuple(LoggedMatch(m.record_id, m.match, m.score) for m in screening.matches),
-    )
     hits = [
         NewHit(
             query_id=query_id,
@@ -200,7 +184,23 @@ def _answer(prepared: _Prepared, screening: Screening, context: _Context) -> Scr
         for m in screening.matches
         if m.match in {"exact", "range"}
     ]
-    return Screened(answer, logged, hits)
+    logged = LoggedQuery(
+        id=query_id,
+        at=now,
+        principal_kind=asker.kind,
+        principal_name=asker.name,
+        bureau_code=asker.bureau_code,
+        location=request.location,
+        operation_id=operation,
+        source=context.source,
+        document_number=prepared.query.number,
+        issuing_country=prepared.query.country,
+        document_type=prepared.document_type,
+        result=result,
+        matches=tuple(LoggedMatch(m.record_id, m.match, m.score) for m in screening.matches),
+        hits=tuple(hits),
+    )
+    return Screened(answer, logged)
 
 
 def _match_json(match: Match, *, withheld: bool) -> dict[str, Any]:
