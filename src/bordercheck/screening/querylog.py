@@ -32,7 +32,9 @@ class LoggedMatch:
     score: float
 
 
-@dataclass(frozen=True)
+# Slotted and not frozen: a batch makes 10,000 of these on the request path, and a frozen
+# dataclass pays for every field it sets.
+@dataclass(slots=True)
 class LoggedQuery:
     id: str
     at: datetime

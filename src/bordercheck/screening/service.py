@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
+import functools
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.documents.mrz import NotAnMrz, parse, printed_check_digit
-from bordercheck.documents.numbers import InvalidDocumentNumber, normalise_number
+from bordercheck.documents.numbers import (
+    MAX_NUMBER_LENGTH,
+    InvalidDocumentNumber,
+    normalise_number,
+)
 from bordercheck.documents.types import InvalidDocumentType, parse_type_or_family
 from bordercheck.errors import FieldError, ValidationFailed
 from bordercheck.hits.service import NewHit
@@ -28,6 +33,7 @@ from bordercheck.screening.querylog import LoggedMatch, LoggedQuery
 from bordercheck.screening.schemas import ScreenRequest
 
 RESTRICTED_MESSAGE = "contact the owning bureau"
+_NOTHING: frozenset[int] = frozenset()
 MACHINE_POLICY = MatchPolicy(
     ocr_changes=DEFAULT_POLICY.ocr_changes, transpositions_up_to=0, substitutions_up_to=0
 )
@@ -50,12 +56,26 @@ class Screened:
     logged: LoggedQuery
 
 
-@dataclass(frozen=True)
-class _Prepared:
+class _Prepared(NamedTuple):
     query: Query
     request: ScreenRequest
     document_type: str | None
     mrz: dict[str, Any] | None
+
+
+# Batches repeat a few countries and types many times over: answer those from a cache.
+_country = functools.lru_cache(maxsize=1024)(normalise_country)
+_kind = functools.lru_cache(maxsize=256)(parse_type_or_family)
+
+
+def _is_normal(number: str) -> bool:
+    """Already as it is compared (upper-case ASCII letters and digits): nothing to do."""
+    return (
+        0 < len(number) <= MAX_NUMBER_LENGTH
+        and number.isascii()
+        and number.isalnum()
+        and number == number.upper()
+    )
 
 
 def prepare(request: ScreenRequest, where: str = "") -> _Prepared:
@@ -65,17 +85,18 @@ def prepare(request: ScreenRequest, where: str = "") -> _Prepared:
     errors: list[FieldError] = []
     number = country = ""
     kind = None
+    raw = request.document_number or ""
     try:
-        number = normalise_number(request.document_number or "")
+        number = raw if _is_normal(raw) else normalise_number(raw)
     except InvalidDocumentNumber as exc:
         errors.append(FieldError(f"{where}document_number", str(exc)))
     try:
-        country = normalise_country(request.issuing_country or "")
+        country = _country(request.issuing_country or "")
     except InvalidCountry as exc:
         errors.append(FieldError(f"{where}issuing_country", str(exc)))
     if request.document_type is not None:
         try:
-            kind = parse_type_or_family(request.document_type)
+            kind = _kind(request.document_type)
         except InvalidDocumentType as exc:
             errors.append(FieldError(f"{where}document_type", str(exc)))
     if errors:
@@ -136,7 +157,11 @@ def screen_requests(
     else:
         results = [screen(index, prepared[0].query)]  # no vectorised set-up for one query
     context = _Context(asker, source, datetime.now(UTC), withheld_from, stale_warning)
-    return [_answer(p, s, context) for p, s in zip(prepared, results, strict=True)]
+    ids = os.urandom(16 * len(prepared)).hex()  # one random id per query, drawn at once
+    return [
+        _answer(p, s, context, ids[32 * i : 32 * i + 32])
+        for i, (p, s) in enumerate(zip(prepared, results, strict=True))
+    ]
 
 
 @dataclass(frozen=True)
@@ -148,16 +173,21 @@ class _Context:
     stale_warning: str | None
 
 
-def _answer(prepared: _Prepared, screening: Screening, context: _Context) -> Screened:
+def _answer(
+    prepared: _Prepared, screening: Screening, context: _Context, query_id: str
+) -> Screened:
     asker, now = context.asker, context.now
-    query_id = uuid.uuid4().hex
     request = prepared.request
     operation = None if request.operation_id is None else str(request.operation_id)
-    hidden = {
-        m.record_id
-        for m in screening.matches
-        if m.restricted and asker.bureau_code in context.withheld_from(m.record_id)
-    }
+    hidden = (
+        {
+            m.record_id
+            for m in screening.matches
+            if m.restricted and asker.bureau_code in context.withheld_from(m.record_id)
+        }
+        if screening.matches
+        else _NOTHING
+    )
     matches = [_match_json(m, withheld=m.record_id in hidden) for m in screening.matches]
     result = screening.result
     certain = [m.record_id for m in screening.matches if m.match in {"exact", "range"}]
@@ -168,22 +198,26 @@ def _answer(prepared: _Prepared, screening: Screening, context: _Context) -> Scr
         answer["mrz"] = prepared.mrz
     if context.stale_warning:
         answer["warnings"] = [context.stale_warning]
-    hits = [
-        NewHit(
-            query_id=query_id,
-            record_id=m.record_id,
-            owner_bureau=m.issuing_country,
-            querying_bureau=asker.bureau_code,
-            queried_by=asker.name,
-            match=m.match,
-            score=m.score,
-            location=request.location,
-            operation_id=operation,
-            at=now,
+    hits = (
+        ()
+        if not screening.matches
+        else tuple(
+            NewHit(
+                query_id=query_id,
+                record_id=m.record_id,
+                owner_bureau=m.issuing_country,
+                querying_bureau=asker.bureau_code,
+                queried_by=asker.name,
+                match=m.match,
+                score=m.score,
+                location=request.location,
+                operation_id=operation,
+                at=now,
+            )
+            for m in screening.matches
+            if m.match in {"exact", "range"}
         )
-        for m in screening.matches
-        if m.match in {"exact", "range"}
-    ]
+    )
     logged = LoggedQuery(
         id=query_id,
         at=now,
@@ -198,7 +232,7 @@ def _answer(prepared: _Prepared, screening: Screening, context: _Context) -> Scr
         document_type=prepared.document_type,
         result=result,
         matches=tuple(LoggedMatch(m.record_id, m.match, m.score) for m in screening.matches),
-        hits=tuple(hits),
+        hits=hits,
     )
     return Screened(answer, logged)
 
