@@ -41,6 +41,8 @@ def configure_logging(settings: Settings) -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=settings.log_level, stream=sys.stderr, format="%(message)s")
+    # Alembic announces each of its plugins at INFO; the migrations it runs are what matter.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
