@@ -72,3 +72,15 @@ def test_memory_is_bounded_and_drops_are_counted(fresh_url: str) -> None:
     assert (writer.pending, writer.dropped) == (3, 2)
     writer.flush()
     database.dispose()
+
+
+def test_an_entry_the_database_refuses_does_not_hold_up_the_others(fresh_url: str) -> None:
+    database = Database(fresh_url)
+    writer = QueryLogWriter(database)
+    writer.record(entry(1))
+    writer.record(entry(1))  # the same id twice: the database refuses the second
+    writer.record(entry(2))
+    assert writer.flush() == 2
+    assert (writer.pending, writer.rejected) == (0, 1)
+    assert counts(database) == (2, 0)
+    database.dispose()

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     rate_limit_per_second: float = Field(default=100.0, ge=0)
     rate_limit_burst: int = Field(default=200, ge=1)
+    sign_in_per_second: float = Field(default=1.0, ge=0)
+    sign_in_burst: int = Field(default=10, ge=1)
     index_snapshot: Path | None = None
     feed_poll_seconds: float = Field(default=0.2, gt=0, le=60)
     query_log_flush_seconds: float = Field(default=0.2, gt=0, le=60)

@@ -37,7 +37,7 @@ def deu(api: Api) -> dict[str, str]:
 
 @pytest.fixture
 def follower(api: Api) -> dict[str, str]:
-    return api.bearer(Role.BORDER_OFFICER, "FRA", name="bcc_edge", kind="client")
+    return api.bearer(Role.BUREAU_OFFICER, "XPO", name="bcc_node", kind="client")
 
 
 def feed(api: Api, headers: dict[str, str], **params: int) -> dict[str, Any]:
@@ -149,8 +149,10 @@ def test_the_feed_is_numbered_without_gaps_and_pages_on(
     [
         (Role.ADMIN, "XPO", "user", True),
         (Role.BUREAU_OFFICER, "XPO", "user", True),
-        (Role.BORDER_OFFICER, "FRA", "client", True),
-        (Role.BUREAU_OFFICER, "DEU", "client", True),
+        (Role.BUREAU_OFFICER, "XPO", "client", True),
+        (Role.ADMIN, "XPO", "client", True),
+        (Role.BORDER_OFFICER, "FRA", "client", False),
+        (Role.BUREAU_OFFICER, "DEU", "client", False),
         (Role.BUREAU_OFFICER, "DEU", "user", False),
         (Role.BORDER_OFFICER, "FRA", "user", False),
         (Role.ANALYST, "XPO", "user", False),

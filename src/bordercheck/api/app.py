@@ -25,6 +25,8 @@ from bordercheck.screening.querylog import QueryLogWriter
 from bordercheck.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
+# One address may sign in this many times as often as one account: officers share gateways.
+SIGN_INS_PER_ADDRESS = 10
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -50,8 +52,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         try:
             yield
         finally:
+            query_log.stop()  # first: writes every entry still pending
             live.stop()
-            query_log.stop()  # writes every entry still pending
             if owned:
                 db.dispose()
 
@@ -83,9 +85,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         "Query log entries dropped (memory full).",
         lambda: app.state.query_log.dropped if hasattr(app.state, "query_log") else 0,
     )
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(MetricsMiddleware, metrics=metrics, prefix=API_PREFIX)
     app.state.tokens = TokenAuthority(settings, RevocationList(settings.revocation_refresh_seconds))
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.state.sign_in_limiter = RateLimiter(settings.sign_in_per_second, settings.sign_in_burst)
+    app.state.sign_in_address_limiter = RateLimiter(
+        settings.sign_in_per_second * SIGN_INS_PER_ADDRESS,
+        settings.sign_in_burst * SIGN_INS_PER_ADDRESS,
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(auth_api.router, prefix=API_PREFIX)

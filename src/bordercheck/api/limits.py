@@ -130,8 +130,8 @@ class RateLimiter:
     def enabled(self) -> bool:
         return self.per_second > 0
 
-    def take(self, key: str) -> None:
-        """Spend one request of ``key``'s allowance, or raise 429 saying when to try again."""
+    def take(self, key: str, cost: int = 1) -> None:
+        """Spend ``cost`` requests of ``key``'s allowance, or raise 429 saying when to retry."""
         if not self.enabled:
             return
         now = self._clock()
@@ -145,10 +145,10 @@ class RateLimiter:
                 float(self.burst), bucket.tokens + (now - bucket.updated) * self.per_second
             )
             bucket.updated = now
-            if bucket.tokens >= 1:
-                bucket.tokens -= 1
+            if bucket.tokens >= cost:
+                bucket.tokens -= cost
                 return
-            wait = (1 - bucket.tokens) / self.per_second
+            wait = (cost - bucket.tokens) / self.per_second
         retry_after = max(1, math.ceil(wait))
         raise TooManyRequests(
             f"more than {self.per_second:g} requests a second (bursts of {self.burst}); "

@@ -5,7 +5,6 @@ Each worker process keeps its own counters; scrape every worker (or run one per 
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 
@@ -13,7 +12,6 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_ID_SEGMENT = re.compile(r"/\d+(?=/|$)")
 LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -57,9 +55,10 @@ class Metrics:
 class MetricsMiddleware:
     """Counts and times every HTTP request by its route template (not the raw path)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, prefix: str = "") -> None:
         self.app = app
         self.metrics = metrics
+        self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,10 +76,16 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            # Label by path with ids folded ("/records/{id}"), and only for matched routes, so
-            # that the number of series stays bounded whatever paths clients send.
-            matched = scope.get("route") is not None
-            name = _ID_SEGMENT.sub("/{id}", scope["path"]) if matched else "unmatched"
+            # Label by route template, so that the number of series stays bounded whatever
+            # paths clients send. Included routers keep their templates without the prefix
+            # they are mounted under.
+            template = getattr(scope.get("route"), "path", None)
+            if template is None:
+                name = "unmatched"
+            elif scope["path"].startswith(self.prefix) and not template.startswith(self.prefix):
+                name = self.prefix + template
+            else:
+                name = template
             method = scope["method"]
             self.metrics.requests.labels(name, method, str(status)).inc()
             self.metrics.latency.labels(name, method).observe(time.perf_counter() - started)

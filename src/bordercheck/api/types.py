@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
+from fastapi import Path
 from pydantic import AfterValidator
 
 
@@ -14,3 +15,6 @@ def as_utc(moment: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+# Ids are 32-bit in every table: a larger one is a bad request, not a database error.
+RecordId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The record's id.")]

@@ -11,6 +11,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, ConfigDict, Field
 
 from bordercheck.api.deps import PrincipalDep, ReadSessionDep, SessionDep, TokenDep, require_roles
+from bordercheck.api.limits import RateLimiter
 from bordercheck.api.types import UtcDatetime
 from bordercheck.auth import service
 from bordercheck.auth.models import ApiClient, Bureau, Role, User
@@ -37,6 +38,15 @@ def _authority(request: Request) -> TokenAuthority:
     return authority
 
 
+def _limit_sign_in(request: Request, account: str) -> None:
+    """Bound password and secret guessing (each guess also costs an argon2 hash): per
+    account, and per address at a few times that, since many officers share one gateway."""
+    per_account: RateLimiter = request.app.state.sign_in_limiter
+    per_address: RateLimiter = request.app.state.sign_in_address_limiter
+    per_account.take(account.strip().lower())
+    per_address.take(request.client.host if request.client else "unknown")
+
+
 def _missing(*names: str) -> ValidationFailed:
     return ValidationFailed(errors=[FieldError(field=name, reason="is required") for name in names])
 
@@ -57,6 +67,7 @@ def token(
         if not username or not password:
             missing = (("username", username), ("password", password))
             raise _missing(*[name for name, value in missing if not value])
+        _limit_sign_in(request, username)
         user = service.authenticate(session, username, password)
         if user is None:
             raise Unauthorized(BAD_CREDENTIALS)
@@ -67,6 +78,7 @@ def token(
         if not client_id or not client_secret:
             missing = (("client_id", client_id), ("client_secret", client_secret))
             raise _missing(*[name for name, value in missing if not value])
+        _limit_sign_in(request, client_id)
         client = service.authenticate_client(session, client_id, client_secret)
         if client is None:
             raise Unauthorized(BAD_CREDENTIALS)

@@ -37,11 +37,16 @@ def ensure_may_read_record(
 
 
 def ensure_may_follow_changes(principal: Principal, secretariat_code: str) -> None:
-    """The changes feed is for the machines that keep copies (API nodes, edge kits)."""
-    if principal.kind == "client" or principal.role is Role.ADMIN:
+    """The changes feed is for the centre's own machines (API nodes, replicas) and staff.
+
+    It names every recorded document, withheld ones included, so a country's border systems
+    may not read it: they screen. (Offline kits get their own signed, filtered bundles.)
+    """
+    if principal.role is Role.ADMIN:
         return
     if principal.role is Role.BUREAU_OFFICER and principal.bureau_code == secretariat_code:
         return
     raise Forbidden(
-        "the changes feed is for API clients, administrators and the secretariat's bureau officers"
+        "the changes feed is for administrators and the secretariat's bureau officers "
+        "(people or API clients)"
     )

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bordercheck.api.deps import Principal, PrincipalDep, SessionDep, SettingsDep, require_roles
 from bordercheck.api.limits import rate_limit
-from bordercheck.api.types import as_utc
+from bordercheck.api.types import RecordId, as_utc
 from bordercheck.auth.policy import (
     RECORD_WRITERS,
     ensure_may_follow_changes,
@@ -80,7 +80,7 @@ def create_record(
 
 @router.get("/records/{record_id}", response_model=RecordOut)
 def get_record(
-    record_id: int, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+    record_id: RecordId, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
 ) -> RecordOut:
     """A record with every field, and whether its owner's review is overdue."""
     return record_out(_readable(session, principal, settings.secretariat_code, record_id))
@@ -88,7 +88,7 @@ def get_record(
 
 @router.get("/records/{record_id}/history", response_model=RecordHistory)
 def record_history(
-    record_id: int, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+    record_id: RecordId, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
 ) -> RecordHistory:
     """Every version of a record, oldest first: what it said, who changed it, when, how."""
     _readable(session, principal, settings.secretariat_code, record_id)
@@ -98,7 +98,7 @@ def record_history(
 
 @router.patch("/records/{record_id}", response_model=RecordOut)
 def update_record(
-    record_id: int, changes: RecordChanges, principal: WriterDep, session: SessionDep
+    record_id: RecordId, changes: RecordChanges, principal: WriterDep, session: SessionDep
 ) -> RecordOut:
     """Change the fields sent (``null`` clears one) of the record at ``version``; a stale
     version is refused (409 ``stale_version`` with the current version)."""
@@ -109,7 +109,7 @@ def update_record(
 
 @router.delete("/records/{record_id}", response_model=RecordOut)
 def withdraw_record(
-    record_id: int,
+    record_id: RecordId,
     principal: WriterDep,
     session: SessionDep,
     body: Annotated[Withdrawal | None, Body()] = None,
@@ -130,7 +130,7 @@ def withdraw_record(
 
 @router.put("/records/{record_id}/withheld-from", response_model=RecordOut)
 def withhold_record(
-    record_id: int, body: Withholding, principal: WriterDep, session: SessionDep
+    record_id: RecordId, body: Withholding, principal: WriterDep, session: SessionDep
 ) -> RecordOut:
     """Withhold the record's details from these querying countries: screening from there
     answers only "possible hit, contact the owning bureau". An empty list lifts it."""
@@ -140,7 +140,11 @@ def withhold_record(
 
 @router.post("/records/{record_id}/review", response_model=RecordOut)
 def review_record(
-    record_id: int, body: Review, principal: WriterDep, session: SessionDep, settings: SettingsDep
+    record_id: RecordId,
+    body: Review,
+    principal: WriterDep,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> RecordOut:
     """Confirm the record still stands: its review date moves on by the review period."""
     record = service.mark_reviewed(
@@ -195,7 +199,7 @@ def changes(
     session: SessionDep,
     settings: SettingsDep,
     since: Annotated[
-        int, Query(ge=0, description="The last seq you applied (0: from the start).")
+        int, Query(ge=0, le=2**62, description="The last seq you applied (0: from the start).")
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_PAGE)] = 1000,
 ) -> ChangesPage:

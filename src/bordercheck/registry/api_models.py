@@ -188,6 +188,7 @@ class ChangeOut(BaseModel):
     document_type: str
     status: str
     blank: bool
+    restricted: bool = Field(description="The owner withholds the details from some countries.")
     changed_at: UtcDatetime
 
 

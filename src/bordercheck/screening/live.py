@@ -140,8 +140,8 @@ class LiveIndex:
             index = build_from_registry(self.database, self.key)
             source = "registry"
         self.withheld = withheld_records(self.database)
+        self.catch_up(index)  # a snapshot may be a day old: screen only once it is current
         self.index = index
-        self.catch_up()
         # What exists now lives as long as the process: keep the garbage collector from
         # walking it again on every full collection (pauses that show as latency spikes).
         gc.collect()
@@ -156,9 +156,9 @@ class LiveIndex:
         )
         return index
 
-    def catch_up(self) -> int:
+    def catch_up(self, index: ScreeningIndex | None = None) -> int:
         """Apply every feed entry after the index's sequence; returns how many."""
-        index = self.index
+        index = index or self.index
         assert index is not None
         applied = 0
         while True:
@@ -167,8 +167,9 @@ class LiveIndex:
                 self.feed_sequence = max(self.feed_sequence, feed.last_sequence(session))
             if not changes:
                 break
-            index.apply([index_change(c) for c in changes], sequence=changes[-1].seq)
+            # Withholdings first: if reading them fails, nothing is applied and all is retried.
             self._update_withheld(changes)
+            index.apply([index_change(c) for c in changes], sequence=changes[-1].seq)
             if index.overlay_size >= COMPACT_AT:
                 index.compact()  # applying costs grow with the overlay; lookups go on meanwhile
             applied += len(changes)
@@ -210,10 +211,11 @@ class LiveIndex:
             return
         self._follow()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop following the feed; a load still running is left to end with the process."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join()
+            self._thread.join(timeout)
             self._thread = None
 
     def _follow(self) -> None:

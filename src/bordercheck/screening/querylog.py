@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import insert
+from sqlalchemy.exc import DataError, IntegrityError
 
 from bordercheck.db import Database
 from bordercheck.hits.service import NewHit, open_hits
@@ -67,6 +68,7 @@ class QueryLogWriter:
         self.max_pending = max_pending
         self.written = 0
         self.dropped = 0
+        self.rejected = 0
         self._pending: deque[LoggedQuery] = deque()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -110,17 +112,34 @@ class QueryLogWriter:
                 ]
                 try:
                     self._write(batch)
+                except (DataError, IntegrityError):
+                    # Something in this batch can never be written: write the rest one by one
+                    # rather than let it hold up every entry behind it.
+                    total += self._write_one_by_one(batch)
+                    continue
                 except Exception as exc:  # the database may be down for a while: keep trying
                     self._pending.extendleft(reversed(batch))  # in their order
                     log.warning(
                         "query log write failed; will retry",
-                        error=str(exc).splitlines()[0],
+                        error=_first_line(exc),
                         pending=len(self._pending),
                     )
                     break
                 total += len(batch)
         self.written += total
         return total
+
+    def _write_one_by_one(self, batch: Sequence[LoggedQuery]) -> int:
+        written = 0
+        for entry in batch:
+            try:
+                self._write([entry])
+                written += 1
+            except (DataError, IntegrityError) as exc:
+                self.rejected += 1
+                log.error("query log entry refused by the database", query_id=entry.id,
+                          error=_first_line(exc))  # fmt: skip
+        return written
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -157,3 +176,7 @@ class QueryLogWriter:
             if matches:
                 session.execute(insert(ScreeningMatch), matches)
             open_hits(session, [hit for q in batch for hit in q.hits])
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]

@@ -21,7 +21,7 @@ class ScreenRequest(BaseModel):
     document_type: Annotated[str, Field(max_length=32)] | None = None
     mrz: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     location: Location | None = None
-    operation_id: OperationId | int | None = None
+    operation_id: OperationId | Annotated[int, Field(ge=0, lt=10**18)] | None = None
 
     @model_validator(mode="after")
     def _one_way_of_naming_the_document(self) -> ScreenRequest:
@@ -49,7 +49,7 @@ class MatchOut(BaseModel):
     status: str | None
     blank: bool | None
     match: str
-    score: float
+    score: float | None
     message: str | None = None
 
 

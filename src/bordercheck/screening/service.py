@@ -248,7 +248,7 @@ def _match_json(match: Match, *, withheld: bool) -> dict[str, Any]:
             "status": None,
             "blank": None,
             "match": "restricted",
-            "score": match.score,
+            "score": None,  # how close the match is would tell what is withheld
             "message": RESTRICTED_MESSAGE,
         }
     return {

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bordercheck.errors import Forbidden
@@ -33,8 +34,13 @@ def watch(session: Session, record_id: int, bureau_code: str, by: str) -> Record
     row = RecordWatch(
         record_id=record_id, bureau_code=bureau_code, created_at=datetime.now(UTC), created_by=by
     )
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # a colleague started following it at the same moment
+        existing = _watch(session, record_id, bureau_code)
+        assert existing is not None
+        return existing
     return row
 
 
