@@ -48,13 +48,13 @@ def version() -> None:
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply every migration, then make sure the central secretariat's bureau exists."""
     from bordercheck.auth.service import ensure_secretariat
-    from bordercheck.migrations import upgrade
+    from bordercheck.migrations import head_revision, upgrade
 
     cli = state(ctx)
     upgrade(cli.settings.database_url)
     with cli.database.session(write=True) as session:
         ensure_secretariat(session, cli.settings.secretariat_code, cli.settings.secretariat_name)
-    out.print("database is up to date")
+    out.print(f"database is up to date (schema revision {head_revision()})")
 
 
 @app.command()

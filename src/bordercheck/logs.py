@@ -41,8 +41,10 @@ def configure_logging(settings: Settings) -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=settings.log_level, stream=sys.stderr, format="%(message)s")
-    # Alembic announces each of its plugins at INFO; the migrations it runs are what matter.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # Alembic narrates every step at INFO; `db upgrade` says what it did in one line instead.
+    logging.getLogger("alembic").setLevel(
+        max(logging.WARNING, logging.getLevelName(settings.log_level))
+    )
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
