@@ -164,6 +164,10 @@ def encode_countries(queries: Sequence[Query]) -> NDArray[np.uint32]:
     return np.fromiter(map(codes.__getitem__, raws), np.uint32, len(raws))
 
 
+_VALID_NUMBER = "0"
+_VALID_COUNTRY = "DEU"
+
+
 def validate_types_and_check_digits(queries: Sequence[Query]) -> None:
     """Read only for candidates when screening many: check each distinct value once."""
     try:
@@ -173,5 +177,7 @@ def validate_types_and_check_digits(queries: Sequence[Query]) -> None:
             normalised_check_digit(check)
     except (InvalidDocumentType, InvalidDocumentNumber):
         for i, query in enumerate(queries):  # find the first document at fault, and say so
-            prepare(Query("0", "XXX", query.document_type, query.check_digit), i)
+            # Only the type and check digit are in question here: pair them with a number
+            # and country known to be valid, so that the error names the right field.
+            prepare(Query(_VALID_NUMBER, _VALID_COUNTRY, query.document_type, query.check_digit), i)
         raise
