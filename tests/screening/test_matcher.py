@@ -6,6 +6,7 @@ import pytest
 
 from bordercheck.documents.mrz import check_digit
 from bordercheck.documents.types import DocumentType, TypeFamily
+from bordercheck.screening.index import IndexChange
 from bordercheck.screening.matcher import (
     InvalidQuery,
     Match,
@@ -167,6 +168,51 @@ def test_a_variant_the_check_digit_cannot_see_scores_lower(build: Build) -> None
     answer = screen(index, Query("ABG54321", "DEU", check_digit=printed))
     assert kinds(answer.matches) == [(1, "ocr_variant")]
     assert answer.matches[0].score == 0.7
+
+
+@pytest.mark.parametrize(
+    ("recorded", "read", "changes"),
+    [
+        ("C81X25T47", "CS1X25T47", 1),  # S/8
+        ("C81X25T47", "C81X2ZT47", 1),  # Z/5
+        ("C01X25T47", "CA1X25T47", 1),  # A/0
+        ("C01X25T47", "CK1X25T47", 1),  # K/0
+        ("CA1X25T47", "CK1X25T47", 1),  # A/K
+        ("C81X25T47", "CS1X2ZT47", 2),  # two of them
+        ("C81X25T47", "CS1X25747", 2),  # one of them and a look-alike (T/7)
+        ("C81X25T47", "CS1X2ZT4T", None),  # three: too many
+    ],
+)
+def test_confusions_the_check_digit_cannot_see_are_found(
+    build: Build, recorded: str, read: str, changes: int | None
+) -> None:
+    index = build(entry(1, recorded), entry(2, "Q99999999"))
+    printed = check_digit(recorded)
+    for cd in (None, printed):
+        answer = screen(index, Query(read, "DEU", check_digit=cd), NO_SLIPS)
+        assert screen_batch(index, [Query(read, "DEU", check_digit=cd)], NO_SLIPS) == [answer]
+        if changes is None:
+            assert answer.result == "no_hit"
+            continue
+        assert answer.result == "possible_hit"
+        (match,) = answer.matches
+        assert (match.match, match.document_number) == ("ocr_variant", recorded)
+    if changes == 1:  # the misread number passes the check digit printed for the recorded one
+        assert check_digit(read) == printed
+
+
+def test_blind_variants_are_found_in_changes_applied_since_the_build(build: Build) -> None:
+    index = build(entry(1, "X0000001"))
+    index.apply([IndexChange.upsert(entry(2, "C81X25T47"))], sequence=1)
+    for asked in ("CS1X25T47", "CS1X2ZT47"):
+        assert screen(index, Query(asked, "DEU"), NO_SLIPS).result == "possible_hit"
+        assert screen_batch(index, [Query(asked, "DEU")] * 60, NO_SLIPS)[0].result == (
+            "possible_hit"
+        )
+    index.compact()
+    assert screen_batch(index, [Query("CS1X2ZT47", "DEU")] * 60, NO_SLIPS)[0].result == (
+        "possible_hit"
+    )
 
 
 def test_typing_slips_only_for_number_only_queries(build: Build) -> None:

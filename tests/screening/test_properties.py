@@ -24,9 +24,16 @@ def build(pairs: list[tuple[str, str]]) -> ScreeningIndex:
     return ScreeningIndex.build(entries, key=KEY)
 
 
+# Look-alikes and the pairs a check digit cannot see alike.
+CONFUSED = {
+    c: (*DEFAULT_CONFUSIONS.neighbours.get(c, ()), *DEFAULT_CONFUSIONS.blind_neighbours.get(c, ()))
+    for c in {*DEFAULT_CONFUSIONS.neighbours, *DEFAULT_CONFUSIONS.blind_neighbours}
+}
+
+
 def corrupt(number: str, data: st.DataObject) -> str:
     """The number with one or two characters replaced by characters OCR confuses them with."""
-    positions = [i for i, c in enumerate(number) if c in DEFAULT_CONFUSIONS.neighbours]
+    positions = [i for i, c in enumerate(number) if c in CONFUSED]
     if not positions:
         return number
     count = data.draw(st.integers(1, min(2, len(positions))))
@@ -35,7 +42,7 @@ def corrupt(number: str, data: st.DataObject) -> str:
     )
     chars = list(number)
     for i in chosen:
-        chars[i] = data.draw(st.sampled_from(DEFAULT_CONFUSIONS.neighbours[chars[i]]))
+        chars[i] = data.draw(st.sampled_from(CONFUSED[chars[i]]))
     return "".join(chars)
 
 

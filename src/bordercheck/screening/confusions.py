@@ -6,13 +6,18 @@ character it is confused with (one edge of the graph; ``O``→``Q`` is two confu
 of its connected component, so a number and all its OCR variants share one skeleton: one
 probe on the skeleton key tells whether any variant is recorded at all.
 
-The default graph is ``documents.ocr.CONFUSABLE_PAIRS`` (the table MRZ correction uses).
-Of the pairs a check digit cannot catch (equal values modulo 10: G/6, S/8, L/1, Z/5,
-A/K/0) it holds the two that are also look-alikes, G/6 and L/1. S/8, Z/5 and A/K/0 are
-equal-value coincidences rather than shapes OCR mistakes; adding them would join the digit
-components 2/5/8 and 0/4 and turn digit-for-digit swaps into variants, multiplying false
-alarms on all-digit numbers. The graph is a parameter of the index for whoever measures
-otherwise; the snapshot records it.
+The look-alike graph is ``documents.ocr.CONFUSABLE_PAIRS`` (the table MRZ correction uses).
+Besides it, ``CHECK_DIGIT_BLIND_PAIRS`` (S/8, Z/5, A/K/0): substitutions a check digit cannot
+catch, both characters having the same value modulo 10 (G/6 and L/1 are look-alikes too).
+A misread the check digit catches comes with a failed check, repaired or refused upstream;
+these pass it, so screening must find them itself. They are kept out of the skeleton: they
+would join the digits 2/5/8 and 0/4 into one class each, and at 10 M records 7 % of clean
+numbers would then share a skeleton with some record (0.1 % without), each to be resolved
+one by one. Instead a query's blind variants (one or two such substitutions) are probed
+under their own skeletons: a few more probes for a single look-up, and in a batch only for
+the numbers that pass a coarse filter built over the skeleton with the blind pairs joined.
+The graphs are parameters of the index for whoever measures otherwise; the snapshot
+records them.
 """
 
 from __future__ import annotations
@@ -26,29 +31,42 @@ from numpy.typing import NDArray
 from bordercheck.documents.ocr import CONFUSABLE_PAIRS
 
 ALPHABET: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Equal values modulo 10 in the check digit's arithmetic (S=28, Z=35, A=10, K=20): a number
+# misread this way still passes its check digit.
+CHECK_DIGIT_BLIND_PAIRS: Final[tuple[tuple[str, str], ...]] = (
+    ("S", "8"),
+    ("Z", "5"),
+    ("A", "0"),
+    ("K", "0"),
+    ("A", "K"),
+)
 
 
 class Confusions:
     """A confusion graph over A-Z0-9: neighbours, skeleton tables and digit readings."""
 
-    def __init__(self, pairs: Iterable[tuple[str, str]] = CONFUSABLE_PAIRS) -> None:
-        clean = sorted({tuple(sorted((a.upper(), b.upper()))) for a, b in pairs if a != b})
-        for a, b in clean:
-            if a not in ALPHABET or b not in ALPHABET:
-                raise ValueError(f"confusion {a}/{b} is not between characters A-Z, 0-9")
-        self.pairs: tuple[tuple[str, str], ...] = tuple((a, b) for a, b in clean)
-        neighbours: dict[str, set[str]] = {}
-        for a, b in self.pairs:
-            neighbours.setdefault(a, set()).add(b)
-            neighbours.setdefault(b, set()).add(a)
-        self.neighbours: dict[str, tuple[str, ...]] = {
-            c: tuple(sorted(n)) for c, n in neighbours.items()
-        }
+    def __init__(
+        self,
+        pairs: Iterable[tuple[str, str]] = CONFUSABLE_PAIRS,
+        blind: Iterable[tuple[str, str]] = CHECK_DIGIT_BLIND_PAIRS,
+    ) -> None:
+        self.pairs = _clean(pairs)
+        self.blind = tuple(p for p in _clean(blind) if p not in self.pairs)
+        self.neighbours = _neighbours(self.pairs)
+        # The blind pairs' neighbours, probed one by one (see the module's docstring).
+        self.blind_neighbours = _neighbours(self.blind)
         self.representative: dict[str, str] = _components(self.neighbours)
-        table = bytearray(range(256))
-        for char, rep in self.representative.items():
-            table[ord(char)] = ord(rep)
-        self.skeleton_table: bytes = bytes(table)
+        self.skeleton_table: bytes = _table(self.representative)
+        # The coarse skeleton: blind pairs joined too. Two numbers a blind variant apart
+        # share it, so a filter over it tells which numbers need their blind variants probed.
+        coarse = _components(_neighbours(self.pairs + self.blind)) if self.blind else {}
+        self.coarse_table: bytes = _table(coarse)
+        self.coarse_array: NDArray[np.uint8] = np.frombuffer(self.coarse_table, np.uint8)
+        alternatives = np.zeros((256, 2), np.uint8)
+        for char, others in self.blind_neighbours.items():
+            for k, other in enumerate(others[:2]):
+                alternatives[ord(char), k] = ord(other)
+        self.blind_alternatives: NDArray[np.uint8] = alternatives
         self._str_table = {ord(c): ord(r) for c, r in self.representative.items() if c != r}
         self.skeleton_array: NDArray[np.uint8] = np.frombuffer(self.skeleton_table, np.uint8)
         # A letter read where a serial number's digit should be, and the one digit it
@@ -67,12 +85,36 @@ class Confusions:
 
     @classmethod
     def from_spec(cls, spec: str) -> Confusions:
-        return cls((p[0], p[1]) for p in spec.split())
+        look_alikes, _, blind = spec.partition("/")
+        return cls(
+            ((p[0], p[1]) for p in look_alikes.split()), ((p[0], p[1]) for p in blind.split())
+        )
 
     @property
     def spec(self) -> str:
-        """The pairs as text (``"0D 0O 0Q …"``): stored in snapshots and compared on load."""
-        return " ".join(a + b for a, b in self.pairs)
+        """The pairs as text (``"0D 0O … / 0A 0K …"``): stored in snapshots, read on load."""
+        look_alikes = " ".join(a + b for a, b in self.pairs)
+        return (
+            f"{look_alikes} / {' '.join(a + b for a, b in self.blind)}"
+            if self.blind
+            else look_alikes
+        )
+
+    def blind_variants(self, number: str, max_changes: int) -> list[tuple[str, int]]:
+        """``number`` with one (or, if allowed, two) blind substitutions, and how many."""
+        if max_changes < 1 or not self.blind:
+            return []
+        get = self.blind_neighbours.get
+        singles = [(p, other) for p, char in enumerate(number) for other in get(char, ())]
+        out = [(f"{number[:p]}{c}{number[p + 1 :]}", 1) for p, c in singles]
+        if max_changes >= 2:
+            for i, (p1, c1) in enumerate(singles):
+                for p2, c2 in singles[i + 1 :]:
+                    if p2 != p1:
+                        chars = list(number)
+                        chars[p1], chars[p2] = c1, c2
+                        out.append(("".join(chars), 2))
+        return out
 
     def skeleton(self, number: str) -> str:
         return number.translate(self._str_table)
@@ -94,6 +136,29 @@ class Confusions:
                     return None
                 changes += 1
         return changes
+
+
+def _clean(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    clean = sorted({tuple(sorted((a.upper(), b.upper()))) for a, b in pairs if a != b})
+    for a, b in clean:
+        if a not in ALPHABET or b not in ALPHABET:
+            raise ValueError(f"confusion {a}/{b} is not between characters A-Z, 0-9")
+    return tuple((a, b) for a, b in clean)
+
+
+def _neighbours(pairs: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    neighbours: dict[str, set[str]] = {}
+    for a, b in pairs:
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    return {c: tuple(sorted(n)) for c, n in neighbours.items()}
+
+
+def _table(representative: dict[str, str]) -> bytes:
+    table = bytearray(range(256))
+    for char, rep in representative.items():
+        table[ord(char)] = ord(rep)
+    return bytes(table)
 
 
 def _components(neighbours: dict[str, tuple[str, ...]]) -> dict[str, str]:

@@ -34,7 +34,7 @@ from bordercheck.screening.records import (
     pack_meta,
     pack_meta_arrays,
 )
-from bordercheck.screening.view import BaseArrays, IndexView
+from bordercheck.screening.view import BaseArrays, IndexView, add_to_filter, coarse_filter
 
 __all__ = ["IndexChange", "IndexEntry", "ScreeningIndex"]
 
@@ -204,6 +204,7 @@ class ScreeningIndex:
             a["directory"],
             a["presence"],
             a["present"],
+            a.get("coarse", np.zeros(0, np.uint8)),
             loaded.directory_bits,
             loaded.presence_bits,
         )
@@ -269,8 +270,9 @@ def _base(
         skeletons[start : start + _CHUNK] = keys
         fingerprints[start : start + _CHUNK] = scheme.fingerprints(block, keys)
     order = np.argsort(skeletons)
+    coarse = coarse_filter(numbers, codes, scheme, confusions, filter_bits(n))
     return _sorted_base(
-        skeletons[order], fingerprints[order], record_ids[order], meta[order], range_ids
+        skeletons[order], fingerprints[order], record_ids[order], meta[order], range_ids, coarse
     )
 
 
@@ -280,6 +282,7 @@ def _sorted_base(
     record_ids: NDArray[np.uint32],
     meta: NDArray[np.uint8],
     range_ids: Sequence[int],
+    coarse: NDArray[np.uint8],
 ) -> BaseArrays:
     bits, presence_bits = directory_bits(len(skeletons)), filter_bits(len(skeletons))
     return BaseArrays(
@@ -290,6 +293,7 @@ def _sorted_base(
         build_directory(skeletons, bits),
         build_filter(skeletons, presence_bits),
         _bitmap(record_ids, range_ids),
+        coarse,
         bits,
         presence_bits,
     )
@@ -330,6 +334,8 @@ def _compacted(view: IndexView) -> IndexView:
         (i.entry.record_id, i.meta, i.code, i.entry.number, i.entry.serial_end or "")
         for i in overlay.ranges
     ]
+    codes = np.array([item.code for item in live], np.uint32)
+    coarse = _compacted_coarse(view, matrix, codes)
     new_base = _sorted_base(
         np.insert(kept, at, keys),
         np.insert(base.fingerprints[keep], at, view.scheme.fingerprints(matrix, keys)),
@@ -338,6 +344,22 @@ def _compacted(view: IndexView) -> IndexView:
         ),
         np.insert(base.meta[keep], at, np.array([i.meta for i in live], np.uint8)),
         [r[0] for r in ranges],
+        coarse,
     )
     table = RangeTable.build(ranges, view.scheme)
     return IndexView(new_base, table, EMPTY, view.scheme, view.confusions, view.sequence)
+
+
+def _compacted_coarse(
+    view: IndexView, matrix: NDArray[np.uint8], countries: NDArray[np.uint32]
+) -> NDArray[np.uint8]:
+    """The coarse filter with the live rows added (removed rows keep their bits: harmless)."""
+    if not view.confusions.blind:
+        return np.zeros(0, np.uint8)
+    if not len(view.base.coarse):  # a snapshot made without blind pairs: let every number by
+        return np.full(
+            1 << (filter_bits(len(view.base.record_ids) + len(matrix)) - 3), 0xFF, np.uint8
+        )
+    table = view.base.coarse.copy()
+    add_to_filter(table, view.scheme.skeleton_keys(view.confusions.coarse_array[matrix], countries))
+    return table

@@ -32,6 +32,7 @@ from bordercheck.screening.records import Found, unpack_meta
 
 BASE_ARRAYS: Final = (
     "skeletons", "fingerprints", "record_ids", "meta", "directory", "presence", "present",
+    "coarse",
 )  # fmt: skip
 _SPAN: Final = 1 << 32
 _LOW: Final = _SPAN - 1
@@ -50,6 +51,9 @@ class BaseArrays:
     directory: NDArray[np.uint32]
     presence: NDArray[np.uint8]
     present: NDArray[np.uint8]
+    # A Bloom filter over the coarse skeleton keys; empty without blind pairs. Removed
+    # records leave their bits set until the next build: a few idle probes, no misses.
+    coarse: NDArray[np.uint8]
     directory_bits: int
     presence_bits: int
 
@@ -99,6 +103,25 @@ class IndexView:
         """Records whose number is ``number`` or up to ``max_changes`` confusions from it, and
         ranges holding it or a reading of it with letters read as the digits they resemble."""
         code = country_code(country)
+        found = self._find(code, number, max_changes)
+        if (code, len(number)) in self.ranges.shapes:
+            removed = self.overlay.removed
+            found += [
+                c
+                for c in self.ranges.find(code, number, self.confusions, max_changes)
+                if c[2].record_id not in removed
+            ]
+        if self.overlay.ranges:
+            found += self.overlay.find_ranges(code, number, self.confusions, max_changes)
+        for variant, blind in self.confusions.blind_variants(number, max_changes):
+            found += [
+                (reading, changes + blind, record)
+                for reading, changes, record in self._find(code, variant, max_changes - blind)
+            ]
+        return found
+
+    def _find(self, code: int, number: str, max_changes: int) -> list[Candidate]:
+        """Records ``max_changes`` look-alike confusions or fewer from ``number``."""
         data = number.encode("ascii")
         skeleton_key = self.scheme.skeleton_key(data.translate(self._skeleton_table), code)
         found = []
@@ -110,18 +133,8 @@ class IndexView:
                 targets.setdefault(self._fingerprints[row], []).append(row)
             for reading, changes, row in self._resolve(number, total, targets, max_changes):
                 found.append((reading, changes, self._found(row, reading)))
-        if (code, len(number)) in self.ranges.shapes:
-            removed = self.overlay.removed
-            found += [
-                c
-                for c in self.ranges.find(code, number, self.confusions, max_changes)
-                if c[2].record_id not in removed
-            ]
-        overlay = self.overlay
-        if overlay.live:
-            found += overlay.find(skeleton_key, number, self.confusions, max_changes)
-            if overlay.ranges:
-                found += overlay.find_ranges(code, number, self.confusions, max_changes)
+        if self.overlay.live:
+            found += self.overlay.find(skeleton_key, number, self.confusions, max_changes)
         return found
 
     def find_numbers(self, country: str, numbers: Sequence[str]) -> list[tuple[int, Found]]:
@@ -167,20 +180,62 @@ class IndexView:
         The common case (no record, no variant) costs one hash and one directory probe.
         """
         width = int(lengths.max()) if len(lengths) else 0
-        skeletons = np.zeros_like(numbers)
-        skeletons[:, :width] = self.confusions.skeleton_array[numbers[:, :width]]
-        keys = self.scheme.skeleton_keys(skeletons, codes)
-        base = self.base
-        presence = (base.presence, base.presence_bits)
-        _, result = probe(base.skeletons, base.directory, base.directory_bits, keys, presence)
-        if len(self.overlay.skeleton_keys):
-            result |= isin_sorted(keys, self.overlay.skeleton_keys)
+        keys = self.scheme.skeleton_keys(translated(numbers, self._skeleton_table), codes)
+        result = self._present(keys)
+        if max_changes and self.confusions.blind:
+            result |= self._blind_may_match(numbers, width, codes, max_changes)
         result |= self.ranges.may_hold(
             numbers, lengths, codes, self.scheme, self.confusions, max_changes
         )
         if len(self.overlay.range_lengths):
             result |= isin_sorted(shape_codes(codes, lengths), self.overlay.range_lengths)
         return result
+
+    def _present(self, keys: NDArray[np.uint64]) -> NDArray[np.bool_]:
+        """Whether each skeleton key is held by some record (base or overlay)."""
+        base = self.base
+        presence = (base.presence, base.presence_bits)
+        _, result = probe(base.skeletons, base.directory, base.directory_bits, keys, presence)
+        if len(self.overlay.skeleton_keys):
+            result |= isin_sorted(keys, self.overlay.skeleton_keys)
+        return result
+
+    def _blind_may_match(
+        self, numbers: NDArray[np.uint8], width: int, codes: NDArray[np.uint32], max_changes: int
+    ) -> NDArray[np.bool_]:
+        """Whether a blind variant of each number may be recorded: the coarse filter first,
+        then, for the few that pass it, a probe of each variant's own skeleton key."""
+        result = np.zeros(len(numbers), bool)
+        keys = self.scheme.skeleton_keys(translated(numbers, self.confusions.coarse_table), codes)
+        passing = _in_filter(keys, self.base.coarse)
+        if self.overlay.live:
+            passing |= isin_sorted(keys, self._overlay_coarse_keys)
+        rows = np.flatnonzero(passing)
+        variants, owners, columns = _blind_substituted(
+            numbers[rows], self.confusions.blind_alternatives, width
+        )
+        if max_changes >= 2 and len(variants):
+            twice, second_owners, _ = _blind_substituted(
+                variants, self.confusions.blind_alternatives, width, after=columns
+            )
+            variants = np.concatenate([variants, twice])
+            owners = np.concatenate([owners, owners[second_owners]])
+        if not len(variants):
+            return result
+        skeletons = translated(variants, self._skeleton_table)
+        found = self._present(self.scheme.skeleton_keys(skeletons, codes[rows][owners]))
+        result[rows[owners[found]]] = True
+        return result
+
+    @functools.cached_property
+    def _overlay_coarse_keys(self) -> NDArray[np.uint64]:
+        live = [item.entry for item in self.overlay.live.values() if item.serial is None]
+        if not live:
+            return np.zeros(0, np.uint64)
+        matrix = encode([entry.number for entry in live])
+        codes = np.array([country_code(entry.country) for entry in live], np.uint32)
+        keys = self.scheme.skeleton_keys(self.confusions.coarse_array[matrix], codes)
+        return np.sort(keys)
 
     # Internals --------------------------------------------------------------------------
 
@@ -246,6 +301,81 @@ class IndexView:
                         chars[p1], chars[p2] = c1, c2
                         out += [("".join(chars), 2, row) for row in rows]
         return out
+
+
+def translated(matrix: NDArray[np.uint8], table: bytes) -> NDArray[np.uint8]:
+    """Every byte of ``matrix`` through ``table``: ``bytes.translate`` is twice as fast as
+    indexing a numpy table, even with the copies."""
+    out = np.frombuffer(matrix.tobytes().translate(table), np.uint8)
+    return out.reshape(matrix.shape)
+
+
+def coarse_filter(
+    numbers: NDArray[np.uint8],
+    codes: NDArray[np.uint32],
+    scheme: KeyScheme,
+    confusions: Confusions,
+    bits: int,
+) -> NDArray[np.uint8]:
+    """A Bloom filter of ``2^bits`` bits over the coarse skeleton keys of ``numbers``; empty
+    when there are no blind pairs. Its size is set here, once: compactions add to it."""
+    if not confusions.blind:
+        return np.zeros(0, np.uint8)
+    table = np.zeros(1 << (bits - 3), np.uint8)
+    chunk = 1 << 22
+    for start in range(0, len(numbers), chunk):
+        block = translated(numbers[start : start + chunk], confusions.coarse_table)
+        add_to_filter(table, scheme.skeleton_keys(block, codes[start : start + chunk]))
+    return table
+
+
+_BLOOM_HASHES: Final = 3
+
+
+def _bloom_positions(keys: NDArray[np.uint64], table: NDArray[np.uint8]) -> list[NDArray[np.intp]]:
+    """The filter's bits for each key: double hashing over the key's top and low bits."""
+    bits = (len(table) * 8).bit_length() - 1
+    mask = np.uint64((1 << bits) - 1)
+    first = keys >> np.uint64(64 - bits)
+    step = (keys & mask) | np.uint64(1)
+    return [((first + np.uint64(i) * step) & mask).astype(np.intp) for i in range(_BLOOM_HASHES)]
+
+
+def add_to_filter(table: NDArray[np.uint8], keys: NDArray[np.uint64]) -> None:
+    """Add ``keys`` to a coarse filter."""
+    for position in _bloom_positions(keys, table):
+        np.bitwise_or.at(table, position >> 3, np.left_shift(1, position & 7).astype(np.uint8))
+
+
+def _in_filter(keys: NDArray[np.uint64], table: NDArray[np.uint8]) -> NDArray[np.bool_]:
+    if not len(table):
+        return np.zeros(len(keys), bool)
+    result = np.ones(len(keys), bool)
+    for position in _bloom_positions(keys, table):
+        result &= ((table[position >> 3] >> (position & 7).astype(np.uint8)) & 1).astype(bool)
+    return result
+
+
+def _blind_substituted(
+    numbers: NDArray[np.uint8],
+    alternatives: NDArray[np.uint8],
+    width: int,
+    after: NDArray[np.intp] | None = None,
+) -> tuple[NDArray[np.uint8], NDArray[np.intp], NDArray[np.intp]]:
+    """Each number with one blind substitution (right of column ``after``, if given): the
+    variants, the row of ``numbers`` each comes from, and the column substituted."""
+    variants, owners, columns = [], [], []
+    for k in range(alternatives.shape[1]):
+        replacement = alternatives[numbers[:, :width], k]
+        if after is not None:
+            replacement[np.arange(width)[None, :] <= after[:, None]] = 0
+        row, column = np.nonzero(replacement)
+        changed = numbers[row]
+        changed[np.arange(len(row)), column] = replacement[row, column]
+        variants.append(changed)
+        owners.append(row)
+        columns.append(column)
+    return np.concatenate(variants), np.concatenate(owners), np.concatenate(columns)
 
 
 @functools.lru_cache(maxsize=8)
