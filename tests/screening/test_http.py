@@ -212,6 +212,27 @@ def test_a_batch_answers_in_order_and_names_a_bad_item(api: Api) -> None:
         assert session.scalar(select(func.count()).select_from(ScreeningQuery)) == 500
 
 
+def test_a_batch_that_is_not_a_batch_gets_a_422_naming_what_is_wrong(api: Api) -> None:
+    headers = api.bearer(Role.BORDER_OFFICER, "FRA")
+    cases = {
+        b"{not json": "body",
+        b"": "body",
+        b'{"documents": []}': "documents",
+        b'{"documents": [{"document_number": "X1"}]}': "documents.0",
+        b'{"documents": [{"mrz": "P<", "colour": "red"}]}': "documents.0.colour",
+        b'{"documnts": []}': "documents",
+    }
+    for body, field in cases.items():
+        response = api.client.post(f"{SCREEN}/batch", content=body, headers=headers)
+        assert response.status_code == 422, body
+        assert field in {e["field"] for e in response.json()["errors"]}, response.json()
+    schema = api.client.get("/openapi.json").json()
+    body_schema = schema["paths"]["/api/v1/screen/batch"]["post"]["requestBody"]
+    items = body_schema["content"]["application/json"]["schema"]["properties"]["documents"]
+    assert items["items"] == {"$ref": "#/components/schemas/ScreenRequest"}
+    assert "ScreenRequest" in schema["components"]["schemas"]
+
+
 def test_owners_follow_the_searches_on_a_record(api: Api) -> None:
     record = report(api)
     api.client.app.state.live_index.catch_up()  # type: ignore[attr-defined]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -67,9 +68,27 @@ async def screen(body: ScreenRequest, request: Request, principal: PrincipalDep)
     return _json(answered[0].answer)
 
 
-@router.post("/screen/batch", response_model=BatchResponse)
-async def screen_batch(body: BatchRequest, request: Request, principal: PrincipalDep) -> Response:
+def _batch_schema() -> dict[str, Any]:
+    schema = BatchRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)  # ScreenRequest is in the components already, from /screen
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _parse_batch(raw: bytes) -> BatchRequest:
+    # Straight from the bytes: a third of the time of parsing to Python objects and then
+    # validating them, which is what a declared body parameter does.
+    try:
+        return BatchRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+
+
+@router.post(
+    "/screen/batch", response_model=BatchResponse, openapi_extra={"requestBody": _batch_schema()}
+)
+async def screen_batch(request: Request, principal: PrincipalDep) -> Response:
     """Screen up to 10,000 documents; the results come back in the order sent."""
+    body = await run_in_threadpool(_parse_batch, await request.body())
     extra = math.ceil(len(body.documents) / DOCUMENTS_PER_REQUEST) - 1
     if extra > 0:  # the dependency took one request's worth already
         request.app.state.rate_limiter.take(principal.subject, extra)
