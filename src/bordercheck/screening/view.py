@@ -92,6 +92,8 @@ class IndexView:
         self._presence = base.presence.data
         self._presence_shift = 64 - base.presence_bits
         self._skeleton_table = confusions.skeleton_table
+        self._coarse = base.coarse.data
+        self._coarse_bits = (len(base.coarse) * 8).bit_length() - 1 if len(base.coarse) else 0
         self._deltas = _deltas(scheme, confusions)
 
     def view(self) -> IndexView:
@@ -113,6 +115,8 @@ class IndexView:
             ]
         if self.overlay.ranges:
             found += self.overlay.find_ranges(code, number, self.confusions, max_changes)
+        if not self._may_have_blind_variant(code, number):
+            return found
         for variant, blind in self.confusions.blind_variants(number, max_changes):
             found += [
                 (reading, changes + blind, record)
@@ -226,6 +230,29 @@ class IndexView:
         found = self._present(self.scheme.skeleton_keys(skeletons, codes[rows][owners]))
         result[rows[owners[found]]] = True
         return result
+
+    def _may_have_blind_variant(self, code: int, number: str) -> bool:
+        """False when no record shares the number's coarse skeleton (the Bloom filter)."""
+        if not self.confusions.blind:
+            return False
+        table, bits = self._coarse, self._coarse_bits
+        if not bits:
+            return True  # an index saved without the filter: probe every variant
+        coarse = number.encode("ascii").translate(self.confusions.coarse_table)
+        key = self.scheme.skeleton_key(coarse, code)
+        if self.overlay.live and key in self._overlay_coarse_set:
+            return True
+        mask = (1 << bits) - 1
+        first, step = key >> (64 - bits), (key & mask) | 1
+        for i in range(_BLOOM_HASHES):
+            position = (first + i * step) & mask
+            if not (table[position >> 3] >> (position & 7)) & 1:
+                return False
+        return True
+
+    @functools.cached_property
+    def _overlay_coarse_set(self) -> frozenset[int]:
+        return frozenset(self._overlay_coarse_keys.tolist())
 
     @functools.cached_property
     def _overlay_coarse_keys(self) -> NDArray[np.uint64]:
