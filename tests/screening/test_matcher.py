@@ -181,6 +181,7 @@ def test_a_variant_the_check_digit_cannot_see_scores_lower(build: Build) -> None
         ("C81X25T47", "CS1X2ZT47", 2),  # two of them
         ("C81X25T47", "CS1X25747", 2),  # one of them and a look-alike (T/7)
         ("C81X25T47", "CS1X2ZT4T", None),  # three: too many
+        ("C81X25T47", "C51X25T47", None),  # 8 read as 5 (via S) is no confusion of either
     ],
 )
 def test_confusions_the_check_digit_cannot_see_are_found(

@@ -100,20 +100,22 @@ class Confusions:
             else look_alikes
         )
 
-    def blind_variants(self, number: str, max_changes: int) -> list[tuple[str, int]]:
-        """``number`` with one (or, if allowed, two) blind substitutions, and how many."""
+    def blind_variants(self, number: str, max_changes: int) -> list[tuple[str, tuple[int, ...]]]:
+        """``number`` with one (or, if allowed, two) blind substitutions, and where they are."""
         if max_changes < 1 or not self.blind:
             return []
         get = self.blind_neighbours.get
         singles = [(p, other) for p, char in enumerate(number) for other in get(char, ())]
-        out = [(f"{number[:p]}{c}{number[p + 1 :]}", 1) for p, c in singles]
+        out: list[tuple[str, tuple[int, ...]]] = [
+            (f"{number[:p]}{c}{number[p + 1 :]}", (p,)) for p, c in singles
+        ]
         if max_changes >= 2:
             for i, (p1, c1) in enumerate(singles):
                 for p2, c2 in singles[i + 1 :]:
                     if p2 != p1:
                         chars = list(number)
                         chars[p1], chars[p2] = c1, c2
-                        out.append(("".join(chars), 2))
+                        out.append(("".join(chars), (p1, p2)))
         return out
 
     def skeleton(self, number: str) -> str:

@@ -117,10 +117,12 @@ class IndexView:
             found += self.overlay.find_ranges(code, number, self.confusions, max_changes)
         if not self._may_have_blind_variant(code, number):
             return found
-        for variant, blind in self.confusions.blind_variants(number, max_changes):
+        for variant, at in self.confusions.blind_variants(number, max_changes):
+            # A character changes once: 8 read as 5 (via S) is no confusion of either table.
             found += [
-                (reading, changes + blind, record)
-                for reading, changes, record in self._find(code, variant, max_changes - blind)
+                (reading, changes + len(at), record)
+                for reading, changes, record in self._find(code, variant, max_changes - len(at))
+                if all(reading[p] == variant[p] for p in at)
             ]
         return found
 
