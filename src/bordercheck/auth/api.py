@@ -10,13 +10,22 @@ from fastapi import APIRouter, Depends, Form, Request, Response, status
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, ConfigDict, Field
 
-from bordercheck.api.deps import PrincipalDep, ReadSessionDep, SessionDep, TokenDep, require_roles
+from bordercheck.api.deps import (
+    DatabaseDep,
+    PrincipalDep,
+    ReadSessionDep,
+    SessionDep,
+    TokenDep,
+    require_roles,
+)
 from bordercheck.api.limits import RateLimiter
 from bordercheck.api.types import UtcDatetime
+from bordercheck.audit.service import record_event
 from bordercheck.auth import service
 from bordercheck.auth.models import ApiClient, Bureau, Role, User
 from bordercheck.auth.revocation import revoke_token, subject_of, utcnow
 from bordercheck.auth.tokens import Principal, TokenAuthority
+from bordercheck.db import Database
 from bordercheck.errors import Conflict, FieldError, Unauthorized, ValidationFailed
 
 router = APIRouter(tags=["auth"])
@@ -38,13 +47,42 @@ def _authority(request: Request) -> TokenAuthority:
     return authority
 
 
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _record_sign_in(
+    database: Database,
+    request: Request,
+    account: str,
+    grant_type: str,
+    principal: Principal | None,
+) -> None:
+    """A sign-in, or a failed one with the name tried and the address (never the password).
+
+    In a write transaction of its own: the credentials were checked in a read transaction,
+    so the write lock was not held while argon2 ran, and a failure is kept although the
+    request fails.
+    """
+    kind = "user" if grant_type == "password" else "client"
+    with database.session(write=True) as session:
+        record_event(
+            session,
+            actor=principal.name if principal else account,
+            bureau_code=principal.bureau_code if principal else None,
+            action="auth.signed_in" if principal else "auth.sign_in_failed",
+            subject=f"{kind}:{account}",
+            details={"grant_type": grant_type, "address": _address(request)},
+        )
+
+
 def _limit_sign_in(request: Request, account: str) -> None:
     """Bound password and secret guessing (each guess also costs an argon2 hash): per
     account, and per address at a few times that, since many officers share one gateway."""
     per_account: RateLimiter = request.app.state.sign_in_limiter
     per_address: RateLimiter = request.app.state.sign_in_address_limiter
     per_account.take(account.strip().lower())
-    per_address.take(request.client.host if request.client else "unknown")
+    per_address.take(_address(request))
 
 
 def _missing(*names: str) -> ValidationFailed:
@@ -55,6 +93,7 @@ def _missing(*names: str) -> ValidationFailed:
 def token(
     request: Request,
     session: ReadSessionDep,
+    database: DatabaseDep,
     grant_type: Annotated[str, Form(description="password (people) or client_credentials")],
     username: Annotated[str | None, Form()] = None,
     password: Annotated[str | None, Form()] = None,
@@ -70,8 +109,10 @@ def token(
         _limit_sign_in(request, username)
         user = service.authenticate(session, username, password)
         if user is None:
+            _record_sign_in(database, request, username, grant_type, None)
             raise Unauthorized(BAD_CREDENTIALS)
         principal = user_principal(user)
+        _record_sign_in(database, request, user.username, grant_type, principal)
     elif grant_type == "client_credentials":
         if basic is not None:  # RFC 6749 2.3.1: both parts are form-encoded inside Basic
             client_id, client_secret = unquote_plus(basic.username), unquote_plus(basic.password)
@@ -81,8 +122,10 @@ def token(
         _limit_sign_in(request, client_id)
         client = service.authenticate_client(session, client_id, client_secret)
         if client is None:
+            _record_sign_in(database, request, client_id, grant_type, None)
             raise Unauthorized(BAD_CREDENTIALS)
         principal = client_principal(client)
+        _record_sign_in(database, request, client.client_id, grant_type, principal)
     else:
         raise ValidationFailed(
             errors=[
@@ -120,6 +163,15 @@ def client_principal(client: ApiClient) -> Principal:
 def revoke(request: Request, verified: TokenDep, session: SessionDep) -> Response:
     """Sign out: the token this request carries stops working."""
     revoke_token(session, verified.jti, verified.expiry)
+    caller = verified.principal
+    record_event(
+        session,
+        actor=caller.name,
+        bureau_code=caller.bureau_code,
+        action="token.revoked",
+        subject=f"{caller.kind}:{caller.name if caller.kind == 'user' else caller.id}",
+        details={"jti": verified.jti},
+    )
     _authority(request).revocations.add_token(verified.jti)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -166,8 +218,8 @@ def list_bureaus(_caller: PrincipalDep, session: SessionDep) -> list[Bureau]:
 
 
 @admin.post("/bureaus", response_model=BureauOut, status_code=status.HTTP_201_CREATED)
-def add_bureau(body: NewBureau, session: SessionDep) -> Bureau:
-    return service.add_bureau(session, body.country_code, body.name)
+def add_bureau(body: NewBureau, caller: AdminDep, session: SessionDep) -> Bureau:
+    return service.add_bureau(session, body.country_code, body.name, actor=caller.name)
 
 
 class UserOut(BaseModel):
@@ -203,9 +255,14 @@ def list_users(session: SessionDep) -> list[UserOut]:
 
 
 @admin.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
-def add_user(body: NewUser, session: SessionDep) -> UserOut:
+def add_user(body: NewUser, caller: AdminDep, session: SessionDep) -> UserOut:
     user = service.add_user(
-        session, body.username, bureau=body.bureau, role=body.role, password=body.password
+        session,
+        body.username,
+        bureau=body.bureau,
+        role=body.role,
+        password=body.password,
+        actor=caller.name,
     )
     return _user_out(user)
 
@@ -217,7 +274,7 @@ def deactivate_user(
     """The user can no longer sign in; the tokens they hold stop working."""
     if caller.kind == "user" and caller.name == username.strip().lower():
         raise Conflict("you cannot deactivate yourself; ask another administrator")
-    user = service.deactivate_user(session, username)
+    user = service.deactivate_user(session, username, actor=caller.name)
     _authority(request).revocations.add_subject(subject_of("user", user.id), utcnow())
     return _user_out(user)
 
@@ -260,15 +317,19 @@ def list_clients(session: SessionDep) -> list[ClientOut]:
 
 
 @admin.post("/clients", response_model=NewClientOut, status_code=status.HTTP_201_CREATED)
-def add_client(body: NewClient, session: SessionDep) -> NewClientOut:
+def add_client(body: NewClient, caller: AdminDep, session: SessionDep) -> NewClientOut:
     """A machine's credentials: the answer holds its secret, shown this once."""
-    client, secret = service.add_client(session, body.name, bureau=body.bureau, role=body.role)
+    client, secret = service.add_client(
+        session, body.name, bureau=body.bureau, role=body.role, actor=caller.name
+    )
     return NewClientOut(**_client_out(client).model_dump(), client_secret=secret)
 
 
 @admin.post("/clients/{client_id}/deactivate", response_model=ClientOut)
-def deactivate_client(request: Request, client_id: str, session: SessionDep) -> ClientOut:
+def deactivate_client(
+    request: Request, client_id: str, caller: AdminDep, session: SessionDep
+) -> ClientOut:
     """The client can no longer get tokens; the tokens it holds stop working."""
-    client = service.deactivate_client(session, client_id)
+    client = service.deactivate_client(session, client_id, actor=caller.name)
     _authority(request).revocations.add_subject(subject_of("client", client.client_id), utcnow())
     return _client_out(client)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
+from bordercheck.audit.service import command_line_actor
 from bordercheck.auth import service
 from bordercheck.auth.models import Role
 from bordercheck.console import new_app, out, state
@@ -26,7 +27,9 @@ def add_bureau(
 ) -> None:
     """Add a country's national bureau."""
     with state(ctx).database.session(write=True) as session:
-        bureau = service.add_bureau(session, country, name or f"NCB {country_name(country)}")
+        bureau = service.add_bureau(
+            session, country, name or f"NCB {country_name(country)}", actor=command_line_actor()
+        )
         out.print(f"bureau {bureau.country_code} added: {bureau.name}")
 
 
@@ -57,7 +60,14 @@ def add_user(
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     with state(ctx).database.session(write=True) as session:
-        user = service.add_user(session, username, bureau=bureau, role=role, password=password)
+        user = service.add_user(
+            session,
+            username,
+            bureau=bureau,
+            role=role,
+            password=password,
+            actor=command_line_actor(),
+        )
         out.print(f"user {user.username} added ({user.role}, {user.bureau.country_code})")
 
 
@@ -83,7 +93,7 @@ def deactivate_user(
 ) -> None:
     """Stop a user signing in; the tokens they hold stop working within seconds."""
     with state(ctx).database.session(write=True) as session:
-        user = service.deactivate_user(session, username)
+        user = service.deactivate_user(session, username, actor=command_line_actor())
         out.print(f"user {user.username} deactivated")
 
 
@@ -96,7 +106,9 @@ def add_client(
 ) -> None:
     """Add an API client; print its id and its secret (shown this once, stored hashed)."""
     with state(ctx).database.session(write=True) as session:
-        client, secret = service.add_client(session, name, bureau=bureau, role=role)
+        client, secret = service.add_client(
+            session, name, bureau=bureau, role=role, actor=command_line_actor()
+        )
         client_id = client.client_id
     # Plain lines, exactly two, so that scripts can read them.
     typer.echo(f"client_id: {client_id}")
@@ -127,5 +139,5 @@ def deactivate_client(
 ) -> None:
     """Stop a client getting tokens; the tokens it holds stop working within seconds."""
     with state(ctx).database.session(write=True) as session:
-        client = service.deactivate_client(session, client_id)
+        client = service.deactivate_client(session, client_id, actor=command_line_actor())
         out.print(f"client {client.client_id} ({client.name}) deactivated")

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bordercheck.audit.service import SYSTEM_ACTOR, record_event
 from bordercheck.auth.models import ApiClient, Bureau, Role, User
 from bordercheck.auth.revocation import revoke_subject, subject_of
 from bordercheck.documents.countries import InvalidCountry, normalise_country
@@ -27,7 +28,14 @@ def _country(code: str) -> str:
         raise InvalidInput(str(exc), field="country") from None
 
 
-def add_bureau(session: Session, country: str, name: str, *, secretariat: bool = False) -> Bureau:
+def add_bureau(
+    session: Session,
+    country: str,
+    name: str,
+    *,
+    secretariat: bool = False,
+    actor: str = SYSTEM_ACTOR,
+) -> Bureau:
     code = _country(country)
     name = name.strip()
     if not name:
@@ -37,6 +45,14 @@ def add_bureau(session: Session, country: str, name: str, *, secretariat: bool =
     bureau = Bureau(country_code=code, name=name, is_secretariat=secretariat)
     session.add(bureau)
     session.flush()
+    record_event(
+        session,
+        actor=actor,
+        bureau_code=code,
+        action="bureau.added",
+        subject=f"bureau:{code}",
+        details={"name": name, "secretariat": secretariat},
+    )
     return bureau
 
 
@@ -70,7 +86,15 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def add_user(session: Session, username: str, *, bureau: str, role: Role, password: str) -> User:
+def add_user(
+    session: Session,
+    username: str,
+    *,
+    bureau: str,
+    role: Role,
+    password: str,
+    actor: str = SYSTEM_ACTOR,
+) -> User:
     username = username.strip().lower()
     if not _USERNAME.fullmatch(username):
         raise InvalidInput(
@@ -91,6 +115,7 @@ def add_user(session: Session, username: str, *, bureau: str, role: Role, passwo
     )
     session.add(user)
     session.flush()
+    _audit_user(session, actor, user, "user.added", role=user.role)
     return user
 
 
@@ -118,13 +143,25 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def deactivate_user(session: Session, username: str) -> User:
+def deactivate_user(session: Session, username: str, *, actor: str = SYSTEM_ACTOR) -> User:
     """The user can no longer sign in, and the tokens they hold stop working."""
     user = get_user(session, username)
     if user.active:
         user.active = False
         revoke_subject(session, subject_of("user", user.id))
+        _audit_user(session, actor, user, "user.deactivated")
     return user
+
+
+def _audit_user(session: Session, actor: str, user: User, action: str, **details: str) -> None:
+    record_event(
+        session,
+        actor=actor,
+        bureau_code=user.bureau.country_code,
+        action=action,
+        subject=f"user:{user.username}",
+        details=details,
+    )
 
 
 # The secret is 256 random bits: argon2 is more than it needs, but one hash check per token
@@ -133,7 +170,9 @@ CLIENT_ID_PREFIX = "bcc_"
 _CLIENT_NAME = re.compile(r"\S.{0,99}")
 
 
-def add_client(session: Session, name: str, *, bureau: str, role: Role) -> tuple[ApiClient, str]:
+def add_client(
+    session: Session, name: str, *, bureau: str, role: Role, actor: str = SYSTEM_ACTOR
+) -> tuple[ApiClient, str]:
     """A new API client and its secret, which is shown this once and stored only hashed."""
     name = name.strip()
     if not _CLIENT_NAME.fullmatch(name):
@@ -148,6 +187,7 @@ def add_client(session: Session, name: str, *, bureau: str, role: Role) -> tuple
     )
     session.add(client)
     session.flush()
+    _audit_client(session, actor, client, "client.added", name=name, role=client.role)
     return client, secret
 
 
@@ -175,10 +215,24 @@ def get_client(session: Session, client_id: str) -> ApiClient:
     return client
 
 
-def deactivate_client(session: Session, client_id: str) -> ApiClient:
+def deactivate_client(session: Session, client_id: str, *, actor: str = SYSTEM_ACTOR) -> ApiClient:
     """The client can no longer get tokens, and the tokens it holds stop working."""
     client = get_client(session, client_id)
     if client.active:
         client.active = False
         revoke_subject(session, subject_of("client", client.client_id))
+        _audit_client(session, actor, client, "client.revoked")
     return client
+
+
+def _audit_client(
+    session: Session, actor: str, client: ApiClient, action: str, **details: str
+) -> None:
+    record_event(
+        session,
+        actor=actor,
+        bureau_code=client.bureau.country_code,
+        action=action,
+        subject=f"client:{client.client_id}",
+        details=details,
+    )

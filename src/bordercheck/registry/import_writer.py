@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bordercheck.audit.service import record_event
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.actors import Actor
 from bordercheck.documents.numbers import split_serial
@@ -151,7 +152,23 @@ class RecordWriter:
         self.flush()
         if not self.report.ok and not self.skip_invalid:
             raise ImportRejected(self.report)
-        return self.report
+        report = self.report
+        # One entry for the whole import, never one per row: an import may hold millions.
+        record_event(
+            self.session,
+            actor=self.actor.name,
+            bureau_code=self.actor.bureau_code,
+            action="records.imported",
+            subject="records",
+            details={
+                "rows": report.rows,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected_rows,
+            },
+        )
+        return report
 
     def flush(self, count: int | None = None) -> None:
         """Look up and write the first ``count`` pending rows (all by default)."""
@@ -190,7 +207,9 @@ class RecordWriter:
             elif self.merge:
                 if self.writing:
                     changes = values_fields(tuple(row[VALUES]))
-                    service.update_record(self.session, self.actor, record_id, version, changes)
+                    service.update_record(
+                        self.session, self.actor, record_id, version, changes, audited=False
+                    )
                     # The range may have moved: read the group's ranges again when needed.
                     self._ranges.pop((row[COUNTRY], row[FAMILY]), None)
                 self.report.updated += 1

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from bordercheck.audit.service import record_event
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.actors import Actor
 from bordercheck.documents.countries import InvalidCountry, normalise_country
@@ -137,13 +138,23 @@ def create_record(
     session.add(record)
     _flush(session, fields)
     append_changes(session, [change_row(record, ChangeKind.CREATED, now)])
+    _audit(session, actor, record, "record.created")
     return record
 
 
 def update_record(
-    session: Session, actor: Actor, record_id: int, version: int, changes: dict[str, Any]
+    session: Session,
+    actor: Actor,
+    record_id: int,
+    version: int,
+    changes: dict[str, Any],
+    *,
+    audited: bool = True,
 ) -> Record:
-    """Apply ``changes`` to the record at ``version``; a stale version is refused (409)."""
+    """Apply ``changes`` to the record at ``version``; a stale version is refused (409).
+
+    An import passes ``audited=False``: it writes one audit entry for the whole file.
+    """
     record = _current(session, actor, record_id, version)
     _ensure_active(record)
     merged = {**record_fields(record).model_dump(), **changes}
@@ -155,9 +166,18 @@ def update_record(
                 f"record {clash.id} already holds {' '.join(fields.key)}", record_id=clash.id
             )
     actor.ensure_may_write_records_of(fields.issuing_country)
-    if fields == record_fields(record):
+    before = record_fields(record)
+    if fields == before:
         return record
-    return _new_version(session, actor, record, ChangeKind.UPDATED, fields.as_row())
+    # Names of the fields changed, not their values: the trail is kept for good, and
+    # holder details do not belong in it.
+    changed = sorted(
+        name for name in RECORD_FIELDS if getattr(fields, name) != getattr(before, name)
+    )
+    record = _new_version(session, actor, record, ChangeKind.UPDATED, fields.as_row())
+    if audited:
+        _audit(session, actor, record, "record.updated", fields=changed)
+    return record
 
 
 def withdraw_record(
@@ -171,13 +191,15 @@ def withdraw_record(
         )
     record = _current(session, actor, record_id, version)
     _ensure_active(record)
-    return _new_version(
+    record = _new_version(
         session,
         actor,
         record,
         ChangeKind.WITHDRAWN,
         {"withdrawn_key": record.id, "withdrawal_reason": reason},
     )
+    _audit(session, actor, record, "record.withdrawn", reason=reason)
+    return record
 
 
 def mark_reviewed(
@@ -193,7 +215,9 @@ def mark_reviewed(
     record = _current(session, actor, record_id, version)
     _ensure_active(record)
     due = review_due(today or utcnow().date(), review_years)
-    return _new_version(session, actor, record, ChangeKind.REVIEWED, {"review_due": due})
+    record = _new_version(session, actor, record, ChangeKind.REVIEWED, {"review_due": due})
+    _audit(session, actor, record, "record.reviewed", review_due=due)
+    return record
 
 
 def withhold(
@@ -217,7 +241,9 @@ def withhold(
     value = " ".join(sorted(codes)) or None
     if value == record.withheld_from:
         return record
-    return _new_version(session, actor, record, ChangeKind.UPDATED, {"withheld_from": value})
+    record = _new_version(session, actor, record, ChangeKind.UPDATED, {"withheld_from": value})
+    _audit(session, actor, record, "record.withheld", withheld_from=sorted(codes))
+    return record
 
 
 def withheld_from(record: Record) -> frozenset[str]:
@@ -325,6 +351,23 @@ def _new_version(
         ) from None
     append_changes(session, [change_row(record, kind, now)])
     return record
+
+
+def _audit(session: Session, actor: Actor, record: Record, action: str, **details: Any) -> None:
+    """The change in the audit trail, under the owning bureau so that it can search it."""
+    record_event(
+        session,
+        actor=actor.name,
+        bureau_code=record.issuing_country,
+        action=action,
+        subject=f"record:{record.id}",
+        details={
+            "document_number": record.document_number,
+            "document_type": record.document_type,
+            "version": record.version,
+            **details,
+        },
+    )
 
 
 def _flush(session: Session, fields: RecordFields) -> None:

@@ -1,0 +1,107 @@
+"""Audit trail: what one entry costs a transaction, and how fast ``audit verify`` walks.
+
+    .venv/bin/python bench/audit_chain.py [--url postgresql://…] [--entries 200000]
+
+Without ``--url`` it runs on a fresh SQLite file. On PostgreSQL it makes a schema of its own
+and drops it afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from bordercheck.audit.service import AuditEvent, record_event, record_events, verify
+from bordercheck.db import Database, normalise_url
+from bordercheck.migrations import upgrade
+
+DETAILS = {"fields": ["status", "event_date"], "document_number": "C01X00T47", "version": 3}
+
+
+def _event(session: Session, n: int) -> None:
+    record_event(
+        session,
+        actor="officer.deu",
+        bureau_code="DEU",
+        action="record.updated",
+        subject=f"record:{n}",
+        details=DETAILS,
+    )
+
+
+def run(url: str, entries: int) -> None:
+    upgrade(url)
+    database = Database(url)
+    try:
+        singles = 500
+        started = time.perf_counter()
+        for n in range(singles):
+            with database.session(write=True) as session:
+                _event(session, n)
+        elapsed = time.perf_counter() - started
+        print(f"one entry per transaction: {elapsed / singles * 1e3:.2f} ms each (commit included)")
+
+        baseline_started = time.perf_counter()
+        for _ in range(singles):
+            with database.session(write=True) as session:
+                session.execute(text("SELECT 1"))
+        baseline = time.perf_counter() - baseline_started
+        print(f"  an empty write transaction: {baseline / singles * 1e3:.2f} ms")
+
+        many = 2000
+        started = time.perf_counter()
+        with database.session(write=True) as session:
+            for n in range(many):
+                _event(session, n)
+        elapsed = time.perf_counter() - started
+        print(f"{many:,} record_event calls in one transaction: {many / elapsed:,.0f} entries/s")
+
+        batch = [AuditEvent("officer.deu", "DEU", "record.updated", "record:1", DETAILS)] * 1000
+        started = time.perf_counter()
+        for _ in range(entries // len(batch)):
+            with database.session(write=True) as session:
+                record_events(session, batch)
+        elapsed = time.perf_counter() - started
+        print(f"record_events, 1,000 a transaction: {entries / elapsed:,.0f} entries/s")
+
+        started = time.perf_counter()
+        with database.session() as session:
+            report = verify(session)
+        elapsed = time.perf_counter() - started
+        assert report.whole, report.problem
+        print(f"verify: {report.checked:,} entries in {elapsed:.1f} s "
+              f"({report.checked / elapsed:,.0f} entries/s)")  # fmt: skip
+    finally:
+        database.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="a PostgreSQL URL; default: a fresh SQLite file")
+    parser.add_argument("--entries", type=int, default=200_000)
+    args = parser.parse_args()
+    if args.url is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(f"sqlite:///{Path(tmp) / 'audit.db'}", args.entries)
+        return
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(args.url))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    joiner = "&" if "?" in args.url else "?"
+    try:
+        run(f"{normalise_url(args.url)}{joiner}options=-csearch_path%3D{schema}", args.entries)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

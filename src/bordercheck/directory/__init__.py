@@ -1,0 +1,1 @@
+"""The contact directory: each bureau's focal points for smuggling, migration and fraud."""
