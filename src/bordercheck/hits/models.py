@@ -1,13 +1,62 @@
-"""Tables of the hits domain."""
+"""Tables of the hits domain: cases, console notifications, webhooks and their outbox."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bordercheck.db import Base
+
+
+class HitState(StrEnum):
+    OPEN = "open"  # waiting for the owner's answer
+    ANSWERED = "answered"  # answered; waiting for the querying side's outcome
+    CLOSED = "closed"  # answered and the outcome recorded
+
+
+class Answer(StrEnum):
+    CONFIRMED = "confirmed"
+    NOT_CONFIRMED = "not_confirmed"
+    NO_MATCH = "no_match"
+
+
+class Action(StrEnum):
+    """What a confirming owner asks the querying side to do."""
+
+    SEIZE_DOCUMENT = "seize_document"
+    REFUSE_ENTRY = "refuse_entry"
+    ARREST = "arrest"
+    CONTACT_BUREAU = "contact_bureau"
+    OTHER = "other"
+
+
+class Outcome(StrEnum):
+    SEIZED = "seized"
+    REFUSED_ENTRY = "refused_entry"
+    ARRESTED = "arrested"
+    RELEASED = "released"
+    OTHER = "other"
+
+
+class Source(StrEnum):
+    """Where the screening that opened the case came from; desk hits get less time."""
+
+    DESK = "desk"
+    BATCH = "batch"
+    MANIFEST = "manifest"
+    KIT = "kit"
 
 
 class Hit(Base):
@@ -25,10 +74,93 @@ class Hit(Base):
     score: Mapped[float] = mapped_column(Float)
     location: Mapped[str | None] = mapped_column(String(32))
     operation_id: Mapped[str | None] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16), default="open")
+    state: Mapped[str] = mapped_column(String(16), default=HitState.OPEN.value)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(
+        String(16), default=Source.DESK.value, server_default=text("'desk'")
+    )
+    manifest_id: Mapped[int | None] = mapped_column(Integer)
+    flight: Mapped[str | None] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    remind_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answer: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str | None] = mapped_column(String(32))
+    answer_note: Mapped[str | None] = mapped_column(String(2000))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_by: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome_note: Mapped[str | None] = mapped_column(String(2000))
+    outcome_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome_by: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (
         Index("ix_hits_owner_state", "owner_bureau", "state"),
         Index("ix_hits_querying_state", "querying_bureau", "state"),
+        # The sweep looks for open cases past their reminder or deadline.
+        Index("ix_hits_state_due", "state", "due_at"),
+    )
+
+
+class Notification(Base):
+    """A line in a bureau's console: a case opened, answered, closed, due soon, escalated."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bureau_code: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(32))
+    hit_id: Mapped[int | None] = mapped_column(ForeignKey("hits.id"))
+    text: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    read_by: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (Index("ix_notifications_bureau", "bureau_code", "id"),)
+
+
+class Webhook(Base):
+    """Where a bureau's own systems want hit events POSTed, and the key that signs them.
+
+    The key is kept encrypted with a key derived from the deployment's secret key: it has to
+    be usable to sign, so it cannot be hashed like a password.
+    """
+
+    __tablename__ = "hit_webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bureau_code: Mapped[str] = mapped_column(String(3), unique=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret_encrypted: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up after the last attempt; listed for the bureau to see
+
+
+class Delivery(Base):
+    """An event waiting in the outbox for a bureau's webhook, and how its attempts went."""
+
+    __tablename__ = "hit_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bureau_code: Mapped[str] = mapped_column(String(3))
+    event: Mapped[str] = mapped_column(String(32))
+    hit_id: Mapped[int | None] = mapped_column(ForeignKey("hits.id"))
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_hit_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_hit_deliveries_bureau", "bureau_code", "id"),
     )

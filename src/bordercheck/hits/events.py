@@ -1,0 +1,126 @@
+"""Telling bureaus what happened to a case: a console notification for each bureau concerned
+and, for bureaus with a webhook, an event in the outbox, in the transaction of the change.
+
+Writing the outbox row with the change (not POSTing from the request) means an event is
+sent if and only if the change was committed, and a receiver that is down gets it later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from bordercheck.hits.models import Delivery, DeliveryState, Hit, Notification, Webhook
+from bordercheck.logs import get_logger
+from bordercheck.messaging.service import post_hit_event
+
+log = get_logger(__name__)
+
+# What a webhook event says about a case: enough to act on and to fetch the rest with a
+# token (GET /api/v1/hits/{id}); never the record's details, which stay behind access control.
+SUMMARY_FIELDS = (
+    "id", "state", "record_id", "owner_bureau", "querying_bureau", "match", "source",
+    "location", "operation_id", "manifest_id", "flight", "created_at", "due_at", "answer",
+    "action", "answered_at", "outcome", "outcome_at", "escalated_at",
+)  # fmt: skip
+TEXT_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One event of one case, and what each bureau concerned is told about it."""
+
+    kind: str
+    hit_id: int
+    summary: Mapping[str, Any]
+    texts: Mapping[str, str]  # bureau code -> the line its console shows
+    # For the case's message thread, which both bureaus read: says nothing one of them may
+    # not know (a withheld record's id). None: the event is not posted to the thread.
+    thread_text: str | None = None
+    thread_bureaus: tuple[str, ...] = ()
+
+
+def summary_of(hit: Hit) -> dict[str, Any]:
+    return {name: getattr(hit, name) for name in SUMMARY_FIELDS}
+
+
+def announce(session: Session, notices: Sequence[Notice], now: datetime) -> None:
+    """Notify every bureau concerned, and queue the webhook events, in bulk."""
+    if not notices:
+        return
+    session.execute(
+        insert(Notification),
+        [
+            {
+                "bureau_code": bureau,
+                "kind": notice.kind,
+                "hit_id": notice.hit_id,
+                "text": text[:TEXT_LENGTH],
+                "created_at": now,
+            }
+            for notice in notices
+            for bureau, text in notice.texts.items()
+        ],
+    )
+    bureaus = {bureau for notice in notices for bureau in notice.texts}
+    hooked = set(
+        session.scalars(select(Webhook.bureau_code).where(Webhook.bureau_code.in_(bureaus)))
+    )
+    deliveries = [
+        {
+            "bureau_code": bureau,
+            "event": notice.kind,
+            "hit_id": notice.hit_id,
+            "payload": _payload(notice, bureau, text, now),
+            "state": DeliveryState.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for notice in notices
+        for bureau, text in notice.texts.items()
+        if bureau in hooked
+    ]
+    if deliveries:
+        session.execute(insert(Delivery), deliveries)
+    for notice in notices:
+        if notice.thread_text is not None:
+            _post_to_thread(session, notice)
+
+
+def _post_to_thread(session: Session, notice: Notice) -> None:
+    # The case, its notifications and its webhook events are the record of the event; a
+    # thread that cannot take the note must not undo them (nor hold up the query log that
+    # opens cases), so the note is posted in a savepoint and a failure logged.
+    try:
+        with session.begin_nested():
+            post_hit_event(
+                session,
+                hit_id=notice.hit_id,
+                bureaus=notice.thread_bureaus,
+                text=notice.thread_text or "",
+            )
+    except Exception as exc:
+        log.error(
+            "hit event not posted to the hit's thread",
+            hit_id=notice.hit_id,
+            kind=notice.kind,
+            error=(str(exc).splitlines() or [type(exc).__name__])[0],
+        )
+
+
+def _payload(notice: Notice, bureau: str, text: str, now: datetime) -> str:
+    body = {
+        "event": notice.kind,
+        "at": now,
+        "bureau": bureau,
+        "text": text,
+        "hit": dict(notice.summary),
+    }
+    return orjson.dumps(body, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z).decode()

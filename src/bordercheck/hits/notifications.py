@@ -1,0 +1,51 @@
+"""A bureau's console notifications: list them, mark them read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bordercheck.hits.models import Notification
+
+
+def list_notifications(
+    session: Session,
+    bureau: str,
+    *,
+    unread_only: bool = False,
+    before: int | None = None,
+    limit: int = 100,
+) -> list[Notification]:
+    """Newest first."""
+    query = select(Notification).where(Notification.bureau_code == bureau)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    if before is not None:
+        query = query.where(Notification.id < before)
+    return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+
+
+def unread_count(session: Session, bureau: str) -> int:
+    query = select(func.count()).where(
+        Notification.bureau_code == bureau, Notification.read_at.is_(None)
+    )
+    return session.scalar(query) or 0
+
+
+def mark_read(
+    session: Session, bureau: str, by: str, now: datetime, ids: Sequence[int] | None = None
+) -> int:
+    """Mark the bureau's notifications read (``ids``, or all); returns how many changed.
+
+    Ids of other bureaus' notifications are left alone, without saying they exist.
+    """
+    query = update(Notification).where(
+        Notification.bureau_code == bureau, Notification.read_at.is_(None)
+    )
+    if ids is not None:
+        query = query.where(Notification.id.in_(list(ids)))
+    result = session.execute(query.values(read_at=now, read_by=by))
+    return int(getattr(result, "rowcount", 0) or 0)

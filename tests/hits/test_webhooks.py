@@ -1,0 +1,222 @@
+"""Webhooks: who sets them, which URLs they take, signed events that reach a receiver that
+was down, retries with backoff, and events marked failed after the last attempt."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bordercheck.auth.models import Role
+from bordercheck.db import Database
+from bordercheck.errors import ValidationFailed
+from bordercheck.hits import webhooks
+from bordercheck.hits.delivery import Courier
+from bordercheck.hits.service import Deadlines, NewHit, open_hits
+from bordercheck.registry import service as registry
+from bordercheck.settings import Settings
+from tests.factories import fields, make_bureau, officer
+from tests.hits.receiver import Receiver, free_port
+from tests.signin import open_api
+
+HOOK = "/api/v1/hits/webhook"
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def verified(secret: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    """What a receiver does: recompute the signature over timestamp and raw body."""
+    stamp = headers["X-Bordercheck-Timestamp"]
+    expected = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256)
+    assert hmac.compare_digest(headers["X-Bordercheck-Signature"], "sha256=" + expected.hexdigest())
+    return dict(orjson.loads(body))
+
+
+@pytest.fixture
+def database(fresh_url: str) -> Iterator[Database]:
+    database = Database(fresh_url)
+    yield database
+    database.dispose()
+
+
+def open_a_case(database: Database, url: str) -> str:
+    """A DEU webhook at ``url`` and a case on a DEU record; returns the webhook's secret."""
+    with database.session(write=True) as session:
+        for country in ("DEU", "FRA"):
+            make_bureau(session, country)
+        hook = webhooks.set_webhook(
+            session, officer("DEU"), "DEU", url, secret_key="k" * 40, production=False, now=T0
+        )
+        record = registry.create_record(session, officer("DEU"), fields())
+        new = NewHit(query_id="a" * 32, record_id=record.id, owner_bureau="DEU",
+                     querying_bureau="FRA", queried_by="border.fra", match="exact", score=1.0,
+                     location="CDG-T2", operation_id=None, at=T0, source="desk")  # fmt: skip
+        deadlines = Deadlines(timedelta(hours=12), timedelta(minutes=30), 0.75)
+        open_hits(session, [new], deadlines=deadlines)
+    return hook.secret
+
+
+def courier(database: Database, **overrides: Any) -> Courier:
+    settings = Settings(secret_key="k" * 40, webhook_retry_base_seconds=60,
+                        webhook_timeout_seconds=5, **overrides)  # fmt: skip
+    return Courier(database, settings)
+
+
+def test_a_receiver_that_is_down_gets_the_event_later(database: Database) -> None:
+    port = free_port()
+    secret = open_a_case(database, f"http://127.0.0.1:{port}/hooks/bordercheck")
+    sender = courier(database)
+    first = sender.deliver_due(now=T0)
+    assert (first.delivered, first.retrying) == (0, 1)  # connection refused
+    with Receiver(port) as receiver:
+        assert sender.deliver_due(now=T0 + timedelta(seconds=59)).retrying == 0  # not yet
+        assert receiver.received == []
+        assert sender.deliver_due(now=T0 + timedelta(seconds=60)).delivered == 1
+        ((headers, body),) = receiver.received
+    sender.close()
+    event = verified(secret, headers, body)
+    assert headers["X-Bordercheck-Timestamp"] == str(int((T0 + timedelta(seconds=60)).timestamp()))
+    assert headers["X-Bordercheck-Event"] == "hit.opened"
+    assert (event["event"], event["bureau"], event["hit"]["owner_bureau"]) == (
+        "hit.opened", "DEU", "DEU"
+    )  # fmt: skip
+    assert "document_number" not in event["hit"]  # details stay behind access control
+    with database.session() as session:
+        (delivery,) = webhooks.list_deliveries(session, "DEU")
+        assert (delivery.state, delivery.attempts, delivery.last_error) == ("delivered", 2, None)
+
+
+def test_an_event_fails_for_good_after_the_last_attempt(database: Database) -> None:
+    port = free_port()
+    open_a_case(database, f"http://127.0.0.1:{port}/")
+    sender = courier(database, webhook_max_attempts=3)
+    with Receiver(port, status=500):
+        reports = [sender.deliver_due(now=T0 + timedelta(seconds=s)) for s in (0, 60, 180, 1000)]
+    sender.close()
+    assert [(r.retrying, r.failed) for r in reports] == [(1, 0), (1, 0), (0, 1), (0, 0)]
+    with database.session() as session:
+        (delivery,) = webhooks.list_deliveries(session, "DEU", state="failed")
+        assert (delivery.attempts, delivery.last_error) == (3, "HTTP 500")
+
+
+def test_an_event_for_a_removed_webhook_fails_at_once(database: Database) -> None:
+    open_a_case(database, f"http://127.0.0.1:{free_port()}/")
+    with database.session(write=True) as session:
+        webhooks.remove_webhook(session, officer("DEU"), "DEU")
+    sender = courier(database)
+    assert sender.deliver_due(now=T0).failed == 1
+    sender.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("ftp://example.org/hook", "must start with https://"),
+        ("https://user:pw@example.org/hook", "user name or password"),
+        ("https:///hook", "has no host"),
+        ("https://example.org:port/", "not a URL"),
+        ("https://example.org/#x", "fragment"),
+        ("https://example.org/" + "a" * 500, "longer than 500"),
+    ],
+)
+def test_bad_urls_are_refused_with_the_reason(url: str, reason: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        webhooks.check_url(url, production=False)
+    (error,) = refused.value.errors
+    assert error.field == "url"
+    assert reason in error.reason
+
+
+def test_production_refuses_plain_http() -> None:
+    assert webhooks.check_url("http://10.0.0.5/hook", production=False)
+    with pytest.raises(ValidationFailed, match="https:// in production"):
+        webhooks.check_url("http://10.0.0.5/hook", production=True)
+    assert webhooks.check_url(" https://ncb.example/hook ", production=True) == (
+        "https://ncb.example/hook"
+    )
+
+
+@given(st.text(max_size=80))
+def test_any_text_is_a_url_or_a_clear_refusal(text: str) -> None:
+    try:
+        url = webhooks.check_url(text, production=True)
+    except ValidationFailed as exc:
+        refusal = exc
+    else:
+        assert url.startswith("https://")
+        return
+    assert [e.field for e in refusal.errors] == ["url"]
+
+
+def test_who_sets_a_webhook_and_what_get_shows(fresh_url: str) -> None:
+    with open_api(fresh_url, bureaus=("DEU", "FRA")) as api:
+        deu = api.bearer(Role.BUREAU_OFFICER, "DEU")
+        body = {"url": "https://ncb-deu.example/hooks"}
+        assert api.client.get(HOOK, headers=deu).status_code == 404
+        made = api.client.put(HOOK, json=body, headers=deu)
+        assert made.status_code == 200, made.text
+        secret = made.json()["secret"]
+        assert secret.startswith("whsec_")
+        shown = api.client.get(HOOK, headers=deu)
+        assert shown.json()["url"] == body["url"]
+        assert shown.json()["secret"] is None
+        assert secret not in shown.text
+        again = api.client.put(HOOK, json=body, headers=deu).json()["secret"]
+        assert again != secret  # setting it again makes a new secret
+
+        border = api.client.put(HOOK, json=body, headers=api.bearer(Role.BORDER_OFFICER, "DEU"))
+        assert border.status_code == 403
+        other = api.client.put(HOOK, params={"bureau": "FRA"}, json=body, headers=deu)
+        assert other.status_code == 403
+        admin = api.bearer(Role.ADMIN, "XPO")
+        assert (
+            api.client.put(HOOK, params={"bureau": "FRA"}, json=body, headers=admin).status_code
+            == 200
+        )
+        bad = api.client.put(HOOK, json={"url": "gopher://x"}, headers=deu)
+        assert bad.status_code == 422
+        assert bad.json()["errors"][0]["field"] == "url"
+        assert api.client.delete(HOOK, headers=deu).status_code == 204
+        assert api.client.get(HOOK, headers=deu).status_code == 404
+
+
+def test_the_api_delivers_a_hit_event_once_the_receiver_comes_up(fresh_url: str) -> None:
+    port = free_port()
+    quick = {"webhook_delivery_seconds": 0.05, "webhook_retry_base_seconds": 0.05}
+    with open_api(fresh_url, bureaus=("DEU", "FRA"), **quick) as api:
+        deu = api.bearer(Role.BUREAU_OFFICER, "DEU")
+        made = api.client.put(HOOK, json={"url": f"http://127.0.0.1:{port}/h"}, headers=deu)
+        secret = made.json()["secret"]
+        record = {"document_number": "C01X00T47", "issuing_country": "DEU",
+                  "document_type": "passport", "status": "stolen"}  # fmt: skip
+        assert api.client.post("/api/v1/records", json=record, headers=deu).status_code == 201
+        api.client.app.state.live_index.catch_up()  # type: ignore[attr-defined]
+        screened = api.client.post(
+            "/api/v1/screen", json={"document_number": "C01X00T47", "issuing_country": "DEU"},
+            headers=api.bearer(Role.BORDER_OFFICER, "FRA"),
+        )  # fmt: skip
+        assert screened.json()["result"] == "hit"
+        api.client.app.state.query_log.flush()  # type: ignore[attr-defined]
+
+        # The worker tries while nothing listens: the attempt is refused and recorded.
+        started = time.monotonic()
+        while True:
+            (delivery,) = api.client.get("/api/v1/hits/deliveries", headers=deu).json()
+            if delivery["attempts"] >= 1:
+                break
+            assert time.monotonic() - started < 10, "no delivery attempt within 10 s"
+        assert delivery["state"] == "pending"
+        assert "Connect" in delivery["last_error"]
+
+        with Receiver(port) as receiver:
+            assert receiver.arrived.wait(10), "the event did not arrive within 10 s"
+            headers, body = receiver.received[0]
+        event = verified(secret, headers, body)
+        assert event["event"] == "hit.opened"
