@@ -1,0 +1,1 @@
+"""Messages between bureaus: threads, encrypted bodies and attachments, signatures, receipts."""

@@ -1,0 +1,397 @@
+"""``/messages``: threads between bureaus, a hit's thread, attachments, live updates.
+
+Participants read and write; the secretariat and administrators see metadata only; other
+bureaus get 404, as if the thread did not exist (``access``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+import structlog
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+
+from bordercheck.api.deps import (
+    Principal,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+    TokenDep,
+    require_roles,
+)
+from bordercheck.api.limits import rate_limit
+from bordercheck.auth.models import Role
+from bordercheck.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from bordercheck.messaging import reading, service
+from bordercheck.messaging.access import (
+    View,
+    ensure_full,
+    ensure_may_use_messaging,
+    ensure_may_write,
+    may_oversee,
+    thread_view,
+)
+from bordercheck.messaging.api_models import (
+    AttachmentOut,
+    MarkRead,
+    MessageOut,
+    NewMessage,
+    NewThread,
+    ReadByOut,
+    ReadReport,
+    ThreadList,
+    ThreadOut,
+)
+from bordercheck.messaging.crypto import MessageCrypto
+from bordercheck.messaging.models import Thread
+from bordercheck.messaging.stream import event_stream
+from bordercheck.settings import Settings
+
+router = APIRouter(tags=["messages"], dependencies=[Depends(rate_limit)])
+log = structlog.get_logger(__name__)
+
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+OfficerDep = Annotated[Principal, Depends(require_roles(Role.BUREAU_OFFICER))]
+MAX_THREADS_PAGE = 500
+
+
+def message_out(item: reading.OpenedMessage) -> MessageOut:
+    m = item.message
+    return MessageOut(
+        id=m.id,
+        thread_id=m.thread_id,
+        sender_bureau=m.sender_bureau,
+        sender_user=m.sender_user,
+        system=m.system,
+        created_at=m.created_at,
+        body=item.body,
+        verified=item.verified,
+        attachments=[
+            AttachmentOut(id=a.id, filename=a.filename, content_type=a.content_type, size=a.size)
+            for a in item.attachments
+        ],
+        read_by=[ReadByOut(bureau=r.bureau, user=r.user, at=r.at) for r in item.read_by],
+    )
+
+
+def thread_out(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    thread: Thread,
+    participants: list[str],
+    view: View,
+    *,
+    with_messages: bool = True,
+    unread: int | None = None,
+) -> ThreadOut:
+    out = ThreadOut(
+        id=thread.id,
+        view=view.value,
+        kind="hit" if thread.kind == "hit" else "free",
+        hit_id=thread.hit_id,
+        participants=participants,
+        created_by_bureau=thread.created_by_bureau,
+        created_at=thread.created_at,
+        last_message_at=thread.last_message_at,
+        message_count=thread.message_count,
+    )
+    if view is not View.FULL:
+        return out
+    crypto = MessageCrypto.from_settings(settings)
+    out.subject = reading.open_subject(crypto, thread)
+    out.created_by = thread.created_by
+    if with_messages:
+        out.messages = [message_out(m) for m in reading.thread_messages(session, crypto, thread.id)]
+    if unread is None:
+        unread = service.unread_counts(session, principal.bureau_code, [thread.id]).get(
+            thread.id, 0
+        )
+    out.unread = unread
+    return out
+
+
+def _thread(
+    session: Session, settings: Settings, principal: Principal, thread_id: int
+) -> tuple[Thread, list[str], View]:
+    ensure_may_use_messaging(principal, settings.secretariat_code)
+    thread = session.get(Thread, thread_id)
+    if thread is None:
+        raise NotFound(f"there is no thread {thread_id} of your bureau", thread_id=thread_id)
+    participants = service.participants_of(session, [thread_id])[thread_id]
+    return (
+        thread,
+        participants,
+        thread_view(principal, thread_id, participants, settings.secretariat_code),
+    )
+
+
+def _as_participant(
+    session: Session, settings: Settings, principal: Principal, thread_id: int
+) -> tuple[Thread, list[str]]:
+    """The thread, for a caller whose bureau takes part in it (403 for the secretariat)."""
+    thread, participants, view = _thread(session, settings, principal, thread_id)
+    ensure_full(view, thread_id)
+    return thread, participants
+
+
+@router.get(
+    "/messages/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def stream(
+    request: Request,
+    principal: OfficerDep,
+    token: TokenDep,
+    last_event_id: Annotated[
+        str | None, Header(description="The id of the last event received, to catch up.")
+    ] = None,
+) -> StreamingResponse:
+    """Server-sent events: a ``message`` event for each message posted in a thread of your
+    bureau (ids and times, never content), until the token expires. Reconnect with
+    ``Last-Event-ID`` to catch up."""
+    after = None
+    if last_event_id is not None:
+        if not last_event_id.strip().isdigit():
+            raise ValidationFailed(errors=[FieldError("Last-Event-ID", "must be a message id")])
+        after = int(last_event_id)
+    return StreamingResponse(
+        await event_stream(
+            request.app.state.database, principal.bureau_code, after, until=token.expires_at
+        ),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/messages", response_model=ThreadList)
+def list_threads(
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_THREADS_PAGE)] = 100,
+    before: Annotated[int | None, Query(ge=1, description="Threads older than this id.")] = None,
+) -> ThreadList:
+    """Your bureau's threads, latest activity first; for the secretariat and administrators,
+    every thread's metadata (with full view of those their bureau takes part in)."""
+    ensure_may_use_messaging(principal, settings.secretariat_code)
+    oversee = may_oversee(principal, settings.secretariat_code)
+    threads = service.list_threads(
+        session, bureau_code=None if oversee else principal.bureau_code, limit=limit, before=before
+    )
+    ids = [t.id for t in threads]
+    participants = service.participants_of(session, ids)
+    unread = service.unread_counts(session, principal.bureau_code, ids)
+    return ThreadList(
+        threads=[
+            thread_out(
+                session,
+                settings,
+                principal,
+                t,
+                participants[t.id],
+                thread_view(principal, t.id, participants[t.id], settings.secretariat_code),
+                with_messages=False,
+                unread=unread.get(t.id, 0),
+            )
+            for t in threads
+        ]
+    )
+
+
+@router.post("/messages", response_model=ThreadOut, status_code=status.HTTP_201_CREATED)
+def create_thread(
+    body: NewThread, principal: OfficerDep, session: SessionDep, settings: SettingsDep
+) -> ThreadOut:
+    """Start a thread with other bureaus (``recipients``), with its first message."""
+    thread, _ = service.create_thread(
+        session,
+        settings,
+        principal.actor(),
+        subject=body.subject,
+        recipients=body.recipients,
+        body=body.body,
+        attachments=[a.new() for a in body.attachments],
+    )
+    participants = service.participants_of(session, [thread.id])[thread.id]
+    return thread_out(session, settings, principal, thread, participants, View.FULL)
+
+
+@router.get("/messages/{thread_id}", response_model=ThreadOut)
+def get_thread(
+    thread_id: Id, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+) -> ThreadOut:
+    """The thread with its messages (participants), or its metadata (the secretariat)."""
+    thread, participants, view = _thread(session, settings, principal, thread_id)
+    return thread_out(session, settings, principal, thread, participants, view)
+
+
+@router.post(
+    "/messages/{thread_id}", response_model=MessageOut, status_code=status.HTTP_201_CREATED
+)
+def post_message(
+    thread_id: Id,
+    body: NewMessage,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> MessageOut:
+    """Add a message to a thread your bureau takes part in."""
+    thread, participants = _as_participant(session, settings, principal, thread_id)
+    ensure_may_write(principal)
+    message_id = service.post_message(
+        session,
+        settings,
+        principal.actor(),
+        thread,
+        participants,
+        body=body.body,
+        attachments=[a.new() for a in body.attachments],
+    )
+    return _message(session, settings, thread_id, message_id)
+
+
+def _message(session: Session, settings: Settings, thread_id: int, message_id: int) -> MessageOut:
+    crypto = MessageCrypto.from_settings(settings)
+    (item,) = reading.thread_messages(session, crypto, thread_id, message_id=message_id)
+    return message_out(item)
+
+
+@router.get("/messages/{thread_id}/messages/{message_id}", response_model=MessageOut)
+def get_message(
+    thread_id: Id,
+    message_id: Id,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> MessageOut:
+    """One message, with ``verified``: whether its signature holds."""
+    _as_participant(session, settings, principal, thread_id)
+    return _message(session, settings, thread_id, message_id)
+
+
+@router.get(
+    "/messages/{thread_id}/messages/{message_id}/attachments/{attachment_id}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def get_attachment(
+    thread_id: Id,
+    message_id: Id,
+    attachment_id: Id,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """The attached file, as a download."""
+    _as_participant(session, settings, principal, thread_id)
+    crypto = MessageCrypto.from_settings(settings)
+    filename, content_type, content = reading.read_attachment(
+        session, crypto, thread_id, message_id, attachment_id
+    )
+    log.info(
+        "attachment read",
+        thread_id=thread_id,
+        message_id=message_id,
+        attachment_id=attachment_id,
+        by=principal.name,
+        bureau=principal.bureau_code,
+    )
+    return Response(
+        content,
+        media_type=content_type,
+        headers={
+            # Always a download, never rendered in the console's origin.
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename, safe='')}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post("/messages/{thread_id}/read", response_model=ReadReport)
+def mark_read(
+    thread_id: Id,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: Annotated[MarkRead | None, Body()] = None,
+) -> ReadReport:
+    """Record that your bureau read the thread (up to ``up_to``): the senders see it."""
+    _as_participant(session, settings, principal, thread_id)
+    ensure_may_write(principal)
+    up_to = body.up_to if body is not None else None
+    return ReadReport(read=service.mark_read(session, principal.actor(), thread_id, up_to))
+
+
+def _hit_parties(
+    session: Session, principal: Principal, settings: Settings, hit_id: int
+) -> list[str]:
+    ensure_may_use_messaging(principal, settings.secretariat_code)
+    parties = service.hit_bureaus(session, hit_id)
+    if parties is None or (
+        principal.bureau_code not in parties
+        and not may_oversee(principal, settings.secretariat_code)
+    ):
+        raise NotFound(f"there is no hit {hit_id} of your bureau", hit_id=hit_id)
+    return sorted(set(parties))
+
+
+@router.get("/hits/{hit_id}/messages", response_model=ThreadOut, tags=["hits"])
+def hit_messages(
+    hit_id: Id, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+) -> ThreadOut:
+    """The hit's thread between its owning and querying bureaus."""
+    _hit_parties(session, principal, settings, hit_id)
+    thread = service.thread_of_hit(session, hit_id)
+    if thread is None:
+        raise NotFound(
+            f"hit {hit_id} has no messages yet; "
+            f"post the first with POST /api/v1/hits/{hit_id}/messages",
+            hit_id=hit_id,
+        )
+    participants = service.participants_of(session, [thread.id])[thread.id]
+    view = thread_view(principal, thread.id, participants, settings.secretariat_code)
+    return thread_out(session, settings, principal, thread, participants, view)
+
+
+@router.post(
+    "/hits/{hit_id}/messages",
+    response_model=MessageOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["hits"],
+)
+def post_hit_message(
+    hit_id: Id,
+    body: NewMessage,
+    principal: OfficerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> MessageOut:
+    """Write to the other bureau of a hit; the hit's thread is started if need be."""
+    parties = _hit_parties(session, principal, settings, hit_id)
+    if principal.bureau_code not in parties:
+        raise Forbidden(f"hit {hit_id}: only its owning and querying bureaus write in its thread")
+    thread_id, participants, _ = service.hit_thread(
+        session,
+        MessageCrypto.from_settings(settings),
+        hit_id,
+        parties,
+        by=principal.actor(),
+        at=service.utcnow(),
+    )
+    thread = service.get_thread(session, thread_id)
+    message_id = service.post_message(
+        session,
+        settings,
+        principal.actor(),
+        thread,
+        participants,
+        body=body.body,
+        attachments=[a.new() for a in body.attachments],
+    )
+    return _message(session, settings, thread_id, message_id)

@@ -1,0 +1,430 @@
+"""Threads and messages: starting a thread, posting, a hit's thread, read receipts.
+
+Everything written is sealed and signed here, in the caller's transaction; live streams
+hear of a message once that transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import cast
+
+from sqlalchemy import Table, bindparam, exists, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bordercheck.audit.service import record_event
+from bordercheck.auth import service as auth_service
+from bordercheck.auth.actors import Actor
+from bordercheck.auth.models import Role
+from bordercheck.errors import FieldError, NotFound, ValidationFailed
+from bordercheck.hits.models import Hit
+from bordercheck.messaging.attachments import NewAttachment, check_attachments
+from bordercheck.messaging.crypto import MessageCrypto
+from bordercheck.messaging.envelope import digest, seal
+from bordercheck.messaging.live import MessageEvent, publish_after_commit
+from bordercheck.messaging.models import Attachment, Message, Participant, Receipt, Thread
+from bordercheck.messaging.signatures import SignedFields
+from bordercheck.settings import Settings, get_settings
+
+SUBJECT_MAX = 200
+BODY_MAX = 20_000
+SYSTEM_USER = "system"
+# What each ciphertext is, bound into it as AES-GCM associated data.
+SUBJECT, BODY, FILENAME, CONTENT = "thread subject", "message body", "attachment name", "attachment"
+
+
+# Built once: a batch of hits posts many messages, and building a statement costs more than
+# running it. Core tables, not the ORM's bulk paths, for the same reason.
+_threads, _messages = cast(Table, Thread.__table__), cast(Table, Message.__table__)
+_INSERT_THREAD = {
+    name: dialect_insert(_threads)
+    .on_conflict_do_nothing(index_elements=["hit_id"])
+    .returning(_threads.c.id)
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+}
+_INSERT_PARTICIPANTS = insert(cast(Table, Participant.__table__))
+_HIT_THREAD = select(_threads.c.id).where(_threads.c.hit_id == bindparam("hit_id"))
+_INSERT_MESSAGE = insert(_messages).returning(_messages.c.id)
+_COUNT_MESSAGE = (
+    update(_threads)
+    .where(_threads.c.id == bindparam("thread"))
+    .values(message_count=_threads.c.message_count + 1, last_message_at=bindparam("at"))
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _text(value: str, name: str, limit: int) -> str:
+    value = value.strip()
+    if not value:
+        raise ValidationFailed(errors=[FieldError(name, "must not be empty")])
+    if len(value) > limit:
+        raise ValidationFailed(errors=[FieldError(name, f"at most {limit:,} characters")])
+    return value
+
+
+def attachment_digest(data_key: bytes, attachment: NewAttachment) -> bytes:
+    return digest(
+        data_key,
+        attachment.content_type.encode(),
+        attachment.filename.encode(),
+        attachment.content,
+    )
+
+
+def create_thread(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    *,
+    subject: str,
+    recipients: Sequence[str],
+    body: str,
+    attachments: Sequence[NewAttachment] = (),
+) -> tuple[Thread, int]:
+    """A free thread from ``actor``'s bureau to ``recipients`` with its first message."""
+    subject = _text(subject, "subject", SUBJECT_MAX)
+    body = _text(body, "body", BODY_MAX)
+    check_attachments(attachments, settings)
+    known = auth_service.bureau_ids_by_country(session)
+    codes = {code.strip().upper() for code in recipients}
+    unknown = sorted(code for code in codes if code not in known)
+    if unknown:
+        raise ValidationFailed(
+            errors=[FieldError("recipients", f"there is no bureau {code}") for code in unknown]
+        )
+    participants = sorted(codes | {actor.bureau_code})
+    if len(participants) < 2:
+        raise ValidationFailed(errors=[FieldError("recipients", "name another bureau")])
+    crypto = MessageCrypto.from_settings(settings)
+    at = utcnow()
+    thread_id = _insert_thread(
+        session, crypto, "free", None, subject, participants, actor.bureau_code, actor.name, at
+    )
+    assert thread_id is not None  # free threads have no hit to conflict on
+    message_id = _insert_message(
+        session, crypto, thread_id, None, participants, actor, body, attachments, at=at
+    )
+    record_event(
+        session,
+        actor=actor.name,
+        bureau_code=actor.bureau_code,
+        action="messages.thread_created",
+        subject=f"thread:{thread_id}",
+        details={"participants": participants, "message_id": message_id,
+                 "attachments": len(attachments)},
+    )  # fmt: skip
+    return get_thread(session, thread_id), message_id
+
+
+def post_message(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    thread: Thread,
+    participants: Sequence[str],
+    *,
+    body: str,
+    attachments: Sequence[NewAttachment] = (),
+) -> int:
+    """Add a message to a thread ``actor``'s bureau takes part in (checked by the caller)."""
+    body = _text(body, "body", BODY_MAX)
+    check_attachments(attachments, settings)
+    message_id = _insert_message(
+        session,
+        MessageCrypto.from_settings(settings),
+        thread.id,
+        thread.hit_id,
+        participants,
+        actor,
+        body,
+        attachments,
+        at=utcnow(),
+    )
+    record_event(
+        session,
+        actor=actor.name,
+        bureau_code=actor.bureau_code,
+        action="messages.sent",
+        subject=f"thread:{thread.id}",
+        details={"message_id": message_id, "attachments": len(attachments)},
+    )
+    return message_id
+
+
+def post_hit_event(session: Session, *, hit_id: int, bureaus: Sequence[str], text: str) -> None:
+    """Post the centre's note of a hit's event to the hit's thread, started if need be.
+
+    Called for many hits in one transaction (a screening batch): a handful of statements
+    each. It is handed a session only, so the keys and the centre's bureau code come from
+    this process's settings, which every process of a deployment shares.
+    """
+    settings = get_settings()
+    crypto = MessageCrypto.from_settings(settings)
+    # The system speaks for the centre: its notes come from the secretariat's bureau.
+    centre = Actor(name=SYSTEM_USER, role=Role.ADMIN, bureau_code=settings.secretariat_code)
+    # A note longer than a message may be is cut, not allowed to fail the batch it is in.
+    body = _text(text[:BODY_MAX], "text", BODY_MAX)
+    thread_id, participants, _ = hit_thread(
+        session, crypto, hit_id, bureaus, by=centre, at=utcnow()
+    )
+    # Not audited: the note follows from an event the trail already holds (the hit's answer
+    # or outcome) or the query log does (a hit opened), and a batch may open thousands of
+    # cases; an audit entry each would take most of this function's time.
+    _insert_message(
+        session, crypto, thread_id, hit_id, participants, centre, body, (), at=utcnow(), system=True
+    )
+
+
+def hit_thread(
+    session: Session,
+    crypto: MessageCrypto,
+    hit_id: int,
+    bureaus: Sequence[str],
+    *,
+    by: Actor,
+    at: datetime,
+) -> tuple[int, list[str], bool]:
+    """The hit's thread, started if need be: ``(thread_id, participants, started)``.
+
+    A hit's two bureaus never change, so they are the participants it was started with.
+    """
+    participants = sorted({code.upper() for code in bureaus})
+    thread_id = session.scalar(_HIT_THREAD, {"hit_id": hit_id})
+    if thread_id is not None:
+        return thread_id, participants, False
+    thread_id = _insert_thread(
+        session, crypto, "hit", hit_id, f"hit {hit_id}", participants, by.bureau_code, by.name, at
+    )
+    if thread_id is None:  # another transaction started it since the look-up
+        thread_id = session.scalars(select(Thread.id).where(Thread.hit_id == hit_id)).one()
+        return thread_id, participants, False
+    return thread_id, participants, True
+
+
+def _insert_thread(
+    session: Session,
+    crypto: MessageCrypto,
+    kind: str,
+    hit_id: int | None,
+    subject: str,
+    participants: Sequence[str],
+    bureau_code: str,
+    created_by: str,
+    at: datetime,
+) -> int | None:
+    """The new thread's id; None if the hit already has a thread (one per hit)."""
+    data_key, wrapped = crypto.envelopes.new_data_key()
+    # ON CONFLICT rather than a savepoint: one statement whether or not the hit's thread
+    # was started meanwhile, which keeps a batch of new hits cheap.
+    thread_id: int | None = session.execute(
+        _INSERT_THREAD[session.get_bind().dialect.name],
+        {
+            "kind": kind,
+            "hit_id": hit_id,
+            "key_id": wrapped.key_id,
+            "wrapped_key": wrapped.wrapped,
+            "subject": seal(data_key, subject.encode(), SUBJECT),
+            "created_by_bureau": bureau_code,
+            "created_by": created_by,
+            "created_at": at,
+            "last_message_at": at,
+            "message_count": 0,
+        },
+    ).scalar()
+    if thread_id is not None:
+        session.execute(
+            _INSERT_PARTICIPANTS, [{"thread_id": thread_id, "bureau_code": c} for c in participants]
+        )
+    return thread_id
+
+
+def _insert_message(
+    session: Session,
+    crypto: MessageCrypto,
+    thread_id: int,
+    hit_id: int | None,
+    participants: Sequence[str],
+    sender: Actor,
+    body: str,
+    attachments: Sequence[NewAttachment],
+    *,
+    at: datetime,
+    system: bool = False,
+) -> int:
+    data_key, wrapped = crypto.envelopes.new_data_key()
+    body_bytes = body.encode()
+    fields = SignedFields(
+        thread_id=thread_id,
+        sender_bureau=sender.bureau_code,
+        sender_user=sender.name,
+        created_at=at,
+        body_digest=digest(data_key, body_bytes),
+        attachment_digests=tuple(attachment_digest(data_key, a) for a in attachments),
+    )
+    signing_key_id, signature = crypto.signer.sign(fields)
+    message_id: int = session.execute(
+        _INSERT_MESSAGE,
+        {
+            "thread_id": thread_id,
+            "sender_bureau": sender.bureau_code,
+            "sender_user": sender.name,
+            "system": system,
+            "created_at": at,
+            "key_id": wrapped.key_id,
+            "wrapped_key": wrapped.wrapped,
+            "body": seal(data_key, body_bytes, BODY),
+            "signing_key_id": signing_key_id,
+            "signature": signature,
+        },
+    ).scalar_one()
+    if attachments:
+        session.execute(
+            insert(Attachment),
+            [
+                {
+                    "message_id": message_id,
+                    "position": position,
+                    "content_type": a.content_type,
+                    "size": len(a.content),
+                    "filename": seal(data_key, a.filename.encode(), FILENAME),
+                    "content": seal(data_key, a.content, CONTENT),
+                }
+                for position, a in enumerate(attachments)
+            ],
+        )
+    session.execute(_COUNT_MESSAGE, {"thread": thread_id, "at": at})
+    publish_after_commit(
+        session,
+        MessageEvent(message_id, thread_id, hit_id, sender.bureau_code, tuple(participants), at),
+    )
+    return message_id
+
+
+def get_thread(session: Session, thread_id: int) -> Thread:
+    thread = session.get(Thread, thread_id, populate_existing=True)
+    if thread is None:
+        raise NotFound(f"there is no thread {thread_id} of your bureau", thread_id=thread_id)
+    return thread
+
+
+def thread_of_hit(session: Session, hit_id: int) -> Thread | None:
+    return session.scalar(select(Thread).where(Thread.hit_id == hit_id))
+
+
+def hit_bureaus(session: Session, hit_id: int) -> tuple[str, str] | None:
+    """The hit's owning and querying bureaus, or None if there is no such hit."""
+    row = session.execute(
+        select(Hit.owner_bureau, Hit.querying_bureau).where(Hit.id == hit_id)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def participants_of(session: Session, thread_ids: Sequence[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {thread_id: [] for thread_id in thread_ids}
+    rows = session.execute(
+        select(Participant.thread_id, Participant.bureau_code)
+        .where(Participant.thread_id.in_(thread_ids))
+        .order_by(Participant.bureau_code)
+    )
+    for thread_id, code in rows:
+        found[thread_id].append(code)
+    return found
+
+
+def list_threads(
+    session: Session, *, bureau_code: str | None, limit: int, before: int | None = None
+) -> list[Thread]:
+    """Threads ``bureau_code`` takes part in (all threads if None), latest activity first."""
+    query = select(Thread).order_by(Thread.last_message_at.desc(), Thread.id.desc()).limit(limit)
+    if bureau_code is not None:
+        query = query.join(Participant, Participant.thread_id == Thread.id).where(
+            Participant.bureau_code == bureau_code
+        )
+    if before is not None:
+        query = query.where(Thread.id < before)
+    return list(session.scalars(query))
+
+
+def unread_counts(session: Session, bureau_code: str, thread_ids: Sequence[int]) -> dict[int, int]:
+    """Messages from other bureaus that ``bureau_code`` has not read yet, per thread."""
+    read = exists().where(Receipt.message_id == Message.id, Receipt.bureau_code == bureau_code)
+    rows = session.execute(
+        select(Message.thread_id, func.count())
+        .where(Message.thread_id.in_(thread_ids), Message.sender_bureau != bureau_code, ~read)
+        .group_by(Message.thread_id)
+    )
+    return {thread_id: count for thread_id, count in rows}  # noqa: C416 (rows, not pairs)
+
+
+def mark_read(session: Session, actor: Actor, thread_id: int, up_to: int | None) -> int:
+    """Record that ``actor``'s bureau read the thread's messages up to ``up_to`` (all if None).
+
+    The first reader of a message for a bureau is the one recorded; returns how many
+    messages were newly read.
+    """
+    read = exists().where(
+        Receipt.message_id == Message.id, Receipt.bureau_code == actor.bureau_code
+    )
+    query = select(Message.id).where(
+        Message.thread_id == thread_id, Message.sender_bureau != actor.bureau_code, ~read
+    )
+    if up_to is not None:
+        query = query.where(Message.id <= up_to)
+    ids = list(session.scalars(query))
+    if not ids:
+        return 0
+    at = utcnow()
+    session.execute(
+        insert(Receipt),
+        [
+            {
+                "message_id": i,
+                "bureau_code": actor.bureau_code,
+                "read_by": actor.name,
+                "read_at": at,
+            }
+            for i in ids
+        ],
+    )
+    record_event(
+        session,
+        actor=actor.name,
+        bureau_code=actor.bureau_code,
+        action="messages.read",
+        subject=f"thread:{thread_id}",
+        details={"messages": len(ids), "up_to": max(ids)},
+    )
+    return len(ids)
+
+
+def events_since(
+    session: Session, bureau_code: str, after: int, limit: int = 1000
+) -> list[MessageEvent]:
+    """Messages posted after message ``after`` in threads ``bureau_code`` takes part in."""
+    rows = session.execute(
+        select(Message.id, Message.thread_id, Thread.hit_id, Message.sender_bureau,
+               Message.created_at)
+        .join(Thread, Thread.id == Message.thread_id)
+        .join(Participant, Participant.thread_id == Message.thread_id)
+        .where(Participant.bureau_code == bureau_code, Message.id > after)
+        .order_by(Message.id)
+        .limit(limit)
+    ).all()  # fmt: skip
+    participants = participants_of(session, sorted({row.thread_id for row in rows}))
+    return [
+        MessageEvent(
+            row.id,
+            row.thread_id,
+            row.hit_id,
+            row.sender_bureau,
+            tuple(participants[row.thread_id]),
+            row.created_at,
+        )
+        for row in rows
+    ]
