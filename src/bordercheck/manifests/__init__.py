@@ -1,0 +1,1 @@
+"""PAXLST passenger lists: read, screened, stored."""

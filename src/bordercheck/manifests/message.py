@@ -1,0 +1,238 @@
+"""One PAXLST message (UNH to UNT): the flight in its header, then one group per traveller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bordercheck.documents.countries import InvalidCountry, normalise_country
+from bordercheck.manifests.codes import DOCUMENT_CODES, BadDate, parse_date, parse_moment
+from bordercheck.manifests.edifact import Segment
+from bordercheck.manifests.flight import LIST_TYPES, Problem, TravelDocument, Traveller
+
+# NAD party function codes that open a traveller's group.
+ROLES = {"FL": "passenger", "FM": "crew", "DDT": "transit_passenger", "DDU": "transit_crew",
+         "COT": "transit_crew"}  # fmt: skip
+# Segments a PAXLST may carry that screening has no use for: read past them quietly.
+IGNORED = frozenset(
+    {"RFF", "DTM", "LOC", "NAD", "CTA", "COM", "FTX", "GEI", "MEA", "EMP", "QTY", "CPI",
+     "TSR", "ERP", "ATT", "NAT", "DOC", "CNT", "TDT", "BGM", "STS", "EQD", "PDI", "FII",
+     "TAX", "MOA", "SEQ", "GIS", "IMD", "CUX", "SEL", "DGS", "PCI"}
+)  # fmt: skip
+_WHEN = {"189": "departure_at", "232": "arrival_at"}
+
+
+@dataclass
+class MessagePart:
+    message_ref: str
+    reference: str | None  # common access reference
+    sequence: int | None
+    last: bool
+    version: str | None
+    list_type: str = "passengers"
+    flight: str | None = None
+    carrier: str | None = None
+    departure: str | None = None
+    arrival: str | None = None
+    departure_at: datetime | None = None
+    arrival_at: datetime | None = None
+    travellers: list[Traveller] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def read_message(header: Segment, body: list[Segment]) -> MessagePart:
+    sequence = header.get(4, 0)
+    version = f"{header.get(2, 1)}:{header.get(2, 2)}" if header.get(2, 1) else None
+    part = MessagePart(
+        message_ref=header.get(1),
+        reference=header.get(3) or None,
+        sequence=int(sequence) if sequence.isdigit() else None,
+        last=header.get(4, 1) == "F",
+        version=version,
+    )
+    if sequence and not sequence.isdigit():
+        part.warnings.append(_problem(header, f"part number {sequence!r} is not a number"))
+    _Reader(part).read(body)
+    return part
+
+
+def _problem(segment: Segment, message: str) -> Problem:
+    return Problem(message, segment.number, segment.tag, segment.line)
+
+
+class _Reader:
+    """Reads segments in order; the meaning of DTM and LOC depends on what came before."""
+
+    def __init__(self, part: MessagePart) -> None:
+        self.part = part
+        self.traveller: Traveller | None = None
+        self.document: TravelDocument | None = None
+        self.last_loc = ""
+        self.saw_bgm = self.saw_tdt = False
+
+    def read(self, body: list[Segment]) -> None:
+        handlers = {"BGM": self.bgm, "TDT": self.tdt, "LOC": self.loc, "DTM": self.dtm,
+                    "NAD": self.nad, "ATT": self.att, "NAT": self.nat, "RFF": self.rff,
+                    "DOC": self.doc, "CNT": self.cnt}  # fmt: skip
+        for segment in body:
+            handler = handlers.get(segment.tag)
+            try:
+                if handler is not None:
+                    handler(segment)
+                elif segment.tag not in IGNORED:
+                    self.warn(segment, "not a PAXLST segment; ignored")
+            except (BadDate, InvalidCountry, ValueError) as exc:
+                self.warn(segment, str(exc))
+        if not self.saw_bgm:
+            self.part.warnings.append(Problem("the message has no BGM; read as a passenger list"))
+        if not self.saw_tdt:
+            self.part.warnings.append(Problem("the message has no TDT: the flight is not named"))
+        self._close_document()
+
+    def warn(self, segment: Segment, message: str) -> None:
+        problem = _problem(segment, message)
+        if self.traveller is not None:
+            self.traveller.problems.append(problem)
+        else:
+            self.part.warnings.append(problem)
+
+    def bgm(self, segment: Segment) -> None:
+        self.saw_bgm = True
+        code = segment.get(1)
+        if code in LIST_TYPES:
+            self.part.list_type = LIST_TYPES[code]
+        else:
+            self.warn(segment, f"document code {code!r} is neither 745 (passengers) nor 250 "
+                      "(crew); read as a passenger list")  # fmt: skip
+
+    def tdt(self, segment: Segment) -> None:
+        self.saw_tdt = True
+        flight = segment.get(2).replace(" ", "").upper()
+        if not flight:
+            self.warn(segment, "the flight number is empty")
+        self.part.flight = flight or None
+        carrier = segment.get(5).strip().upper()
+        self.part.carrier = carrier or (flight[:2] if len(flight) > 2 else None)
+
+    def loc(self, segment: Segment) -> None:
+        qualifier, place = segment.get(1), segment.get(2).strip().upper()
+        self.last_loc = qualifier
+        traveller = self.traveller
+        if traveller is None:
+            if qualifier == "125":
+                self.part.departure = place or None
+            elif qualifier == "87":
+                self.part.arrival = place or None
+            return
+        if qualifier == "91":
+            if self.document is None:
+                self.warn(segment, "issuing country without a DOC before it; ignored")
+            elif place:
+                self.document.issuing_country = normalise_country(place)
+            else:
+                self.warn(segment, "the issuing country is empty")
+        elif qualifier == "178":
+            traveller.embarkation = place or None
+        elif qualifier == "179":
+            traveller.debarkation = place or None
+        elif qualifier == "22":
+            traveller.transit = place or None
+
+    def dtm(self, segment: Segment) -> None:
+        parts = (*segment.components(1), "", "")
+        qualifier, value, form = parts[0], parts[1], parts[2]
+        if not value.strip():
+            if qualifier in ("36", "329"):
+                self.warn(segment, "the date is empty")
+            return
+        if self.traveller is None:
+            if qualifier in _WHEN:
+                setattr(self.part, _WHEN[qualifier], parse_moment(value, form))
+            return
+        if qualifier == "329":
+            self.traveller.birth_date = parse_date(value, form, past=True)
+        elif qualifier == "36":
+            if self.document is None:
+                self.warn(segment, "an expiry date without a DOC before it; ignored")
+            else:
+                self.document.expiry_date = parse_date(value, form, past=False)
+
+    def nad(self, segment: Segment) -> None:
+        role = ROLES.get(segment.get(1))
+        if role is None:
+            if self.traveller is not None:
+                self.warn(segment, f"party {segment.get(1)!r} is not a traveller; ignored")
+            return  # the reporting party (MS) and the like, in the header
+        self._close_document()
+        traveller = Traveller(position=0, role=role, segment=segment.number)
+        names = [c.strip() for c in segment.components(4)]
+        traveller.surname = names[0].upper() if names else ""
+        traveller.given_names = " ".join(n for n in names[1:] if n).upper()
+        self.part.travellers.append(traveller)
+        self.traveller = traveller
+        if not traveller.surname:
+            self.warn(segment, "the traveller's surname is empty")
+
+    def att(self, segment: Segment) -> None:
+        if self.traveller is not None and segment.get(1) == "2":
+            sex = segment.get(3).strip().upper()[:1]
+            self.traveller.sex = sex or None
+
+    def nat(self, segment: Segment) -> None:
+        if self.traveller is not None and segment.get(2).strip():
+            self.traveller.nationality = normalise_country(segment.get(2))
+
+    def rff(self, segment: Segment) -> None:
+        if self.traveller is None:
+            return
+        qualifier, value = segment.get(1, 0), segment.get(1, 1).strip()
+        if qualifier == "AVF":
+            self.traveller.booking_reference = value or None
+        elif qualifier == "SEA":
+            self.traveller.seat = value.upper() or None
+
+    def doc(self, segment: Segment) -> None:
+        if self.traveller is None:
+            self.warn(segment, "a document before any traveller; ignored")
+            return
+        self._close_document()
+        code, number = segment.get(1).strip().upper(), segment.get(2).strip()
+        document_type = DOCUMENT_CODES.get(code)
+        if not number:
+            self.warn(segment, f"the document number is empty; the {code or 'document'} "
+                      "is not screened")  # fmt: skip
+            return
+        if document_type is None:
+            self.warn(segment, f"document code {code!r} is not one we know; screened as any type")
+        self.document = TravelDocument(code, document_type, number, segment=segment.number)
+        self.traveller.documents.append(self.document)
+
+    def cnt(self, segment: Segment) -> None:
+        self._close_document()
+        self.traveller = None  # CNT ends the travellers
+        value = segment.get(1, 1).strip()
+        if segment.get(1, 0) not in ("41", "42"):
+            return
+        if not value.isdigit():
+            self.warn(segment, f"count {value!r} is not a number")
+            return
+        self.part.counts.append(int(value))
+
+    def _close_document(self) -> None:
+        document, traveller = self.document, self.traveller
+        self.document = None
+        if document is None or traveller is None or document.issuing_country:
+            return
+        # Carriers leave LOC+91 out now and then; the nationality is the likeliest issuer.
+        if traveller.nationality:
+            document.issuing_country = traveller.nationality
+            traveller.problems.append(Problem(
+                f"document {document.number} has no issuing country (LOC+91); "
+                f"screened as issued by {traveller.nationality}", document.segment, "DOC",
+            ))  # fmt: skip
+        else:
+            traveller.problems.append(Problem(
+                f"document {document.number} has no issuing country (LOC+91) and the "
+                "traveller no nationality; not screened", document.segment, "DOC",
+            ))  # fmt: skip

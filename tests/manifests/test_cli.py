@@ -1,0 +1,65 @@
+"""``bordercheck manifests screen`` and ``purge`` on the server's own database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+from typer.testing import CliRunner, Result
+
+from bordercheck.auth.actors import Actor
+from bordercheck.auth.models import Role
+from bordercheck.cli import app
+from bordercheck.db import Database
+from bordercheck.documents.types import DocumentType
+from bordercheck.hits.models import Hit
+from bordercheck.manifests.flight import TravelDocument
+from bordercheck.manifests.writer import synthetic_flight, write_paxlst
+from bordercheck.registry import service as registry_service
+from tests.factories import fields, make_bureau
+
+DATA = Path(__file__).parent / "data"
+
+
+def run(url: str, *args: str) -> Result:
+    env = {"BORDERCHECK_DATABASE_URL": url, "COLUMNS": "200"}
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_screen_files_print_the_hits_and_open_tagged_cases(fresh_url: str, tmp_path: Path) -> None:
+    database = Database(fresh_url)
+    with database.session(write=True) as session:
+        make_bureau(session, "DEU")
+        actor = Actor(name="officer.deu", role=Role.BUREAU_OFFICER, bureau_code="DEU")
+        registry_service.create_record(session, actor, fields(document_number="C01X00T47"))
+    stolen = TravelDocument("P", DocumentType.PASSPORT, "C01X00T47", "DEU")
+    flight = synthetic_flight(40, seed=2, flight="XB77", planted=[stolen])
+    seat = next(t.seat for t in flight.travellers if t.documents[0] is stolen)
+    good = tmp_path / "xb77.edi"
+    good.write_text(write_paxlst(flight))
+    bad = tmp_path / "bad.edi"
+    bad.write_text("not a manifest")
+
+    printed = run(fresh_url, "manifests", "screen", str(good))
+    assert printed.exit_code == 0, printed.output
+    assert "flight XB77 IST → CDG, 40 passengers read" in printed.output
+    assert seat is not None
+    assert seat in printed.output
+    assert "C01X00T47" in printed.output
+
+    answered = run(fresh_url, "manifests", "screen", str(good), str(bad), "--json")
+    assert answered.exit_code == 1
+    files = json.loads(answered.stdout)["files"]
+    assert files[0]["manifests"][0]["hits"][0]["seat"] == seat
+    assert "no EDIFACT interchange found" in files[1]["error"]
+    with database.session() as session:
+        cases = list(session.scalars(select(Hit)))
+    assert len(cases) == 2
+    assert {c.flight for c in cases} == {"XB77"}
+    assert all(c.manifest_id is not None for c in cases)
+
+    purged = run(fresh_url, "manifests", "purge", "--older-than-days", "0")
+    assert purged.exit_code == 0, purged.output
+    assert "2 manifest(s) older than 0 days deleted" in purged.output
+    database.dispose()
