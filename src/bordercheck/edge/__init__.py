@@ -1,0 +1,1 @@
+"""The offline border kit: its file formats, the centre's side of syncing, the kit itself."""

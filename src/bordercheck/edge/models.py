@@ -1,0 +1,36 @@
+"""Tables of the edge domain: registered kits, and the ids of queue entries received."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bordercheck.db import Base
+
+
+class EdgeKit(Base):
+    """An offline kit: the API client it signs in as, and its secret (wrapped: see service)."""
+
+    __tablename__ = "edge_kits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kit_id: Mapped[str] = mapped_column(String(40), unique=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("api_clients.client_id"), index=True)
+    bureau_code: Mapped[str] = mapped_column(String(3))
+    secret_wrapped: Mapped[str] = mapped_column(String(200))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_sync_seq: Mapped[int | None] = mapped_column(BigInteger)
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EdgeUpload(Base):
+    """A queue entry the centre has received: a second upload of the same id is skipped."""
+
+    __tablename__ = "edge_uploads"
+
+    entry_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kit_id: Mapped[str] = mapped_column(String(40), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
