@@ -1,5 +1,7 @@
 # The commands people and CI run. Each creates the virtual environment it needs.
 PYTHON ?= python3
+# Two workers: every test database is a schema or file of its own, so they run side by side.
+PYTEST_ARGS ?= -n 2
 VENV ?= .venv
 BIN := $(VENV)/bin
 

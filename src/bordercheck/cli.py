@@ -7,10 +7,15 @@ from typing import Annotated
 import typer
 
 from bordercheck import __version__
+from bordercheck.audit.cli import app as audit_app
 from bordercheck.auth.cli import bureaus_app, clients_app, users_app
 from bordercheck.console import CliState, new_app, out, report_error, state
 from bordercheck.documents.cli import mrz_app
+from bordercheck.edge.cli import app as edge_app
+from bordercheck.hits.cli import app as hits_app
 from bordercheck.logs import configure_logging
+from bordercheck.manifests.cli import app as manifests_app
+from bordercheck.messaging.cli import app as messages_app
 from bordercheck.registry.cli import app as records_app
 from bordercheck.screening.cli import app as index_app
 from bordercheck.settings import ConfigurationError, load_settings
@@ -24,6 +29,11 @@ app.add_typer(clients_app, name="clients")
 app.add_typer(records_app, name="records")
 app.add_typer(mrz_app, name="mrz")
 app.add_typer(index_app, name="index")
+app.add_typer(edge_app, name="edge")
+app.add_typer(manifests_app, name="manifests")
+app.add_typer(messages_app, name="messages")
+app.add_typer(audit_app, name="audit")
+app.add_typer(hits_app, name="hits")
 
 
 @app.callback()

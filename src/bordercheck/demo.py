@@ -13,6 +13,7 @@ from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
 from bordercheck.console import err, out
 from bordercheck.db import Database
+from bordercheck.directory.synthetic import add_demo_entries
 from bordercheck.documents.countries import country_name
 from bordercheck.migrations import upgrade
 from bordercheck.registry.importer import Importer
@@ -66,7 +67,8 @@ def build_world(database: Database, settings: Settings, records: int, seed: int)
                 session, login.username, bureau=login.bureau, role=role, password=login.password
             )
             logins.append(login)
-    system = Actor(name="demo", role=Role.ADMIN, bureau_code=settings.secretariat_code)
+        system = Actor(name="demo", role=Role.ADMIN, bureau_code=settings.secretariat_code)
+        add_demo_entries(session, system, synthetic.countries, seed)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -1,23 +1,43 @@
 """Every domain's tables, imported in one place so that migrations see the whole schema."""
 
+from bordercheck.audit.models import AuditEntry, AuditHead
 from bordercheck.auth.models import ApiClient, Bureau, RevokedToken, User
 from bordercheck.db import Base
-from bordercheck.hits.models import Hit
+from bordercheck.directory.models import DirectoryEntry
+from bordercheck.edge.models import EdgeKit, EdgeUpload
+from bordercheck.hits.models import Delivery, Hit, Notification, Webhook
+from bordercheck.manifests.models import ManifestTraveller, StoredManifest
+from bordercheck.messaging.models import Attachment, Message, Participant, Receipt, Thread
 from bordercheck.registry.models import Change, FeedCounter, Record, RecordVersion
 from bordercheck.screening.models import RecordWatch, ScreeningMatch, ScreeningQuery
 
 __all__ = [
     "ApiClient",
+    "Attachment",
+    "AuditEntry",
+    "AuditHead",
     "Base",
     "Bureau",
     "Change",
+    "Delivery",
+    "DirectoryEntry",
+    "EdgeKit",
+    "EdgeUpload",
     "FeedCounter",
     "Hit",
+    "ManifestTraveller",
+    "Message",
+    "Notification",
+    "Participant",
+    "Receipt",
     "Record",
     "RecordVersion",
     "RecordWatch",
     "RevokedToken",
     "ScreeningMatch",
     "ScreeningQuery",
+    "StoredManifest",
+    "Thread",
     "User",
+    "Webhook",
 ]

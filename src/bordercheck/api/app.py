@@ -13,11 +13,20 @@ from bordercheck import __version__
 from bordercheck.api.errors import install_error_handlers
 from bordercheck.api.limits import BodySizeLimit, RateLimiter
 from bordercheck.api.metrics import Metrics, MetricsMiddleware
+from bordercheck.audit import api as audit_api
 from bordercheck.auth import api as auth_api
 from bordercheck.auth.revocation import RevocationList
 from bordercheck.auth.tokens import TokenAuthority
 from bordercheck.db import Database
+from bordercheck.directory import api as directory_api
+from bordercheck.edge import api as edge_api
+from bordercheck.hits import api as hits_api
+from bordercheck.hits.delivery import Courier
+from bordercheck.hits.service import Deadlines
+from bordercheck.hits.worker import Periodic, run_sweep
 from bordercheck.logs import configure_logging
+from bordercheck.manifests import api as manifests_api
+from bordercheck.messaging import api as messaging_api
 from bordercheck.registry import api as registry_api
 from bordercheck.screening import api as screening_api
 from bordercheck.screening.live import LiveIndex, screening_key
@@ -45,14 +54,26 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             poll_interval=settings.feed_poll_seconds,
         )
         query_log = app.state.query_log = QueryLogWriter(
-            db, flush_interval=settings.query_log_flush_seconds
+            db,
+            flush_interval=settings.query_log_flush_seconds,
+            deadlines=Deadlines.from_settings(settings),
         )
         query_log.start()
         live.start()
+        courier = Courier(db, settings)
+        hit_workers = (
+            Periodic("hit-sweep", settings.hit_sweep_seconds, lambda: run_sweep(db, settings)),
+            Periodic("webhook-delivery", settings.webhook_delivery_seconds, courier.deliver_due),
+        )
+        for worker in hit_workers:
+            worker.start()
         try:
             yield
         finally:
             query_log.stop()  # first: writes every entry still pending
+            for worker in hit_workers:
+                worker.stop()
+            courier.close()
             live.stop()
             if owned:
                 db.dispose()
@@ -98,8 +119,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(auth_api.router, prefix=API_PREFIX)
     app.include_router(auth_api.admin, prefix=API_PREFIX)
     app.include_router(registry_api.router, prefix=API_PREFIX)
+    app.include_router(audit_api.router, prefix=API_PREFIX)
+    app.include_router(directory_api.router, prefix=API_PREFIX)
+    app.include_router(edge_api.router, prefix=API_PREFIX)
+    app.include_router(edge_api.admin, prefix=API_PREFIX)
     app.include_router(screening_api.router, prefix=API_PREFIX)
     app.include_router(screening_api.records_router, prefix=API_PREFIX)
+    app.include_router(manifests_api.router, prefix=API_PREFIX)
+    app.include_router(messaging_api.router, prefix=API_PREFIX)
+    app.include_router(hits_api.router, prefix=API_PREFIX)
+    app.include_router(hits_api.notifications_router, prefix=API_PREFIX)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Response:

@@ -18,9 +18,10 @@ from typing import Any
 
 from sqlalchemy import Table, insert
 from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
 
 from bordercheck.db import Database
-from bordercheck.hits.service import NewHit, open_hits
+from bordercheck.hits.service import Deadlines, NewHit, open_hits
 from bordercheck.logs import get_logger
 from bordercheck.registry.bulk import insert_tuples, stored_values
 from bordercheck.screening.models import ScreeningMatch, ScreeningQuery
@@ -70,8 +71,10 @@ class QueryLogWriter:
         flush_interval: float = 0.2,
         max_batch: int = 10_000,
         max_pending: int = 1_000_000,
+        deadlines: Deadlines | None = None,
     ) -> None:
         self.database = database
+        self.deadlines = deadlines
         self.flush_interval = flush_interval
         self.max_batch = max_batch
         self.max_pending = max_pending
@@ -168,31 +171,39 @@ class QueryLogWriter:
         # Straight to the driver (COPY, or one executemany): at thousands of queries a second
         # the ORM's per-row work would compete with the requests for the interpreter.
         with self.database.session(write=True) as session:
-            stored_at: dict[datetime, Any] = {}
-            for query in batch:
-                if query.at not in stored_at:
-                    stored_at[query.at] = stored_values(session, _QUERIES, {"at": query.at})["at"]
-            insert_tuples(
-                session,
-                _QUERIES,
-                _QUERY_COLUMNS,
-                [
-                    (
-                        q.id, stored_at[q.at], q.principal_kind, q.principal_name,
-                        q.bureau_code, q.location, q.operation_id, q.source, q.document_number,
-                        q.issuing_country, q.document_type, q.result, len(q.matches),
-                    )
-                    for q in batch
-                ],
-            )  # fmt: skip
-            matches = [
-                {"query_id": q.id, "record_id": m.record_id, "match": m.match, "score": m.score}
-                for q in batch
-                for m in q.matches
-            ]
-            if matches:
-                session.execute(insert(ScreeningMatch), matches)
-            open_hits(session, [hit for q in batch for hit in q.hits])
+            write_entries(session, batch, deadlines=self.deadlines)
+
+
+def write_entries(
+    session: Session, batch: Sequence[LoggedQuery], *, deadlines: Deadlines | None = None
+) -> None:
+    """Write entries and open their hit cases in the caller's transaction (the writer's
+    thread, or an upload from an edge kit that must be stored with its receipt)."""
+    stored_at: dict[datetime, Any] = {}
+    for query in batch:
+        if query.at not in stored_at:
+            stored_at[query.at] = stored_values(session, _QUERIES, {"at": query.at})["at"]
+    insert_tuples(
+        session,
+        _QUERIES,
+        _QUERY_COLUMNS,
+        [
+            (
+                q.id, stored_at[q.at], q.principal_kind, q.principal_name,
+                q.bureau_code, q.location, q.operation_id, q.source, q.document_number,
+                q.issuing_country, q.document_type, q.result, len(q.matches),
+            )
+            for q in batch
+        ],
+    )  # fmt: skip
+    matches = [
+        {"query_id": q.id, "record_id": m.record_id, "match": m.match, "score": m.score}
+        for q in batch
+        for m in q.matches
+    ]
+    if matches:
+        session.execute(insert(ScreeningMatch), matches)
+    open_hits(session, [hit for q in batch for hit in q.hits], deadlines=deadlines)
 
 
 def _first_line(exc: BaseException) -> str:

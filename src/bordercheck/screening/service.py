@@ -18,10 +18,10 @@ from bordercheck.documents.numbers import (
 )
 from bordercheck.documents.types import InvalidDocumentType, parse_type_or_family
 from bordercheck.errors import FieldError, ValidationFailed
-from bordercheck.hits.service import NewHit
-from bordercheck.screening.index import ScreeningIndex
+from bordercheck.hits.service import NewHit, source_of
 from bordercheck.screening.matcher import (
     DEFAULT_POLICY,
+    Indexed,
     Match,
     MatchPolicy,
     Query,
@@ -135,7 +135,7 @@ def no_restrictions(_record_id: int) -> frozenset[str]:
 
 
 def screen_requests(
-    index: ScreeningIndex,
+    index: Indexed,  # the centre's index, or an edge kit's
     requests: Sequence[ScreenRequest],
     asker: Asker,
     *,
@@ -171,6 +171,11 @@ class _Context:
     now: datetime
     withheld_from: Callable[[int], frozenset[str]]
     stale_warning: str | None
+
+    @functools.cached_property
+    def hit_source(self) -> str:
+        """Where the hit cases come from, which sets their deadline (a desk, a batch…)."""
+        return source_of(self.source)
 
 
 def _answer(
@@ -213,6 +218,7 @@ def _answer(
                 location=request.location,
                 operation_id=operation,
                 at=now,
+                source=context.hit_source,
             )
             for m in screening.matches
             if m.match in {"exact", "range"}
