@@ -162,15 +162,22 @@ def queries(sample: Records, *, mrz: bool, typed: bool = True) -> list[Query]:
     return [Query(*q) for q in zip(numbers, countries, kinds, checks, strict=True)]
 
 
+# Look-alikes and the confusions a check digit cannot see (S/8, Z/5, A/K/0) alike.
+CONFUSED = {
+    c: (*DEFAULT_CONFUSIONS.neighbours.get(c, ()), *DEFAULT_CONFUSIONS.blind_neighbours.get(c, ()))
+    for c in {*DEFAULT_CONFUSIONS.neighbours, *DEFAULT_CONFUSIONS.blind_neighbours}
+}
+
+
 def corrupt(query: Query, rng: random.Random) -> Query | None:
     """The query's number with one or two characters replaced by ones OCR confuses them with."""
     number = query.number
-    positions = [i for i, c in enumerate(number) if c in DEFAULT_CONFUSIONS.neighbours]
+    positions = [i for i, c in enumerate(number) if c in CONFUSED]
     if not positions:
         return None
     chars = list(number)
     for i in rng.sample(positions, min(rng.choice((1, 2)), len(positions))):
-        chars[i] = rng.choice(DEFAULT_CONFUSIONS.neighbours[chars[i]])
+        chars[i] = rng.choice(CONFUSED[chars[i]])
     return Query("".join(chars), query.country, query.document_type, query.check_digit)
 
 
