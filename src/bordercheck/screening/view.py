@@ -220,17 +220,65 @@ class IndexView:
         variants, owners, columns = _blind_substituted(
             numbers[rows], self.confusions.blind_alternatives, width
         )
+        left = np.full(len(variants), max_changes - 1, np.intp)  # look-alikes still allowed
         if max_changes >= 2 and len(variants):
             twice, second_owners, _ = _blind_substituted(
                 variants, self.confusions.blind_alternatives, width, after=columns
             )
             variants = np.concatenate([variants, twice])
             owners = np.concatenate([owners, owners[second_owners]])
+            left = np.concatenate([left, np.full(len(twice), max_changes - 2, np.intp)])
         if not len(variants):
             return result
-        skeletons = translated(variants, self._skeleton_table)
-        found = self._present(self.scheme.skeleton_keys(skeletons, codes[rows][owners]))
+        keys = self.scheme.skeleton_keys(
+            translated(variants, self._skeleton_table), codes[rows][owners]
+        )
+        found = self._held(keys, variants, left, width)
+        if len(self.overlay.skeleton_keys):
+            found |= isin_sorted(keys, self.overlay.skeleton_keys)
         result[rows[owners[found]]] = True
+        return result
+
+    def _held(
+        self,
+        keys: NDArray[np.uint64],
+        variants: NDArray[np.uint8],
+        left: NDArray[np.intp],
+        width: int,
+    ) -> NDArray[np.bool_]:
+        """Whether a base record holds each variant, or one look-alike away when ``left``
+        allows it: the skeleton probe, then the fingerprints, as ``find`` would resolve them
+        (one at a time in Python, most skeleton collisions would end there)."""
+        base = self.base
+        presence = (base.presence, base.presence_bits)
+        at, found = probe(base.skeletons, base.directory, base.directory_bits, keys, presence)
+        where = np.flatnonzero(found)
+        if not len(where):
+            return found
+        keys, at, left = keys[where], at[where], left[where]
+        sums = self.scheme.fingerprint_sums(variants[where], keys)
+        # The variant's own sum, and its sum with each look-alike of each character.
+        if int(left.max()) >= 1:
+            deltas = _delta_table(self.scheme, self.confusions)[:width]
+            chosen = variants[where][:, :width]
+            steps = deltas[np.arange(width)[None, :], chosen]  # (n, width, alternatives)
+            usable = (left >= 1)[:, None, None] & (steps != 0)
+            more = (sums[:, None, None] + steps)[usable]
+            owner = np.broadcast_to(np.arange(len(where))[:, None, None], steps.shape)[usable]
+        else:
+            more, owner = np.zeros(0, np.uint64), np.zeros(0, np.intp)
+        tops = np.concatenate([sums, more]) >> np.uint64(32)
+        rows = np.concatenate([np.arange(len(where)), owner])
+        held = np.zeros(len(where), bool)
+        skeletons, fingerprints = base.skeletons, base.fingerprints
+        for step in range(_GROUP_ROWS):
+            row = np.minimum(at[rows] + step, len(skeletons) - 1)
+            same = skeletons[row] == keys[rows]
+            held[rows[same & (fingerprints[row] == tops)]] = True
+            if step == _GROUP_ROWS - 1:  # a larger group: let the one-by-one look settle it
+                held[rows[same]] = True
+        result = np.zeros(len(found), bool)
+        result[where] = held
         return result
 
     def _may_have_blind_variant(self, code: int, number: str) -> bool:
@@ -405,6 +453,22 @@ def _blind_substituted(
         owners.append(row)
         columns.append(column)
     return np.concatenate(variants), np.concatenate(owners), np.concatenate(columns)
+
+
+_GROUP_ROWS: Final = 4
+
+
+@functools.lru_cache(maxsize=8)
+def _delta_table(scheme: KeyScheme, confusions: Confusions) -> NDArray[np.uint64]:
+    """``[position, character, k]``: what the k-th look-alike of the character at the
+    position adds to a fingerprint sum (0: no such look-alike)."""
+    widest = max((len(n) for n in confusions.neighbours.values()), default=0)
+    table = np.zeros((WIDTH, 256, max(widest, 1)), np.uint64)
+    for position, weight in enumerate(scheme.weights):
+        for char, others in confusions.neighbours.items():
+            for k, other in enumerate(others):
+                table[position, ord(char), k] = ((ord(other) - ord(char)) * weight) & MASK
+    return table
 
 
 @functools.lru_cache(maxsize=8)
