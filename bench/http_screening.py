@@ -90,8 +90,12 @@ def serving(command: list[str], env: dict[str, str], port: int, ready: str) -> I
             server.wait(timeout=30)
 
 
-def run_wrk(port: int, script: Path, seconds: int) -> tuple[float, float, float]:
-    """Requests/s, p50 ms and p99 ms from ``wrk -t2 -c32 --latency``."""
+def run_wrk(
+    port: int, script: Path, seconds: int, *, warm_up: bool = False
+) -> tuple[float, float, float]:
+    """Requests/s, p50 ms and p99 ms from ``wrk -t2 -c32 --latency``. Failed requests end the
+    run, except while warming up: ``/readyz`` answered from one worker, and the other may
+    still be loading its index (503 until it has)."""
     output = subprocess.run(
         ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(script),
          f"http://127.0.0.1:{port}/api/v1/screen"],
@@ -104,7 +108,7 @@ def run_wrk(port: int, script: Path, seconds: int) -> tuple[float, float, float]
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if errors:
+    if errors and not warm_up:
         raise SystemExit(f"{errors.group(1)} requests failed:\n{output}")
     return rate, percentile("50"), percentile("99")
 
@@ -153,7 +157,7 @@ def main() -> None:
         ).json()["access_token"]  # fmt: skip
         script = work / "screen.lua"
         script.write_text(WRK_SCRIPT % (",".join(f'"{n}"' for n in numbers), country, token))
-        run_wrk(port, script, 3)  # warm up both workers
+        run_wrk(port, script, 3, warm_up=True)  # both workers: start-up, caches
         ours = run_wrk(port, script, args.seconds)
         batch = [{"document_number": numbers[i % len(numbers)], "issuing_country": country}
                  for i in range(10_000)]  # fmt: skip
@@ -175,7 +179,7 @@ def main() -> None:
     command = [str(BIN / "uvicorn"), "bare_app:app", "--port", str(port), "--workers", "2",
                "--log-level", "warning", "--no-access-log", "--app-dir", str(work)]  # fmt: skip
     with serving(command, env, port, "/docs"):
-        run_wrk(port, script, 3)
+        run_wrk(port, script, 3, warm_up=True)
         ceiling = run_wrk(port, script, args.seconds)
 
     print()
