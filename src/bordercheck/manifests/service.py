@@ -23,7 +23,7 @@ from bordercheck.manifests.flight import Interchange, Manifest, TravelDocument, 
 from bordercheck.manifests.models import ManifestTraveller, StoredManifest
 from bordercheck.screening.index import ScreeningIndex
 from bordercheck.screening.querylog import LoggedQuery
-from bordercheck.screening.schemas import ScreenRequest
+from bordercheck.screening.schemas import ScreenRequest, Where
 from bordercheck.screening.service import Asker, Screened, no_restrictions, prepare, screen_requests
 
 SOURCE = "manifest"
@@ -99,8 +99,7 @@ def screen_manifest(
 def _check_where(location: str | None, operation_id: str | None) -> None:
     """Checked once for the whole list: a bad one is the caller's mistake, not the airline's."""
     try:
-        ScreenRequest(document_number="0", issuing_country="XXX", location=location,
-                      operation_id=operation_id)  # fmt: skip
+        Where(location=location, operation_id=operation_id)
     except pydantic.ValidationError as exc:
         errors = exc.errors(include_url=False)
         raise ValidationFailed(

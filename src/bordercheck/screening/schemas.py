@@ -11,17 +11,22 @@ OperationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$
 MAX_BATCH = 10_000
 
 
-class ScreenRequest(BaseModel):
-    """A document to screen: its number and issuing country (and type), or a whole MRZ."""
+class Where(BaseModel):
+    """Where a query is made (the border post's code) and for which operation, if any."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    location: Location | None = None
+    operation_id: OperationId | Annotated[int, Field(ge=0, lt=10**18)] | None = None
+
+
+class ScreenRequest(Where):
+    """A document to screen: its number and issuing country (and type), or a whole MRZ."""
 
     document_number: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     issuing_country: Annotated[str, Field(min_length=1, max_length=3)] | None = None
     document_type: Annotated[str, Field(max_length=32)] | None = None
     mrz: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    location: Location | None = None
-    operation_id: OperationId | Annotated[int, Field(ge=0, lt=10**18)] | None = None
 
     @model_validator(mode="after")
     def _one_way_of_naming_the_document(self) -> ScreenRequest:
