@@ -16,7 +16,8 @@ from bordercheck.edge.client import Centre as CentreClient
 from bordercheck.edge.client import CentreRefused, CentreUnreachable
 from bordercheck.edge.screener import KitScreener
 from bordercheck.edge.signed import Refused
-from bordercheck.edge.store import KitDirectory
+from bordercheck.edge.store import KitDirectory, check_hashes
+from bordercheck.screening.keys import HASHES
 from bordercheck.screening.schemas import ScreenRequest
 from tests.edge.conftest import STOLEN, Centre
 
@@ -265,3 +266,11 @@ def test_the_kit_commands(centre: Centre, tmp_path: Path) -> None:
         missing = runner.invoke(app, ["edge", *command, *nowhere])
         assert missing.exit_code == 1
         assert "is not a kit" in missing.output
+
+
+def test_a_snapshot_or_bundle_hashed_by_another_release_is_refused() -> None:
+    with pytest.raises(Refused, match=f"hashing version 1 and this kit reads version {HASHES}"):
+        check_hashes({"kind": "snapshot"}, "snapshot")
+    with pytest.raises(Refused, match="the bundle was made with hashing version 99"):
+        check_hashes({"kind": "bundle", "hashes": 99}, "bundle")
+    check_hashes({"kind": "bundle", "hashes": HASHES}, "bundle")

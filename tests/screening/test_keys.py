@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bordercheck.screening.confusions import DEFAULT_CONFUSIONS
+from bordercheck.screening.confusions import DEFAULT_CONFUSIONS, Confusions
 from bordercheck.screening.keys import MASK, KeyScheme, country_code, country_codes
 from bordercheck.screening.view import encode
 
@@ -47,6 +47,28 @@ def test_a_fingerprint_moves_by_the_delta_of_each_changed_character(
     assert scheme.fingerprint_sum(changed.encode(), key) == expected
 
 
+@given(numbers, countries, st.data())
+def test_a_skeleton_key_is_the_finaliser_of_a_sum_that_moves_by_each_character_s_delta(
+    number: str, country: str, data: st.DataObject
+) -> None:
+    scheme = KeyScheme(KEY)
+    position = data.draw(st.integers(0, len(number) - 1))
+    new = data.draw(st.sampled_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    changed = number[:position] + new + number[position + 1 :]
+    code = country_code(country)
+    total = scheme.skeleton_sum(number.encode(), code)
+    delta = ((ord(new) - ord(number[position])) * scheme.skeleton_weights[position]) & MASK
+    assert scheme.skeleton_sum(changed.encode(), code) == (total + delta) & MASK
+    assert scheme.skeleton_key(changed.encode(), code) == scheme.skeleton_key_of(
+        (total + delta) & MASK
+    )
+    sums = np.array([total, (total + delta) & MASK], np.uint64)
+    assert scheme.skeleton_keys_of(sums).tolist() == [
+        scheme.skeleton_key_of(total),
+        scheme.skeleton_key(changed.encode(), code),
+    ]
+
+
 def test_another_key_gives_other_hashes_and_fingerprint() -> None:
     one, other = KeyScheme(KEY), KeyScheme(KEY[::-1])
     data = b"C01X00T47"
@@ -68,6 +90,12 @@ def test_hashes_of_neighbouring_numbers_spread_over_the_top_bits() -> None:
 def test_a_short_key_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 16 bytes"):
         KeyScheme(b"short")
+
+
+def test_a_blind_pair_inside_a_look_alike_class_is_refused() -> None:
+    with pytest.raises(ValueError, match="look-alikes already join 0 and Q"):
+        Confusions([("0", "O"), ("O", "Q")], [("0", "Q")])
+    assert Confusions([("0", "O")], [("0", "A")]).blind == (("0", "A"),)
 
 
 def test_the_skeleton_joins_exactly_the_confusable_characters() -> None:

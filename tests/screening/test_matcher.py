@@ -6,7 +6,7 @@ import pytest
 
 from bordercheck.documents.mrz import check_digit
 from bordercheck.documents.types import DocumentType, TypeFamily
-from bordercheck.screening.index import IndexChange
+from bordercheck.screening.index import IndexChange, ScreeningIndex
 from bordercheck.screening.matcher import (
     InvalidQuery,
     Match,
@@ -214,6 +214,28 @@ def test_blind_variants_are_found_in_changes_applied_since_the_build(build: Buil
     assert screen_batch(index, [Query("CS1X2ZT47", "DEU")] * 60, NO_SLIPS)[0].result == (
         "possible_hit"
     )
+
+
+def test_a_recorded_number_s_blind_neighbour_is_found_beside_it(build: Build) -> None:
+    # 8 and S have other skeletons: the two records share only the coarse key, which the
+    # mixed filter marks; a query for either must still probe its blind variants.
+    one, other = entry(1, "X1238567"), entry(2, "X123S567")
+
+    def answers(index: ScreeningIndex) -> list[list[tuple[int, str]]]:
+        asked = [Query("X1238567", "DEU"), Query("X123S567", "DEU")]
+        single = [kinds(screen(index, q, NO_SLIPS).matches) for q in asked]
+        batch = [kinds(a.matches) for a in screen_batch(index, asked * 40, NO_SLIPS)[:2]]
+        assert single == batch
+        return single
+
+    expected = [[(1, "exact"), (2, "ocr_variant")], [(2, "exact"), (1, "ocr_variant")]]
+    assert answers(build(one, other)) == expected
+    alone = build(one, entry(3, "Y7777777"))
+    assert answers(alone) == [[(1, "exact")], [(1, "ocr_variant")]]
+    alone.apply([IndexChange.upsert(other)], sequence=1)  # the neighbour arrives later
+    assert answers(alone) == expected
+    alone.compact()
+    assert answers(alone) == expected
 
 
 def test_typing_slips_only_for_number_only_queries(build: Build) -> None:

@@ -25,7 +25,6 @@ LETTERS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 ALPHABET: Final = DIGITS + LETTERS + FILLER
 
 _VALUES: Final[dict[str, int]] = {c: i for i, c in enumerate(DIGITS + LETTERS)} | {FILLER: 0}
-_WEIGHTS: Final = (7, 3, 1)
 
 # The fictional state of the Doc 9303 specimens; not a country, so countries.py does not know it.
 SPECIMEN_STATES: Final[dict[str, str]] = {"UTO": "Utopia (Doc 9303 specimen)"}
@@ -45,8 +44,10 @@ def char_value(char: str) -> int:
 
 def check_digit(text: str) -> str:
     """The Doc 9303 check digit of ``text``: values weighted 7, 3, 1 repeating, modulo 10."""
-    try:
-        total = sum(_VALUES[char] * _WEIGHTS[i % 3] for i, char in enumerate(text))
+    value = _VALUES.__getitem__
+    try:  # every third character has the same weight: three sums, in C
+        total = 7 * sum(map(value, text[::3])) + 3 * sum(map(value, text[1::3]))
+        total += sum(map(value, text[2::3]))
     except KeyError:
         bad = next(c for c in text if c not in _VALUES)
         raise ValueError(f"{bad!r} is not an MRZ character (A-Z, 0-9 and <)") from None

@@ -36,7 +36,7 @@ from bordercheck.settings import Settings
 
 KIT_ROLES = (Role.ADMIN, Role.BUREAU_OFFICER, Role.BORDER_OFFICER)
 MAX_UPLOAD = 1000
-_SNAPSHOT_NAME = re.compile(r"kit_[0-9a-f]{20}-\d+\.snap")
+_SNAPSHOT_NAME = re.compile(r"kit_[0-9a-f]{20}-\d+-h\d+\.snap")
 
 router = APIRouter(
     prefix="/edge",

@@ -43,6 +43,7 @@ from bordercheck.edge.signing import EdgeKeys
 from bordercheck.errors import Conflict
 from bordercheck.registry import feed
 from bordercheck.registry.models import Change, Record
+from bordercheck.screening.keys import HASHES
 from bordercheck.screening.query import normalised_number
 from bordercheck.settings import Settings
 
@@ -128,14 +129,14 @@ def snapshot_file(
             # The records and the sequence number must come from one state of the database.
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         sequence = feed.last_sequence(session)
-        path = directory / f"{kit.kit_id}-{sequence}.snap"
+        path = directory / f"{kit.kit_id}-{sequence}-h{HASHES}.snap"
         if path.exists():
             return IssuedSnapshot(path, sequence, path.stat().st_size, False)
         expansion = Expansion()
         rows, coarse = snapshot_rows(registry_entries(session, expansion), KitKeys(secret))
     header = {
         "kind": "snapshot", "kit_id": kit.kit_id, "sequence": sequence, "rows": len(rows),
-        "coarse_bytes": len(coarse),
+        "coarse_bytes": len(coarse), "hashes": HASHES,
         "issued_at": datetime.now(UTC).isoformat(), "ranges_left_out": expansion.ranges_left_out,
     }  # fmt: skip
     temporary = path.with_name(f"{path.name}.{secrets.token_hex(8)}.tmp")  # requests may race
@@ -206,7 +207,7 @@ def bundle(
     header = {
         "kind": "bundle", "kit_id": kit.kit_id, "from_sequence": since, "sequence": until,
         "latest_sequence": last, "issued_at": datetime.now(UTC).isoformat(),
-        "removes": len(removes), "adds": len(adds),
+        "removes": len(removes), "adds": len(adds), "hashes": HASHES,
         "ranges_left_out": expansion.ranges_left_out,
     }  # fmt: skip
     added, coarse = build_rows(adds, kit_keys)

@@ -65,6 +65,7 @@ class SealedView(IndexView):
             presence=build_filter(skeletons, presence),
             present=_NO_META,
             coarse=coarse,  # built by the centre, which has the numbers
+            mixed=_NO_META,  # not known: a query near a row probes its blind variants
             directory_bits=bits,
             presence_bits=presence,
         )
@@ -107,10 +108,12 @@ class KitSource:
     def view(self) -> KitSource:
         return self
 
-    def find(self, country: str, number: str, max_changes: int) -> list[Candidate]:
-        found = self.snapshot.find(country, number, max_changes)
+    def find(
+        self, country: str, number: str, max_changes: int, *, blind: bool = True
+    ) -> list[Candidate]:
+        found = self.snapshot.find(country, number, max_changes, blind=blind)
         if self.added.rows:
-            found += self.added.find(country, number, max_changes)
+            found += self.added.find(country, number, max_changes, blind=blind)
         return found
 
     def find_numbers(self, country: str, numbers: Sequence[str]) -> list[tuple[int, Found]]:
@@ -125,7 +128,7 @@ class KitSource:
         lengths: NDArray[np.intp],
         codes: NDArray[np.uint32],
         max_changes: int,
-    ) -> NDArray[np.bool_]:
+    ) -> NDArray[np.uint8]:
         result = self.snapshot.may_match(numbers, lengths, codes, max_changes)
         if self.added.rows:
             result |= self.added.may_match(numbers, lengths, codes, max_changes)

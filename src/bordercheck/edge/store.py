@@ -28,6 +28,7 @@ from bordercheck.edge.kitindex import KitSource, SealedView
 from bordercheck.edge.rows import ROW, KitKeys, Rows, coarse_bits, coarse_table, sort_rows
 from bordercheck.edge.signed import SIGNATURE_BYTES, Refused, read_header
 from bordercheck.errors import BordercheckError
+from bordercheck.screening.keys import HASHES
 
 CONFIG: Final = "kit.json"
 SECRET: Final = "secret.json"  # noqa: S105 (a file name)
@@ -228,10 +229,20 @@ def check_snapshot(header: dict[str, Any], kit_id: str, body: int) -> tuple[int,
         raise Refused(f"a {header.get('kind')!r} was sent where a snapshot was expected")
     if header.get("kit_id") != kit_id:
         raise Refused(f"the snapshot was made for kit {header.get('kit_id')}, not {kit_id}")
+    check_hashes(header, "snapshot")
     count, coarse = int(header["rows"]), int(header["coarse_bytes"])
     if ROW.itemsize * count + coarse + SIGNATURE_BYTES != body:
         raise Refused("the snapshot's length does not match its header")
     return count, coarse
+
+
+def check_hashes(header: dict[str, Any], kind: str) -> None:
+    """Refuse a snapshot or bundle hashed otherwise than this software screens."""
+    if header.get("hashes", 1) != HASHES:
+        raise Refused(
+            f"the {kind} was made with hashing version {header.get('hashes', 1)} and this kit"
+            f" reads version {HASHES}: install the same bordercheck release as the centre"
+        )
 
 
 @dataclass

@@ -31,6 +31,7 @@ from bordercheck.edge.store import (
     KitSecret,
     KitState,
     LoadedKit,
+    check_hashes,
     check_snapshot,
     merged_delta,
 )
@@ -133,6 +134,7 @@ def apply_bundle(loaded: LoadedKit, data: bytes, crash: Crash = no_crash) -> tup
         raise Refused(f"a {header.get('kind')!r} was sent where a change bundle was expected")
     if header.get("kit_id") != config.kit_id:
         raise Refused(f"the bundle was made for kit {header.get('kit_id')}, not {config.kit_id}")
+    check_hashes(header, "bundle")
     start, end = int(header["from_sequence"]), int(header["sequence"])
     if start != state.sequence or end < start:
         raise Refused(

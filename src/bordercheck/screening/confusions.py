@@ -56,15 +56,22 @@ class Confusions:
         # The blind pairs' neighbours, probed one by one (see the module's docstring).
         self.blind_neighbours = _neighbours(self.blind)
         self.representative: dict[str, str] = _components(self.neighbours)
+        for a, b in self.blind:
+            if self.representative.get(a, a) == self.representative.get(b, b):
+                raise ValueError(
+                    f"confusion {a}/{b} is given as blind, but look-alikes already join"
+                    f" {a} and {b}: list it as a look-alike"
+                )
         self.skeleton_table: bytes = _table(self.representative)
         # The coarse skeleton: blind pairs joined too. Two numbers a blind variant apart
         # share it, so a filter over it tells which numbers need their blind variants probed.
         coarse = _components(_neighbours(self.pairs + self.blind)) if self.blind else {}
         self.coarse_table: bytes = _table(coarse)
         self.coarse_array: NDArray[np.uint8] = np.frombuffer(self.coarse_table, np.uint8)
-        alternatives = np.zeros((256, 2), np.uint8)
+        widest = max((len(n) for n in self.blind_neighbours.values()), default=1)
+        alternatives = np.zeros((256, widest), np.uint8)  # each character's blind neighbours
         for char, others in self.blind_neighbours.items():
-            for k, other in enumerate(others[:2]):
+            for k, other in enumerate(others):
                 alternatives[ord(char), k] = ord(other)
         self.blind_alternatives: NDArray[np.uint8] = alternatives
         self._str_table = {ord(c): ord(r) for c, r in self.representative.items() if c != r}

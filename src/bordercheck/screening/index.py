@@ -34,7 +34,7 @@ from bordercheck.screening.records import (
     pack_meta,
     pack_meta_arrays,
 )
-from bordercheck.screening.view import BaseArrays, IndexView, add_to_filter, coarse_filter
+from bordercheck.screening.view import BaseArrays, IndexView, add_to_filter, coarse_filters
 
 __all__ = ["IndexChange", "IndexEntry", "ScreeningIndex"]
 
@@ -205,6 +205,7 @@ class ScreeningIndex:
             a["presence"],
             a["present"],
             a.get("coarse", np.zeros(0, np.uint8)),
+            a.get("mixed", np.zeros(0, np.uint8)),
             loaded.directory_bits,
             loaded.presence_bits,
         )
@@ -269,10 +270,15 @@ def _base(
         keys = scheme.skeleton_keys(confusions.skeleton_array[block], codes[start : start + _CHUNK])
         skeletons[start : start + _CHUNK] = keys
         fingerprints[start : start + _CHUNK] = scheme.fingerprints(block, keys)
+    coarse, mixed = coarse_filters(numbers, codes, skeletons, scheme, confusions, filter_bits(n))
     order = np.argsort(skeletons)
-    coarse = coarse_filter(numbers, codes, scheme, confusions, filter_bits(n))
     return _sorted_base(
-        skeletons[order], fingerprints[order], record_ids[order], meta[order], range_ids, coarse
+        skeletons[order],
+        fingerprints[order],
+        record_ids[order],
+        meta[order],
+        range_ids,
+        (coarse, mixed),
     )
 
 
@@ -282,7 +288,7 @@ def _sorted_base(
     record_ids: NDArray[np.uint32],
     meta: NDArray[np.uint8],
     range_ids: Sequence[int],
-    coarse: NDArray[np.uint8],
+    filters: tuple[NDArray[np.uint8], NDArray[np.uint8]],
 ) -> BaseArrays:
     bits, presence_bits = directory_bits(len(skeletons)), filter_bits(len(skeletons))
     return BaseArrays(
@@ -293,7 +299,7 @@ def _sorted_base(
         build_directory(skeletons, bits),
         build_filter(skeletons, presence_bits),
         _bitmap(record_ids, range_ids),
-        coarse,
+        *filters,
         bits,
         presence_bits,
     )
@@ -335,7 +341,7 @@ def _compacted(view: IndexView) -> IndexView:
         for i in overlay.ranges
     ]
     codes = np.array([item.code for item in live], np.uint32)
-    coarse = _compacted_coarse(view, matrix, codes)
+    filters = _compacted_filters(view, matrix, codes)
     new_base = _sorted_base(
         np.insert(kept, at, keys),
         np.insert(base.fingerprints[keep], at, view.scheme.fingerprints(matrix, keys)),
@@ -344,22 +350,27 @@ def _compacted(view: IndexView) -> IndexView:
         ),
         np.insert(base.meta[keep], at, np.array([i.meta for i in live], np.uint8)),
         [r[0] for r in ranges],
-        coarse,
+        filters,
     )
     table = RangeTable.build(ranges, view.scheme)
     return IndexView(new_base, table, EMPTY, view.scheme, view.confusions, view.sequence)
 
 
-def _compacted_coarse(
+def _compacted_filters(
     view: IndexView, matrix: NDArray[np.uint8], countries: NDArray[np.uint32]
-) -> NDArray[np.uint8]:
-    """The coarse filter with the live rows added (removed rows keep their bits: harmless)."""
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+    """The coarse and mixed filters with the live rows added (removed rows keep their bits:
+    harmless). A live row's coarse key is counted as mixed: knowing would take every
+    record's skeleton, and a few idle probes cost less."""
+    base = view.base
     if not view.confusions.blind:
-        return np.zeros(0, np.uint8)
-    if not len(view.base.coarse):  # a snapshot made without blind pairs: let every number by
-        return np.full(
-            1 << (filter_bits(len(view.base.record_ids) + len(matrix)) - 3), 0xFF, np.uint8
-        )
-    table = view.base.coarse.copy()
-    add_to_filter(table, view.scheme.skeleton_keys(view.confusions.coarse_array[matrix], countries))
-    return table
+        return np.zeros(0, np.uint8), np.zeros(0, np.uint8)
+    if not len(base.coarse):  # a snapshot made without blind pairs: let every number by
+        bits = filter_bits(len(base.record_ids) + len(matrix))
+        return np.full(1 << (bits - 3), 0xFF, np.uint8), np.zeros(0, np.uint8)
+    keys = view.scheme.skeleton_keys(view.confusions.coarse_array[matrix], countries)
+    coarse, mixed = base.coarse.copy(), base.mixed.copy()
+    add_to_filter(coarse, keys)
+    if len(mixed):
+        add_to_filter(mixed, keys)
+    return coarse, mixed

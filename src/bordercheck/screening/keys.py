@@ -5,8 +5,8 @@ holding the file could test guesses ("is my passport listed?", or every number o
 country's range) offline. With a secret key mixed into every step, the file alone answers
 nothing; the key lives with the API nodes and edge kits, not with the file.
 
-What it is not: a MAC or a cryptographic PRF. It is a multiply/xorshift mix over 64-bit lanes
-with key-derived constants, chosen for speed (about 12 ns a number in numpy). Someone who
+What it is not: a MAC or a cryptographic PRF. It is sums and multiply/xorshift mixes with
+key-derived constants, chosen for speed (about 10 ns a number in numpy). Someone who
 holds the file and many known (number, hash) pairs might recover enough of the key to test
 guesses; it raises the bar for a stolen file, it does not replace protecting the key.
 
@@ -14,9 +14,12 @@ Numbers are fixed-width uint8 matrices (ASCII, NUL-padded to at most 24 bytes), 
 three little-endian 64-bit lanes; the issuing country is a fourth lane. NUL padding keeps
 the lanes injective: a normalised number never contains NUL.
 
-Fingerprints, which tell apart numbers sharing a skeleton key, are different on purpose: a
-keyed mix of the skeleton key plus a sum linear in each byte of the number, so that the
-fingerprint of a number with a character replaced is the old one plus a known delta.
+Skeleton keys are a keyed finaliser over a sum linear in each byte of the skeleton (and in
+the country), so the key of a number with one character replaced is the finaliser of the old
+sum plus a known delta: probing a query's variants costs an addition and a few multiplies
+each, not a hash of the whole number. Fingerprints, which tell apart numbers sharing a
+skeleton key, are a keyed mix of the skeleton key plus a second sum, linear in each byte of
+the number itself, for the same reason.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ from numpy.typing import NDArray
 
 from bordercheck.documents.numbers import MAX_NUMBER_LENGTH
 
+# The version of these hashes and of the coarse filter's layout: files holding them (index
+# snapshots, kit snapshots and bundles) say which they were made with.
+HASHES: Final = 2
 WIDTH: Final = MAX_NUMBER_LENGTH  # bytes of a number matrix row: three 64-bit lanes
 LANES: Final = WIDTH // 8
 MASK: Final = (1 << 64) - 1
@@ -84,6 +90,11 @@ class KeyScheme:
             key = hashlib.blake2b(key, digest_size=64).digest()
         self.fingerprint: bytes = _derive(key, b"key-fingerprint")[:16]
         self._skeleton = _words(key, b"skeleton")
+        # Skeleton sums: six 32-bit lanes and the country, each times an odd 64-bit word.
+        lanes = tuple(w | 1 for w in _words(key, b"skeleton-linear"))
+        self._skeleton_lanes = lanes[:6]
+        self._skeleton_country = lanes[6]
+        self.skeleton_weights = tuple((lanes[p // 4] << (8 * (p % 4))) & MASK for p in range(WIDTH))
         self._range = _words(key, b"range-group")
         self._mixer = _words(key, b"fingerprint")
         # Fingerprints sum 32-bit lanes times 64-bit constants: position p weighs
@@ -99,7 +110,22 @@ class KeyScheme:
 
     def skeleton_keys(self, skeletons: U8, countries: U32) -> U64:
         """The probe key of each number's OCR skeleton (see ``Confusions.skeleton``)."""
-        return _mix(as_lanes(skeletons), countries, self._skeleton)
+        return self.skeleton_keys_of(self.skeleton_sums(skeletons, countries))
+
+    def skeleton_sums(self, skeletons: U8, countries: U32) -> U64:
+        """The linear sums the skeleton keys finalise (``skeleton_keys_of``)."""
+        total = countries.astype(np.uint64) * np.uint64(self._skeleton_country)
+        return _add_lanes(total, as_lanes(skeletons).view("<u4"), self._skeleton_lanes)
+
+    def skeleton_keys_of(self, sums: U64) -> U64:
+        k = self._skeleton
+        h = sums ^ np.uint64(k[0])
+        h ^= h >> np.uint64(32)
+        h *= np.uint64(k[4])
+        h ^= h >> np.uint64(29)
+        h *= np.uint64(k[5])
+        h ^= h >> np.uint64(32)
+        return h
 
     def range_group_keys(self, masked: U8, countries: U32) -> U64:
         """The key of each (country, prefix, serial width): digits of the serial masked."""
@@ -110,29 +136,63 @@ class KeyScheme:
         return (self.fingerprint_sums(numbers, skeleton_keys) >> np.uint64(32)).astype(np.uint32)
 
     def fingerprint_sums(self, numbers: U8, skeleton_keys: U64) -> U64:
-        lanes = as_lanes(numbers).view("<u4")
-        total = _finish((skeleton_keys ^ np.uint64(self._mixer[0])) * np.uint64(self._mixer[4]))
-        for i, weight in enumerate(self._linear):
-            total += lanes[:, i].astype(np.uint64) * weight
-        return total
+        return self.fingerprint_bases(skeleton_keys) + self.number_sums(numbers)
+
+    def fingerprint_bases(self, skeleton_keys: U64) -> U64:
+        """The keyed part of fingerprint sums: a mix of the skeleton key."""
+        return _finish((skeleton_keys ^ np.uint64(self._mixer[0])) * np.uint64(self._mixer[4]))
+
+    def number_sums(self, numbers: U8) -> U64:
+        """The linear part of fingerprint sums: each byte of the number times its weight."""
+        total = np.zeros(len(numbers), np.uint64)
+        return _add_lanes(total, as_lanes(numbers).view("<u4"), self._linear)
 
     # Scalar, for one number at a time (a few hundred ns) --------------------------------
 
     def skeleton_key(self, skeleton: bytes, country: int) -> int:
-        return _mix_one(skeleton, country, self._skeleton)
+        return self.skeleton_key_of(self.skeleton_sum(skeleton, country))
+
+    def skeleton_sum(self, skeleton: bytes, country: int) -> int:
+        lanes: tuple[int, int, int, int, int, int] = _FINGERPRINT_LANES.unpack(
+            skeleton.ljust(WIDTH, b"\0")
+        )
+        a, b, c, d, e, f = lanes
+        w0, w1, w2, w3, w4, w5 = self._skeleton_lanes
+        total = a * w0 + b * w1 + c * w2 + d * w3 + e * w4 + f * w5
+        return (total + country * self._skeleton_country) & MASK
+
+    def skeleton_key_of(self, total: int) -> int:
+        """``skeleton_keys_of`` for one sum (inlined where variants are probed: keep alike)."""
+        k = self._skeleton
+        h = total ^ k[0]
+        h ^= h >> 32
+        h = (h * k[4]) & MASK
+        h ^= h >> 29
+        h = (h * k[5]) & MASK
+        return h ^ (h >> 32)
+
+    @property
+    def skeleton_finaliser(self) -> tuple[int, int, int]:
+        """The constants of ``skeleton_key_of``, for loops that inline it."""
+        return self._skeleton[0], self._skeleton[4], self._skeleton[5]
 
     def range_group_key(self, masked: bytes, country: int) -> int:
         return _mix_one(masked, country, self._range)
 
     def fingerprint_sum(self, number: bytes, skeleton_key: int) -> int:
         """The 64-bit sum whose top 32 bits are the fingerprint; linear in each byte."""
+        return (self.fingerprint_base(skeleton_key) + self.number_sum(number)) & MASK
+
+    def fingerprint_base(self, skeleton_key: int) -> int:
+        return _finish_one(((skeleton_key ^ self._mixer[0]) * self._mixer[4]) & MASK)
+
+    def number_sum(self, number: bytes) -> int:
         lanes: tuple[int, int, int, int, int, int] = _FINGERPRINT_LANES.unpack(
             number.ljust(WIDTH, b"\0")
         )
         a, b, c, d, e, f = lanes
         w0, w1, w2, w3, w4, w5 = self._lane_weights
-        total = _finish_one(((skeleton_key ^ self._mixer[0]) * self._mixer[4]) & MASK)
-        return (total + a * w0 + b * w1 + c * w2 + d * w3 + e * w4 + f * w5) & MASK
+        return (a * w0 + b * w1 + c * w2 + d * w3 + e * w4 + f * w5) & MASK
 
     def delta(self, position: int, old: str, new: str) -> int:
         """What replacing ``old`` by ``new`` at ``position`` adds to a fingerprint sum."""
@@ -147,6 +207,17 @@ def _words(key: bytes, purpose: bytes) -> tuple[int, ...]:
     """Eight 64-bit words for one purpose; multipliers are made odd, hence invertible."""
     words = struct.unpack("<8Q", _derive(key, purpose))
     return tuple(w | 1 if i >= 4 else w for i, w in enumerate(words))
+
+
+def _add_lanes(total: U64, lanes: U32, weights: Sequence[int | np.uint64]) -> U64:
+    """``total`` plus each 32-bit lane times its weight; lanes that are zero throughout (the
+    numbers are shorter) are skipped."""
+    for i, weight in enumerate(weights):
+        lane = lanes[:, i]
+        if i >= 2 and not lane.any():
+            break  # numbers are left-aligned: if this lane is empty, so are the next
+        total += lane.astype(np.uint64) * np.uint64(weight)
+    return total
 
 
 def _mix(lanes: U64, countries: U32, k: tuple[int, ...]) -> U64:

@@ -22,12 +22,10 @@ from bordercheck.screening.query import (
     InvalidQuery,
     Prepared,
     Query,
-    encode_countries,
-    encode_numbers,
+    encode_queries,
     prepare,
-    validate_types_and_check_digits,
 )
-from bordercheck.screening.records import Found
+from bordercheck.screening.records import BLIND, Found
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -112,10 +110,13 @@ class RecordSource(Protocol):
 
     def view(self) -> RecordSource: ...
 
-    def find(self, country: str, number: str, max_changes: int) -> list[Candidate]:
+    def find(
+        self, country: str, number: str, max_changes: int, *, blind: bool = True
+    ) -> list[Candidate]:
         """(number as recorded or as a range reads it, confusions, record) for every record
         whose number is ``number`` or up to ``max_changes`` confusions from it, or whose
-        range holds it (possibly with letters read as the digits they are confused with)."""
+        range holds it (possibly with letters read as the digits they are confused with).
+        ``blind=False`` leaves out blind variants, when ``may_match`` ruled them out."""
         ...
 
     def find_numbers(self, country: str, numbers: Sequence[str]) -> list[tuple[int, Found]]: ...
@@ -126,7 +127,10 @@ class RecordSource(Protocol):
         lengths: NDArray[np.intp],
         codes: NDArray[np.uint32],
         max_changes: int,
-    ) -> NDArray[np.bool_]: ...
+    ) -> NDArray[np.uint8]:
+        """Per number: 0 when ``find`` would surely find nothing, else ``MAY_MATCH``, with
+        ``BLIND`` when blind variants may be among what it finds."""
+        ...
 
 
 class Indexed(Protocol):
@@ -151,23 +155,25 @@ def screen_batch(
     n = len(queries)
     if n == 0:
         return []
-    validate_types_and_check_digits(queries)
-    numbers, lengths = encode_numbers(queries)
-    codes = encode_countries(queries)
-    candidates = source.may_match(numbers, lengths, codes, policy.ocr_changes)
+    numbers, lengths, codes = encode_queries(queries)
+    flags = source.may_match(numbers, lengths, codes, policy.ocr_changes)
     if source.size <= max(policy.transpositions_up_to, policy.substitutions_up_to):
         # Typing slips are looked up for number-only queries: no cheap filter for those.
-        candidates |= np.fromiter((q.check_digit is None for q in queries), bool, n)
+        flags |= np.fromiter((q.check_digit is None for q in queries), bool, n) * BLIND
     results = [NO_HIT] * n
-    for i in np.flatnonzero(candidates).tolist():
-        results[i] = screen_prepared(source, prepare(queries[i], i), policy)
+    blind = (flags & BLIND).astype(bool)
+    for i in np.flatnonzero(flags).tolist():
+        results[i] = screen_prepared(source, prepare(queries[i], i), policy, blind=blind[i])
     return results
 
 
-def screen_prepared(source: RecordSource, query: Prepared, policy: MatchPolicy) -> Screening:
+def screen_prepared(
+    source: RecordSource, query: Prepared, policy: MatchPolicy, *, blind: bool = True
+) -> Screening:
+    """Screen one normalised query; ``blind=False`` when blind variants are known absent."""
     number, country, cd = query.number, query.country, query.check_digit
     best: dict[int, Match] = {}
-    candidates = source.find(country, number, policy.ocr_changes)
+    candidates = source.find(country, number, policy.ocr_changes, blind=blind)
     passes = cd is None or not candidates or mrz_check_digit(number) == cd
     for reading, changes, found in candidates:
         if not found.family_bit & query.families:

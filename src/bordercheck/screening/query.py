@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -10,7 +11,7 @@ from typing import Final, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from bordercheck.documents.countries import InvalidCountry, normalise_country
+from bordercheck.documents.countries import InvalidCountry, all_codes, normalise_country
 from bordercheck.documents.numbers import (
     MAX_NUMBER_LENGTH,
     InvalidDocumentNumber,
@@ -126,23 +127,50 @@ for _c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
     _NORMAL[ord(_c)] = _NORMAL[ord(_c.lower())] = ord(_c)
 
 
+_BYTE_ONES: Final = 0x0101010101010101
+# Row ``n``: a number of ``n`` characters as a byte mask (ones, then zeros), in 64-bit lanes.
+_PREFIXES: Final = (np.tri(WIDTH + 1, WIDTH, -1, np.uint8).view(np.uint64)).copy()
+
+
+def encode_queries(
+    queries: Sequence[Query],
+) -> tuple[NDArray[np.uint8], NDArray[np.intp], NDArray[np.uint32]]:
+    """Numbers (matrix and lengths) and country codes of many queries, each field checked
+    for all at once; InvalidQuery names the first document that cannot be read."""
+    try:
+        validate_types_and_check_digits(queries)
+        numbers, lengths = encode_numbers(queries)
+        return numbers, lengths, encode_countries(queries)
+    except InvalidQuery as error:
+        # Fields are checked one after the other: an earlier document may fail another.
+        for i, query in enumerate(queries[: error.detail.get("position", len(queries))]):
+            prepare(query, i)
+        raise
+
+
 def encode_numbers(queries: Sequence[Query]) -> tuple[NDArray[np.uint8], NDArray[np.intp]]:
     """Normalised numbers as a (n, 24) matrix and their lengths; odd ones normalised singly."""
     raw = [q.number for q in queries]
     n = len(raw)
-    try:
-        text = np.array(raw, dtype="S")
+    try:  # one byte wider than a number: a longer one shows there
+        text = np.array(raw, dtype=f"S{WIDTH + 1}").view(np.uint8).reshape(n, WIDTH + 1)
     except (UnicodeEncodeError, TypeError, ValueError):
-        text = np.array([r if isinstance(r, str) and r.isascii() else "" for r in raw], dtype="S")
-    take = min(text.dtype.itemsize, WIDTH)
-    normal = _NORMAL[text.view(np.uint8).reshape(n, text.dtype.itemsize)[:, :take]]
-    lengths = np.char.str_len(text).astype(np.intp)
-    # A row is fine when every byte up to its length is a character (255 - 1 and 0 - 1 wrap
-    # to 254 and 255): that rules out separators, other characters and NUL inside alike.
-    fine = ((normal - np.uint8(1)) < 254).sum(axis=1) == lengths
-    fine &= (lengths > 0) & (lengths <= WIDTH)
-    matrix = np.zeros((n, WIDTH), np.uint8)
-    matrix[:, :take] = normal
+        ascii_only = [r if isinstance(r, str) and r.isascii() else "\0" for r in raw]
+        text = np.array(ascii_only, dtype=f"S{WIDTH + 1}").view(np.uint8).reshape(n, WIDTH + 1)
+    matrix = _NORMAL[text[:, :WIDTH]]
+    # A row is fine when its bytes are characters up to its length and NUL after it: no
+    # separator or other character (255 - 1 wraps to 254), no NUL inside, none too long.
+    # Byte masks are read as three 64-bit lanes a row: comparisons and counts per lane.
+    character = ((matrix - np.uint8(1)) < 254).view(np.uint64)
+    occupied = (text[:, :WIDTH] != 0).view(np.uint64)
+    counted = (character * np.uint64(_BYTE_ONES)) >> np.uint64(56)  # bytes set, per lane
+    lengths = (counted[:, 0] + counted[:, 1] + counted[:, 2]).astype(np.intp)
+    prefix = _PREFIXES[lengths]
+    fine = (lengths > 0) & (text[:, WIDTH] == 0)
+    for lane in range(WIDTH // 8):
+        fine &= (character[:, lane] == prefix[:, lane]) & (occupied[:, lane] == prefix[:, lane])
+    if "\0" in "".join(raw):  # numpy drops a string's trailing NULs: look for them here
+        fine &= np.fromiter(("\0" not in r for r in raw), bool, n)
     for i in np.flatnonzero(~fine).tolist():
         number = prepare(queries[i], i).number  # the full rules, or an error naming the document
         matrix[i] = 0
@@ -152,16 +180,48 @@ def encode_numbers(queries: Sequence[Query]) -> tuple[NDArray[np.uint8], NDArray
 
 
 def encode_countries(queries: Sequence[Query]) -> NDArray[np.uint32]:
+    """Country codes of the queries; three capital letters looked up in a table at once,
+    other spellings (``D``, ``fra``, ``FR``) normalised once each."""
     raws = [q.country for q in queries]
+    try:
+        text = np.array(raws, dtype="S4").view(np.uint8).reshape(len(raws), 4)
+    except (UnicodeEncodeError, TypeError, ValueError):
+        return _countries_one_by_one(queries, raws)
+    letters = text[:, :3] - np.uint8(65)
+    plain = (letters < 26).all(axis=1) & (text[:, 3] == 0)
+    slot = letters.astype(np.intp) @ np.array([676, 26, 1])
+    codes = _country_table()[np.where(plain, slot, 0)]
+    odd = np.flatnonzero(~plain | (codes == 0))
+    if len(odd):
+        codes[odd] = _countries_one_by_one([queries[i] for i in odd.tolist()], None, odd)
+    return codes
+
+
+def _countries_one_by_one(
+    queries: Sequence[Query], raws: list[str] | None, positions: NDArray[np.intp] | None = None
+) -> NDArray[np.uint32]:
+    raws = [q.country for q in queries] if raws is None else raws
     codes = {}
     for raw in set(raws):
         try:
             codes[raw] = country_code(normalised_country(raw))
         except InvalidCountry:
             i = raws.index(raw)
-            prepare(queries[i], i)  # raises, naming the first document with this country
+            at = i if positions is None else int(positions[i])
+            prepare(queries[i], at)  # raises, naming the first document with this country
             raise
     return np.fromiter(map(codes.__getitem__, raws), np.uint32, len(raws))
+
+
+@functools.cache
+def _country_table() -> NDArray[np.uint32]:
+    """Every three capital letters (AAA = 0 … ZZZ) → its country code if it is one, else 0
+    (three capital letters are a code as they stand, or none: ``normalise_country``)."""
+    table = np.zeros(26**3, np.uint32)
+    for code in all_codes():
+        a, b, c = (ord(letter) - 65 for letter in code)
+        table[a * 676 + b * 26 + c] = country_code(code)
+    return table
 
 
 _VALID_NUMBER = "0"

@@ -23,6 +23,11 @@ STATUSES: Final[tuple[Status, ...]] = tuple(Status)
 FAMILIES: Final[tuple[TypeFamily, ...]] = tuple(TypeFamily)
 ALL_FAMILIES: Final = (1 << len(FAMILIES)) - 1
 
+# What a batch's first pass says of a number (``may_match``): something may match it;
+# blind variants (``confusions.CHECK_DIGIT_BLIND_PAIRS``) may be among what matches.
+MAY_MATCH: Final = np.uint8(1)
+BLIND: Final = np.uint8(2)
+
 _BLANK: Final = 0x40
 _RESTRICTED: Final = 0x80
 

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 MAGIC: Final = b"BCSCREEN"
-VERSION: Final = 1
+VERSION: Final = 2  # 2: skeleton keys over linear sums
 HEADER_AREA: Final = 16384
 ALIGN: Final = 4096
 _PREAMBLE: Final = struct.Struct("<8sIII")

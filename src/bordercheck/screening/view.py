@@ -15,6 +15,7 @@ recognising which variant a recorded fingerprint stands for costs additions, not
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,13 +27,13 @@ from numpy.typing import NDArray
 from bordercheck.screening.confusions import Confusions
 from bordercheck.screening.keys import MASK, WIDTH, KeyScheme, country_code
 from bordercheck.screening.overlay import Overlay
-from bordercheck.screening.probe import isin_sorted, probe
+from bordercheck.screening.probe import filter_bits, isin_sorted, probe
 from bordercheck.screening.ranges import RangeTable, shape_codes
-from bordercheck.screening.records import Found, unpack_meta
+from bordercheck.screening.records import BLIND, MAY_MATCH, Found, unpack_meta
 
 BASE_ARRAYS: Final = (
     "skeletons", "fingerprints", "record_ids", "meta", "directory", "presence", "present",
-    "coarse",
+    "coarse", "mixed",
 )  # fmt: skip
 _SPAN: Final = 1 << 32
 _LOW: Final = _SPAN - 1
@@ -54,6 +55,12 @@ class BaseArrays:
     # A Bloom filter over the coarse skeleton keys; empty without blind pairs. Removed
     # records leave their bits set until the next build: a few idle probes, no misses.
     coarse: NDArray[np.uint8]
+    # The same kind of filter over the coarse keys of records whose skeletons differ in
+    # one or two characters. A query's blind variants differ from its skeleton in one or
+    # two characters: where its own skeleton is recorded and its coarse key is not in
+    # here, no record is one of them, and they need no probe. Empty: not known (every
+    # coarse key counts as mixed).
+    mixed: NDArray[np.uint8]
     directory_bits: int
     presence_bits: int
 
@@ -92,20 +99,29 @@ class IndexView:
         self._presence = base.presence.data
         self._presence_shift = 64 - base.presence_bits
         self._skeleton_table = confusions.skeleton_table
-        self._coarse = base.coarse.data
-        self._coarse_bits = (len(base.coarse) * 8).bit_length() - 1 if len(base.coarse) else 0
+        self._coarse_words, self._coarse_shift = _words(base.coarse)
+        self._mixed_words, self._mixed_shift = _words(base.mixed)
         self._deltas = _deltas(scheme, confusions)
+        self._by_top = _by_top(scheme, confusions)
+        self._blind_steps = _blind_steps(scheme, confusions)
+        self._finaliser = scheme.skeleton_finaliser
 
     def view(self) -> IndexView:
         return self
 
     # One number -------------------------------------------------------------------------
 
-    def find(self, country: str, number: str, max_changes: int) -> list[Candidate]:
+    def find(
+        self, country: str, number: str, max_changes: int, *, blind: bool = True
+    ) -> list[Candidate]:
         """Records whose number is ``number`` or up to ``max_changes`` confusions from it, and
-        ranges holding it or a reading of it with letters read as the digits they resemble."""
+        ranges holding it or a reading of it with letters read as the digits they resemble.
+        ``blind=False``: leave out blind variants (``may_match`` said there are none)."""
         code = country_code(country)
-        found = self._find(code, number, max_changes)
+        data = number.encode("ascii")
+        total = self.scheme.skeleton_sum(data.translate(self._skeleton_table), code)
+        rows = self._group(key := self.scheme.skeleton_key_of(total))
+        found = self._find(key, number, data, max_changes, rows)
         if (code, len(number)) in self.ranges.shapes:
             removed = self.overlay.removed
             found += [
@@ -115,32 +131,73 @@ class IndexView:
             ]
         if self.overlay.ranges:
             found += self.overlay.find_ranges(code, number, self.confusions, max_changes)
-        if not self._may_have_blind_variant(code, number):
-            return found
-        for variant, at in self.confusions.blind_variants(number, max_changes):
-            # A character changes once: 8 read as 5 (via S) is no confusion of either table.
-            found += [
-                (reading, changes + len(at), record)
-                for reading, changes, record in self._find(code, variant, max_changes - len(at))
-                if all(reading[p] == variant[p] for p in at)
-            ]
+        if blind and max_changes and self._may_have_blind_variant(code, data, bool(rows)):
+            found += self._find_blind(total, number, max_changes)
         return found
 
-    def _find(self, code: int, number: str, max_changes: int) -> list[Candidate]:
-        """Records ``max_changes`` look-alike confusions or fewer from ``number``."""
-        data = number.encode("ascii")
-        skeleton_key = self.scheme.skeleton_key(data.translate(self._skeleton_table), code)
+    def _find(
+        self, key: int, number: str, data: bytes, max_changes: int, rows: list[int]
+    ) -> list[Candidate]:
+        """Records under skeleton ``key`` (``rows`` of the base, and the overlay's)
+        ``max_changes`` look-alike confusions or fewer from ``number`` (``data``: its bytes)."""
         found = []
-        rows = self._group(skeleton_key)
         if rows:
-            total = self.scheme.fingerprint_sum(data, skeleton_key)
+            total = self.scheme.fingerprint_sum(data, key)
             targets: dict[int, list[int]] = {}
             for row in rows:
                 targets.setdefault(self._fingerprints[row], []).append(row)
             for reading, changes, row in self._resolve(number, total, targets, max_changes):
                 found.append((reading, changes, self._found(row, reading)))
         if self.overlay.live:
-            found += self.overlay.find(skeleton_key, number, self.confusions, max_changes)
+            found += self.overlay.find(key, number, self.confusions, max_changes)
+        return found
+
+    def _find_blind(self, total: int, number: str, max_changes: int) -> list[Candidate]:
+        """What ``number``'s blind variants find (one or two blind substitutions, and
+        look-alikes up to ``max_changes`` in all; a character changes once). Each variant's
+        skeleton key is the finaliser of the query's skeleton sum plus the substitutions'
+        deltas: most variants cost a few multiplies and one bit of the presence filter."""
+        steps = self._blind_steps
+        singles: list[tuple[int, tuple[tuple[int, str], ...]]] = [
+            (delta, ((p, other),))
+            for p, char in enumerate(number)
+            for delta, other in steps[p].get(char, ())
+        ]
+        variants = list(singles)
+        if max_changes >= 2:
+            variants += [
+                (first + second, a + b)
+                for i, (first, a) in enumerate(singles)
+                for second, b in singles[i + 1 :]
+                if a[0][0] != b[0][0]
+            ]
+        x, m1, m2 = self._finaliser
+        shift, presence = self._presence_shift, self._presence
+        overlay = self.overlay.by_skeleton if self.overlay.live else None
+        found: list[Candidate] = []
+        for delta, changes in variants:
+            h = ((total + delta) & MASK) ^ x  # KeyScheme.skeleton_key_of, inlined
+            h ^= h >> 32
+            h = (h * m1) & MASK
+            h ^= h >> 29
+            h = (h * m2) & MASK
+            key = h ^ (h >> 32)
+            top = key >> shift
+            if not (presence[top >> 3] >> (top & 7)) & 1 and (
+                overlay is None or key not in overlay
+            ):
+                continue  # no record under this variant's skeleton: the common case
+            chars = list(number)
+            for p, c in changes:
+                chars[p] = c
+            variant = "".join(chars)
+            left = max_changes - len(changes)
+            rows = self._group(key)
+            found += [
+                (reading, n + len(changes), record)
+                for reading, n, record in self._find(key, variant, variant.encode(), left, rows)
+                if all(reading[p] == c for p, c in changes)
+            ]
         return found
 
     def find_numbers(self, country: str, numbers: Sequence[str]) -> list[tuple[int, Found]]:
@@ -180,16 +237,18 @@ class IndexView:
         lengths: NDArray[np.intp],
         codes: NDArray[np.uint32],
         max_changes: int,
-    ) -> NDArray[np.bool_]:
-        """For each number, False when ``find`` would surely find nothing.
+    ) -> NDArray[np.uint8]:
+        """For each number, what ``find`` may find: 0 when surely nothing, ``MAY_MATCH``
+        when something, with ``BLIND`` too when that may include blind variants.
 
         The common case (no record, no variant) costs one hash and one directory probe.
         """
         width = int(lengths.max()) if len(lengths) else 0
-        keys = self.scheme.skeleton_keys(translated(numbers, self._skeleton_table), codes)
-        result = self._present(keys)
+        sums = self.scheme.skeleton_sums(translated(numbers, self._skeleton_table), codes)
+        result = self._present(self.scheme.skeleton_keys_of(sums)).view(np.uint8)
         if max_changes and self.confusions.blind:
-            result |= self._blind_may_match(numbers, width, codes, max_changes)
+            blind = self._blind_may_match(numbers, width, codes, sums, max_changes)
+            result |= blind * (MAY_MATCH | BLIND)
         result |= self.ranges.may_hold(
             numbers, lengths, codes, self.scheme, self.confusions, max_changes
         )
@@ -207,33 +266,38 @@ class IndexView:
         return result
 
     def _blind_may_match(
-        self, numbers: NDArray[np.uint8], width: int, codes: NDArray[np.uint32], max_changes: int
+        self,
+        numbers: NDArray[np.uint8],
+        width: int,
+        codes: NDArray[np.uint32],
+        sums: NDArray[np.uint64],
+        max_changes: int,
     ) -> NDArray[np.bool_]:
         """Whether a blind variant of each number may be recorded: the coarse filter first,
-        then, for the few that pass it, a probe of each variant's own skeleton key."""
+        then, for the few that pass it, a probe of each variant's own skeleton key (the
+        number's skeleton sum plus the substitutions' deltas) and fingerprints."""
         result = np.zeros(len(numbers), bool)
         keys = self.scheme.skeleton_keys(translated(numbers, self.confusions.coarse_table), codes)
         passing = _in_filter(keys, self.base.coarse)
         if self.overlay.live:
             passing |= isin_sorted(keys, self._overlay_coarse_keys)
         rows = np.flatnonzero(passing)
-        variants, owners, columns = _blind_substituted(
-            numbers[rows], self.confusions.blind_alternatives, width
-        )
-        left = np.full(len(variants), max_changes - 1, np.intp)  # look-alikes still allowed
-        if max_changes >= 2 and len(variants):
-            twice, second_owners, _ = _blind_substituted(
-                variants, self.confusions.blind_alternatives, width, after=columns
-            )
-            variants = np.concatenate([variants, twice])
-            owners = np.concatenate([owners, owners[second_owners]])
-            left = np.concatenate([left, np.full(len(twice), max_changes - 2, np.intp)])
-        if not len(variants):
+        if not len(rows):
             return result
-        keys = self.scheme.skeleton_keys(
-            translated(variants, self._skeleton_table), codes[rows][owners]
+        matrix = numbers[rows]
+        owners, skeleton_deltas, number_deltas, left = _blind_deltas(
+            matrix,
+            width,
+            self.confusions.blind_alternatives,
+            _blind_table(self.scheme, self.confusions),
+            max_changes,
         )
-        found = self._held(keys, variants, left, width)
+        if not len(owners):
+            return result
+        keys = self.scheme.skeleton_keys_of(sums[rows][owners] + skeleton_deltas)
+        # The look-alikes still allowed are read off the number rather than the variant:
+        # they differ only where the variant changed it, so this finds a superset.
+        found = self._held(keys, matrix, owners, number_deltas, left, width)
         if len(self.overlay.skeleton_keys):
             found |= isin_sorted(keys, self.overlay.skeleton_keys)
         result[rows[owners[found]]] = True
@@ -242,25 +306,31 @@ class IndexView:
     def _held(
         self,
         keys: NDArray[np.uint64],
-        variants: NDArray[np.uint8],
+        numbers: NDArray[np.uint8],
+        owners: NDArray[np.intp],
+        number_deltas: NDArray[np.uint64],
         left: NDArray[np.intp],
         width: int,
     ) -> NDArray[np.bool_]:
-        """Whether a base record holds each variant, or one look-alike away when ``left``
-        allows it: the skeleton probe, then the fingerprints, as ``find`` would resolve them
-        (one at a time in Python, most skeleton collisions would end there)."""
+        """Whether a base record holds each variant (its skeleton key; the number it comes
+        from, a row of ``numbers``; what it adds to that number's sum), or one look-alike
+        away from it when ``left`` allows: the skeleton probe, then the fingerprints, as
+        ``find`` would resolve them (one at a time in Python, most skeleton collisions
+        would end there)."""
         base = self.base
         presence = (base.presence, base.presence_bits)
         at, found = probe(base.skeletons, base.directory, base.directory_bits, keys, presence)
         where = np.flatnonzero(found)
         if not len(where):
             return found
-        keys, at, left = keys[where], at[where], left[where]
-        sums = self.scheme.fingerprint_sums(variants[where], keys)
+        keys, at, left, owners = keys[where], at[where], left[where], owners[where]
+        chosen = numbers[owners]
+        sums = self.scheme.fingerprint_bases(keys) + self.scheme.number_sums(chosen)
+        sums += number_deltas[where]
         # The variant's own sum, and its sum with each look-alike of each character.
         if int(left.max()) >= 1:
             deltas = _delta_table(self.scheme, self.confusions)[:width]
-            chosen = variants[where][:, :width]
+            chosen = chosen[:, :width]
             steps = deltas[np.arange(width)[None, :], chosen]  # (n, width, alternatives)
             usable = (left >= 1)[:, None, None] & (steps != 0)
             more = (sums[:, None, None] + steps)[usable]
@@ -281,24 +351,25 @@ class IndexView:
         result[where] = held
         return result
 
-    def _may_have_blind_variant(self, code: int, number: str) -> bool:
-        """False when no record shares the number's coarse skeleton (the Bloom filter)."""
+    def _may_have_blind_variant(self, code: int, number: bytes, recorded: bool) -> bool:
+        """False when no record shares the number's coarse skeleton (the coarse filter), or
+        when those that do all share its skeleton too (``recorded``: some base row has its
+        skeleton; and the coarse key is not ``mixed``)."""
         if not self.confusions.blind:
             return False
-        table, bits = self._coarse, self._coarse_bits
-        if not bits:
+        words = self._coarse_words
+        if not len(words):
             return True  # an index saved without the filter: probe every variant
-        coarse = number.encode("ascii").translate(self.confusions.coarse_table)
-        key = self.scheme.skeleton_key(coarse, code)
+        key = self.scheme.skeleton_key(number.translate(self.confusions.coarse_table), code)
         if self.overlay.live and key in self._overlay_coarse_set:
             return True
-        mask = (1 << bits) - 1
-        first, step = key >> (64 - bits), (key & mask) | 1
-        for i in range(_BLOOM_HASHES):
-            position = (first + i * step) & mask
-            if not (table[position >> 3] >> (position & 7)) & 1:
-                return False
-        return True
+        bits = filter_mask(key)
+        if words[key >> self._coarse_shift] & bits != bits:
+            return False
+        mixed = self._mixed_words
+        if not len(mixed) or mixed[key >> self._mixed_shift] & bits == bits:
+            return True
+        return not recorded
 
     @functools.cached_property
     def _overlay_coarse_set(self) -> frozenset[int]:
@@ -322,10 +393,9 @@ class IndexView:
         if not (self._presence[top >> 3] >> (top & 7)) & 1:
             return []  # nine probes in ten end here
         bucket = skeleton_key >> self._shift
-        row, end = self._directory[bucket], self._directory[bucket + 1]
+        end = self._directory[bucket + 1]
         keys = self._skeletons
-        while row < end and keys[row] < skeleton_key:
-            row += 1
+        row = bisect.bisect_left(keys, skeleton_key, self._directory[bucket], end)
         rows = []
         removed = self.overlay.removed
         while row < end and keys[row] == skeleton_key:
@@ -341,38 +411,46 @@ class IndexView:
     def _resolve(
         self, number: str, total: int, targets: dict[int, list[int]], max_changes: int
     ) -> list[tuple[str, int, int]]:
-        """Readings of ``number`` (itself, one or two confusions) with a target fingerprint."""
+        """Readings of ``number`` (itself, one or two confusions) with a target fingerprint.
+
+        A reading with one change at p matches target t when its delta d brings the sum
+        into [t·2^32, (t+1)·2^32): d lies in [need, need + 2^32) for need = t·2^32 - sum, so
+        the top half of d is one of two values, looked up in a table of every delta.
+        """
         out = [(number, 0, row) for row in targets.get(total >> 32, ())]
         wanted = sum(len(rows) for rows in targets.values())
         if max_changes < 1 or len(out) == wanted:
             return out
+        get, length = self._by_top.get, len(number)
+        for target, rows in targets.items():
+            need = ((target << 32) - total) & MASK
+            top = need >> 32
+            for delta, p, old, new in (get(top) or ()) + (get((top + 1) & _LOW) or ()):
+                if p < length and number[p] == old and (delta - need) & MASK < _SPAN:
+                    reading = f"{number[:p]}{new}{number[p + 1 :]}"
+                    out += [(reading, 1, row) for row in rows]
+        if max_changes < 2 or len(out) == wanted:
+            return out
+        # Two changes: the first one of the number's own, the second from the table.
         singles = [
             (delta, p, c)
             for p, char in enumerate(number)
             for delta, c in self._deltas[p].get(char, ())
         ]
-        for delta, p, c in singles:
-            for row in targets.get(((total + delta) & MASK) >> 32, ()):
-                out.append((f"{number[:p]}{c}{number[p + 1 :]}", 1, row))
-        if max_changes < 2 or len(out) == wanted:
-            return out
-        # Two confusions: the second delta must bring the sum into [t·2^32, (t+1)·2^32) for
-        # a target t, so its top half is one of two values: a dict look-up, not a loop.
-        by_top: dict[int, list[tuple[int, int, str]]] = {}
-        for single in singles:
-            by_top.setdefault(single[0] >> 32, []).append(single)
-        get = by_top.get
         seen: set[tuple[int, int, int]] = set()
         for target, rows in targets.items():
             need = ((target << 32) - total) & MASK
             for first, p1, c1 in singles:
                 low = (need - first) & MASK
-                here, above = get(low >> 32), get(((low >> 32) + 1) & _LOW)
+                top = low >> 32
+                here, above = get(top), get((top + 1) & _LOW)
                 if here is None and above is None:
                     continue  # the common case: no second change completes this one
-                for second, p2, c2 in (here or []) + (above or []):
+                for second, p2, old, c2 in (here or ()) + (above or ()):
+                    if p2 == p1 or p2 >= length or number[p2] != old:
+                        continue
                     pair = (min(p1, p2), max(p1, p2), target)
-                    if p2 != p1 and (second - low) & MASK < _SPAN and pair not in seen:
+                    if (second - low) & MASK < _SPAN and pair not in seen:
                         seen.add(pair)
                         chars = list(number)
                         chars[p1], chars[p2] = c1, c2
@@ -387,72 +465,134 @@ def translated(matrix: NDArray[np.uint8], table: bytes) -> NDArray[np.uint8]:
     return out.reshape(matrix.shape)
 
 
-def coarse_filter(
+def coarse_filters(
     numbers: NDArray[np.uint8],
     codes: NDArray[np.uint32],
+    skeleton_keys: NDArray[np.uint64],
     scheme: KeyScheme,
     confusions: Confusions,
     bits: int,
-) -> NDArray[np.uint8]:
-    """A Bloom filter of ``2^bits`` bits over the coarse skeleton keys of ``numbers``; empty
-    when there are no blind pairs. Its size is set here, once: compactions add to it."""
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+    """The coarse filter (``2^bits`` bits over the coarse skeleton keys of ``numbers``) and
+    the mixed filter (over the coarse keys of records that are blind variants of one
+    another); empty when there are no blind pairs. Sizes are set here, once: compactions
+    add to them."""
     if not confusions.blind:
-        return np.zeros(0, np.uint8)
+        return np.zeros(0, np.uint8), np.zeros(0, np.uint8)
     table = np.zeros(1 << (bits - 3), np.uint8)
+    coarse = np.empty(len(numbers), np.uint64)
     chunk = 1 << 22
     for start in range(0, len(numbers), chunk):
         block = translated(numbers[start : start + chunk], confusions.coarse_table)
-        add_to_filter(table, scheme.skeleton_keys(block, codes[start : start + chunk]))
-    return table
+        coarse[start : start + chunk] = scheme.skeleton_keys(block, codes[start : start + chunk])
+        add_to_filter(table, coarse[start : start + chunk])
+    # Mixed: two records of one coarse key whose skeletons differ in one or two characters
+    # (blind variants of each other, give or take look-alikes). Neighbours in coarse order
+    # are compared; a key held by three records or more counts as mixed without looking.
+    order = np.argsort(coarse)
+    coarse = coarse[order]
+    same = coarse[1:] == coarse[:-1]
+    pairs = np.flatnonzero(same & (skeleton_keys[order[1:]] != skeleton_keys[order[:-1]]))
+    first = confusions.skeleton_array[numbers[order[pairs]]]
+    second = confusions.skeleton_array[numbers[order[pairs + 1]]]
+    near = pairs[np.count_nonzero(first != second, axis=1) <= 2]
+    crowded = np.flatnonzero(same[1:] & same[:-1])
+    mixed_keys = np.concatenate([coarse[near], coarse[crowded]])
+    mixed = np.zeros(1 << (filter_bits(len(mixed_keys)) - 3), np.uint8)
+    add_to_filter(mixed, mixed_keys)
+    return table, mixed
 
 
-_BLOOM_HASHES: Final = 3
+# A blocked Bloom filter: each key sets three bits of one 64-bit word (chosen by its top
+# bits; the three by its low 18), so a look-up reads one word: one cache miss, not three.
+_FILTER_WORD: Final = np.dtype("<u8")
 
 
-def _bloom_positions(keys: NDArray[np.uint64], table: NDArray[np.uint8]) -> list[NDArray[np.intp]]:
-    """The filter's bits for each key: double hashing over the key's top and low bits."""
-    bits = (len(table) * 8).bit_length() - 1
-    mask = np.uint64((1 << bits) - 1)
-    first = keys >> np.uint64(64 - bits)
-    step = (keys & mask) | np.uint64(1)
-    return [((first + np.uint64(i) * step) & mask).astype(np.intp) for i in range(_BLOOM_HASHES)]
+def _filter_slots(
+    keys: NDArray[np.uint64], words: int
+) -> tuple[NDArray[np.intp], NDArray[np.uint64]]:
+    """Each key's word in a filter of ``words`` words (a power of two), and its three bits."""
+    shift = np.uint64(64 - (words.bit_length() - 1)) if words > 1 else np.uint64(63)
+    index = (keys >> shift).astype(np.intp) if words > 1 else np.zeros(len(keys), np.intp)
+    six = np.uint64(63)
+    one = np.uint64(1)
+    bits = one << (keys & six)
+    bits |= one << ((keys >> np.uint64(6)) & six)
+    bits |= one << ((keys >> np.uint64(12)) & six)
+    return index, bits
+
+
+def _words(table: NDArray[np.uint8]) -> tuple[memoryview, int]:
+    """A filter's words as a memoryview (fast to index one at a time) and the shift that
+    takes a key to its word."""
+    words = table.view(_FILTER_WORD).astype(np.uint64, copy=False)
+    return words.data, 64 - (len(words).bit_length() - 1) if len(words) > 1 else 64
+
+
+def filter_mask(key: int) -> int:
+    """The three bits ``key`` sets in its word (``_filter_slots`` for one key)."""
+    return (1 << (key & 63)) | (1 << ((key >> 6) & 63)) | (1 << ((key >> 12) & 63))
 
 
 def add_to_filter(table: NDArray[np.uint8], keys: NDArray[np.uint64]) -> None:
-    """Add ``keys`` to a coarse filter."""
-    for position in _bloom_positions(keys, table):
-        np.bitwise_or.at(table, position >> 3, np.left_shift(1, position & 7).astype(np.uint8))
+    """Add ``keys`` to a coarse filter (bytes, a whole number of 64-bit words)."""
+    words = table.view(_FILTER_WORD)
+    index, bits = _filter_slots(keys, len(words))
+    np.bitwise_or.at(words, index, bits)
 
 
 def _in_filter(keys: NDArray[np.uint64], table: NDArray[np.uint8]) -> NDArray[np.bool_]:
     if not len(table):
         return np.zeros(len(keys), bool)
-    result = np.ones(len(keys), bool)
-    for position in _bloom_positions(keys, table):
-        result &= ((table[position >> 3] >> (position & 7).astype(np.uint8)) & 1).astype(bool)
-    return result
+    words = table.view(_FILTER_WORD)
+    index, bits = _filter_slots(keys, len(words))
+    held: NDArray[np.bool_] = (words[index] & bits) == bits
+    return held
 
 
-def _blind_substituted(
+def _blind_deltas(
     numbers: NDArray[np.uint8],
-    alternatives: NDArray[np.uint8],
     width: int,
-    after: NDArray[np.intp] | None = None,
-) -> tuple[NDArray[np.uint8], NDArray[np.intp], NDArray[np.intp]]:
-    """Each number with one blind substitution (right of column ``after``, if given): the
-    variants, the row of ``numbers`` each comes from, and the column substituted."""
-    variants, owners, columns = [], [], []
-    for k in range(alternatives.shape[1]):
-        replacement = alternatives[numbers[:, :width], k]
-        if after is not None:
-            replacement[np.arange(width)[None, :] <= after[:, None]] = 0
-        row, column = np.nonzero(replacement)
-        changed = numbers[row]
-        changed[np.arange(len(row)), column] = replacement[row, column]
-        variants.append(changed)
-        owners.append(row)
-        columns.append(column)
-    return np.concatenate(variants), np.concatenate(owners), np.concatenate(columns)
+    alternatives: NDArray[np.uint8],
+    table: NDArray[np.uint64],
+    max_changes: int,
+) -> tuple[NDArray[np.intp], NDArray[np.uint64], NDArray[np.uint64], NDArray[np.intp]]:
+    """Every blind variant of each number (one substitution, or two at different columns
+    when ``max_changes`` allows), as the row it comes from, what it adds to the skeleton
+    sum and to the number sum, and how many look-alikes it leaves allowed.
+    ``alternatives``: ``Confusions.blind_alternatives``; ``table``: ``_blind_table``."""
+    options = alternatives.shape[1]
+    owners, rest = np.divmod(np.flatnonzero(alternatives[numbers[:, :width]]), width * options)
+    column, k = np.divmod(rest, options)
+    skeleton, number = table[column, numbers[owners, column], k].T
+    left = np.full(len(owners), max_changes - 1, np.intp)
+    if max_changes >= 2 and len(owners) > 1:
+        # Each pair of one number's substitutions at different columns, once. A number's
+        # substitutions are adjacent, by column: pair each with those after it.
+        single = np.arange(len(owners))
+        after = np.searchsorted(owners, owners, side="right") - single - 1
+        first = np.repeat(single, after)
+        second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(after) - after, after)
+        apart = column[first] != column[second]
+        first, second = first[apart], second[apart]
+        owners = np.concatenate([owners, owners[first]])
+        skeleton = np.concatenate([skeleton, skeleton[first] + skeleton[second]])
+        number = np.concatenate([number, number[first] + number[second]])
+        left = np.concatenate([left, np.full(len(first), max_changes - 2, np.intp)])
+    return owners, skeleton, number, left
+
+
+@functools.lru_cache(maxsize=8)
+def _blind_table(scheme: KeyScheme, confusions: Confusions) -> NDArray[np.uint64]:
+    """``[column, character, k]`` → (skeleton-sum delta, number-sum delta) of replacing the
+    character by its k-th blind neighbour (``Confusions.blind_alternatives``' order)."""
+    table = np.zeros((WIDTH, 256, confusions.blind_alternatives.shape[1], 2), np.uint64)
+    steps = _blind_steps(scheme, confusions)
+    for column, weight in enumerate(scheme.weights):
+        for char, options in steps[column].items():
+            for k, (delta, other) in enumerate(options):
+                table[column, ord(char), k] = delta, ((ord(other) - ord(char)) * weight) & MASK
+    return table
 
 
 _GROUP_ROWS: Final = 4
@@ -468,6 +608,38 @@ def _delta_table(scheme: KeyScheme, confusions: Confusions) -> NDArray[np.uint64
         for char, others in confusions.neighbours.items():
             for k, other in enumerate(others):
                 table[position, ord(char), k] = ((ord(other) - ord(char)) * weight) & MASK
+    return table
+
+
+@functools.lru_cache(maxsize=8)
+def _blind_steps(
+    scheme: KeyScheme, confusions: Confusions
+) -> list[dict[str, tuple[tuple[int, str], ...]]]:
+    """Per position, each character with blind neighbours → (skeleton-sum delta, neighbour)."""
+    skeleton = confusions.skeleton_table
+    return [
+        {
+            char: tuple(
+                (((skeleton[ord(other)] - skeleton[ord(char)]) * weight) & MASK, other)
+                for other in others
+            )
+            for char, others in confusions.blind_neighbours.items()
+        }
+        for weight in scheme.skeleton_weights
+    ]
+
+
+@functools.lru_cache(maxsize=8)
+def _by_top(
+    scheme: KeyScheme, confusions: Confusions
+) -> dict[int, tuple[tuple[int, int, str, str], ...]]:
+    """Every look-alike change (position, character, replacement) by the top half of what
+    it adds to a fingerprint sum: (delta, position, character, replacement)."""
+    table: dict[int, tuple[tuple[int, int, str, str], ...]] = {}
+    for position, steps in enumerate(_deltas(scheme, confusions)):
+        for char, options in steps.items():
+            for delta, other in options:
+                table[delta >> 32] = (*table.get(delta >> 32, ()), (delta, position, char, other))
     return table
 
 
