@@ -31,7 +31,7 @@ from bordercheck.edge.rows import KitKeys, coarse_bits, coarse_table, seal_colum
 from bordercheck.edge.signing import generate as generate_keys
 from bordercheck.edge.store import KitConfig, KitDirectory, KitSecret, KitState
 from bordercheck.edge.sync import apply_bundle
-from bordercheck.screening.keys import country_codes
+from bordercheck.screening.keys import HASHES, country_codes
 from bordercheck.screening.matcher import Query, screen
 from bordercheck.screening.records import pack_meta_arrays
 from screening_index import Records, generate, queries
@@ -89,7 +89,8 @@ def run(count: int, seed: int) -> None:
         directory.save_config(config, KitSecret("x", secret))
         now = datetime.now(UTC).isoformat()
         header = {"kind": "snapshot", "kit_id": KIT_ID, "sequence": 1, "rows": len(rows),
-                  "coarse_bytes": len(coarse), "issued_at": now, "ranges_left_out": 0}  # fmt: skip
+                  "coarse_bytes": len(coarse), "issued_at": now, "ranges_left_out": 0,
+                  "hashes": HASHES}  # fmt: skip
         signed.write(directory.path / "snapshot.bin", edge, header,
                      [rows.tobytes(), coarse.tobytes()])  # fmt: skip
         size = (directory.path / "snapshot.bin").stat().st_size
@@ -114,7 +115,7 @@ def run(count: int, seed: int) -> None:
         ])  # fmt: skip
         header = {"kind": "bundle", "kit_id": KIT_ID, "from_sequence": 1, "sequence": 2,
                   "latest_sequence": 2, "issued_at": now, "removes": len(removes),
-                  "adds": len(adds), "ranges_left_out": 0}  # fmt: skip
+                  "adds": len(adds), "ranges_left_out": 0, "hashes": HASHES}  # fmt: skip
         added_coarse = np.concatenate([
             coarse_of(records.take(updated), new_plain, keys),
             coarse_of(records.take(fresh), plain[fresh], keys),

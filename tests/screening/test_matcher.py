@@ -8,6 +8,7 @@ from bordercheck.documents.mrz import check_digit
 from bordercheck.documents.types import DocumentType, TypeFamily
 from bordercheck.screening.index import IndexChange, ScreeningIndex
 from bordercheck.screening.matcher import (
+    PARALLEL_FROM,
     InvalidQuery,
     Match,
     MatchPolicy,
@@ -236,6 +237,24 @@ def test_a_recorded_number_s_blind_neighbour_is_found_beside_it(build: Build) ->
     assert answers(alone) == expected
     alone.compact()
     assert answers(alone) == expected
+
+
+def test_a_batch_large_enough_to_be_split_over_cores_answers_in_order(build: Build) -> None:
+    index = build(entry(1, "C01X00T47"), entry(2, "C81X25T47"), entry(3, "P1234567"))
+    asked = [Query("QQ0000000", "DEU")] * (2 * PARALLEL_FROM + 11)
+    probes = {
+        0: Query("C01X00T47", "DEU"),
+        PARALLEL_FROM - 1: Query("C0IX00T47", "DEU"),
+        PARALLEL_FROM: Query("CS1X25T47", "DEU"),
+        PARALLEL_FROM + 1: Query("P1234567", "DEU"),
+        len(asked) - 1: Query("C81X25T47", "DEU"),
+    }
+    for position, query in probes.items():
+        asked[position] = query
+    answers = screen_batch(index, asked, NO_SLIPS)
+    assert {i for i, a in enumerate(answers) if a.result != "no_hit"} == set(probes)
+    for position, query in probes.items():
+        assert answers[position] == screen(index, query, NO_SLIPS)
 
 
 def test_typing_slips_only_for_number_only_queries(build: Build) -> None:

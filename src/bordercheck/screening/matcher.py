@@ -7,7 +7,9 @@ storage), so the rules live here once.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final, Literal, NamedTuple, Protocol
 
@@ -156,7 +158,7 @@ def screen_batch(
     if n == 0:
         return []
     numbers, lengths, codes = encode_queries(queries)
-    flags = source.may_match(numbers, lengths, codes, policy.ocr_changes)
+    flags = _may_match(source, numbers, lengths, codes, policy.ocr_changes)
     if source.size <= max(policy.transpositions_up_to, policy.substitutions_up_to):
         # Typing slips are looked up for number-only queries: no cheap filter for those.
         flags |= np.fromiter((q.check_digit is None for q in queries), bool, n) * BLIND
@@ -165,6 +167,31 @@ def screen_batch(
     for i in np.flatnonzero(flags).tolist():
         results[i] = screen_prepared(source, prepare(queries[i], i), policy, blind=blind[i])
     return results
+
+
+# Batches this large have their first pass split over the machine's cores: it is numpy
+# work, which runs outside the interpreter's lock (about twice as fast on two cores).
+PARALLEL_FROM: Final = 1 << 16
+
+
+def _may_match(
+    source: RecordSource,
+    numbers: NDArray[np.uint8],
+    lengths: NDArray[np.intp],
+    codes: NDArray[np.uint32],
+    max_changes: int,
+) -> NDArray[np.uint8]:
+    parts = min(os.cpu_count() or 1, len(numbers) // PARALLEL_FROM)
+    if parts < 2:
+        return source.may_match(numbers, lengths, codes, max_changes)
+    bounds = np.linspace(0, len(numbers), parts + 1).astype(int).tolist()
+    with ThreadPoolExecutor(parts, thread_name_prefix="screen-batch") as pool:
+        done = pool.map(
+            lambda a, b: source.may_match(numbers[a:b], lengths[a:b], codes[a:b], max_changes),
+            bounds[:-1],
+            bounds[1:],
+        )
+        return np.concatenate(list(done))
 
 
 def screen_prepared(
