@@ -257,6 +257,16 @@ def test_a_batch_large_enough_to_be_split_over_cores_answers_in_order(build: Bui
         assert answers[position] == screen(index, query, NO_SLIPS)
 
 
+def test_a_large_batch_names_its_first_bad_document_wherever_it_is(build: Build) -> None:
+    index = build(entry(1, "C01X00T47"))
+    asked = [Query("QQ0000000", "DEU")] * (2 * PARALLEL_FROM + 5)
+    asked[PARALLEL_FROM + 3] = Query("QQ0000000", "XXY")
+    asked[2 * PARALLEL_FROM + 1] = Query("QQ-?", "DEU")
+    with pytest.raises(InvalidQuery, match=f"document {PARALLEL_FROM + 3}: 'XXY'") as refused:
+        screen_batch(index, asked)
+    assert refused.value.detail["position"] == PARALLEL_FROM + 3
+
+
 def test_typing_slips_only_for_number_only_queries(build: Build) -> None:
     index = build(entry(1, "123456789"))
     answer = screen(index, Query("123456798", "DEU"))

@@ -150,7 +150,20 @@ class KeyScheme:
     # Scalar, for one number at a time (a few hundred ns) --------------------------------
 
     def skeleton_key(self, skeleton: bytes, country: int) -> int:
-        return self.skeleton_key_of(self.skeleton_sum(skeleton, country))
+        """``skeleton_key_of(skeleton_sum(…))`` in one call (each call costs ~0.1 µs)."""
+        lanes: tuple[int, int, int, int, int, int] = _FINGERPRINT_LANES.unpack(
+            skeleton.ljust(WIDTH, b"\0")
+        )
+        a, b, c, d, e, f = lanes
+        w0, w1, w2, w3, w4, w5 = self._skeleton_lanes
+        h = a * w0 + b * w1 + c * w2 + d * w3 + e * w4 + f * w5 + country * self._skeleton_country
+        k = self._skeleton
+        h = (h & MASK) ^ k[0]
+        h ^= h >> 32
+        h = (h * k[4]) & MASK
+        h ^= h >> 29
+        h = (h * k[5]) & MASK
+        return h ^ (h >> 32)
 
     def skeleton_sum(self, skeleton: bytes, country: int) -> int:
         lanes: tuple[int, int, int, int, int, int] = _FINGERPRINT_LANES.unpack(

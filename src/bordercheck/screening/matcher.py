@@ -157,8 +157,7 @@ def screen_batch(
     n = len(queries)
     if n == 0:
         return []
-    numbers, lengths, codes = encode_queries(queries)
-    flags = _may_match(source, numbers, lengths, codes, policy.ocr_changes)
+    flags = _first_pass(source, queries, policy.ocr_changes)
     if source.size <= max(policy.transpositions_up_to, policy.substitutions_up_to):
         # Typing slips are looked up for number-only queries: no cheap filter for those.
         flags |= np.fromiter((q.check_digit is None for q in queries), bool, n) * BLIND
@@ -169,29 +168,30 @@ def screen_batch(
     return results
 
 
-# Batches this large have their first pass split over the machine's cores: it is numpy
-# work, which runs outside the interpreter's lock (about twice as fast on two cores).
+# Batches this large are read in slices: while one thread encodes a slice (Python objects,
+# under the interpreter's lock), others pass over the slices before it (numpy work, outside
+# the lock), so that on two cores the first pass costs little more than the encoding.
 PARALLEL_FROM: Final = 1 << 16
+_SLICE: Final = 1 << 15
 
 
-def _may_match(
-    source: RecordSource,
-    numbers: NDArray[np.uint8],
-    lengths: NDArray[np.intp],
-    codes: NDArray[np.uint32],
-    max_changes: int,
+def _first_pass(
+    source: RecordSource, queries: Sequence[Query], max_changes: int
 ) -> NDArray[np.uint8]:
-    parts = min(os.cpu_count() or 1, len(numbers) // PARALLEL_FROM)
-    if parts < 2:
-        return source.may_match(numbers, lengths, codes, max_changes)
-    bounds = np.linspace(0, len(numbers), parts + 1).astype(int).tolist()
-    with ThreadPoolExecutor(parts, thread_name_prefix="screen-batch") as pool:
-        done = pool.map(
-            lambda a, b: source.may_match(numbers[a:b], lengths[a:b], codes[a:b], max_changes),
-            bounds[:-1],
-            bounds[1:],
-        )
-        return np.concatenate(list(done))
+    """``may_match`` of every query."""
+    workers = min(os.cpu_count() or 1, len(queries) // PARALLEL_FROM)
+    if workers < 2:
+        return source.may_match(*encode_queries(queries), max_changes)
+    with ThreadPoolExecutor(workers, thread_name_prefix="screen-batch") as pool:
+        passes = []
+        for start in range(0, len(queries), _SLICE):
+            try:
+                encoded = encode_queries(queries[start : start + _SLICE])
+            except InvalidQuery:
+                encode_queries(queries)  # raises again, naming the document in the batch
+                raise
+            passes.append(pool.submit(source.may_match, *encoded, max_changes))
+        return np.concatenate([done.result() for done in passes])
 
 
 def screen_prepared(

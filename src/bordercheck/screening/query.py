@@ -125,6 +125,7 @@ _NORMAL: Final = np.full(256, 255, np.uint8)
 _NORMAL[0] = 0
 for _c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
     _NORMAL[ord(_c)] = _NORMAL[ord(_c.lower())] = ord(_c)
+_NORMAL_BYTES: Final = _NORMAL.tobytes()
 
 
 _BYTE_ONES: Final = 0x0101010101010101
@@ -157,7 +158,8 @@ def encode_numbers(queries: Sequence[Query]) -> tuple[NDArray[np.uint8], NDArray
     except (UnicodeEncodeError, TypeError, ValueError):
         ascii_only = [r if isinstance(r, str) and r.isascii() else "\0" for r in raw]
         text = np.array(ascii_only, dtype=f"S{WIDTH + 1}").view(np.uint8).reshape(n, WIDTH + 1)
-    matrix = _NORMAL[text[:, :WIDTH]]
+    normal = text.tobytes().translate(_NORMAL_BYTES)  # twice as fast as indexing _NORMAL
+    matrix = np.frombuffer(normal, np.uint8).reshape(n, WIDTH + 1)[:, :WIDTH].copy()
     # A row is fine when its bytes are characters up to its length and NUL after it: no
     # separator or other character (255 - 1 wraps to 254), no NUL inside, none too long.
     # Byte masks are read as three 64-bit lanes a row: comparisons and counts per lane.

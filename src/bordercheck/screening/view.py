@@ -102,6 +102,7 @@ class IndexView:
         self._coarse_words, self._coarse_shift = _words(base.coarse)
         self._mixed_words, self._mixed_shift = _words(base.mixed)
         self._deltas = _deltas(scheme, confusions)
+        self._live = bool(overlay.live)
         self._by_top = _by_top(scheme, confusions)
         self._blind_steps = _blind_steps(scheme, confusions)
         self._finaliser = scheme.skeleton_finaliser
@@ -121,7 +122,7 @@ class IndexView:
         data = number.encode("ascii")
         total = self.scheme.skeleton_sum(data.translate(self._skeleton_table), code)
         rows = self._group(key := self.scheme.skeleton_key_of(total))
-        found = self._find(key, number, data, max_changes, rows)
+        found = self._find(key, number, data, max_changes, rows) if rows or self._live else []
         if (code, len(number)) in self.ranges.shapes:
             removed = self.overlay.removed
             found += [
