@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Final, NamedTuple
 
@@ -33,12 +32,12 @@ class InvalidQuery(InvalidInput):
     """A query whose number, country, type or check digit cannot be read."""
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(NamedTuple):
     """A document to screen. ``document_type`` may be a type, a family or None (any family).
 
     ``check_digit`` is the number's check digit as printed in the MRZ. ``birth_date`` and
-    ``nationality`` are accepted and not used: the index holds no holder data.
+    ``nationality`` are accepted and not used: the index holds no holder data. A tuple,
+    as batches make them by the ten thousand (twice as fast as a frozen dataclass).
     """
 
     number: str

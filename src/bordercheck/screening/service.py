@@ -33,7 +33,6 @@ from bordercheck.screening.querylog import LoggedMatch, LoggedQuery
 from bordercheck.screening.schemas import ScreenRequest
 
 RESTRICTED_MESSAGE = "contact the owning bureau"
-_NOTHING: frozenset[int] = frozenset()
 MACHINE_POLICY = MatchPolicy(
     ocr_changes=DEFAULT_POLICY.ocr_changes, transpositions_up_to=0, substitutions_up_to=0
 )
@@ -48,7 +47,7 @@ class Asker:
     bureau_code: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Screened:
     """One answered request: the JSON answer, and its log entry with any hit cases it opens."""
 
@@ -105,6 +104,17 @@ def prepare(request: ScreenRequest, where: str = "") -> _Prepared:
     return _Prepared(query, request, kind.value if kind else None, None)
 
 
+def _prepare_batch(requests: Sequence[ScreenRequest]) -> list[_Prepared]:
+    """``prepare`` for each document of a batch; an error names the document's fields."""
+    try:
+        return [prepare(r) for r in requests]
+    except ValidationFailed:
+        # Said again with the documents' positions (only now: formatting them costs).
+        for i, request in enumerate(requests):
+            prepare(request, f"documents.{i}.")
+        raise
+
+
 def _from_mrz(request: ScreenRequest, where: str) -> _Prepared:
     try:
         mrz = parse(request.mrz or "", correct=True)
@@ -149,7 +159,7 @@ def screen_requests(
     owner withholds the details from.
     """
     batch = len(requests) > 1
-    prepared = [prepare(r, f"documents.{i}." if batch else "") for i, r in enumerate(requests)]
+    prepared = [prepare(r) for r in requests] if not batch else _prepare_batch(requests)
     if batch:
         # Batches come from machines (manifests, gates), not from people keying numbers in:
         # OCR variants yes, typing slips no.
@@ -184,29 +194,18 @@ def _answer(
     asker, now = context.asker, context.now
     request = prepared.request
     operation = None if request.operation_id is None else str(request.operation_id)
-    hidden = (
-        {
+    result = screening.result
+    if screening.matches:
+        hidden = {
             m.record_id
             for m in screening.matches
             if m.restricted and asker.bureau_code in context.withheld_from(m.record_id)
         }
-        if screening.matches
-        else _NOTHING
-    )
-    matches = [_match_json(m, withheld=m.record_id in hidden) for m in screening.matches]
-    result = screening.result
-    certain = [m.record_id for m in screening.matches if m.match in {"exact", "range"}]
-    if result == "hit" and hidden and all(record_id in hidden for record_id in certain):
-        result = "possible_hit"  # the owner, not this answer, tells the querying side more
-    answer: dict[str, Any] = {"query_id": query_id, "result": result, "matches": matches}
-    if prepared.mrz is not None:
-        answer["mrz"] = prepared.mrz
-    if context.stale_warning:
-        answer["warnings"] = [context.stale_warning]
-    hits = (
-        ()
-        if not screening.matches
-        else tuple(
+        matches = [_match_json(m, withheld=m.record_id in hidden) for m in screening.matches]
+        certain = [m.record_id for m in screening.matches if m.match in {"exact", "range"}]
+        if result == "hit" and hidden and all(record_id in hidden for record_id in certain):
+            result = "possible_hit"  # the owner, not this answer, tells the querying side more
+        hits = tuple(
             NewHit(
                 query_id=query_id,
                 record_id=m.record_id,
@@ -223,7 +222,16 @@ def _answer(
             for m in screening.matches
             if m.match in {"exact", "range"}
         )
-    )
+        logged_matches = tuple(
+            LoggedMatch(m.record_id, m.match, m.score) for m in screening.matches
+        )
+    else:  # most answers: nothing to build
+        matches, hits, logged_matches = [], (), ()
+    answer: dict[str, Any] = {"query_id": query_id, "result": result, "matches": matches}
+    if prepared.mrz is not None:
+        answer["mrz"] = prepared.mrz
+    if context.stale_warning:
+        answer["warnings"] = [context.stale_warning]
     logged = LoggedQuery(
         id=query_id,
         at=now,
@@ -237,7 +245,7 @@ def _answer(
         issuing_country=prepared.query.country,
         document_type=prepared.document_type,
         result=result,
-        matches=tuple(LoggedMatch(m.record_id, m.match, m.score) for m in screening.matches),
+        matches=logged_matches,
         hits=hits,
     )
     return Screened(answer, logged)
