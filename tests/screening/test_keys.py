@@ -63,6 +63,7 @@ def test_a_skeleton_key_is_the_finaliser_of_a_sum_that_moves_by_each_character_s
         (total + delta) & MASK
     )
     sums = np.array([total, (total + delta) & MASK], np.uint64)
+    assert scheme.skeleton_sums_of(scheme.skeleton_keys_of(sums)).tolist() == sums.tolist()
     assert scheme.skeleton_keys_of(sums).tolist() == [
         scheme.skeleton_key_of(total),
         scheme.skeleton_key(changed.encode(), code),

@@ -62,7 +62,7 @@ class SealedView(IndexView):
             record_ids=np.arange(offset, offset + len(rows), dtype=np.uint32),
             meta=_NO_META,
             directory=build_directory(skeletons, bits),
-            presence=build_filter(skeletons, presence),
+            presence=build_filter(keys.scheme.skeleton_sums_of(skeletons), presence),
             present=_NO_META,
             coarse=coarse,  # built by the centre, which has the numbers
             mixed=_NO_META,  # not known: a query near a row probes its blind variants

@@ -24,7 +24,12 @@ from bordercheck.screening import snapshot
 from bordercheck.screening.confusions import DEFAULT_CONFUSIONS, Confusions
 from bordercheck.screening.keys import WIDTH, KeyScheme, country_codes
 from bordercheck.screening.overlay import EMPTY, Overlay
-from bordercheck.screening.probe import build_directory, build_filter, directory_bits, filter_bits
+from bordercheck.screening.probe import (
+    build_directory,
+    build_filter,
+    directory_bits,
+    filter_bits,
+)
 from bordercheck.screening.ranges import RangeRow, RangeTable
 from bordercheck.screening.records import (
     DOCUMENT_TYPES,
@@ -263,13 +268,19 @@ def _base(
     range_ids: Sequence[int],
 ) -> BaseArrays:
     n = len(record_ids)
+    sums = np.empty(n, np.uint64)
     skeletons = np.empty(n, np.uint64)
     fingerprints = np.empty(n, np.uint32)
     for start in range(0, n, _CHUNK):
         block = numbers[start : start + _CHUNK]
-        keys = scheme.skeleton_keys(confusions.skeleton_array[block], codes[start : start + _CHUNK])
-        skeletons[start : start + _CHUNK] = keys
+        chunk = scheme.skeleton_sums(
+            confusions.skeleton_array[block], codes[start : start + _CHUNK]
+        )
+        keys = scheme.skeleton_keys_of(chunk)
+        sums[start : start + _CHUNK], skeletons[start : start + _CHUNK] = chunk, keys
         fingerprints[start : start + _CHUNK] = scheme.fingerprints(block, keys)
+    presence = build_filter(sums, filter_bits(n))
+    del sums
     coarse, mixed = coarse_filters(numbers, codes, skeletons, scheme, confusions, filter_bits(n))
     order = np.argsort(skeletons)
     return _sorted_base(
@@ -278,7 +289,7 @@ def _base(
         record_ids[order],
         meta[order],
         range_ids,
-        (coarse, mixed),
+        (presence, coarse, mixed),
     )
 
 
@@ -288,20 +299,23 @@ def _sorted_base(
     record_ids: NDArray[np.uint32],
     meta: NDArray[np.uint8],
     range_ids: Sequence[int],
-    filters: tuple[NDArray[np.uint8], NDArray[np.uint8]],
+    filters: tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]],
 ) -> BaseArrays:
-    bits, presence_bits = directory_bits(len(skeletons)), filter_bits(len(skeletons))
+    """The base arrays, given the filters: presence (over skeleton sums), coarse, mixed."""
+    presence, coarse, mixed = filters
+    bits = directory_bits(len(skeletons))
     return BaseArrays(
         skeletons,
         fingerprints,
         record_ids,
         meta,
         build_directory(skeletons, bits),
-        build_filter(skeletons, presence_bits),
+        presence,
         _bitmap(record_ids, range_ids),
-        *filters,
+        coarse,
+        mixed,
         bits,
-        presence_bits,
+        (len(presence) * 8).bit_length() - 1,
     )
 
 
@@ -341,9 +355,12 @@ def _compacted(view: IndexView) -> IndexView:
         for i in overlay.ranges
     ]
     codes = np.array([item.code for item in live], np.uint32)
-    filters = _compacted_filters(view, matrix, codes)
+    merged = np.insert(kept, at, keys)
+    # The presence filter is made anew, sized for the rows now held, from their keys' sums.
+    presence = build_filter(view.scheme.skeleton_sums_of(merged), filter_bits(len(merged)))
+    filters = (presence, *_compacted_filters(view, matrix, codes))
     new_base = _sorted_base(
-        np.insert(kept, at, keys),
+        merged,
         np.insert(base.fingerprints[keep], at, view.scheme.fingerprints(matrix, keys)),
         np.insert(
             base.record_ids[keep], at, np.array([i.entry.record_id for i in live], np.uint32)

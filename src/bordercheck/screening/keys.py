@@ -131,6 +131,17 @@ class KeyScheme:
         """The key of each (country, prefix, serial width): digits of the serial masked."""
         return _mix(as_lanes(masked), countries, self._range)
 
+    def skeleton_sums_of(self, keys: U64) -> U64:
+        """The sums whose keys these are: ``skeleton_keys_of`` undone, step by step (each
+        step is a bijection: xor-shifts by half or more of the word, odd multipliers)."""
+        k = self._skeleton
+        h = keys ^ (keys >> np.uint64(32))
+        h *= np.uint64(pow(k[5], -1, 1 << 64))
+        h ^= (h >> np.uint64(29)) ^ (h >> np.uint64(58))
+        h *= np.uint64(pow(k[4], -1, 1 << 64))
+        h ^= h >> np.uint64(32)
+        return h ^ np.uint64(k[0])
+
     def fingerprints(self, numbers: U8, skeleton_keys: U64) -> U32:
         """32 bits that tell apart the numbers sharing one skeleton key."""
         return (self.fingerprint_sums(numbers, skeleton_keys) >> np.uint64(32)).astype(np.uint32)

@@ -3,6 +3,8 @@
 Keys are uniform hashes, so a directory indexed by their top bits cuts every search to a
 bucket of a few keys: a million random probes into 100 M keys take about 0.17 s this way,
 against 1.9 s for ``np.searchsorted`` (whose binary search misses the cache at every step).
+Before that, a presence filter (a bit per value of the top bits) rules out most needles; it
+is indexed by skeleton *sums*, so that a needle absent from it costs no finaliser.
 """
 
 from __future__ import annotations
@@ -55,52 +57,40 @@ def filter_bits(count: int) -> int:
     return max(10, math.ceil(math.log2(max(count, 1))) + 3)
 
 
-def build_filter(keys: U64, bits: int) -> NDArray[np.uint8]:
-    """One bit per value of the keys' top ``bits`` bits, set when some key has that value."""
-    table = np.zeros(1 << (bits - 3), np.uint8)
+def build_filter(values: U64, bits: int) -> NDArray[np.uint8]:
+    """One bit per value of the top ``bits`` bits of ``values`` (in any order), set when some
+    value has it."""
+    flags = np.zeros(1 << bits, bool)
     chunk = 1 << 24
-    for start in range(0, len(keys), chunk):
-        top = keys[start : start + chunk] >> np.uint64(64 - bits)
-        byte = (top >> np.uint64(3)).astype(np.intp)
-        mask = np.left_shift(1, (top & np.uint64(7)).astype(np.uint8)).astype(np.uint8)
-        # Keys are sorted, so equal bytes are adjacent: OR each run, then store once.
-        starts = np.flatnonzero(np.r_[True, byte[1:] != byte[:-1]])
-        table[byte[starts]] |= np.bitwise_or.reduceat(mask, starts) if len(starts) else 0
-    return table
+    for start in range(0, len(values), chunk):
+        flags[(values[start : start + chunk] >> np.uint64(64 - bits)).astype(np.intp)] = True
+    return np.packbits(flags, bitorder="little")
+
+
+def in_presence(table: NDArray[np.uint8], values: U64) -> NDArray[np.bool_]:
+    """Whether the bit of each value is set."""
+    top = values >> np.uint64(64 - _bits_of(table))
+    bit = table[(top >> np.uint64(3)).astype(np.intp)] >> (top & np.uint64(7)).astype(np.uint8)
+    held: NDArray[np.bool_] = (bit & 1).astype(bool)
+    return held
+
+
+def _bits_of(table: NDArray[np.uint8]) -> int:
+    return (len(table) * 8).bit_length() - 1
 
 
 def probe(
-    keys: U64,
-    directory: NDArray[np.uint32],
-    bits: int,
-    needles: U64,
-    presence: tuple[NDArray[np.uint8], int] | None = None,
+    keys: U64, directory: NDArray[np.uint32], bits: int, needles: U64
 ) -> tuple[IntArray, NDArray[np.bool_]]:
-    """Where each needle is (first position) and whether it is there at all.
-
-    With ``presence`` (filter, bits), needles the filter rules out are not searched.
-    """
-    position = np.zeros(len(needles), np.intp)
-    found = np.zeros(len(needles), bool)
+    """Where each needle is (first position) and whether it is there at all."""
     if len(keys) == 0:
-        return position, found
-    chosen = None
-    if presence is not None:
-        table, filter_bits = presence
-        top = needles >> np.uint64(64 - filter_bits)
-        bit = table[(top >> np.uint64(3)).astype(np.intp)] >> (top & np.uint64(7)).astype(np.uint8)
-        chosen = np.flatnonzero(bit & 1)
-        needles = needles[chosen]
+        return np.zeros(len(needles), np.intp), np.zeros(len(needles), bool)
     bucket = (needles >> np.uint64(64 - bits)).astype(np.intp)
     lo = directory[bucket].astype(np.intp)
     hi = directory[bucket + 1].astype(np.intp)
     at = lower_bound(keys, lo, hi, needles)
-    there = (at < hi) & (np.take(keys, at, mode="clip") == needles)
-    if chosen is None:
-        return at, there
-    position[chosen] = at
-    found[chosen] = there
-    return position, found
+    there: NDArray[np.bool_] = (at < hi) & (np.take(keys, at, mode="clip") == needles)
+    return at, there
 
 
 def isin_sorted(values: NDArray[Any], table: NDArray[Any]) -> NDArray[np.bool_]:

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from bordercheck.screening.confusions import Confusions
 from bordercheck.screening.keys import MASK, WIDTH, KeyScheme, country_code
 from bordercheck.screening.overlay import Overlay
-from bordercheck.screening.probe import filter_bits, isin_sorted, probe
+from bordercheck.screening.probe import filter_bits, in_presence, isin_sorted, probe
 from bordercheck.screening.ranges import RangeTable, shape_codes
 from bordercheck.screening.records import BLIND, MAY_MATCH, Found, unpack_meta
 
@@ -121,8 +121,12 @@ class IndexView:
         code = country_code(country)
         data = number.encode("ascii")
         total = self.scheme.skeleton_sum(data.translate(self._skeleton_table), code)
-        rows = self._group(key := self.scheme.skeleton_key_of(total))
-        found = self._find(key, number, data, max_changes, rows) if rows or self._live else []
+        top = total >> self._presence_shift
+        if (self._presence[top >> 3] >> (top & 7)) & 1 or self._live:
+            rows = self._group(key := self.scheme.skeleton_key_of(total))
+            found = self._find(key, number, data, max_changes, rows)
+        else:  # nine numbers in ten: no record has the skeleton, and no key is computed
+            rows, found = [], []
         if (code, len(number)) in self.ranges.shapes:
             removed = self.overlay.removed
             found += [
@@ -157,7 +161,8 @@ class IndexView:
         """What ``number``'s blind variants find (one or two blind substitutions, and
         look-alikes up to ``max_changes`` in all; a character changes once). Each variant's
         skeleton key is the finaliser of the query's skeleton sum plus the substitutions'
-        deltas: most variants cost a few multiplies and one bit of the presence filter."""
+        deltas, and the presence filter is indexed by sums: most variants cost an addition
+        and one bit of the filter."""
         steps = self._blind_steps
         singles: list[tuple[int, tuple[tuple[int, str], ...]]] = [
             (delta, ((p, other),))
@@ -177,23 +182,24 @@ class IndexView:
         overlay = self.overlay.by_skeleton if self.overlay.live else None
         found: list[Candidate] = []
         for delta, changes in variants:
-            h = ((total + delta) & MASK) ^ x  # KeyScheme.skeleton_key_of, inlined
+            h = (total + delta) & MASK
+            top = h >> shift
+            if not (presence[top >> 3] >> (top & 7)) & 1 and overlay is None:
+                continue  # no record under this variant's skeleton: the common case
+            h ^= x  # KeyScheme.skeleton_key_of, inlined
             h ^= h >> 32
             h = (h * m1) & MASK
             h ^= h >> 29
             h = (h * m2) & MASK
             key = h ^ (h >> 32)
-            top = key >> shift
-            if not (presence[top >> 3] >> (top & 7)) & 1 and (
-                overlay is None or key not in overlay
-            ):
-                continue  # no record under this variant's skeleton: the common case
+            rows = self._group(key)
+            if not rows and (overlay is None or key not in overlay):
+                continue
             chars = list(number)
             for p, c in changes:
                 chars[p] = c
             variant = "".join(chars)
             left = max_changes - len(changes)
-            rows = self._group(key)
             found += [
                 (reading, n + len(changes), record)
                 for reading, n, record in self._find(key, variant, variant.encode(), left, rows)
@@ -213,10 +219,9 @@ class IndexView:
         else:  # numpy's fixed cost per call pays off from a few dozen numbers
             matrix = encode(numbers)
             codes = np.full(len(numbers), code, np.uint32)
-            vector = self.scheme.skeleton_keys(self.confusions.skeleton_array[matrix], codes)
-            base = self.base
-            _, found = probe(base.skeletons, base.directory, base.directory_bits, vector)
-            keys, hit = vector.tolist(), np.flatnonzero(found).tolist()
+            sums = self.scheme.skeleton_sums(self.confusions.skeleton_array[matrix], codes)
+            vector = self.scheme.skeleton_keys_of(sums)
+            keys, hit = vector.tolist(), np.flatnonzero(self._held_keys(sums, vector)).tolist()
         out = []
         for i in hit:
             fingerprint = self.scheme.fingerprint_sum(numbers[i].encode("ascii"), keys[i]) >> 32
@@ -246,7 +251,7 @@ class IndexView:
         """
         width = int(lengths.max()) if len(lengths) else 0
         sums = self.scheme.skeleton_sums(translated(numbers, self._skeleton_table), codes)
-        result = self._present(self.scheme.skeleton_keys_of(sums)).view(np.uint8)
+        result = self._present(sums).view(np.uint8)
         if max_changes and self.confusions.blind:
             blind = self._blind_may_match(numbers, width, codes, sums, max_changes)
             result |= blind * (MAY_MATCH | BLIND)
@@ -257,13 +262,24 @@ class IndexView:
             result |= isin_sorted(shape_codes(codes, lengths), self.overlay.range_lengths)
         return result
 
-    def _present(self, keys: NDArray[np.uint64]) -> NDArray[np.bool_]:
-        """Whether each skeleton key is held by some record (base or overlay)."""
+    def _present(self, sums: NDArray[np.uint64]) -> NDArray[np.bool_]:
+        """Whether the skeleton of each sum is held by some record (base or overlay)."""
+        if not len(self.overlay.skeleton_keys):
+            return self._held_keys(sums)
+        keys = self.scheme.skeleton_keys_of(sums)
+        return self._held_keys(sums, keys) | isin_sorted(keys, self.overlay.skeleton_keys)
+
+    def _held_keys(
+        self, sums: NDArray[np.uint64], keys: NDArray[np.uint64] | None = None
+    ) -> NDArray[np.bool_]:
+        """Whether the base holds the skeleton of each sum (``keys``: theirs, if known):
+        the presence filter by sum, then the keys of those it lets by, probed."""
         base = self.base
-        presence = (base.presence, base.presence_bits)
-        _, result = probe(base.skeletons, base.directory, base.directory_bits, keys, presence)
-        if len(self.overlay.skeleton_keys):
-            result |= isin_sorted(keys, self.overlay.skeleton_keys)
+        maybe = np.flatnonzero(in_presence(base.presence, sums))
+        wanted = keys[maybe] if keys is not None else self.scheme.skeleton_keys_of(sums[maybe])
+        _, found = probe(base.skeletons, base.directory, base.directory_bits, wanted)
+        result = np.zeros(len(sums), bool)
+        result[maybe[found]] = True
         return result
 
     def _blind_may_match(
@@ -295,50 +311,54 @@ class IndexView:
         )
         if not len(owners):
             return result
-        keys = self.scheme.skeleton_keys_of(sums[rows][owners] + skeleton_deltas)
+        variant_sums = sums[rows][owners] + skeleton_deltas
         # The look-alikes still allowed are read off the number rather than the variant:
         # they differ only where the variant changed it, so this finds a superset.
-        found = self._held(keys, matrix, owners, number_deltas, left, width)
+        found = self._held(variant_sums, matrix, owners, number_deltas, left, width)
         if len(self.overlay.skeleton_keys):
+            keys = self.scheme.skeleton_keys_of(variant_sums)
             found |= isin_sorted(keys, self.overlay.skeleton_keys)
         result[rows[owners[found]]] = True
         return result
 
     def _held(
         self,
-        keys: NDArray[np.uint64],
+        sums: NDArray[np.uint64],
         numbers: NDArray[np.uint8],
         owners: NDArray[np.intp],
         number_deltas: NDArray[np.uint64],
         left: NDArray[np.intp],
         width: int,
     ) -> NDArray[np.bool_]:
-        """Whether a base record holds each variant (its skeleton key; the number it comes
+        """Whether a base record holds each variant (its skeleton sum; the number it comes
         from, a row of ``numbers``; what it adds to that number's sum), or one look-alike
-        away from it when ``left`` allows: the skeleton probe, then the fingerprints, as
-        ``find`` would resolve them (one at a time in Python, most skeleton collisions
-        would end there)."""
+        away from it when ``left`` allows: the presence filter, the skeleton probe, then the
+        fingerprints, as ``find`` would resolve them (one at a time in Python, most skeleton
+        collisions would end there)."""
         base = self.base
-        presence = (base.presence, base.presence_bits)
-        at, found = probe(base.skeletons, base.directory, base.directory_bits, keys, presence)
-        where = np.flatnonzero(found)
+        result = np.zeros(len(sums), bool)
+        maybe = np.flatnonzero(in_presence(base.presence, sums))
+        keys = self.scheme.skeleton_keys_of(sums[maybe])
+        at, found = probe(base.skeletons, base.directory, base.directory_bits, keys)
+        where = maybe[found]
         if not len(where):
-            return found
-        keys, at, left, owners = keys[where], at[where], left[where], owners[where]
+            return result
+        keys, at = keys[found], at[found]
+        left, owners = left[where], owners[where]
         chosen = numbers[owners]
-        sums = self.scheme.fingerprint_bases(keys) + self.scheme.number_sums(chosen)
-        sums += number_deltas[where]
-        # The variant's own sum, and its sum with each look-alike of each character.
+        totals = self.scheme.fingerprint_bases(keys) + self.scheme.number_sums(chosen)
+        totals += number_deltas[where]
+        # The variant's own fingerprint sum, and with each look-alike of each character.
         if int(left.max()) >= 1:
             deltas = _delta_table(self.scheme, self.confusions)[:width]
             chosen = chosen[:, :width]
             steps = deltas[np.arange(width)[None, :], chosen]  # (n, width, alternatives)
             usable = (left >= 1)[:, None, None] & (steps != 0)
-            more = (sums[:, None, None] + steps)[usable]
+            more = (totals[:, None, None] + steps)[usable]
             owner = np.broadcast_to(np.arange(len(where))[:, None, None], steps.shape)[usable]
         else:
             more, owner = np.zeros(0, np.uint64), np.zeros(0, np.intp)
-        tops = np.concatenate([sums, more]) >> np.uint64(32)
+        tops = np.concatenate([totals, more]) >> np.uint64(32)
         rows = np.concatenate([np.arange(len(where)), owner])
         held = np.zeros(len(where), bool)
         skeletons, fingerprints = base.skeletons, base.fingerprints
@@ -348,7 +368,6 @@ class IndexView:
             held[rows[same & (fingerprints[row] == tops)]] = True
             if step == _GROUP_ROWS - 1:  # a larger group: let the one-by-one look settle it
                 held[rows[same]] = True
-        result = np.zeros(len(found), bool)
         result[where] = held
         return result
 
@@ -389,10 +408,8 @@ class IndexView:
     # Internals --------------------------------------------------------------------------
 
     def _group(self, skeleton_key: int) -> list[int]:
-        """Rows of the base holding ``skeleton_key`` and not superseded by the overlay."""
-        top = skeleton_key >> self._presence_shift
-        if not (self._presence[top >> 3] >> (top & 7)) & 1:
-            return []  # nine probes in ten end here
+        """Rows of the base holding ``skeleton_key`` and not superseded by the overlay (the
+        presence filter is the caller's to ask first, by the key's sum)."""
         bucket = skeleton_key >> self._shift
         end = self._directory[bucket + 1]
         keys = self._skeletons
