@@ -143,6 +143,29 @@ def test_three_confusions_are_too_many(build: Build) -> None:
     assert screen(index, Query("C0IX0OT47", "DEU"), one).result == "no_hit"
 
 
+@pytest.mark.parametrize(
+    "recorded",
+    ["C01X00T47", "0123456789ABCDE1", "X1234567890123456780", "1" * 24],
+)
+def test_two_confusions_are_found_anywhere_in_numbers_of_any_length(
+    build: Build, recorded: str
+) -> None:
+    # Numbers up to 16 characters look pairs of changes up in a table; longer ones pair
+    # their own changes: both ways find the same readings, the last characters included.
+    index = build(entry(1, recorded), entry(2, "Y" + recorded[1:]))
+    swap = {"0": "O", "1": "I", "8": "B", "5": "S", "7": "T", "2": "Z"}
+    positions = [i for i, c in enumerate(recorded) if c in swap]
+    for first, second in [(positions[0], positions[-1]), (positions[-2], positions[-1])]:
+        chars = list(recorded)
+        chars[first], chars[second] = swap[chars[first]], swap[chars[second]]
+        read = "".join(chars)
+        answer = screen(index, Query(read, "DEU"), NO_SLIPS)
+        found = [(m.record_id, m.match, m.document_number) for m in answer.matches]
+        assert (1, "ocr_variant", recorded) in found, (read, found)
+        batch = screen_batch(index, [Query(read, "DEU")] * 60, NO_SLIPS)[0]
+        assert batch == answer
+
+
 def test_an_exact_hit_comes_before_variants_of_other_records(build: Build) -> None:
     index = build(entry(1, "AB10", document_type="passport"), entry(2, "AB1O"))
     answer = screen(index, Query("AB10", "DEU"), NO_SLIPS)
