@@ -383,7 +383,7 @@ class IndexView:
         key = self.scheme.skeleton_key(number.translate(self.confusions.coarse_table), code)
         if self.overlay.live and key in self._overlay_coarse_set:
             return True
-        bits = filter_mask(key)
+        bits = (1 << (key & 63)) | (1 << ((key >> 6) & 63)) | (1 << ((key >> 12) & 63))
         if words[key >> self._coarse_shift] & bits != bits:
             return False
         mixed = self._mixed_words
@@ -567,7 +567,8 @@ _FILTER_WORD: Final = np.dtype("<u8")
 def _filter_slots(
     keys: NDArray[np.uint64], words: int
 ) -> tuple[NDArray[np.intp], NDArray[np.uint64]]:
-    """Each key's word in a filter of ``words`` words (a power of two), and its three bits."""
+    """Each key's word in a filter of ``words`` words (a power of two), and its three bits
+    (``_may_have_blind_variant`` does the same for one key: keep them alike)."""
     shift = np.uint64(64 - (words.bit_length() - 1)) if words > 1 else np.uint64(63)
     index = (keys >> shift).astype(np.intp) if words > 1 else np.zeros(len(keys), np.intp)
     six = np.uint64(63)
@@ -583,11 +584,6 @@ def _words(table: NDArray[np.uint8]) -> tuple[memoryview, int]:
     takes a key to its word."""
     words = table.view(_FILTER_WORD).astype(np.uint64, copy=False)
     return words.data, 64 - (len(words).bit_length() - 1) if len(words) > 1 else 64
-
-
-def filter_mask(key: int) -> int:
-    """The three bits ``key`` sets in its word (``_filter_slots`` for one key)."""
-    return (1 << (key & 63)) | (1 << ((key >> 6) & 63)) | (1 << ((key >> 12) & 63))
 
 
 def add_to_filter(table: NDArray[np.uint8], keys: NDArray[np.uint64]) -> None:
