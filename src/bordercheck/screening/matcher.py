@@ -76,8 +76,9 @@ class Match(NamedTuple):
     serial_end: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Screening:
+class Screening(NamedTuple):
+    """A document's answer: the result and the records matched, best first."""
+
     result: Result
     matches: tuple[Match, ...] = ()
 

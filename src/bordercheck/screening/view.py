@@ -164,29 +164,32 @@ class IndexView:
         deltas, and the presence filter is indexed by sums: most variants cost an addition
         and one bit of the filter."""
         steps = self._blind_steps
-        singles: list[tuple[int, tuple[tuple[int, str], ...]]] = [
-            (delta, ((p, other),))
+        singles = [
+            (delta, p, other)
             for p, char in enumerate(number)
             for delta, other in steps[p].get(char, ())
         ]
-        variants = list(singles)
-        if max_changes >= 2:
-            variants += [
-                (first + second, a + b)
-                for i, (first, a) in enumerate(singles)
-                for second, b in singles[i + 1 :]
-                if a[0][0] != b[0][0]
-            ]
+        # The variants whose skeleton sum the presence filter lets by (few): singles, then
+        # pairs at two positions, without building the others.
+        shift, presence, live = self._presence_shift, self._presence, bool(self.overlay.live)
+        variants: list[tuple[int, tuple[tuple[int, str], ...]]] = []
+        for i, (first, p1, c1) in enumerate(singles):
+            top = ((total + first) & MASK) >> shift
+            if live or (presence[top >> 3] >> (top & 7)) & 1:
+                variants.append((first, ((p1, c1),)))
+            if max_changes < 2:
+                continue
+            for second, p2, c2 in singles[i + 1 :]:
+                if p2 == p1:
+                    continue  # a character changes once
+                top = ((total + first + second) & MASK) >> shift
+                if live or (presence[top >> 3] >> (top & 7)) & 1:
+                    variants.append((first + second, ((p1, c1), (p2, c2))))
         x, m1, m2 = self._finaliser
-        shift, presence = self._presence_shift, self._presence
-        overlay = self.overlay.by_skeleton if self.overlay.live else None
+        overlay = self.overlay.by_skeleton if live else None
         found: list[Candidate] = []
         for delta, changes in variants:
-            h = (total + delta) & MASK
-            top = h >> shift
-            if not (presence[top >> 3] >> (top & 7)) & 1 and overlay is None:
-                continue  # no record under this variant's skeleton: the common case
-            h ^= x  # KeyScheme.skeleton_key_of, inlined
+            h = ((total + delta) & MASK) ^ x  # KeyScheme.skeleton_key_of, inlined
             h ^= h >> 32
             h = (h * m1) & MASK
             h ^= h >> 29
