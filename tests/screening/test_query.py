@@ -57,10 +57,12 @@ def test_a_batch_is_encoded_as_each_query_alone_is_prepared(
         ("AB\0CD", "DEU", "document 1"),
         ("ABC", "QQQ", "document 1"),
         ("ABC", "", "document 1"),
+        (None, "DEU", "document 1"),
+        (123456, "DEU", "document 1"),
     ],
 )
-def test_a_batch_names_the_document_it_cannot_read(number: str, country: str, says: str) -> None:
-    queries = [Query("C01X00T47", "DEU"), Query(number, country)]
+def test_a_batch_names_the_document_it_cannot_read(number: object, country: str, says: str) -> None:
+    queries = [Query("C01X00T47", "DEU"), Query(number, country)]  # type: ignore[arg-type]
     with pytest.raises(InvalidQuery, match=says):
         encode_queries(queries)
     assert country_code("DEU") == encode_queries(queries[:1])[2][0]

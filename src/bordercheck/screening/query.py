@@ -170,8 +170,14 @@ def encode_numbers(queries: Sequence[Query]) -> tuple[NDArray[np.uint8], NDArray
     fine = (lengths > 0) & (text[:, WIDTH] == 0)
     for lane in range(WIDTH // 8):
         fine &= (character[:, lane] == prefix[:, lane]) & (occupied[:, lane] == prefix[:, lane])
-    if "\0" in "".join(raw):  # numpy drops a string's trailing NULs: look for them here
-        fine &= np.fromiter(("\0" not in r for r in raw), bool, n)
+    # numpy drops a string's trailing NULs, and writes other objects (None, 12) as text:
+    # look for both here (joining refuses what is not a string).
+    try:
+        suspect = "\0" in "".join(raw)
+    except TypeError:
+        suspect = True
+    if suspect:
+        fine &= np.fromiter((isinstance(r, str) and "\0" not in r for r in raw), bool, n)
     for i in np.flatnonzero(~fine).tolist():
         number = prepare(queries[i], i).number  # the full rules, or an error naming the document
         matrix[i] = 0
