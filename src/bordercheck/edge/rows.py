@@ -29,9 +29,9 @@ from bordercheck.documents.numbers import split_serial
 from bordercheck.documents.types import DocumentType
 from bordercheck.registry.models import Status
 from bordercheck.screening.confusions import DEFAULT_CONFUSIONS, Confusions
+from bordercheck.screening.filters import add_to_filter
 from bordercheck.screening.keys import WIDTH, KeyScheme, country_codes
 from bordercheck.screening.records import DOCUMENT_TYPES, STATUSES, unpack_meta
-from bordercheck.screening.view import add_to_filter
 
 ROW: Final = np.dtype([("skeleton", "<u8"), ("fingerprint", "<u4"), ("payload", "u1", (3,))])
 ROW_BYTES: Final = ROW.itemsize  # 15

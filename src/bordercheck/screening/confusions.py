@@ -187,4 +187,11 @@ def _components(neighbours: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return representative
 
 
+def translated(matrix: NDArray[np.uint8], table: bytes) -> NDArray[np.uint8]:
+    """Every byte of ``matrix`` through ``table``: ``bytes.translate`` is twice as fast as
+    indexing a numpy table, even with the copies."""
+    out = np.frombuffer(matrix.tobytes().translate(table), np.uint8)
+    return out.reshape(matrix.shape)
+
+
 DEFAULT_CONFUSIONS: Final = Confusions()

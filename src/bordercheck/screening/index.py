@@ -22,6 +22,7 @@ from bordercheck.documents.types import DocumentType
 from bordercheck.registry.models import Status
 from bordercheck.screening import snapshot
 from bordercheck.screening.confusions import DEFAULT_CONFUSIONS, Confusions
+from bordercheck.screening.filters import add_to_filter, coarse_filters
 from bordercheck.screening.keys import WIDTH, KeyScheme, country_codes
 from bordercheck.screening.overlay import EMPTY, Overlay
 from bordercheck.screening.probe import (
@@ -39,7 +40,7 @@ from bordercheck.screening.records import (
     pack_meta,
     pack_meta_arrays,
 )
-from bordercheck.screening.view import BaseArrays, IndexView, add_to_filter, coarse_filters
+from bordercheck.screening.view import BaseArrays, IndexView
 
 __all__ = ["IndexChange", "IndexEntry", "ScreeningIndex"]
 

@@ -4,9 +4,10 @@ Base arrays, one row per record, sorted by skeleton key (17 bytes a record):
 ``skeletons`` uint64 (the keyed hash of the number's OCR skeleton and the country),
 ``fingerprints`` uint32 (tells apart numbers sharing a skeleton), ``record_ids`` uint32,
 ``meta`` uint8. Besides them: ``directory`` (uint32 per bucket of about four keys, for
-probing), ``presence`` (8 to 16 bits a key: a batch probes only the one query in ten or so
-whose bit is set) and ``present`` (a bitmap of record ids, so that applying a change knows
-in O(1) whether the base holds the record).
+probing), ``presence`` (8 to 16 bits a key, indexed by skeleton sums: a look-up probes
+only the one number in ten or so whose bit is set), ``present`` (a bitmap of record ids,
+so that applying a change knows in O(1) whether the base holds the record), ``coarse`` and
+``mixed`` (``filters``: which numbers may have a recorded blind variant).
 
 The fingerprint of a number is the top half of a 64-bit sum that is linear in each byte, so
 the fingerprint of an OCR variant is the query's sum plus a delta per changed character:
@@ -19,15 +20,27 @@ import bisect
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
 
-from bordercheck.screening.confusions import Confusions
+from bordercheck.screening.confusions import Confusions, translated
+from bordercheck.screening.deltas import (
+    PAIRED,
+    PairTable,
+    blind_deltas,
+    blind_steps,
+    blind_table,
+    by_top,
+    delta_table,
+    look_alike_deltas,
+    pair_table,
+)
+from bordercheck.screening.filters import filter_words, in_filter
 from bordercheck.screening.keys import MASK, WIDTH, KeyScheme, country_code
 from bordercheck.screening.overlay import Overlay
-from bordercheck.screening.probe import filter_bits, in_presence, isin_sorted, probe
+from bordercheck.screening.probe import in_presence, isin_sorted, probe
 from bordercheck.screening.ranges import RangeTable, shape_codes
 from bordercheck.screening.records import BLIND, MAY_MATCH, Found, unpack_meta
 
@@ -99,12 +112,12 @@ class IndexView:
         self._presence = base.presence.data
         self._presence_shift = 64 - base.presence_bits
         self._skeleton_table = confusions.skeleton_table
-        self._coarse_words, self._coarse_shift = _words(base.coarse)
-        self._mixed_words, self._mixed_shift = _words(base.mixed)
-        self._deltas = _deltas(scheme, confusions)
+        self._coarse_words, self._coarse_shift = filter_words(base.coarse)
+        self._mixed_words, self._mixed_shift = filter_words(base.mixed)
+        self._deltas = look_alike_deltas(scheme, confusions)
         self._live = bool(overlay.live)
-        self._by_top = _by_top(scheme, confusions)
-        self._blind_steps = _blind_steps(scheme, confusions)
+        self._by_top = by_top(scheme, confusions)
+        self._blind_steps = blind_steps(scheme, confusions)
         self._finaliser = scheme.skeleton_finaliser
 
     def view(self) -> IndexView:
@@ -298,18 +311,18 @@ class IndexView:
         number's skeleton sum plus the substitutions' deltas) and fingerprints."""
         result = np.zeros(len(numbers), bool)
         keys = self.scheme.skeleton_keys(translated(numbers, self.confusions.coarse_table), codes)
-        passing = _in_filter(keys, self.base.coarse)
+        passing = in_filter(keys, self.base.coarse)
         if self.overlay.live:
             passing |= isin_sorted(keys, self._overlay_coarse_keys)
         rows = np.flatnonzero(passing)
         if not len(rows):
             return result
         matrix = numbers[rows]
-        owners, skeleton_deltas, number_deltas, left = _blind_deltas(
+        owners, skeleton_deltas, number_deltas, left = blind_deltas(
             matrix,
             width,
             self.confusions.blind_alternatives,
-            _blind_table(self.scheme, self.confusions),
+            blind_table(self.scheme, self.confusions),
             max_changes,
         )
         if not len(owners):
@@ -353,9 +366,9 @@ class IndexView:
         totals += number_deltas[where]
         # The variant's own fingerprint sum, and with each look-alike of each character.
         if int(left.max()) >= 1:
-            deltas = _delta_table(self.scheme, self.confusions)[:width]
+            changes = delta_table(self.scheme, self.confusions)[:width]
             chosen = chosen[:, :width]
-            steps = deltas[np.arange(width)[None, :], chosen]  # (n, width, alternatives)
+            steps = changes[np.arange(width)[None, :], chosen]  # (n, width, alternatives)
             usable = (left >= 1)[:, None, None] & (steps != 0)
             more = (totals[:, None, None] + steps)[usable]
             owner = np.broadcast_to(np.arange(len(where))[:, None, None], steps.shape)[usable]
@@ -395,8 +408,8 @@ class IndexView:
         return not recorded
 
     @functools.cached_property
-    def _pairs(self) -> _PairTable:
-        return _by_pair_top(self.scheme, self.confusions)
+    def _pairs(self) -> PairTable:
+        return pair_table(self.scheme, self.confusions)
 
     @functools.cached_property
     def _overlay_coarse_set(self) -> frozenset[int]:
@@ -457,8 +470,8 @@ class IndexView:
         if max_changes < 2 or len(out) == wanted:
             return out
         # Two changes: the same, with a table of every pair of changes by their sum's top
-        # half (positions below _PAIRED; longer numbers, rare, pair their own changes).
-        if length > _PAIRED:
+        # half (positions below PAIRED; longer numbers, rare, pair their own changes).
+        if length > PAIRED:
             return out + self._resolve_pairs(number, total, targets)
         pairs = self._pairs
         first, after, seen = pairs.first.get, pairs.after, set()
@@ -517,266 +530,7 @@ class IndexView:
         return out
 
 
-def translated(matrix: NDArray[np.uint8], table: bytes) -> NDArray[np.uint8]:
-    """Every byte of ``matrix`` through ``table``: ``bytes.translate`` is twice as fast as
-    indexing a numpy table, even with the copies."""
-    out = np.frombuffer(matrix.tobytes().translate(table), np.uint8)
-    return out.reshape(matrix.shape)
-
-
-def coarse_filters(
-    numbers: NDArray[np.uint8],
-    codes: NDArray[np.uint32],
-    skeleton_keys: NDArray[np.uint64],
-    scheme: KeyScheme,
-    confusions: Confusions,
-    bits: int,
-) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
-    """The coarse filter (``2^bits`` bits over the coarse skeleton keys of ``numbers``) and
-    the mixed filter (over the coarse keys of records that are blind variants of one
-    another); empty when there are no blind pairs. Sizes are set here, once: compactions
-    add to them."""
-    if not confusions.blind:
-        return np.zeros(0, np.uint8), np.zeros(0, np.uint8)
-    table = np.zeros(1 << (bits - 3), np.uint8)
-    coarse = np.empty(len(numbers), np.uint64)
-    chunk = 1 << 22
-    for start in range(0, len(numbers), chunk):
-        block = translated(numbers[start : start + chunk], confusions.coarse_table)
-        coarse[start : start + chunk] = scheme.skeleton_keys(block, codes[start : start + chunk])
-        add_to_filter(table, coarse[start : start + chunk])
-    # Mixed: two records of one coarse key whose skeletons differ in one or two characters
-    # (blind variants of each other, give or take look-alikes). Neighbours in coarse order
-    # are compared; a key held by three records or more counts as mixed without looking.
-    order = np.argsort(coarse)
-    coarse = coarse[order]
-    same = coarse[1:] == coarse[:-1]
-    pairs = np.flatnonzero(same & (skeleton_keys[order[1:]] != skeleton_keys[order[:-1]]))
-    first = confusions.skeleton_array[numbers[order[pairs]]]
-    second = confusions.skeleton_array[numbers[order[pairs + 1]]]
-    near = pairs[np.count_nonzero(first != second, axis=1) <= 2]
-    crowded = np.flatnonzero(same[1:] & same[:-1])
-    mixed_keys = np.concatenate([coarse[near], coarse[crowded]])
-    mixed = np.zeros(1 << (filter_bits(len(mixed_keys)) - 3), np.uint8)
-    add_to_filter(mixed, mixed_keys)
-    return table, mixed
-
-
-# A blocked Bloom filter: each key sets three bits of one 64-bit word (chosen by its top
-# bits; the three by its low 18), so a look-up reads one word: one cache miss, not three.
-_FILTER_WORD: Final = np.dtype("<u8")
-
-
-def _filter_slots(
-    keys: NDArray[np.uint64], words: int
-) -> tuple[NDArray[np.intp], NDArray[np.uint64]]:
-    """Each key's word in a filter of ``words`` words (a power of two), and its three bits
-    (``_may_have_blind_variant`` does the same for one key: keep them alike)."""
-    shift = np.uint64(64 - (words.bit_length() - 1)) if words > 1 else np.uint64(63)
-    index = (keys >> shift).astype(np.intp) if words > 1 else np.zeros(len(keys), np.intp)
-    six = np.uint64(63)
-    one = np.uint64(1)
-    bits = one << (keys & six)
-    bits |= one << ((keys >> np.uint64(6)) & six)
-    bits |= one << ((keys >> np.uint64(12)) & six)
-    return index, bits
-
-
-def _words(table: NDArray[np.uint8]) -> tuple[memoryview, int]:
-    """A filter's words as a memoryview (fast to index one at a time) and the shift that
-    takes a key to its word."""
-    words = table.view(_FILTER_WORD).astype(np.uint64, copy=False)
-    return words.data, 64 - (len(words).bit_length() - 1) if len(words) > 1 else 64
-
-
-def add_to_filter(table: NDArray[np.uint8], keys: NDArray[np.uint64]) -> None:
-    """Add ``keys`` to a coarse filter (bytes, a whole number of 64-bit words)."""
-    words = table.view(_FILTER_WORD)
-    index, bits = _filter_slots(keys, len(words))
-    np.bitwise_or.at(words, index, bits)
-
-
-def _in_filter(keys: NDArray[np.uint64], table: NDArray[np.uint8]) -> NDArray[np.bool_]:
-    if not len(table):
-        return np.zeros(len(keys), bool)
-    words = table.view(_FILTER_WORD)
-    index, bits = _filter_slots(keys, len(words))
-    held: NDArray[np.bool_] = (words[index] & bits) == bits
-    return held
-
-
-def _blind_deltas(
-    numbers: NDArray[np.uint8],
-    width: int,
-    alternatives: NDArray[np.uint8],
-    table: NDArray[np.uint64],
-    max_changes: int,
-) -> tuple[NDArray[np.intp], NDArray[np.uint64], NDArray[np.uint64], NDArray[np.intp]]:
-    """Every blind variant of each number (one substitution, or two at different columns
-    when ``max_changes`` allows), as the row it comes from, what it adds to the skeleton
-    sum and to the number sum, and how many look-alikes it leaves allowed.
-    ``alternatives``: ``Confusions.blind_alternatives``; ``table``: ``_blind_table``."""
-    options = alternatives.shape[1]
-    owners, rest = np.divmod(np.flatnonzero(alternatives[numbers[:, :width]]), width * options)
-    column, k = np.divmod(rest, options)
-    skeleton, number = table[column, numbers[owners, column], k].T
-    left = np.full(len(owners), max_changes - 1, np.intp)
-    if max_changes >= 2 and len(owners) > 1:
-        # Each pair of one number's substitutions at different columns, once. A number's
-        # substitutions are adjacent, by column: pair each with those after it.
-        single = np.arange(len(owners))
-        after = np.searchsorted(owners, owners, side="right") - single - 1
-        first = np.repeat(single, after)
-        second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(after) - after, after)
-        apart = column[first] != column[second]
-        first, second = first[apart], second[apart]
-        owners = np.concatenate([owners, owners[first]])
-        skeleton = np.concatenate([skeleton, skeleton[first] + skeleton[second]])
-        number = np.concatenate([number, number[first] + number[second]])
-        left = np.concatenate([left, np.full(len(first), max_changes - 2, np.intp)])
-    return owners, skeleton, number, left
-
-
-@functools.lru_cache(maxsize=8)
-def _blind_table(scheme: KeyScheme, confusions: Confusions) -> NDArray[np.uint64]:
-    """``[column, character, k]`` → (skeleton-sum delta, number-sum delta) of replacing the
-    character by its k-th blind neighbour (``Confusions.blind_alternatives``' order)."""
-    table = np.zeros((WIDTH, 256, confusions.blind_alternatives.shape[1], 2), np.uint64)
-    steps = _blind_steps(scheme, confusions)
-    for column, weight in enumerate(scheme.weights):
-        for char, options in steps[column].items():
-            for k, (delta, other) in enumerate(options):
-                table[column, ord(char), k] = delta, ((ord(other) - ord(char)) * weight) & MASK
-    return table
-
-
 _GROUP_ROWS: Final = 4
-
-
-@functools.lru_cache(maxsize=8)
-def _delta_table(scheme: KeyScheme, confusions: Confusions) -> NDArray[np.uint64]:
-    """``[position, character, k]``: what the k-th look-alike of the character at the
-    position adds to a fingerprint sum (0: no such look-alike)."""
-    widest = max((len(n) for n in confusions.neighbours.values()), default=0)
-    table = np.zeros((WIDTH, 256, max(widest, 1)), np.uint64)
-    for position, weight in enumerate(scheme.weights):
-        for char, others in confusions.neighbours.items():
-            for k, other in enumerate(others):
-                table[position, ord(char), k] = ((ord(other) - ord(char)) * weight) & MASK
-    return table
-
-
-@functools.lru_cache(maxsize=8)
-def _blind_steps(
-    scheme: KeyScheme, confusions: Confusions
-) -> list[dict[str, tuple[tuple[int, str], ...]]]:
-    """Per position, each character with blind neighbours → (skeleton-sum delta, neighbour)."""
-    skeleton = confusions.skeleton_table
-    return [
-        {
-            char: tuple(
-                (((skeleton[ord(other)] - skeleton[ord(char)]) * weight) & MASK, other)
-                for other in others
-            )
-            for char, others in confusions.blind_neighbours.items()
-        }
-        for weight in scheme.skeleton_weights
-    ]
-
-
-@functools.lru_cache(maxsize=8)
-def _by_top(
-    scheme: KeyScheme, confusions: Confusions
-) -> dict[int, tuple[tuple[int, int, str, str], ...]]:
-    """Every look-alike change (position, character, replacement) by the top half of what
-    it adds to a fingerprint sum: (delta, position, character, replacement)."""
-    table: dict[int, tuple[tuple[int, int, str, str], ...]] = {}
-    for position, steps in enumerate(_deltas(scheme, confusions)):
-        for char, options in steps.items():
-            for delta, other in options:
-                table[delta >> 32] = (*table.get(delta >> 32, ()), (delta, position, char, other))
-    return table
-
-
-# Numbers up to this long find two-change readings in one look-up (``_by_pair_top``).
-_PAIRED: Final = 16
-
-
-class _PairTable(NamedTuple):
-    """Every pair of look-alike changes at two positions p1 < p2 < _PAIRED, sorted by the
-    top half of what they add to a fingerprint sum: ``first[top]`` is the first such pair,
-    ``after[k]`` the next one with the same top half (-1: none); the other lists hold each
-    pair's delta, positions, characters and replacements."""
-
-    first: dict[int, int]
-    after: list[int]
-    delta: list[int]
-    p1: list[int]
-    old1: list[str]
-    new1: list[str]
-    p2: list[int]
-    old2: list[str]
-    new2: list[str]
-
-
-_PAIR_TABLES: dict[tuple[bytes, str], _PairTable] = {}
-
-
-def _by_pair_top(scheme: KeyScheme, confusions: Confusions) -> _PairTable:
-    """The pair table of a key and confusion table (about 58,000 pairs for the default
-    table, made with numpy in some milliseconds on first need, whichever objects hold them)."""
-    cached = (scheme.fingerprint, confusions.spec)
-    if cached in _PAIR_TABLES:
-        return _PAIR_TABLES[cached]
-    singles = [
-        (delta, position, char, other)
-        for position, by_char in enumerate(_deltas(scheme, confusions)[:_PAIRED])
-        for char, options in by_char.items()
-        for delta, other in options
-    ]
-    deltas = np.array([s[0] for s in singles], np.uint64)
-    positions = np.array([s[1] for s in singles], np.intp)
-    olds = np.array([s[2] for s in singles])
-    news = np.array([s[3] for s in singles])
-    i, j = np.triu_indices(len(singles), 1)  # singles come by position: p1 <= p2
-    apart = positions[i] != positions[j]
-    i, j = i[apart], j[apart]
-    delta = deltas[i] + deltas[j]
-    top = delta >> np.uint64(32)
-    order = np.argsort(top, kind="stable")
-    i, j, delta, top = i[order], j[order], delta[order], top[order]
-    tops, starts = np.unique(top, return_index=True)
-    after = np.arange(1, len(top) + 1)
-    after[np.r_[top[1:] != top[:-1], True]] = -1
-    table = _PairTable(
-        dict(zip(tops.tolist(), starts.tolist(), strict=True)),
-        after.tolist(),
-        delta.tolist(),
-        positions[i].tolist(),
-        olds[i].tolist(),
-        news[i].tolist(),
-        positions[j].tolist(),
-        olds[j].tolist(),
-        news[j].tolist(),
-    )
-    if len(_PAIR_TABLES) >= 4:  # a process uses one key and table; tests use a few
-        _PAIR_TABLES.clear()
-    _PAIR_TABLES[cached] = table
-    return table
-
-
-@functools.lru_cache(maxsize=8)
-def _deltas(
-    scheme: KeyScheme, confusions: Confusions
-) -> list[dict[str, tuple[tuple[int, str], ...]]]:
-    """Per position, each confusable character → (fingerprint delta, replacement) pairs."""
-    return [
-        {
-            char: tuple((((ord(other) - ord(char)) * weight) & MASK, other) for other in others)
-            for char, others in confusions.neighbours.items()
-        }
-        for weight in scheme.weights
-    ]
 
 
 def encode(numbers: Sequence[str]) -> NDArray[np.uint8]:

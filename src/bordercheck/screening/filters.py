@@ -1,0 +1,98 @@
+"""The coarse and mixed filters: which numbers could have a recorded blind variant.
+
+Both are blocked Bloom filters over coarse skeleton keys (docs/screening.md, "OCR
+variants"): the coarse filter holds every record's; the mixed filter those shared by
+records whose skeletons differ in one or two characters.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bordercheck.screening.confusions import Confusions, translated
+from bordercheck.screening.keys import KeyScheme
+from bordercheck.screening.probe import filter_bits
+
+
+def coarse_filters(
+    numbers: NDArray[np.uint8],
+    codes: NDArray[np.uint32],
+    skeleton_keys: NDArray[np.uint64],
+    scheme: KeyScheme,
+    confusions: Confusions,
+    bits: int,
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+    """The coarse filter (``2^bits`` bits over the coarse skeleton keys of ``numbers``) and
+    the mixed filter (over the coarse keys of records that are blind variants of one
+    another); empty when there are no blind pairs. Sizes are set here, once: compactions
+    add to them."""
+    if not confusions.blind:
+        return np.zeros(0, np.uint8), np.zeros(0, np.uint8)
+    table = np.zeros(1 << (bits - 3), np.uint8)
+    coarse = np.empty(len(numbers), np.uint64)
+    chunk = 1 << 22
+    for start in range(0, len(numbers), chunk):
+        block = translated(numbers[start : start + chunk], confusions.coarse_table)
+        coarse[start : start + chunk] = scheme.skeleton_keys(block, codes[start : start + chunk])
+        add_to_filter(table, coarse[start : start + chunk])
+    # Mixed: two records of one coarse key whose skeletons differ in one or two characters
+    # (blind variants of each other, give or take look-alikes). Neighbours in coarse order
+    # are compared; a key held by three records or more counts as mixed without looking.
+    order = np.argsort(coarse)
+    coarse = coarse[order]
+    same = coarse[1:] == coarse[:-1]
+    pairs = np.flatnonzero(same & (skeleton_keys[order[1:]] != skeleton_keys[order[:-1]]))
+    first = confusions.skeleton_array[numbers[order[pairs]]]
+    second = confusions.skeleton_array[numbers[order[pairs + 1]]]
+    near = pairs[np.count_nonzero(first != second, axis=1) <= 2]
+    crowded = np.flatnonzero(same[1:] & same[:-1])
+    mixed_keys = np.concatenate([coarse[near], coarse[crowded]])
+    mixed = np.zeros(1 << (filter_bits(len(mixed_keys)) - 3), np.uint8)
+    add_to_filter(mixed, mixed_keys)
+    return table, mixed
+
+
+# A blocked Bloom filter: each key sets three bits of one 64-bit word (chosen by its top
+# bits; the three by its low 18), so a look-up reads one word: one cache miss, not three.
+FILTER_WORD: Final = np.dtype("<u8")
+
+
+def filter_slots(
+    keys: NDArray[np.uint64], words: int
+) -> tuple[NDArray[np.intp], NDArray[np.uint64]]:
+    """Each key's word in a filter of ``words`` words (a power of two), and its three bits
+    (``_may_have_blind_variant`` does the same for one key: keep them alike)."""
+    shift = np.uint64(64 - (words.bit_length() - 1)) if words > 1 else np.uint64(63)
+    index = (keys >> shift).astype(np.intp) if words > 1 else np.zeros(len(keys), np.intp)
+    six = np.uint64(63)
+    one = np.uint64(1)
+    bits = one << (keys & six)
+    bits |= one << ((keys >> np.uint64(6)) & six)
+    bits |= one << ((keys >> np.uint64(12)) & six)
+    return index, bits
+
+
+def filter_words(table: NDArray[np.uint8]) -> tuple[memoryview, int]:
+    """A filter's words as a memoryview (fast to index one at a time) and the shift that
+    takes a key to its word."""
+    words = table.view(FILTER_WORD).astype(np.uint64, copy=False)
+    return words.data, 64 - (len(words).bit_length() - 1) if len(words) > 1 else 64
+
+
+def add_to_filter(table: NDArray[np.uint8], keys: NDArray[np.uint64]) -> None:
+    """Add ``keys`` to a coarse filter (bytes, a whole number of 64-bit words)."""
+    words = table.view(FILTER_WORD)
+    index, bits = filter_slots(keys, len(words))
+    np.bitwise_or.at(words, index, bits)
+
+
+def in_filter(keys: NDArray[np.uint64], table: NDArray[np.uint8]) -> NDArray[np.bool_]:
+    if not len(table):
+        return np.zeros(len(keys), bool)
+    words = table.view(FILTER_WORD)
+    index, bits = filter_slots(keys, len(words))
+    held: NDArray[np.bool_] = (words[index] & bits) == bits
+    return held
