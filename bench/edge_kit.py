@@ -80,7 +80,7 @@ def run(count: int, seed: int) -> None:
         records.numbers[base], country_codes(records.countries[base]), plain[base], keys
     )
     rows = sort_rows(rows)
-    coarse = coarse_table(coarse_keys, coarse_bits(len(rows)))
+    coarse = coarse_table(coarse_keys, coarse_bits(len(rows)), keys.scheme)
     build = time.perf_counter() - started
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
         directory = KitDirectory(Path(tmp))

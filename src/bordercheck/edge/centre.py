@@ -101,7 +101,7 @@ def snapshot_rows(entries: Iterator[KitEntry], keys: KitKeys) -> tuple[Rows, NDA
     parts = [build_rows(batch, keys) for batch in chunked(entries, _BATCH)]
     rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, ROW)
     coarse = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.uint64)
-    return sort_rows(rows), coarse_table(coarse, coarse_bits(len(rows)))
+    return sort_rows(rows), coarse_table(coarse, coarse_bits(len(rows)), keys.scheme)
 
 
 def cache_directory(settings: Settings) -> Path:

@@ -149,9 +149,11 @@ def seal_columns(
     return rows, coarse
 
 
-def coarse_table(keys: U64, bits: int) -> NDArray[np.uint8]:
+def coarse_table(keys: U64, bits: int, scheme: KeyScheme) -> NDArray[np.uint8]:
+    """A kit's coarse filter over rows' coarse keys. Files carry the keys (finalised, as the
+    skeleton keys are); the filter is indexed by their sums, which the kit's key recovers."""
     table = np.zeros(1 << (bits - 3), np.uint8)
-    add_to_filter(table, keys)
+    add_to_filter(table, scheme.skeleton_sums_of(keys))
     return table
 
 

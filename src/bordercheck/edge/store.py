@@ -262,7 +262,7 @@ class LoadedKit:
         """What screening reads: the snapshot's rows less the removed, and the added rows."""
         added = self.delta.added
         coarse = (
-            coarse_table(self.delta.coarse, coarse_bits(len(added)))
+            coarse_table(self.delta.coarse, coarse_bits(len(added)), self.keys.scheme)
             if len(self.coarse)
             else self.coarse
         )

@@ -386,9 +386,9 @@ def _compacted_filters(
     if not len(base.coarse):  # a snapshot made without blind pairs: let every number by
         bits = filter_bits(len(base.record_ids) + len(matrix))
         return np.full(1 << (bits - 3), 0xFF, np.uint8), np.zeros(0, np.uint8)
-    keys = view.scheme.skeleton_keys(view.confusions.coarse_array[matrix], countries)
+    sums = view.scheme.skeleton_sums(view.confusions.coarse_array[matrix], countries)
     coarse, mixed = base.coarse.copy(), base.mixed.copy()
-    add_to_filter(coarse, keys)
+    add_to_filter(coarse, sums)
     if len(mixed):
-        add_to_filter(mixed, keys)
+        add_to_filter(mixed, sums)
     return coarse, mixed

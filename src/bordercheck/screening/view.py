@@ -37,7 +37,7 @@ from bordercheck.screening.deltas import (
     look_alike_deltas,
     pair_table,
 )
-from bordercheck.screening.filters import filter_words, in_filter
+from bordercheck.screening.filters import filter_bits_of, filter_words, in_filter
 from bordercheck.screening.keys import MASK, WIDTH, KeyScheme, country_code
 from bordercheck.screening.overlay import Overlay
 from bordercheck.screening.probe import in_presence, isin_sorted, probe
@@ -310,10 +310,10 @@ class IndexView:
         then, for the few that pass it, a probe of each variant's own skeleton key (the
         number's skeleton sum plus the substitutions' deltas) and fingerprints."""
         result = np.zeros(len(numbers), bool)
-        keys = self.scheme.skeleton_keys(translated(numbers, self.confusions.coarse_table), codes)
-        passing = in_filter(keys, self.base.coarse)
+        coarse = self.scheme.skeleton_sums(translated(numbers, self.confusions.coarse_table), codes)
+        passing = in_filter(coarse, self.base.coarse)
         if self.overlay.live:
-            passing |= isin_sorted(keys, self._overlay_coarse_keys)
+            passing |= isin_sorted(coarse, self._overlay_coarse_sums)
         rows = np.flatnonzero(passing)
         if not len(rows):
             return result
@@ -396,14 +396,14 @@ class IndexView:
         words = self._coarse_words
         if not len(words):
             return True  # an index saved without the filter: probe every variant
-        key = self.scheme.skeleton_key(number.translate(self.confusions.coarse_table), code)
-        if self.overlay.live and key in self._overlay_coarse_set:
+        total = self.scheme.skeleton_sum(number.translate(self.confusions.coarse_table), code)
+        if self.overlay.live and total in self._overlay_coarse_set:
             return True
-        bits = (1 << (key & 63)) | (1 << ((key >> 6) & 63)) | (1 << ((key >> 12) & 63))
-        if words[key >> self._coarse_shift] & bits != bits:
+        bits = filter_bits_of(total)
+        if words[total >> self._coarse_shift] & bits != bits:
             return False
         mixed = self._mixed_words
-        if not len(mixed) or mixed[key >> self._mixed_shift] & bits == bits:
+        if not len(mixed) or mixed[total >> self._mixed_shift] & bits == bits:
             return True
         return not recorded
 
@@ -413,17 +413,16 @@ class IndexView:
 
     @functools.cached_property
     def _overlay_coarse_set(self) -> frozenset[int]:
-        return frozenset(self._overlay_coarse_keys.tolist())
+        return frozenset(self._overlay_coarse_sums.tolist())
 
     @functools.cached_property
-    def _overlay_coarse_keys(self) -> NDArray[np.uint64]:
+    def _overlay_coarse_sums(self) -> NDArray[np.uint64]:
         live = [item.entry for item in self.overlay.live.values() if item.serial is None]
         if not live:
             return np.zeros(0, np.uint64)
         matrix = encode([entry.number for entry in live])
         codes = np.array([country_code(entry.country) for entry in live], np.uint32)
-        keys = self.scheme.skeleton_keys(self.confusions.coarse_array[matrix], codes)
-        return np.sort(keys)
+        return np.sort(self.scheme.skeleton_sums(self.confusions.coarse_array[matrix], codes))
 
     # Internals --------------------------------------------------------------------------
 
