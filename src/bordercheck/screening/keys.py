@@ -161,20 +161,7 @@ class KeyScheme:
     # Scalar, for one number at a time (a few hundred ns) --------------------------------
 
     def skeleton_key(self, skeleton: bytes, country: int) -> int:
-        """``skeleton_key_of(skeleton_sum(…))`` in one call (each call costs ~0.1 µs)."""
-        lanes: tuple[int, int, int, int, int, int] = _FINGERPRINT_LANES.unpack(
-            skeleton.ljust(WIDTH, b"\0")
-        )
-        a, b, c, d, e, f = lanes
-        w0, w1, w2, w3, w4, w5 = self._skeleton_lanes
-        h = a * w0 + b * w1 + c * w2 + d * w3 + e * w4 + f * w5 + country * self._skeleton_country
-        k = self._skeleton
-        h = (h & MASK) ^ k[0]
-        h ^= h >> 32
-        h = (h * k[4]) & MASK
-        h ^= h >> 29
-        h = (h * k[5]) & MASK
-        return h ^ (h >> 32)
+        return self.skeleton_key_of(self.skeleton_sum(skeleton, country))
 
     def skeleton_sum(self, skeleton: bytes, country: int) -> int:
         lanes: tuple[int, int, int, int, int, int] = _FINGERPRINT_LANES.unpack(
@@ -186,7 +173,7 @@ class KeyScheme:
         return (total + country * self._skeleton_country) & MASK
 
     def skeleton_key_of(self, total: int) -> int:
-        """``skeleton_keys_of`` for one sum (inlined where variants are probed: keep alike)."""
+        """``skeleton_keys_of`` for one sum."""
         k = self._skeleton
         h = total ^ k[0]
         h ^= h >> 32
@@ -194,11 +181,6 @@ class KeyScheme:
         h ^= h >> 29
         h = (h * k[5]) & MASK
         return h ^ (h >> 32)
-
-    @property
-    def skeleton_finaliser(self) -> tuple[int, int, int]:
-        """The constants of ``skeleton_key_of``, for loops that inline it."""
-        return self._skeleton[0], self._skeleton[4], self._skeleton[5]
 
     def range_group_key(self, masked: bytes, country: int) -> int:
         return _mix_one(masked, country, self._range)

@@ -118,7 +118,6 @@ class IndexView:
         self._live = bool(overlay.live)
         self._by_top = by_top(scheme, confusions)
         self._blind_steps = blind_steps(scheme, confusions)
-        self._finaliser = scheme.skeleton_finaliser
 
     def view(self) -> IndexView:
         return self
@@ -166,7 +165,7 @@ class IndexView:
                 targets.setdefault(self._fingerprints[row], []).append(row)
             for reading, changes, row in self._resolve(number, total, targets, max_changes):
                 found.append((reading, changes, self._found(row, reading)))
-        if self.overlay.live:
+        if self._live:
             found += self.overlay.find(key, number, self.confusions, max_changes)
         return found
 
@@ -175,7 +174,7 @@ class IndexView:
         look-alikes up to ``max_changes`` in all; a character changes once). Each variant's
         skeleton key is the finaliser of the query's skeleton sum plus the substitutions'
         deltas, and the presence filter is indexed by sums: most variants cost an addition
-        and one bit of the filter."""
+        and one bit of the filter, and only those it lets by a key."""
         steps = self._blind_steps
         singles = [
             (delta, p, other)
@@ -184,7 +183,7 @@ class IndexView:
         ]
         # The variants whose skeleton sum the presence filter lets by (few): singles, then
         # pairs at two positions, without building the others.
-        shift, presence, live = self._presence_shift, self._presence, bool(self.overlay.live)
+        shift, presence, live = self._presence_shift, self._presence, self._live
         variants: list[tuple[int, tuple[tuple[int, str], ...]]] = []
         for i, (first, p1, c1) in enumerate(singles):
             top = ((total + first) & MASK) >> shift
@@ -198,16 +197,10 @@ class IndexView:
                 top = ((total + first + second) & MASK) >> shift
                 if live or (presence[top >> 3] >> (top & 7)) & 1:
                     variants.append((first + second, ((p1, c1), (p2, c2))))
-        x, m1, m2 = self._finaliser
         overlay = self.overlay.by_skeleton if live else None
         found: list[Candidate] = []
         for delta, changes in variants:
-            h = ((total + delta) & MASK) ^ x  # KeyScheme.skeleton_key_of, inlined
-            h ^= h >> 32
-            h = (h * m1) & MASK
-            h ^= h >> 29
-            h = (h * m2) & MASK
-            key = h ^ (h >> 32)
+            key = self.scheme.skeleton_key_of((total + delta) & MASK)
             rows = self._group(key)
             if not rows and (overlay is None or key not in overlay):
                 continue
@@ -244,7 +237,7 @@ class IndexView:
             for row in self._group(keys[i]):
                 if self._fingerprints[row] == fingerprint:
                     out.append((i, self._found(row, numbers[i])))
-        if self.overlay.live:
+        if self._live:
             for i, key in enumerate(keys):
                 for item in self.overlay.by_skeleton.get(key, ()):
                     if item.entry.number == numbers[i]:
@@ -288,15 +281,22 @@ class IndexView:
     def _held_keys(
         self, sums: NDArray[np.uint64], keys: NDArray[np.uint64] | None = None
     ) -> NDArray[np.bool_]:
-        """Whether the base holds the skeleton of each sum (``keys``: theirs, if known):
-        the presence filter by sum, then the keys of those it lets by, probed."""
+        """Whether the base holds the skeleton of each sum (``keys``: theirs, if known)."""
+        result = np.zeros(len(sums), bool)
+        result[self._probe_sums(sums, keys)[0]] = True
+        return result
+
+    def _probe_sums(
+        self, sums: NDArray[np.uint64], keys: NDArray[np.uint64] | None = None
+    ) -> tuple[NDArray[np.intp], NDArray[np.uint64], NDArray[np.intp]]:
+        """The positions in ``sums`` of the skeletons the base holds, their keys and where
+        their groups start: the presence filter by sum, then the keys of those it lets by
+        (``keys``: all of them, if known), probed."""
         base = self.base
         maybe = np.flatnonzero(in_presence(base.presence, sums))
         wanted = keys[maybe] if keys is not None else self.scheme.skeleton_keys_of(sums[maybe])
-        _, found = probe(base.skeletons, base.directory, base.directory_bits, wanted)
-        result = np.zeros(len(sums), bool)
-        result[maybe[found]] = True
-        return result
+        at, found = probe(base.skeletons, base.directory, base.directory_bits, wanted)
+        return maybe[found], wanted[found], at[found]
 
     def _blind_may_match(
         self,
@@ -312,7 +312,7 @@ class IndexView:
         result = np.zeros(len(numbers), bool)
         coarse = self.scheme.skeleton_sums(translated(numbers, self.confusions.coarse_table), codes)
         passing = in_filter(coarse, self.base.coarse)
-        if self.overlay.live:
+        if self._live:
             passing |= isin_sorted(coarse, self._overlay_coarse_sums)
         rows = np.flatnonzero(passing)
         if not len(rows):
@@ -353,13 +353,9 @@ class IndexView:
         collisions would end there)."""
         base = self.base
         result = np.zeros(len(sums), bool)
-        maybe = np.flatnonzero(in_presence(base.presence, sums))
-        keys = self.scheme.skeleton_keys_of(sums[maybe])
-        at, found = probe(base.skeletons, base.directory, base.directory_bits, keys)
-        where = maybe[found]
+        where, keys, at = self._probe_sums(sums)
         if not len(where):
             return result
-        keys, at = keys[found], at[found]
         left, owners = left[where], owners[where]
         chosen = numbers[owners]
         totals = self.scheme.fingerprint_bases(keys) + self.scheme.number_sums(chosen)
@@ -397,7 +393,7 @@ class IndexView:
         if not len(words):
             return True  # an index saved without the filter: probe every variant
         total = self.scheme.skeleton_sum(number.translate(self.confusions.coarse_table), code)
-        if self.overlay.live and total in self._overlay_coarse_set:
+        if self._live and total in self._overlay_coarse_set:
             return True
         bits = filter_bits_of(total)
         if words[total >> self._coarse_shift] & bits != bits:
