@@ -7,8 +7,9 @@ storage), so the rules live here once.
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final, Literal, NamedTuple, Protocol
@@ -50,6 +51,14 @@ EXACT_SCORE: Final = 1.0
 # both passing means the misreading is one a check digit cannot see (-0.1).
 OCR_SCORES: Final = {1: 0.8, 2: 0.6}
 CHECK_DIGIT_CONFIRMS: Final = 0.1
+# (changes, None without a check digit, else whether the number as read passes it) → score
+_OCR_SCORE: Final = {
+    (changes, passes): round(
+        score + {None: 0.0, True: -CHECK_DIGIT_CONFIRMS, False: CHECK_DIGIT_CONFIRMS}[passes], 2
+    )
+    for changes, score in OCR_SCORES.items()
+    for passes in (None, True, False)
+}
 TRANSPOSITION_SCORE: Final = 0.5
 SUBSTITUTION_SCORE: Final = 0.4
 _KIND_ORDER: Final = {
@@ -212,9 +221,7 @@ def screen_prepared(
         else:
             if cd is not None and mrz_check_digit(reading) != cd:
                 continue  # the OCR would have had to misread the check digit too
-            kind, score = "ocr_variant", OCR_SCORES[changes]
-            if cd is not None:
-                score += -CHECK_DIGIT_CONFIRMS if passes else CHECK_DIGIT_CONFIRMS
+            kind, score = "ocr_variant", _OCR_SCORE[changes, None if cd is None else passes]
         _keep(best, _match(found, country, kind, score))
     transpositions = source.size <= policy.transpositions_up_to
     substitutions = source.size <= policy.substitutions_up_to
@@ -230,9 +237,12 @@ def screen_prepared(
                 _keep(best, _match(found, country, kind, score))
     if not best:
         return NO_HIT
-    matches = sorted(best.values(), key=lambda m: (-m.score, _KIND_ORDER[m.match], m.record_id))
+    if len(best) == 1:
+        matches: Sequence[Match] = tuple(best.values())
+    else:
+        matches = sorted(best.values(), key=_best_first)
     result: Result = "hit" if matches[0].match in ("exact", "range") else "possible_hit"
-    return Screening(result, tuple(matches))
+    return _new_screening((result, tuple(matches)))
 
 
 def typing_slips(
@@ -255,10 +265,22 @@ def typing_slips(
 
 
 def _match(found: Found, country: str, kind: MatchKind, score: float) -> Match:
-    return Match(
+    return _new_match((
         found.record_id, found.document_number, country, found.document_type, found.status,
-        found.blank, found.restricted, kind, round(score, 2), found.serial_end,
-    )  # fmt: skip
+        found.blank, found.restricted, kind, score, found.serial_end,
+    ))  # fmt: skip
+
+
+def _best_first(match: Match) -> tuple[float, int, int]:
+    return -match.score, _KIND_ORDER[match.match], match.record_id
+
+
+# Thousands of matches and answers are made a second: built as plain tuples of their class
+# (what ``_make`` does, without its checks), at a third of a NamedTuple call's cost.
+_new_match: Final[Callable[[tuple[object, ...]], Match]] = functools.partial(tuple.__new__, Match)
+_new_screening: Final[Callable[[tuple[object, ...]], Screening]] = functools.partial(
+    tuple.__new__, Screening
+)
 
 
 def _keep(best: dict[int, Match], match: Match) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Final, NamedTuple
 
@@ -60,15 +60,20 @@ class Prepared(NamedTuple):
 def prepare(query: Query, position: int | None = None) -> Prepared:
     """Normalise a query, or raise InvalidQuery saying what is wrong (and where in a batch)."""
     try:
-        return Prepared(
+        return _new_prepared((
             normalised_number(query.number),
             normalised_country(query.country),
             families_of(query.document_type),
             normalised_check_digit(query.check_digit),
-        )
+        ))  # fmt: skip
     except (InvalidDocumentNumber, InvalidCountry, InvalidDocumentType) as error:
         where = "" if position is None else f"document {position}: "
         raise InvalidQuery(f"{where}{error}", position=position) from None
+
+
+_new_prepared: Final[Callable[[tuple[object, ...]], Prepared]] = functools.partial(
+    tuple.__new__, Prepared
+)
 
 
 def normalised_number(raw: str) -> str:

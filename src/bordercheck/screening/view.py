@@ -42,7 +42,7 @@ from bordercheck.screening.keys import MASK, WIDTH, KeyScheme, country_code
 from bordercheck.screening.overlay import Overlay
 from bordercheck.screening.probe import in_presence, isin_sorted, probe
 from bordercheck.screening.ranges import RangeTable, shape_codes
-from bordercheck.screening.records import BLIND, MAY_MATCH, Found, unpack_meta
+from bordercheck.screening.records import BLIND, MAY_MATCH, Found, new_found, unpack_meta
 
 BASE_ARRAYS: Final = (
     "skeletons", "fingerprints", "record_ids", "meta", "directory", "presence", "present",
@@ -163,7 +163,9 @@ class IndexView:
             targets: dict[int, list[int]] = {}
             for row in rows:
                 targets.setdefault(self._fingerprints[row], []).append(row)
-            for reading, changes, row in self._resolve(number, total, targets, max_changes):
+            for reading, changes, row in self._resolve(
+                number, total, targets, max_changes, len(rows)
+            ):
                 found.append((reading, changes, self._found(row, reading)))
         if self._live:
             found += self.overlay.find(key, number, self.confusions, max_changes)
@@ -186,16 +188,16 @@ class IndexView:
         shift, presence, live = self._presence_shift, self._presence, self._live
         variants: list[tuple[int, tuple[tuple[int, str], ...]]] = []
         for i, (first, p1, c1) in enumerate(singles):
-            top = ((total + first) & MASK) >> shift
+            once = (total + first) & MASK
+            top = once >> shift
             if live or (presence[top >> 3] >> (top & 7)) & 1:
                 variants.append((first, ((p1, c1),)))
             if max_changes < 2:
                 continue
             for second, p2, c2 in singles[i + 1 :]:
-                if p2 == p1:
-                    continue  # a character changes once
-                top = ((total + first + second) & MASK) >> shift
-                if live or (presence[top >> 3] >> (top & 7)) & 1:
+                top = ((once + second) & MASK) >> shift
+                # A character changes once: no pair at one position.
+                if p2 != p1 and (live or (presence[top >> 3] >> (top & 7)) & 1):
                     variants.append((first + second, ((p1, c1), (p2, c2))))
         overlay = self.overlay.by_skeleton if live else None
         found: list[Candidate] = []
@@ -438,20 +440,24 @@ class IndexView:
         return rows
 
     def _found(self, row: int, number: str) -> Found:
-        document_type, status, blank, restricted = unpack_meta(self._meta[row])
-        return Found(self._ids[row], number, document_type, status, blank, restricted)
+        return new_found((self._ids[row], number, *unpack_meta(self._meta[row]), None))
 
     def _resolve(
-        self, number: str, total: int, targets: dict[int, list[int]], max_changes: int
+        self,
+        number: str,
+        total: int,
+        targets: dict[int, list[int]],
+        max_changes: int,
+        wanted: int,
     ) -> list[tuple[str, int, int]]:
-        """Readings of ``number`` (itself, one or two confusions) with a target fingerprint.
+        """Readings of ``number`` (itself, one or two confusions) with a target fingerprint
+        (``wanted``: how many rows the targets hold; once each has a reading, no more).
 
         A reading with one change at p matches target t when its delta d brings the sum
         into [t·2^32, (t+1)·2^32): d lies in [need, need + 2^32) for need = t·2^32 - sum, so
         the top half of d is one of two values, looked up in a table of every delta.
         """
         out = [(number, 0, row) for row in targets.get(total >> 32, ())]
-        wanted = sum(len(rows) for rows in targets.values())
         if max_changes < 1 or len(out) == wanted:
             return out
         get, length = self._by_top.get, len(number)
