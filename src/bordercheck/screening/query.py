@@ -57,6 +57,54 @@ class Prepared(NamedTuple):
     check_digit: str | None
 
 
+class Columns(NamedTuple):
+    """Many documents as one sequence per field, in the order of ``Query``'s (what a caller
+    holding a table, a file or a passenger list has): read without a ``Query`` object per
+    document. ``document_types`` or ``check_digits`` None: none given for any document."""
+
+    numbers: Sequence[str]
+    countries: Sequence[str]
+    document_types: Sequence[DocumentType | TypeFamily | str | None] | None = None
+    check_digits: Sequence[str | None] | None = None
+
+    @classmethod
+    def of(cls, queries: Sequence[Query]) -> Columns:
+        return cls(
+            [q.number for q in queries],
+            [q.country for q in queries],
+            [q.document_type for q in queries],
+            [q.check_digit for q in queries],
+        )
+
+    @property
+    def size(self) -> int:
+        """How many documents; InvalidQuery if the columns are not all as long."""
+        n = len(self.numbers)
+        for name in ("countries", "document_types", "check_digits"):
+            column = getattr(self, name)
+            if column is not None and len(column) != n:
+                raise InvalidQuery(f"{name}: {len(column)} values for {n} numbers")
+        return n
+
+    def query(self, i: int) -> Query:
+        types, checks = self.document_types, self.check_digits
+        return Query(
+            self.numbers[i],
+            self.countries[i],
+            None if types is None else types[i],
+            None if checks is None else checks[i],
+        )
+
+    def slice(self, start: int, stop: int) -> Columns:
+        types, checks = self.document_types, self.check_digits
+        return Columns(
+            self.numbers[start:stop],
+            self.countries[start:stop],
+            None if types is None else types[start:stop],
+            None if checks is None else checks[start:stop],
+        )
+
+
 def prepare(query: Query, position: int | None = None) -> Prepared:
     """Normalise a query, or raise InvalidQuery saying what is wrong (and where in a batch)."""
     try:
@@ -140,22 +188,30 @@ _PREFIXES: Final = (np.tri(WIDTH + 1, WIDTH, -1, np.uint8).view(np.uint64)).copy
 def encode_queries(
     queries: Sequence[Query],
 ) -> tuple[NDArray[np.uint8], NDArray[np.intp], NDArray[np.uint32]]:
-    """Numbers (matrix and lengths) and country codes of many queries, each field checked
+    """``encode_columns`` of queries."""
+    return encode_columns(Columns.of(queries))
+
+
+def encode_columns(
+    columns: Columns,
+) -> tuple[NDArray[np.uint8], NDArray[np.intp], NDArray[np.uint32]]:
+    """Numbers (matrix and lengths) and country codes of many documents, each field checked
     for all at once; InvalidQuery names the first document that cannot be read."""
+    n = columns.size
     try:
-        validate_types_and_check_digits(queries)
-        numbers, lengths = encode_numbers(queries)
-        return numbers, lengths, encode_countries(queries)
+        validate_types_and_check_digits(columns)
+        numbers, lengths = encode_numbers(columns)
+        return numbers, lengths, encode_countries(columns)
     except InvalidQuery as error:
         # Fields are checked one after the other: an earlier document may fail another.
-        for i, query in enumerate(queries[: error.detail.get("position", len(queries))]):
-            prepare(query, i)
+        for i in range(error.detail.get("position", n)):
+            prepare(columns.query(i), i)
         raise
 
 
-def encode_numbers(queries: Sequence[Query]) -> tuple[NDArray[np.uint8], NDArray[np.intp]]:
+def encode_numbers(columns: Columns) -> tuple[NDArray[np.uint8], NDArray[np.intp]]:
     """Normalised numbers as a (n, 24) matrix and their lengths; odd ones normalised singly."""
-    raw = [q.number for q in queries]
+    raw = columns.numbers
     n = len(raw)
     try:  # one byte wider than a number: a longer one shows there
         text = np.array(raw, dtype=f"S{WIDTH + 1}").view(np.uint8).reshape(n, WIDTH + 1)
@@ -184,43 +240,40 @@ def encode_numbers(queries: Sequence[Query]) -> tuple[NDArray[np.uint8], NDArray
     if suspect:
         fine &= np.fromiter((isinstance(r, str) and "\0" not in r for r in raw), bool, n)
     for i in np.flatnonzero(~fine).tolist():
-        number = prepare(queries[i], i).number  # the full rules, or an error naming the document
+        number = prepare(columns.query(i), i).number  # the full rules, or an error naming it
         matrix[i] = 0
         matrix[i, : len(number)] = np.frombuffer(number.encode("ascii"), np.uint8)
         lengths[i] = len(number)
     return matrix, lengths
 
 
-def encode_countries(queries: Sequence[Query]) -> NDArray[np.uint32]:
-    """Country codes of the queries; three capital letters looked up in a table at once,
+def encode_countries(columns: Columns) -> NDArray[np.uint32]:
+    """Country codes of the documents; three capital letters looked up in a table at once,
     other spellings (``D``, ``fra``, ``FR``) normalised once each."""
-    raws = [q.country for q in queries]
+    raws = columns.countries
     try:
         text = np.array(raws, dtype="S4").view(np.uint8).reshape(len(raws), 4)
     except (UnicodeEncodeError, TypeError, ValueError):
-        return _countries_one_by_one(queries, raws)
+        return _countries_one_by_one(columns, range(len(raws)))
     letters = text[:, :3] - np.uint8(65)
     plain = (letters < 26).all(axis=1) & (text[:, 3] == 0)
     slot = letters.astype(np.intp) @ np.array([676, 26, 1])
     codes = _country_table()[np.where(plain, slot, 0)]
     odd = np.flatnonzero(~plain | (codes == 0))
     if len(odd):
-        codes[odd] = _countries_one_by_one([queries[i] for i in odd.tolist()], None, odd)
+        codes[odd] = _countries_one_by_one(columns, odd.tolist())
     return codes
 
 
-def _countries_one_by_one(
-    queries: Sequence[Query], raws: list[str] | None, positions: NDArray[np.intp] | None = None
-) -> NDArray[np.uint32]:
-    raws = [q.country for q in queries] if raws is None else raws
+def _countries_one_by_one(columns: Columns, positions: Sequence[int]) -> NDArray[np.uint32]:
+    raws = [columns.countries[i] for i in positions]
     codes = {}
     for raw in set(raws):
         try:
             codes[raw] = country_code(normalised_country(raw))
         except InvalidCountry:
-            i = raws.index(raw)
-            at = i if positions is None else int(positions[i])
-            prepare(queries[i], at)  # raises, naming the first document with this country
+            at = positions[raws.index(raw)]
+            prepare(columns.query(at), at)  # raises, naming the first document with this country
             raise
     return np.fromiter(map(codes.__getitem__, raws), np.uint32, len(raws))
 
@@ -240,16 +293,17 @@ _VALID_NUMBER = "0"
 _VALID_COUNTRY = "DEU"
 
 
-def validate_types_and_check_digits(queries: Sequence[Query]) -> None:
+def validate_types_and_check_digits(columns: Columns) -> None:
     """Read only for candidates when screening many: check each distinct value once."""
     try:
-        for kind in {q.document_type for q in queries}:
+        for kind in set(columns.document_types or ()):
             families_of(kind)
-        for check in {q.check_digit for q in queries}:
+        for check in set(columns.check_digits or ()):
             normalised_check_digit(check)
     except (InvalidDocumentType, InvalidDocumentNumber):
-        for i, query in enumerate(queries):  # find the first document at fault, and say so
+        for i in range(columns.size):  # find the first document at fault, and say so
             # Only the type and check digit are in question here: pair them with a number
             # and country known to be valid, so that the error names the right field.
+            query = columns.query(i)
             prepare(Query(_VALID_NUMBER, _VALID_COUNTRY, query.document_type, query.check_digit), i)
         raise
