@@ -9,12 +9,14 @@ from bordercheck.documents.types import DocumentType, TypeFamily
 from bordercheck.screening.index import IndexChange, ScreeningIndex
 from bordercheck.screening.matcher import (
     PARALLEL_FROM,
+    Columns,
     InvalidQuery,
     Match,
     MatchPolicy,
     Query,
     screen,
     screen_batch,
+    screen_columns,
 )
 
 from .conftest import Build, entry
@@ -348,3 +350,40 @@ def test_a_batch_answers_as_single_screens_do(build: Build) -> None:
     for policy in (MatchPolicy(), NO_SLIPS):
         assert screen_batch(index, queries, policy) == [screen(index, q, policy) for q in queries]
     assert screen_batch(index, []) == []
+
+
+def test_columns_answer_as_queries_do(build: Build) -> None:
+    index = build(
+        entry(1, "C01X00T47"), entry(2, "123456789", "GBR", document_type="identity_card"), RANGE
+    )
+    queries = [
+        Query("C01X00T47", "DEU"),
+        Query("co1x 00t47", "de", "passport"),
+        Query("I23456789", "GBR", check_digit=check_digit("123456789")),
+        Query("X000I450", "FRA", TypeFamily.PASSPORT),
+        Query("123456798", "GBR"),
+    ]
+    columns = Columns.of(queries)
+    for policy in (MatchPolicy(), NO_SLIPS):
+        assert screen_columns(index, columns, policy) == screen_batch(index, queries, policy)
+    # No type or check digit given for any document: the columns may be left out.
+    bare = [Query(q.number, q.country) for q in queries]
+    numbers, countries = [q.number for q in bare], [q.country for q in bare]
+    assert screen_columns(index, Columns(numbers, countries)) == screen_batch(index, bare)
+    large = Columns(numbers * PARALLEL_FROM, countries * PARALLEL_FROM)
+    answers = screen_columns(index, large, NO_SLIPS)
+    assert answers[-len(bare) :] == screen_batch(index, bare, NO_SLIPS)
+    assert screen_columns(index, Columns([], [])) == []
+
+
+def test_columns_that_cannot_be_read_are_refused_by_document(build: Build) -> None:
+    index = build(entry(1, "C01X00T47"))
+    with pytest.raises(InvalidQuery, match="countries: 1 values for 2 numbers"):
+        screen_columns(index, Columns(["C01X00T47", "C01X00T48"], ["DEU"]))
+    with pytest.raises(InvalidQuery, match=r"document 1: .*document type"):
+        screen_columns(index, Columns(["1", "2"], ["DEU", "DEU"], [None, "spaceship"]))
+    with pytest.raises(InvalidQuery, match=r"document 2: .*check digit"):
+        screen_columns(index, Columns(["1", "2", "3"], ["DEU"] * 3, None, [None, "1", "X"]))
+    with pytest.raises(InvalidQuery, match="document 1: ") as caught:
+        screen_columns(index, Columns(["1", "--"], ["DEU", "DEU"]))
+    assert caught.value.detail == {"position": 1}
