@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bordercheck.documents.mrz import check_digit
 from bordercheck.screening.confusions import DEFAULT_CONFUSIONS
-from bordercheck.screening.index import ScreeningIndex
+from bordercheck.screening.index import IndexChange, ScreeningIndex
+from bordercheck.screening.keys import WIDTH
 from bordercheck.screening.matcher import MatchPolicy, Query, screen, screen_batch
+from bordercheck.screening.view import IndexView
 
 from .conftest import KEY, entry
 
@@ -83,3 +88,42 @@ def test_a_batch_answers_as_single_screens_do(
     queries += [Query(corrupt(n, data), c) for n, c in pairs[:10]]
     for policy in (MatchPolicy(), MatchPolicy(transpositions_up_to=0, substitutions_up_to=0)):
         assert screen_batch(index, queries, policy) == [screen(index, q, policy) for q in queries]
+
+
+def without_alphabets(index: ScreeningIndex) -> ScreeningIndex:
+    """The same index as one saved before it held alphabets: every blind variant probed."""
+    view = index.view()
+    base = dataclasses.replace(
+        view.base,
+        alphabet_shapes=np.zeros(0, np.uint64),
+        alphabet=np.zeros((0, WIDTH), np.uint64),
+    )
+    return ScreeningIndex(
+        IndexView(base, view.ranges, view.overlay, view.scheme, view.confusions, view.sequence)
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(records, records, st.lists(st.tuples(numbers, countries), max_size=20), st.data())
+def test_alphabets_leave_out_only_variants_no_record_could_be(
+    pairs: list[tuple[str, str]],
+    later: list[tuple[str, str]],
+    asked: list[tuple[str, str]],
+    data: st.DataObject,
+) -> None:
+    index = build(pairs)
+    # Records added since the build bring characters the base's alphabets lack.
+    index.apply(
+        [IndexChange.upsert(entry(1000 + i, n, c)) for i, (n, c) in enumerate(later)], sequence=1
+    )
+    queries = [Query(n, c) for n, c in asked]
+    queries += [Query(corrupt(n, data), c) for n, c in [*pairs[:10], *later[:10]]]
+    queries += [Query(q.number, q.country, check_digit=check_digit(q.number)) for q in queries]
+    policy = MatchPolicy(transpositions_up_to=0, substitutions_up_to=0)
+    for state in ("overlay", "compacted"):
+        if state == "compacted":
+            index.compact()
+        unpruned = without_alphabets(index)
+        expected = [screen(unpruned, q, policy) for q in queries]
+        assert [screen(index, q, policy) for q in queries] == expected
+        assert screen_batch(index, queries * 3, policy)[: len(queries)] == expected

@@ -14,6 +14,7 @@ from typing import Final, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from bordercheck.screening.alphabet import CHAR_BITS
 from bordercheck.screening.confusions import Confusions
 from bordercheck.screening.keys import MASK, WIDTH, KeyScheme
 
@@ -24,14 +25,21 @@ def blind_deltas(
     alternatives: NDArray[np.uint8],
     table: NDArray[np.uint64],
     max_changes: int,
+    allowed: NDArray[np.uint64] | None = None,
 ) -> tuple[NDArray[np.intp], NDArray[np.uint64], NDArray[np.uint64], NDArray[np.intp]]:
     """Every blind variant of each number (one substitution, or two at different columns
     when ``max_changes`` allows), as the row it comes from, what it adds to the skeleton
     sum and to the number sum, and how many look-alikes it leaves allowed.
-    ``alternatives``: ``Confusions.blind_alternatives``; ``table``: ``blind_table``."""
+    ``alternatives``: ``Confusions.blind_alternatives``; ``table``: ``blind_table``;
+    ``allowed``: per number and column, the characters a substitution may put there
+    (``alphabet`` masks; None: any)."""
     options = alternatives.shape[1]
     owners, rest = np.divmod(np.flatnonzero(alternatives[numbers[:, :width]]), width * options)
     column, k = np.divmod(rest, options)
+    if allowed is not None:
+        put = CHAR_BITS[alternatives[numbers[owners, column], k]].astype(np.uint64)
+        keep = (allowed[owners, column] >> put) & np.uint64(1) != 0
+        owners, column, k = owners[keep], column[keep], k[keep]
     skeleton, number = table[column, numbers[owners, column], k].T
     left = np.full(len(owners), max_changes - 1, np.intp)
     if max_changes >= 2 and len(owners) > 1:

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from bordercheck.documents.types import DocumentType
 from bordercheck.registry.models import Status
 from bordercheck.screening import snapshot
+from bordercheck.screening.alphabet import Alphabets, as_arrays, build_alphabets, merged
 from bordercheck.screening.confusions import DEFAULT_CONFUSIONS, Confusions
 from bordercheck.screening.filters import add_to_filter, coarse_filters
 from bordercheck.screening.keys import WIDTH, KeyScheme, country_codes
@@ -48,6 +49,8 @@ _CHUNK = 1 << 22  # rows at a time: bounds the temporaries of a 100 M build
 _COLUMN_TYPES: tuple[np.dtype[Any], ...] = tuple(
     np.dtype(t) for t in (np.uint32, f"S{WIDTH}", "S3", np.uint8, np.uint8, bool, bool)
 )
+_NO_SHAPES = np.zeros(0, np.uint64)
+_NO_MASKS = np.zeros((0, WIDTH), np.uint64)
 _VALID = np.zeros(256, bool)
 _VALID[[ord(c) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"]] = True
 
@@ -214,6 +217,8 @@ class ScreeningIndex:
             a.get("mixed", np.zeros(0, np.uint8)),
             loaded.directory_bits,
             loaded.presence_bits,
+            a.get("alphabet_shapes", _NO_SHAPES),
+            a.get("alphabet", _NO_MASKS),
         )
         ranges = RangeTable(
             {k.removeprefix("range_"): v for k, v in a.items() if k.startswith("range_")}
@@ -272,14 +277,14 @@ def _base(
     sums = np.empty(n, np.uint64)
     skeletons = np.empty(n, np.uint64)
     fingerprints = np.empty(n, np.uint32)
+    alphabets: Alphabets = {}
     for start in range(0, n, _CHUNK):
-        block = numbers[start : start + _CHUNK]
-        chunk = scheme.skeleton_sums(
-            confusions.skeleton_array[block], codes[start : start + _CHUNK]
-        )
+        block, block_codes = numbers[start : start + _CHUNK], codes[start : start + _CHUNK]
+        chunk = scheme.skeleton_sums(confusions.skeleton_array[block], block_codes)
         keys = scheme.skeleton_keys_of(chunk)
         sums[start : start + _CHUNK], skeletons[start : start + _CHUNK] = chunk, keys
         fingerprints[start : start + _CHUNK] = scheme.fingerprints(block, keys)
+        alphabets = merged(alphabets, build_alphabets(block, block_codes))
     presence = build_filter(sums, filter_bits(n))
     del sums
     coarse, mixed = coarse_filters(numbers, codes, skeletons, scheme, confusions, filter_bits(n))
@@ -291,6 +296,7 @@ def _base(
         meta[order],
         range_ids,
         (presence, coarse, mixed),
+        alphabets,
     )
 
 
@@ -301,10 +307,13 @@ def _sorted_base(
     meta: NDArray[np.uint8],
     range_ids: Sequence[int],
     filters: tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]],
+    alphabets: Alphabets | None,
 ) -> BaseArrays:
-    """The base arrays, given the filters: presence (over skeleton sums), coarse, mixed."""
+    """The base arrays, given the filters (presence over skeleton sums, coarse, mixed) and
+    the alphabets (None: not known)."""
     presence, coarse, mixed = filters
     bits = directory_bits(len(skeletons))
+    shapes, masks = as_arrays(alphabets) if alphabets is not None else (_NO_SHAPES, _NO_MASKS)
     return BaseArrays(
         skeletons,
         fingerprints,
@@ -317,6 +326,8 @@ def _sorted_base(
         mixed,
         bits,
         (len(presence) * 8).bit_length() - 1,
+        shapes,
+        masks,
     )
 
 
@@ -369,6 +380,7 @@ def _compacted(view: IndexView) -> IndexView:
         np.insert(base.meta[keep], at, np.array([i.meta for i in live], np.uint8)),
         [r[0] for r in ranges],
         filters,
+        view.alphabets,  # the base's and the live rows' (removed rows keep their bits)
     )
     table = RangeTable.build(ranges, view.scheme)
     return IndexView(new_base, table, EMPTY, view.scheme, view.confusions, view.sequence)

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from bordercheck.documents.types import DocumentType
 from bordercheck.registry.models import Status
+from bordercheck.screening.alphabet import with_numbers
 from bordercheck.screening.confusions import Confusions
 from bordercheck.screening.keys import KeyScheme, country_code
 from bordercheck.screening.ranges import Serial, readings
@@ -52,6 +53,9 @@ class Overlay:
     skeleton_keys: NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
     ranges: tuple[Live, ...] = ()
     range_lengths: NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
+    # The characters of the numbers added, by shape and position (``alphabet``); those of
+    # records removed since stay: a few idle probes, no misses.
+    alphabet: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         """Records changed (every one touched is in ``removed``, for the base's sake)."""
@@ -68,6 +72,7 @@ class Overlay:
         removed = set(self.removed)
         removed_from_base = self.removed_from_base
         touched: set[int] = set()
+        added: list[tuple[int, str]] = []
         for change in changes:
             record_id = change.record_id
             if record_id not in removed:
@@ -81,6 +86,8 @@ class Overlay:
                 new = _live(entry, scheme, confusions)
                 live[record_id] = new
                 touched.add(new.skeleton_key)
+                if new.serial is None:
+                    added.append((new.code, new.entry.number))
         by_skeleton = dict(self.by_skeleton)
         for key in touched - {0}:
             by_skeleton.pop(key, None)
@@ -97,6 +104,7 @@ class Overlay:
             np.array(sorted(by_skeleton), np.uint64),
             ranges,
             np.array(sorted(lengths), np.uint64),
+            with_numbers(dict(self.alphabet), added),
         )
 
     def find(

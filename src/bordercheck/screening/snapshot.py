@@ -74,7 +74,7 @@ def write(
         file.write(_PREAMBLE.pack(MAGIC, VERSION, len(header), zlib.crc32(header)) + header)
         for entry, array in zip(listing, arrays.values(), strict=True):
             file.seek(entry["offset"])
-            file.write(array.data.cast("B"))
+            file.write(_bytes(array))
         file.truncate(offset)
         file.flush()
         os.fsync(file.fileno())
@@ -125,8 +125,13 @@ def _aligned(offset: int) -> int:
 
 
 def _crc(array: NDArray[Any]) -> int:
-    data = np.ascontiguousarray(array).data.cast("B")
+    data = _bytes(array)
     crc = 0
     for start in range(0, len(data), _CRC_BLOCK):
         crc = zlib.crc32(data[start : start + _CRC_BLOCK], crc)
     return crc
+
+
+def _bytes(array: NDArray[Any]) -> memoryview:
+    """An array's bytes, without a copy when it is contiguous (empty ones too)."""
+    return np.ascontiguousarray(array).reshape(-1).view(np.uint8).data

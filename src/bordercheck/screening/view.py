@@ -19,12 +19,23 @@ from __future__ import annotations
 import bisect
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
 
+from bordercheck.screening.alphabet import (
+    CHAR_BIT,
+    NO_MASKS,
+    Alphabets,
+    as_arrays,
+    from_arrays,
+    masks_of,
+    merged,
+    shape_of,
+    shapes_of,
+)
 from bordercheck.screening.confusions import Confusions, translated
 from bordercheck.screening.deltas import (
     PAIRED,
@@ -46,7 +57,7 @@ from bordercheck.screening.records import BLIND, MAY_MATCH, Found, new_found, un
 
 BASE_ARRAYS: Final = (
     "skeletons", "fingerprints", "record_ids", "meta", "directory", "presence", "present",
-    "coarse", "mixed",
+    "coarse", "mixed", "alphabet_shapes", "alphabet",
 )  # fmt: skip
 _SPAN: Final = 1 << 32
 _LOW: Final = _SPAN - 1
@@ -76,6 +87,10 @@ class BaseArrays:
     mixed: NDArray[np.uint8]
     directory_bits: int
     presence_bits: int
+    # Which characters the records of each shape hold at each position (``alphabet``):
+    # sorted shape keys and their masks. Empty: not known (every blind variant is probed).
+    alphabet_shapes: NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
+    alphabet: NDArray[np.uint64] = field(default_factory=lambda: np.zeros((0, WIDTH), np.uint64))
 
     def arrays(self) -> dict[str, NDArray[Any]]:
         return {name: getattr(self, name) for name in BASE_ARRAYS}
@@ -149,7 +164,7 @@ class IndexView:
         if self.overlay.ranges:
             found += self.overlay.find_ranges(code, number, self.confusions, max_changes)
         if blind and max_changes and self._may_have_blind_variant(code, data, bool(rows)):
-            found += self._find_blind(total, number, max_changes)
+            found += self._find_blind(code, total, number, max_changes)
         return found
 
     def _find(
@@ -171,17 +186,23 @@ class IndexView:
             found += self.overlay.find(key, number, self.confusions, max_changes)
         return found
 
-    def _find_blind(self, total: int, number: str, max_changes: int) -> list[Candidate]:
+    def _find_blind(self, code: int, total: int, number: str, max_changes: int) -> list[Candidate]:
         """What ``number``'s blind variants find (one or two blind substitutions, and
-        look-alikes up to ``max_changes`` in all; a character changes once). Each variant's
-        skeleton key is the finaliser of the query's skeleton sum plus the substitutions'
-        deltas, and the presence filter is indexed by sums: most variants cost an addition
-        and one bit of the filter, and only those it lets by a key."""
+        look-alikes up to ``max_changes`` in all; a character changes once). Substitutions
+        of a character no record of the number's shape holds there are left out (``alphabet``).
+        Each variant's skeleton key is the finaliser of the query's skeleton sum plus the
+        substitutions' deltas, and the presence filter is indexed by sums: most variants
+        cost an addition and one bit of the filter, and only those it lets by a key."""
         steps = self._blind_steps
+        alphabets = self.alphabets
+        masks = NO_MASKS if alphabets is None else alphabets.get(shape_of(code, len(number)))
+        if masks is None:
+            return []  # no record has this country and length
         singles = [
             (delta, p, other)
             for p, char in enumerate(number)
             for delta, other in steps[p].get(char, ())
+            if alphabets is None or masks[p] >> CHAR_BIT[other] & 1
         ]
         # The variants whose skeleton sum the presence filter lets by (few): singles, then
         # pairs at two positions, without building the others.
@@ -264,7 +285,7 @@ class IndexView:
         sums = self.scheme.skeleton_sums(translated(numbers, self._skeleton_table), codes)
         result = self._present(sums).view(np.uint8)
         if max_changes and self.confusions.blind:
-            blind = self._blind_may_match(numbers, width, codes, sums, max_changes)
+            blind = self._blind_may_match(numbers, width, codes, lengths, sums, max_changes)
             result |= blind * (MAY_MATCH | BLIND)
         result |= self.ranges.may_hold(
             numbers, lengths, codes, self.scheme, self.confusions, max_changes
@@ -305,12 +326,14 @@ class IndexView:
         numbers: NDArray[np.uint8],
         width: int,
         codes: NDArray[np.uint32],
+        lengths: NDArray[np.intp],
         sums: NDArray[np.uint64],
         max_changes: int,
     ) -> NDArray[np.bool_]:
         """Whether a blind variant of each number may be recorded: the coarse filter first,
-        then, for the few that pass it, a probe of each variant's own skeleton key (the
-        number's skeleton sum plus the substitutions' deltas) and fingerprints."""
+        then, for the few that pass it, the variants some record's alphabet allows, each a
+        probe of its own skeleton key (the number's skeleton sum plus the substitutions'
+        deltas) and fingerprints."""
         result = np.zeros(len(numbers), bool)
         coarse = self.scheme.skeleton_sums(translated(numbers, self.confusions.coarse_table), codes)
         passing = in_filter(coarse, self.base.coarse)
@@ -320,12 +343,16 @@ class IndexView:
         if not len(rows):
             return result
         matrix = numbers[rows]
+        allowed = None
+        if self._alphabet_table is not None:
+            allowed = masks_of(*self._alphabet_table, shapes_of(codes[rows], lengths[rows]))
         owners, skeleton_deltas, number_deltas, left = blind_deltas(
             matrix,
             width,
             self.confusions.blind_alternatives,
             blind_table(self.scheme, self.confusions),
             max_changes,
+            allowed,
         )
         if not len(owners):
             return result
@@ -404,6 +431,19 @@ class IndexView:
         if not len(mixed) or mixed[total >> self._mixed_shift] & bits == bits:
             return True
         return not recorded
+
+    @functools.cached_property
+    def alphabets(self) -> Alphabets | None:
+        """Each shape's masks, the base's and the overlay's (None: the base has none)."""
+        base = self.base
+        if not len(base.alphabet_shapes):
+            return None
+        return merged(from_arrays(base.alphabet_shapes, base.alphabet), self.overlay.alphabet)
+
+    @functools.cached_property
+    def _alphabet_table(self) -> tuple[NDArray[np.uint64], NDArray[np.uint64]] | None:
+        alphabets = self.alphabets
+        return None if alphabets is None else as_arrays(alphabets)
 
     @functools.cached_property
     def _pairs(self) -> PairTable:
