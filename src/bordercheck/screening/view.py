@@ -164,7 +164,9 @@ class IndexView:
         if self.overlay.ranges:
             found += self.overlay.find_ranges(code, number, self.confusions, max_changes)
         if blind and max_changes and self._may_have_blind_variant(code, data, bool(rows)):
-            found += self._find_blind(code, total, number, max_changes)
+            singles = self._blind_singles(code, number)
+            if singles:
+                found += self._find_blind(total, number, max_changes, singles)
         return found
 
     def _find(
@@ -186,24 +188,30 @@ class IndexView:
             found += self.overlay.find(key, number, self.confusions, max_changes)
         return found
 
-    def _find_blind(self, code: int, total: int, number: str, max_changes: int) -> list[Candidate]:
-        """What ``number``'s blind variants find (one or two blind substitutions, and
-        look-alikes up to ``max_changes`` in all; a character changes once). Substitutions
-        of a character no record of the number's shape holds there are left out (``alphabet``).
-        Each variant's skeleton key is the finaliser of the query's skeleton sum plus the
-        substitutions' deltas, and the presence filter is indexed by sums: most variants
-        cost an addition and one bit of the filter, and only those it lets by a key."""
+    def _blind_singles(self, code: int, number: str) -> list[tuple[int, int, str]]:
+        """The blind substitutions of ``number`` a record could hold, as (skeleton-sum delta,
+        position, character): those putting a character where no record of the number's
+        country and length has one are left out (``alphabet``)."""
         steps = self._blind_steps
         alphabets = self.alphabets
         masks = NO_MASKS if alphabets is None else alphabets.get(shape_of(code, len(number)))
         if masks is None:
             return []  # no record has this country and length
-        singles = [
+        return [
             (delta, p, other)
             for p, char in enumerate(number)
             for delta, other in steps[p].get(char, ())
             if alphabets is None or masks[p] >> CHAR_BIT[other] & 1
         ]
+
+    def _find_blind(
+        self, total: int, number: str, max_changes: int, singles: list[tuple[int, int, str]]
+    ) -> list[Candidate]:
+        """What ``number``'s blind variants find (one or two of its blind substitutions,
+        ``singles``, and look-alikes up to ``max_changes`` in all; a character changes once).
+        Each variant's skeleton key is the finaliser of the query's skeleton sum plus the
+        substitutions' deltas, and the presence filter is indexed by sums: most variants
+        cost an addition and one bit of the filter, and only those it lets by a key."""
         # The variants whose skeleton sum the presence filter lets by (few): singles, then
         # pairs at two positions, without building the others.
         shift, presence, live = self._presence_shift, self._presence, self._live
