@@ -122,6 +122,16 @@ class KitSource:
             found += self.added.find_numbers(country, numbers)
         return found
 
+    def settle(
+        self,
+        numbers: NDArray[np.uint8],
+        lengths: NDArray[np.intp],
+        codes: NDArray[np.uint32],
+        max_changes: int,
+    ) -> list[list[Found] | None]:
+        """Nothing settled at once: a kit opens each recorded row's sealed payload."""
+        return [None] * len(numbers)
+
     def may_match(
         self,
         numbers: NDArray[np.uint8],

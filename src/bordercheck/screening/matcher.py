@@ -21,15 +21,17 @@ from bordercheck.documents.mrz import check_digit as mrz_check_digit
 from bordercheck.documents.types import DocumentType
 from bordercheck.registry.models import Status
 from bordercheck.screening.confusions import ALPHABET, Confusions
+from bordercheck.screening.keys import country_text
 from bordercheck.screening.query import (
     Columns,
     InvalidQuery,
     Prepared,
     Query,
     encode_columns,
+    families_of,
     prepare,
 )
-from bordercheck.screening.records import BLIND, Found
+from bordercheck.screening.records import BLIND, MAY_MATCH, Found
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -147,6 +149,17 @@ class RecordSource(Protocol):
         ``BLIND`` when blind variants may be among what it finds."""
         ...
 
+    def settle(
+        self,
+        numbers: NDArray[np.uint8],
+        lengths: NDArray[np.intp],
+        codes: NDArray[np.uint32],
+        max_changes: int,
+    ) -> list[list[Found] | None]:
+        """For numbers flagged ``MAY_MATCH`` alone: the records ``find(..., blind=False)``
+        would find, where they are all exact and known at once, else None (find them)."""
+        ...
+
 
 class Indexed(Protocol):
     def view(self) -> RecordSource: ...
@@ -186,11 +199,41 @@ def screen_columns(
             np.fromiter((c is None for c in checks), bool, n) if checks is not None else True
         )
     results = [NO_HIT] * n
+    _settle(source, columns, flags, results, policy.ocr_changes)
     blind = (flags & BLIND).astype(bool)
     for i in np.flatnonzero(flags).tolist():
         query = prepare(columns.query(i), i)
         results[i] = screen_prepared(source, query, policy, blind=blind[i])
     return results
+
+
+def _settle(
+    source: RecordSource,
+    columns: Columns,
+    flags: NDArray[np.uint8],
+    results: list[Screening],
+    max_changes: int,
+) -> None:
+    """Answer the documents whose records the source settles at once (recorded numbers,
+    exact), and clear their flags; the others stay to be screened one by one."""
+    quick = np.flatnonzero(flags == MAY_MATCH).tolist()
+    if not quick:
+        return
+    chosen = columns.take(quick)
+    numbers, lengths, codes = encode_columns(chosen)
+    types = chosen.document_types
+    for j, found in enumerate(source.settle(numbers, lengths, codes, max_changes)):
+        if found is None:
+            continue
+        i = quick[j]
+        families = families_of(types[j] if types is not None else None)
+        country = country_text(int(codes[j]))
+        best: dict[int, Match] = {}
+        for record in found:
+            if record.family_bit & families:
+                _keep(best, _match(record, country, "exact", EXACT_SCORE))
+        results[i] = _answer(best)
+        flags[i] = 0
 
 
 # Batches this large are read in slices: while one thread encodes a slice (Python objects,
@@ -249,6 +292,11 @@ def screen_prepared(
                 kind = slips[readings[i]]
                 score = TRANSPOSITION_SCORE if kind == "transposition" else SUBSTITUTION_SCORE
                 _keep(best, _match(found, country, kind, score))
+    return _answer(best)
+
+
+def _answer(best: dict[int, Match]) -> Screening:
+    """The answer of the matches kept (one per record), best first."""
     if not best:
         return NO_HIT
     if len(best) == 1:

@@ -95,6 +95,16 @@ class Columns(NamedTuple):
             None if checks is None else checks[i],
         )
 
+    def take(self, rows: Sequence[int]) -> Columns:
+        """The documents at ``rows``, in that order."""
+        types, checks = self.document_types, self.check_digits
+        return Columns(
+            [self.numbers[i] for i in rows],
+            [self.countries[i] for i in rows],
+            None if types is None else [types[i] for i in rows],
+            None if checks is None else [checks[i] for i in rows],
+        )
+
     def slice(self, start: int, stop: int) -> Columns:
         types, checks = self.document_types, self.check_digits
         return Columns(
