@@ -18,6 +18,7 @@ from bordercheck.screening.matcher import (
     screen_batch,
     screen_columns,
 )
+from bordercheck.screening.query import encode_queries
 
 from .conftest import Build, entry
 
@@ -387,3 +388,32 @@ def test_columns_that_cannot_be_read_are_refused_by_document(build: Build) -> No
     with pytest.raises(InvalidQuery, match="document 1: ") as caught:
         screen_columns(index, Columns(["1", "--"], ["DEU", "DEU"]))
     assert caught.value.detail == {"position": 1}
+
+
+def test_a_batch_settles_recorded_numbers_at_once_and_only_those(build: Build) -> None:
+    index = build(
+        entry(1, "P0000005"),
+        entry(2, "P0000005", document_type="visa"),  # same number, another family
+        entry(3, "P0000007"),
+        entry(4, "C01X00T47"),
+        entry(5, "CO1X00T47"),  # a look-alike reading of record 4: its group is not plain
+        RANGE,
+    )
+    index.apply([IndexChange.removal(3)], sequence=1)
+    asked = [
+        Query("P0000005", "DEU"),
+        Query("P0000007", "DEU"),
+        Query("C01X00T47", "DEU"),
+        Query("X0001450", "FRA"),
+        Query("P0000005", "DEU", "visa"),
+    ]
+    settled = index.view().settle(*encode_queries(asked), 2)
+    assert [None if s is None else sorted(f.record_id for f in s) for s in settled] == [
+        [1, 2], [], None, None, [1, 2],
+    ]  # fmt: skip
+    answers = screen_batch(index, asked, NO_SLIPS)
+    assert answers == [screen(index, q, NO_SLIPS) for q in asked]
+    assert [kinds(a.matches) for a in answers] == [
+        [(1, "exact"), (2, "exact")], [], [(4, "exact"), (5, "ocr_variant")], [(9, "range")],
+        [(2, "exact")],
+    ]  # fmt: skip
