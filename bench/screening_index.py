@@ -522,7 +522,13 @@ class Run:
         for name, asked in (("damaged", self.damaged[:2_000]), ("clean", self.number_only[:5_000])):
             theirs = pg.same_answers(asked, keyed(asked, by_coarse=True))
             ours = [
-                {m.record_id for m in screen(self.index, q, NO_SLIPS).matches if m.match != "range"}
+                # Ranges are not in the table (nor matches through them, OCR readings of a
+                # serial included): records only.
+                {
+                    m.record_id
+                    for m in screen(self.index, q, NO_SLIPS).matches
+                    if m.serial_end is None
+                }
                 for q in asked
             ]
             differ = [i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b]
