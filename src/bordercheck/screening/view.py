@@ -95,6 +95,13 @@ class BaseArrays:
     def arrays(self) -> dict[str, NDArray[Any]]:
         return {name: getattr(self, name) for name in BASE_ARRAYS}
 
+    @functools.cached_property
+    def alphabets(self) -> Alphabets | None:
+        """The alphabets as a dictionary, made once per base (None: not known)."""
+        if not len(self.alphabet_shapes):
+            return None
+        return from_arrays(self.alphabet_shapes, self.alphabet)
+
     @property
     def nbytes(self) -> int:
         return sum(int(a.nbytes) for a in self.arrays().values())
@@ -488,15 +495,17 @@ class IndexView:
     @functools.cached_property
     def alphabets(self) -> Alphabets | None:
         """Each shape's masks, the base's and the overlay's (None: the base has none)."""
-        base = self.base
-        if not len(base.alphabet_shapes):
-            return None
-        return merged(from_arrays(base.alphabet_shapes, base.alphabet), self.overlay.alphabet)
+        alphabets = self.base.alphabets
+        if alphabets is None or not self.overlay.alphabet:
+            return alphabets
+        return merged(alphabets, self.overlay.alphabet)
 
     @functools.cached_property
     def _alphabet_table(self) -> tuple[NDArray[np.uint64], NDArray[np.uint64]] | None:
-        alphabets = self.alphabets
-        return None if alphabets is None else as_arrays(alphabets)
+        base, alphabets = self.base, self.alphabets
+        if alphabets is None or not self.overlay.alphabet:
+            return None if alphabets is None else (base.alphabet_shapes, base.alphabet)
+        return as_arrays(alphabets)
 
     @functools.cached_property
     def _pairs(self) -> PairTable:
