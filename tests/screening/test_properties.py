@@ -12,7 +12,13 @@ from bordercheck.documents.mrz import check_digit
 from bordercheck.screening.confusions import DEFAULT_CONFUSIONS
 from bordercheck.screening.index import IndexChange, ScreeningIndex
 from bordercheck.screening.keys import WIDTH
-from bordercheck.screening.matcher import MatchPolicy, Query, screen, screen_batch
+from bordercheck.screening.matcher import (
+    SETTLE_FROM,
+    MatchPolicy,
+    Query,
+    screen,
+    screen_batch,
+)
 from bordercheck.screening.view import IndexView
 
 from .conftest import KEY, entry
@@ -87,7 +93,10 @@ def test_a_batch_answers_as_single_screens_do(
     queries = [Query(n, c, check_digit=check_digit(n) if mrz else None) for n, c, mrz in asked]
     queries += [Query(corrupt(n, data), c) for n, c in pairs[:10]]
     for policy in (MatchPolicy(), MatchPolicy(transpositions_up_to=0, substitutions_up_to=0)):
-        assert screen_batch(index, queries, policy) == [screen(index, q, policy) for q in queries]
+        expected = [screen(index, q, policy) for q in queries]
+        assert screen_batch(index, queries, policy) == expected
+        # Large enough for the batch to settle its recorded numbers at once.
+        assert screen_batch(index, queries * SETTLE_FROM, policy)[: len(queries)] == expected
 
 
 def without_alphabets(index: ScreeningIndex) -> ScreeningIndex:
@@ -126,4 +135,4 @@ def test_alphabets_leave_out_only_variants_no_record_could_be(
         unpruned = without_alphabets(index)
         expected = [screen(unpruned, q, policy) for q in queries]
         assert [screen(index, q, policy) for q in queries] == expected
-        assert screen_batch(index, queries * 3, policy)[: len(queries)] == expected
+        assert screen_batch(index, queries * SETTLE_FROM, policy)[: len(queries)] == expected
