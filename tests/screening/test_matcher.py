@@ -19,7 +19,7 @@ from bordercheck.screening.matcher import (
     screen_batch,
     screen_columns,
 )
-from bordercheck.screening.query import encode_queries
+from bordercheck.screening.query import encode_columns
 
 from .conftest import Build, entry
 
@@ -408,7 +408,7 @@ def test_a_batch_settles_recorded_numbers_at_once_and_only_those(build: Build) -
         Query("X0001450", "FRA"),
         Query("P0000005", "DEU", "visa"),
     ]
-    settled = index.view().settle(*encode_queries(asked), 2)
+    settled = index.view().settle(*encode_columns(Columns.of(asked)), 2)
     assert [None if s is None else sorted(f.record_id for f in s) for s in settled] == [
         [1, 2], [], None, None, [1, 2],
     ]  # fmt: skip

@@ -8,9 +8,10 @@ from hypothesis import strategies as st
 
 from bordercheck.screening.keys import country_code, country_text
 from bordercheck.screening.query import (
+    Columns,
     InvalidQuery,
     Query,
-    encode_queries,
+    encode_columns,
     prepare,
 )
 
@@ -40,10 +41,10 @@ def test_a_batch_is_encoded_as_each_query_alone_is_prepared(
     expected = one_by_one(queries)
     if isinstance(expected, int):
         with pytest.raises(InvalidQuery) as refused:
-            encode_queries(queries)
+            encode_columns(Columns.of(queries))
         assert refused.value.detail["position"] == expected
         return
-    matrix, lengths, codes = encode_queries(queries)
+    matrix, lengths, codes = encode_columns(Columns.of(queries))
     numbers, countries = expected
     assert [bytes(row).rstrip(b"\0").decode() for row in matrix] == numbers
     assert lengths.tolist() == [len(n) for n in numbers]
@@ -64,5 +65,5 @@ def test_a_batch_is_encoded_as_each_query_alone_is_prepared(
 def test_a_batch_names_the_document_it_cannot_read(number: object, country: str, says: str) -> None:
     queries = [Query("C01X00T47", "DEU"), Query(number, country)]  # type: ignore[arg-type]
     with pytest.raises(InvalidQuery, match=says):
-        encode_queries(queries)
-    assert country_code("DEU") == encode_queries(queries[:1])[2][0]
+        encode_columns(Columns.of(queries))
+    assert country_code("DEU") == encode_columns(Columns.of(queries[:1]))[2][0]

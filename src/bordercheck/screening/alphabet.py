@@ -73,8 +73,10 @@ def merged(*parts: Mapping[int, tuple[int, ...]]) -> Alphabets:
     return out
 
 
-def with_numbers(alphabets: Alphabets, items: Iterable[tuple[int, str]]) -> Alphabets:
-    """``alphabets`` with the characters of more numbers, as (country code, number)."""
+def with_numbers(
+    alphabets: Mapping[int, tuple[int, ...]], items: Iterable[tuple[int, str]]
+) -> Alphabets:
+    """A copy of ``alphabets`` with the characters of more numbers, as (country code, number)."""
     out = dict(alphabets)
     for code, number in items:
         shape = shape_of(code, len(number))

@@ -104,7 +104,7 @@ class Overlay:
             np.array(sorted(by_skeleton), np.uint64),
             ranges,
             np.array(sorted(lengths), np.uint64),
-            with_numbers(dict(self.alphabet), added),
+            with_numbers(self.alphabet, added),
         )
 
     def find(

@@ -195,13 +195,6 @@ _BYTE_ONES: Final = 0x0101010101010101
 _PREFIXES: Final = (np.tri(WIDTH + 1, WIDTH, -1, np.uint8).view(np.uint64)).copy()
 
 
-def encode_queries(
-    queries: Sequence[Query],
-) -> tuple[NDArray[np.uint8], NDArray[np.intp], NDArray[np.uint32]]:
-    """``encode_columns`` of queries."""
-    return encode_columns(Columns.of(queries))
-
-
 def encode_columns(
     columns: Columns,
 ) -> tuple[NDArray[np.uint8], NDArray[np.intp], NDArray[np.uint32]]:
