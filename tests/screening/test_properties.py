@@ -99,17 +99,26 @@ def test_a_batch_answers_as_single_screens_do(
         assert screen_batch(index, queries * SETTLE_FROM, policy)[: len(queries)] == expected
 
 
-def without_alphabets(index: ScreeningIndex) -> ScreeningIndex:
-    """The same index as one saved before it held alphabets: every blind variant probed."""
+def stripped(index: ScreeningIndex, **empty: np.ndarray) -> ScreeningIndex:
+    """The same index with some of its base's tables empty, as in an index saved before it
+    held them."""
     view = index.view()
-    base = dataclasses.replace(
-        view.base,
-        alphabet_shapes=np.zeros(0, np.uint64),
-        alphabet=np.zeros((0, WIDTH), np.uint64),
-    )
+    base = dataclasses.replace(view.base, **empty)
     return ScreeningIndex(
         IndexView(base, view.ranges, view.overlay, view.scheme, view.confusions, view.sequence)
     )
+
+
+def without_alphabets(index: ScreeningIndex) -> ScreeningIndex:
+    """Every blind variant probed, whatever characters the records hold."""
+    return stripped(
+        index, alphabet_shapes=np.zeros(0, np.uint64), alphabet=np.zeros((0, WIDTH), np.uint64)
+    )
+
+
+def without_filters(index: ScreeningIndex) -> ScreeningIndex:
+    """No coarse or mixed filter: every number's skeleton and blind variants probed."""
+    return stripped(index, coarse=np.zeros(0, np.uint8), mixed=np.zeros(0, np.uint8))
 
 
 @settings(max_examples=100, deadline=None)
@@ -136,3 +145,27 @@ def test_alphabets_leave_out_only_variants_no_record_could_be(
         expected = [screen(unpruned, q, policy) for q in queries]
         assert [screen(index, q, policy) for q in queries] == expected
         assert screen_batch(index, queries * SETTLE_FROM, policy)[: len(queries)] == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(records, records, st.lists(st.tuples(numbers, countries), max_size=20), st.data())
+def test_the_coarse_filters_leave_out_only_numbers_no_record_comes_near(
+    pairs: list[tuple[str, str]],
+    later: list[tuple[str, str]],
+    asked: list[tuple[str, str]],
+    data: st.DataObject,
+) -> None:
+    index = build(pairs)
+    # Records added since the build are in no filter of the base.
+    index.apply(
+        [IndexChange.upsert(entry(1000 + i, n, c)) for i, (n, c) in enumerate(later)], sequence=1
+    )
+    queries = [Query(n, c) for n, c in asked]
+    queries += [Query(corrupt(n, data), c) for n, c in [*pairs[:10], *later[:10]]]
+    queries += [Query(n, c) for n, c in pairs[:5]]
+    policy = MatchPolicy(transpositions_up_to=0, substitutions_up_to=0)
+    for state in ("overlay", "compacted"):
+        if state == "compacted":
+            index.compact()
+        expected = [screen(without_filters(index), q, policy) for q in queries]
+        assert [screen(index, q, policy) for q in queries] == expected

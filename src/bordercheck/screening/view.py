@@ -160,8 +160,14 @@ class IndexView:
         # blind variants, shares its coarse skeleton. Most numbers screened have none in
         # the base (19 in 20 at 2 M records): no skeleton sum, no presence bit, no variant.
         table = self._coarse_table
-        coarse = None if table is None else self.scheme.skeleton_sum(data.translate(table), code)
-        near = coarse is None or self._live or self._coarse_holds(coarse)
+        if table is None:
+            coarse = bits = None
+            held = True
+        else:
+            coarse = self.scheme.skeleton_sum(data.translate(table), code)
+            bits = filter_bits_of(coarse)
+            held = self._coarse_words[coarse >> self._coarse_shift] & bits == bits
+        near = held or self._live
         rows: list[int] = []
         found: list[Candidate] = []
         if near:
@@ -179,7 +185,12 @@ class IndexView:
             ]
         if self.overlay.ranges:
             found += self.overlay.find_ranges(code, number, self.confusions, max_changes)
-        if blind and max_changes and near and self._may_have_blind_variant(coarse, bool(rows)):
+        if (
+            blind
+            and max_changes
+            and near
+            and self._may_have_blind_variant(coarse, bits, held, rows)
+        ):
             singles = self._blind_singles(code, number)
             if singles:
                 found += self._find_blind(total, number, max_changes, singles)
@@ -481,28 +492,25 @@ class IndexView:
         result[where] = held
         return result
 
-    def _coarse_holds(self, total: int) -> bool:
-        """Whether a record of the base may have this coarse sum (the coarse filter)."""
-        bits = filter_bits_of(total)
-        return self._coarse_words[total >> self._coarse_shift] & bits == bits
-
-    def _may_have_blind_variant(self, coarse: int | None, recorded: bool) -> bool:
-        """False when no record shares the number's coarse sum (``coarse``; None: there is
-        no coarse filter), or when those that do all share its skeleton too (``recorded``:
-        some base row has its skeleton; and the coarse sum is not ``mixed``)."""
+    def _may_have_blind_variant(
+        self, coarse: int | None, bits: int | None, held: bool, rows: list[int]
+    ) -> bool:
+        """False when no record shares the number's coarse sum (``coarse``, its filter
+        ``bits``, ``held`` by the coarse filter; None: there is no filter), or when those
+        that do all share its skeleton too (the number's skeleton has base ``rows``, and
+        the coarse sum is not ``mixed``)."""
         if not self.confusions.blind:
             return False
-        if coarse is None:
+        if coarse is None or bits is None:
             return True  # an index saved without the filter: probe every variant
         if self._live and coarse in self._overlay_coarse_set:
             return True
-        if not self._coarse_holds(coarse):
+        if not held:
             return False
         mixed = self._mixed_words
-        bits = filter_bits_of(coarse)
         if not len(mixed) or mixed[coarse >> self._mixed_shift] & bits == bits:
             return True
-        return not recorded
+        return not rows
 
     @functools.cached_property
     def alphabets(self) -> Alphabets | None:
