@@ -132,7 +132,7 @@ def run(count: int, seed: int) -> None:
         sample = records.take(chosen)
         hits = queries(sample, mrz=True)
         # Those the bundle withdrew are rightly not found any more.
-        kept = [q for q, gone in zip(hits, np.isin(chosen, withdrawn), strict=True) if not gone]
+        kept = [q for q, out in zip(hits, np.isin(chosen, withdrawn), strict=True) if not out]
         misses = queries(generate(SAMPLE, seed + 1), mrz=True)
         asked = hits + misses
         random.Random(seed).shuffle(asked)
