@@ -18,6 +18,7 @@ from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bordercheck.api.deps import PrincipalDep
+from bordercheck.api.errors import error_body
 from bordercheck.errors import TooManyRequests
 
 
@@ -66,14 +67,12 @@ class BodySizeLimit:
 
     async def _refuse(self, send: Send) -> None:
         body = orjson.dumps(
-            {
-                "error": "too_large",
-                "message": (
-                    f"the request body is larger than {self.max_bytes:,} bytes; send less at a "
-                    "time (e.g. fewer records per bulk request)"
-                ),
-                "detail": {"max_bytes": self.max_bytes},
-            }
+            error_body(
+                "too_large",
+                f"the request body is larger than {self.max_bytes:,} bytes; send less at a "
+                "time (e.g. fewer records per bulk request)",
+                detail={"max_bytes": self.max_bytes},
+            )
         )
         await send(
             {
