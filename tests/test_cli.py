@@ -170,3 +170,58 @@ def test_index_build_writes_a_snapshot_the_api_can_map(run, tmp_path: Path) -> N
     )  # fmt: skip
     assert other_key.exit_code == 1
     assert "Traceback" not in other_key.output
+
+
+def test_records_list_and_search_find_what_was_imported(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("bureaus", "add", "DEU")
+    run("bureaus", "add", "FRA")
+    rows = tmp_path / "records.csv"
+    rows.write_text(
+        "document_number,issuing_country,document_type,status,blank\n"
+        "C01X00T47,DEU,passport,stolen,false\n"
+        "C01X00T48,DEU,passport,lost,false\n"
+        "B0000001,DEU,passport,stolen,true\n"
+        "F0000001,FRA,identity_card,stolen,false\n"
+    )
+    assert run("records", "import", str(rows)).exit_code == 0
+    listed = run("records", "list", "--country", "deu", "--json")
+    assert listed.exit_code == 0, listed.output
+    found = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [r["document_number"] for r in found] == ["B0000001", "C01X00T48", "C01X00T47"]
+    lost = run("records", "list", "--status", "lost")
+    assert "C01X00T48" in lost.stdout
+    assert "C01X00T47" not in lost.stdout
+    blank = run("records", "list", "--blank", "--json")
+    assert [json.loads(line)["document_number"] for line in blank.stdout.splitlines()] == [
+        "B0000001"
+    ]
+    search = run("records", "search", "c01x-00t4")
+    assert search.exit_code == 0
+    assert "C01X00T47" in search.stdout
+    assert "C01X00T48" in search.stdout
+    exact = run("records", "search", "C01X00T47", "--exact", "--json")
+    assert [json.loads(line)["document_number"] for line in exact.stdout.splitlines()] == [
+        "C01X00T47"
+    ]
+    first = run("records", "list", "--limit", "2", "--json")
+    assert len(first.stdout.splitlines()) == 2
+    cursor = first.stderr.split("--cursor ")[1].strip()
+    rest = run("records", "list", "--limit", "2", "--cursor", cursor, "--json")
+    assert [json.loads(line)["document_number"] for line in rest.stdout.splitlines()] == [
+        "C01X00T48", "C01X00T47"
+    ]  # fmt: skip
+    nothing = run("records", "search", "ZZZ")
+    assert nothing.exit_code == 0
+    assert "no record matches" in nothing.stderr
+
+
+def test_records_list_names_a_bad_option_without_a_traceback(run) -> None:  # type: ignore[no-untyped-def]
+    for args, named in (
+        (("records", "list", "--country", "XX"), "'XX' is not a country code"),
+        (("records", "list", "--cursor", "nonsense"), "not the cursor of a previous page"),
+        (("records", "search", "<<<"), "document number is empty"),
+    ):
+        result = run(*args)
+        assert result.exit_code in (1, 2), result.output
+        assert named in result.output
+        assert "Traceback" not in result.output

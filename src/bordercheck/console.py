@@ -11,6 +11,8 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from bordercheck.db import Database
+from bordercheck.documents.countries import InvalidCountry, normalise_country
+from bordercheck.documents.numbers import InvalidDocumentNumber, normalise_number
 from bordercheck.errors import BordercheckError, ValidationFailed
 from bordercheck.settings import Settings, load_settings
 
@@ -52,6 +54,22 @@ class Commands(TyperGroup):
         except BordercheckError as exc:
             report_error(exc)
             raise typer.Exit(1) from None
+
+
+def country_code(value: str) -> str:
+    """An option's country, normalised; a bad one is named by typer with the option."""
+    try:
+        return normalise_country(value)
+    except InvalidCountry as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def document_number(value: str) -> str:
+    """An option's or argument's document number, normalised (named by typer if bad)."""
+    try:
+        return normalise_number(value)
+    except InvalidDocumentNumber as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def new_app(help_text: str) -> typer.Typer:

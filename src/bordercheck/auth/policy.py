@@ -24,6 +24,24 @@ def may_read_records_of(principal: Principal, country: str, secretariat_code: st
     return principal.role is Role.ANALYST and principal.bureau_code == secretariat_code
 
 
+def readable_countries(principal: Principal, secretariat_code: str) -> frozenset[str] | None:
+    """The countries whose records ``principal`` may list: ``None`` for every country.
+
+    The same rule as reading one record: administrators and the secretariat's analysts read
+    all, a bureau officer its own country's; others screen, and may not list (403).
+    """
+    if principal.role is Role.ADMIN or (
+        principal.role is Role.ANALYST and principal.bureau_code == secretariat_code
+    ):
+        return None
+    if principal.role is Role.BUREAU_OFFICER:
+        return frozenset({principal.bureau_code})
+    raise Forbidden(
+        "records may be listed only by bureau officers (their own country's), the "
+        "secretariat's analysts and administrators; to check a document, screen it"
+    )
+
+
 def ensure_may_read_record(
     principal: Principal, record_id: int, country: str, secretariat_code: str
 ) -> None:

@@ -11,6 +11,7 @@ from bordercheck.api.types import UtcDatetime
 from bordercheck.documents.types import DocumentType
 from bordercheck.registry.models import Record, Status
 from bordercheck.registry.schemas import RECORD_FIELDS, RecordFields
+from bordercheck.registry.search import MAX_PAGE
 
 if TYPE_CHECKING:
     from bordercheck.registry.importer import ImportReport
@@ -170,6 +171,45 @@ class BulkReport(BaseModel):
                 for e in report.errors
             ],
         )
+
+
+class RecordQuery(BaseModel):
+    """``GET /records``: what to list; every criterion left out matches everything."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_number: str | None = Field(
+        None, max_length=64, description="Exactly this number (spaces and dashes ignored)."
+    )
+    number_prefix: str | None = Field(
+        None, max_length=64, description="Numbers that begin with this."
+    )
+    issuing_country: str | None = Field(None, max_length=64, description="This country's only.")
+    status: Status | None = None
+    document_type: DocumentType | None = None
+    blank: bool | None = Field(None, description="Blank documents only, or issued ones only.")
+    incident_ref: str | None = Field(None, max_length=100)
+    event_from: date | None = Field(None, description="Stolen or lost on or after.")
+    event_to: date | None = Field(None, description="Stolen or lost on or before.")
+    created_from: date | None = Field(None, description="Recorded on or after.")
+    created_to: date | None = Field(None, description="Recorded on or before.")
+    review_due_by: date | None = Field(
+        None, description="Review due on or before this day (today's date: the overdue ones)."
+    )
+    include_withdrawn: bool = Field(False, description="Withdrawn records too.")
+    limit: int = Field(100, ge=1, le=MAX_PAGE)
+    cursor: str | None = Field(
+        None, max_length=100, description="`next_cursor` of the previous page."
+    )
+
+
+class RecordsPage(BaseModel):
+    """One page of a listing, newest first."""
+
+    records: list[RecordOut]
+    next_cursor: str | None = Field(
+        description="Pass it as `cursor` for the next page; null on the last one."
+    )
 
 
 class ChangeOut(BaseModel):

@@ -1,8 +1,9 @@
-"""``bordercheck records …``: import, export, add, show, update, withdraw, review."""
+"""``bordercheck records …``: import, export, add, list, search, show, update, withdraw,
+review."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,15 +13,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bordercheck.auth.actors import Actor, command_line_actor
-from bordercheck.console import err, new_app, out, state
+from bordercheck.console import country_code, document_number, err, new_app, out, state
 from bordercheck.documents.countries import normalise_country
 from bordercheck.documents.numbers import normalise_number
+from bordercheck.documents.types import DocumentType
 from bordercheck.errors import FieldError
 from bordercheck.registry import service
 from bordercheck.registry.files import RowWriter, count_lines, file_format, write_rows
 from bordercheck.registry.importer import ImportRejected, export_rows, import_file
-from bordercheck.registry.models import Record
+from bordercheck.registry.models import Record, Status
 from bordercheck.registry.schemas import RECORD_FIELDS
+from bordercheck.registry.search import MAX_PAGE, RecordFilter, decode_cursor, search_records
 
 app = new_app("Stolen, lost, revoked and invalidated documents: the system of record.")
 
@@ -258,6 +261,99 @@ def overdue(
             record.review_due.isoformat(),
         )
     out.print(table if records else "no record is past its review date")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    country: Annotated[
+        str | None, typer.Option(parser=country_code, help="Only this country's records.")
+    ] = None,
+    status: Annotated[Status | None, typer.Option(help="Only this status.")] = None,
+    document_type: Annotated[
+        DocumentType | None, typer.Option("--type", help="Only this document type.")
+    ] = None,
+    blank: Annotated[
+        bool | None, typer.Option("--blank/--issued", help="Blank documents, or issued ones.")
+    ] = None,
+    prefix: Annotated[
+        str | None, typer.Option(parser=document_number, help="Numbers that begin with this.")
+    ] = None,
+    incident: Annotated[str | None, typer.Option(help="Only this incident reference.")] = None,
+    review_due_by: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Review due on or before this day."),
+    ] = None,
+    withdrawn: Annotated[bool, typer.Option(help="Withdrawn records too.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_PAGE, help="At most this many.")] = 50,
+    cursor: Annotated[str | None, typer.Option(help="Continue after a previous page.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+) -> None:
+    """List records, newest first, with filters; a page at a time."""
+    criteria = RecordFilter(
+        countries=frozenset({country}) if country else None,
+        number_prefix=prefix,
+        status=status.value if status else None,
+        document_type=document_type.value if document_type else None,
+        blank=blank,
+        incident_ref=incident,
+        review_due_by=review_due_by.date() if review_due_by else None,
+        include_withdrawn=withdrawn,
+    )
+    after = decode_cursor(cursor, "--cursor") if cursor else None
+    _print_page(ctx, criteria, limit=limit, after=after, as_json=as_json)
+
+
+@app.command("search")
+def search(
+    ctx: typer.Context,
+    number: Annotated[
+        str, typer.Argument(parser=document_number, help="A document number, or its beginning.")
+    ],
+    country: Annotated[
+        str | None, typer.Option(parser=country_code, help="Only this country's records.")
+    ] = None,
+    exact: Annotated[bool, typer.Option(help="This number only, not those it begins.")] = False,
+    withdrawn: Annotated[bool, typer.Option(help="Withdrawn records too.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_PAGE, help="At most this many.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+) -> None:
+    """Find records by document number: exactly, or every number that begins with it."""
+    criteria = RecordFilter(
+        countries=frozenset({country}) if country else None,
+        document_number=number if exact else None,
+        number_prefix=None if exact else number,
+        include_withdrawn=withdrawn,
+    )
+    _print_page(ctx, criteria, limit=limit, after=None, as_json=as_json)
+
+
+def _print_page(
+    ctx: typer.Context, criteria: RecordFilter, *, limit: int, after: int | None, as_json: bool
+) -> None:
+    with state(ctx).database.session() as session:
+        page = search_records(session, criteria, limit=limit, after=after)
+        if as_json:
+            for record in page.records:
+                out.print(orjson.dumps(record_json(record)).decode(), soft_wrap=True,
+                          markup=False, highlight=False)  # fmt: skip
+        elif page.records:
+            table = Table("id", "document", "country", "type", "status", "event", "review due")
+            for record in page.records:
+                table.add_row(
+                    str(record.id),
+                    record.document_number + (f"-{record.serial_end}" if record.serial_end else ""),
+                    record.issuing_country,
+                    record.document_type + (" (blank)" if record.blank else ""),
+                    record.status if record.active else f"{record.status}, withdrawn",
+                    record.event_date.isoformat() if record.event_date else "",
+                    record.review_due.isoformat(),
+                )
+            out.print(table)
+        else:
+            err.print("no record matches")
+    if page.next_cursor:
+        err.print(f"more: add --cursor {page.next_cursor}", markup=False, highlight=False)
 
 
 def _assignments(items: list[str]) -> dict[str, Any]:
