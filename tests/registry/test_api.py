@@ -271,3 +271,38 @@ def test_a_patch_that_makes_a_record_invalid_names_the_field(api: Api, deu: dict
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "issuing_country"
     assert api.client.get(path, headers=deu).json()["version"] == 1
+
+
+def test_a_change_is_screened_by_the_process_that_made_it_before_it_answers(
+    fresh_url: str,
+) -> None:
+    # The feed is followed once a minute here: only reading one's own writes explains a
+    # change screened at once.
+    with open_api(fresh_url, feed_poll_seconds=60) as api:
+        deu = api.bearer(Role.BUREAU_OFFICER, "DEU", name="officer.deu")
+        border = api.bearer(Role.BORDER_OFFICER, "FRA", name="border.fra")
+
+        def result(number: str) -> str:
+            response = api.client.post(
+                "/api/v1/screen", headers=border,
+                json={"document_number": number, "issuing_country": "DEU"},
+            )  # fmt: skip
+            assert response.status_code == 200, response.text
+            answer: str = response.json()["result"]
+            return answer
+
+        record = create(api, deu)
+        assert result("C01X00T47") == "hit"
+        changed = api.client.patch(
+            f"{RECORDS}/{record['id']}", headers=deu,
+            json={"version": record["version"], "document_number": "C01X00T99"},
+        )  # fmt: skip
+        assert changed.status_code == 200, changed.text
+        assert result("C01X00T99") == "hit"
+        assert result("C01X00T47") == "no_hit"
+        withdrawn = api.client.request(
+            "DELETE", f"{RECORDS}/{record['id']}", headers=deu,
+            json={"version": changed.json()["version"], "reason": "found by its holder"},
+        )  # fmt: skip
+        assert withdrawn.status_code == 200, withdrawn.text
+        assert result("C01X00T99") == "no_hit"

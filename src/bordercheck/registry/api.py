@@ -6,13 +6,22 @@ for that bureau, the secretariat's analysts and administrators (``auth.policy``)
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from bordercheck.api.deps import Principal, PrincipalDep, SessionDep, SettingsDep, require_roles
+from bordercheck.api.deps import (
+    READ_METHODS,
+    Principal,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+    require_roles,
+)
 from bordercheck.api.limits import rate_limit
 from bordercheck.api.types import RecordId, as_utc
 from bordercheck.auth.policy import (
@@ -46,8 +55,26 @@ from bordercheck.registry.importer import Importer, ImportRejected
 from bordercheck.registry.models import Record
 from bordercheck.registry.schemas import RecordFields
 from bordercheck.registry.search import RecordFilter, decode_cursor, search_records
+from bordercheck.screening.live import LiveIndex
 
-router = APIRouter(tags=["records"], dependencies=[Depends(rate_limit)])
+
+async def _screened_before_the_answer(request: Request) -> AsyncIterator[None]:
+    """Read your writes: a change is screened by this process before its answer is sent.
+
+    Declared on the router, so it is entered before the endpoint's session and left after
+    the session has committed; other processes follow the feed within its poll interval.
+    """
+    yield
+    if request.method not in READ_METHODS:
+        live: LiveIndex = request.app.state.live_index
+        if live.ready:
+            await run_in_threadpool(live.catch_up)
+
+
+router = APIRouter(
+    tags=["records"],
+    dependencies=[Depends(_screened_before_the_answer, scope="function"), Depends(rate_limit)],
+)
 WriterDep = Annotated[Principal, Depends(require_roles(*RECORD_WRITERS))]
 MAX_CHANGES_PAGE = 10_000
 

@@ -3,7 +3,8 @@
 Start-up loads the snapshot file when there is one (built with the same key), otherwise
 builds the index from the registry; then a thread polls the changes feed every
 ``poll_interval`` seconds and applies what is new, so a change made anywhere is screened
-on every node within about that interval.
+on every node within about that interval; a process that changes a record applies the feed
+before answering (``catch_up``), so it screens with its own change at once.
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ class LiveIndex:
         self.feed_sequence = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # The follower and a request that wrote (read your writes) may both catch up.
+        self._applying = threading.Lock()
 
     @property
     def ready(self) -> bool:
@@ -167,6 +170,10 @@ class LiveIndex:
         """Apply every feed entry after the index's sequence; returns how many."""
         index = index or self.index
         assert index is not None
+        with self._applying:
+            return self._apply_feed(index)
+
+    def _apply_feed(self, index: ScreeningIndex) -> int:
         applied = 0
         while True:
             with self.database.session() as session:
