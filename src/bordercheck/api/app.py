@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import text
 
 from bordercheck import __version__
+from bordercheck.api.docs_pages import mount_api_docs
 from bordercheck.api.errors import install_error_handlers
 from bordercheck.api.limits import BodySizeLimit, RateLimiter
 from bordercheck.api.metrics import Metrics, MetricsMiddleware
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         version=__version__,
         summary="Stolen and lost travel documents: record them, screen against them.",
         lifespan=lifespan,
+        docs_url=None,  # served from bordercheck's own files (api.docs_pages)
+        redoc_url=None,
     )
     app.state.settings = settings
     metrics = app.state.metrics = Metrics()
@@ -116,6 +119,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
+    mount_api_docs(app)
     # Routes are matched in the order they were added: the screening paths, which carry
     # nearly all the traffic, first.
     app.include_router(screening_api.router, prefix=API_PREFIX)
@@ -138,9 +142,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return Response(metrics.render(), media_type=metrics.content_type)
 
     @app.get("/", include_in_schema=False)
-    def index() -> RedirectResponse:
-        """Until the console is served, the address people open leads to the API's pages."""
-        return RedirectResponse("/docs")
+    def index() -> HTMLResponse:
+        """Until the console is served, the address people open says where to go."""
+        return HTMLResponse(WELCOME)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
@@ -169,6 +173,21 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return JSONResponse({"status": "ready"})
 
     return app
+
+
+WELCOME = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>bordercheck</title></head>
+<body>
+<h1>bordercheck</h1>
+<p>This server answers the bordercheck API under <code>/api/v1</code>.</p>
+<ul>
+<li><a href="/docs">The API, to read and try (Swagger UI)</a></li>
+<li><a href="/redoc">The API as a reference (ReDoc)</a></li>
+<li><a href="/openapi.json">The OpenAPI document</a></li>
+<li><a href="/readyz">Readiness</a></li>
+</ul>
+</body></html>
+"""
 
 
 def _index_size(app: FastAPI) -> float:
