@@ -150,8 +150,9 @@ def _opened(hit_id: int, row: dict[str, object]) -> Notice:
         ),
     }
     if querying != owner:
+        said = f" ({restricted_notice(owner)})" if querying in hidden else ""
         texts[querying] = (
-            f"Hit {hit_id}: your screening{where} matched a {owner} record; "
+            f"Hit {hit_id}: your screening{where} matched a {owner} record{said}; "
             f"the {owner} bureau answers by {due}"
         )
     # The thread is read by both bureaus: the match's kind only if neither is withheld it.
