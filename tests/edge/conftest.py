@@ -42,7 +42,7 @@ class Centre:
         self.settings = Settings(
             database_url=url, env="test", edge_cache_dir=cache, revocation_refresh_seconds=0,
             **settings,
-        )
+        )  # fmt: skip
         self.database = Database(url)
         self.app = create_app(self.settings, self.database)
         self._socket = socket.socket()
