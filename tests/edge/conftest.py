@@ -38,10 +38,11 @@ class _Server(uvicorn.Server):
 class Centre:
     """The API on a database of the test's own, served on 127.0.0.1:PORT until ``stop``."""
 
-    def __init__(self, url: str, cache: Path, port: int = 0) -> None:
+    def __init__(self, url: str, cache: Path, port: int = 0, **settings: Any) -> None:
         self.settings = Settings(
-            database_url=url, env="test", edge_cache_dir=cache, revocation_refresh_seconds=0
-        )
+            database_url=url, env="test", edge_cache_dir=cache, revocation_refresh_seconds=0,
+            **settings,
+        )  # fmt: skip
         self.database = Database(url)
         self.app = create_app(self.settings, self.database)
         self._socket = socket.socket()

@@ -158,7 +158,7 @@ def test_a_withheld_record_tells_only_whom_to_contact(api: Api) -> None:
         {"record_id": None, "document_number": None, "issuing_country": "DEU",
          "document_type": None, "status": None, "blank": None, "match": "restricted",
          "score": None,
-         "message": "contact the owning bureau"}
+         "message": "restricted, contact the owning bureau"}
     ]  # fmt: skip
     from_italy = api.client.post(SCREEN, json=body, headers=api.bearer(Role.BORDER_OFFICER, "ITA"))
     assert from_italy.json()["result"] == "hit"

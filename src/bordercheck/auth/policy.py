@@ -9,11 +9,15 @@ and the administrators who run the system.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from bordercheck.auth.models import Role
 from bordercheck.auth.tokens import Principal
 from bordercheck.errors import Forbidden
 
 RECORD_WRITERS = (Role.ADMIN, Role.BUREAU_OFFICER)
+# What a country a record is withheld from is told about it, wherever it would see it.
+RESTRICTED = "restricted, contact the owning bureau"
 
 
 def may_read_records_of(principal: Principal, country: str, secretariat_code: str) -> bool:
@@ -42,16 +46,50 @@ def readable_countries(principal: Principal, secretariat_code: str) -> frozenset
     )
 
 
-def ensure_may_read_record(
-    principal: Principal, record_id: int, country: str, secretariat_code: str
-) -> None:
-    """403, not 404: screening already tells callers that the record exists."""
+def ensure_may_read_record(principal: Principal, country: str, secretariat_code: str) -> None:
+    """403, not 404: screening already tells callers that the record exists.
+
+    The message names no record: a country the record is withheld from is never told its id.
+    """
     if not may_read_records_of(principal, country, secretariat_code):
         raise Forbidden(
-            f"record {record_id} may be read only by its issuing country's bureau and the "
-            "secretariat's analysts; ask the owning bureau about a hit through the hit's thread",
-            record_id=record_id,
+            "a record may be read only by its issuing country's bureau and the secretariat's "
+            "analysts; ask the owning bureau about a hit through the hit's thread"
         )
+
+
+# Withholding. An owner may withhold a record's details from some querying countries:
+# screening from there answers "possible hit, restricted", and so must everything else that
+# country sees afterwards (its cases, their thread, notifications, webhook events, error
+# messages, its offline kit). These two functions are that rule; every exit applies them.
+
+
+def withheld_codes(stored: str | None) -> frozenset[str]:
+    """The countries a record is withheld from, from its stored form (space-separated)."""
+    return frozenset((stored or "").split())
+
+
+def details_withheld(
+    bureau: str, owner: str, withheld_from: Collection[str], secretariat_code: str | None = None
+) -> bool:
+    """Whether ``bureau`` may not see the details of a record ``owner`` withholds from
+    ``withheld_from``. The owning bureau and the secretariat always see them."""
+    return bureau != owner and bureau != secretariat_code and bureau in withheld_from
+
+
+def details_withheld_from_viewer(
+    role: Role, bureau: str, owner: str, withheld_from: Collection[str], secretariat_code: str
+) -> bool:
+    """As ``details_withheld``, for a person or client: administrators run the system and
+    see every record (``may_read_records_of``), whatever their bureau."""
+    if role is Role.ADMIN:
+        return False
+    return details_withheld(bureau, owner, withheld_from, secretariat_code)
+
+
+def restricted_notice(owner: str) -> str:
+    """The restricted form of a record's details, naming whom to contact."""
+    return f"{RESTRICTED} ({owner})"
 
 
 def ensure_may_follow_changes(principal: Principal, secretariat_code: str) -> None:

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from bordercheck.auth.policy import details_withheld, withheld_codes
 from bordercheck.db import Database
 from bordercheck.edge import signed
 from bordercheck.edge.models import EdgeKit
@@ -38,6 +39,7 @@ from bordercheck.edge.rows import (
     range_members,
     range_size,
     sort_rows,
+    withheld_entry,
 )
 from bordercheck.edge.signing import EdgeKeys
 from bordercheck.errors import Conflict
@@ -64,24 +66,33 @@ def entries_of(
     document_type: str,
     status: str,
     blank: bool,
-    restricted: bool,
+    withheld: bool,
     created_at: datetime | date,
     expansion: Expansion,
 ) -> list[KitEntry]:
+    """A record's rows in a kit; ``withheld``: its details are withheld from the kit's country,
+    whose rows then say "restricted" and nothing else the kit could open."""
     reported = created_at.date() if isinstance(created_at, datetime) else created_at
     number = normalised_number(number)
-    common = (country, document_type, status, bool(blank), bool(restricted), reported)
+    common = (country, document_type, status, bool(blank), False, reported)
     if serial_end is None:
-        return [KitEntry(number, *common)]
-    end = normalised_number(serial_end)
-    if range_size(number, end) > MAX_RANGE_MEMBERS:
-        expansion.ranges_left_out += 1
-        return []
-    return [KitEntry(member, *common, True) for member in range_members(number, end)]
+        entries = [KitEntry(number, *common)]
+    else:
+        end = normalised_number(serial_end)
+        if range_size(number, end) > MAX_RANGE_MEMBERS:
+            expansion.ranges_left_out += 1
+            return []
+        entries = [KitEntry(member, *common, True) for member in range_members(number, end)]
+    return [withheld_entry(e) for e in entries] if withheld else entries
 
 
-def registry_entries(session: Session, expansion: Expansion) -> Iterator[KitEntry]:
-    """Every active record, as it stands in the session's transaction."""
+def withheld_for(bureau: str, country: str, withheld_from: str | None) -> bool:
+    """Whether a kit of ``bureau`` may not open a record's details (see ``auth.policy``)."""
+    return details_withheld(bureau, country, withheld_codes(withheld_from))
+
+
+def registry_entries(session: Session, bureau: str, expansion: Expansion) -> Iterator[KitEntry]:
+    """Every active record, as it stands in the session's transaction, for a kit of ``bureau``."""
     query = (
         select(
             Record.document_number, Record.serial_end, Record.issuing_country,
@@ -92,7 +103,8 @@ def registry_entries(session: Session, expansion: Expansion) -> Iterator[KitEntr
         .execution_options(yield_per=50_000)
     )  # fmt: skip
     for n, end, country, kind, status, blank, withheld, created in session.execute(query):
-        yield from entries_of(n, end, country, kind, status, blank, bool(withheld), created,
+        yield from entries_of(n, end, country, kind, status, blank,
+                              withheld_for(bureau, country, withheld), created,
                               expansion)  # fmt: skip
 
 
@@ -133,7 +145,8 @@ def snapshot_file(
         if path.exists():
             return IssuedSnapshot(path, sequence, path.stat().st_size, False)
         expansion = Expansion()
-        rows, coarse = snapshot_rows(registry_entries(session, expansion), KitKeys(secret))
+        entries = registry_entries(session, kit.bureau_code, expansion)
+        rows, coarse = snapshot_rows(entries, KitKeys(secret))
     header = {
         "kind": "snapshot", "kit_id": kit.kit_id, "sequence": sequence, "rows": len(rows),
         "coarse_bytes": len(coarse), "hashes": HASHES,
@@ -148,25 +161,28 @@ def snapshot_file(
     return IssuedSnapshot(path, sequence, path.stat().st_size, True)
 
 
-def _states(session: Session, seqs: Select[Any], expansion: Expansion) -> dict[int, list[KitEntry]]:
+def _states(
+    session: Session, seqs: Select[Any], bureau: str, expansion: Expansion
+) -> dict[int, list[KitEntry]]:
     query = (
         select(
             Change.record_id, Change.active, Change.document_number, Change.serial_end,
             Change.issuing_country, Change.document_type, Change.status, Change.blank,
-            Change.restricted, Record.created_at,
+            Change.withheld_from, Record.created_at,
         )
         .join(Record, Record.id == Change.record_id)
         .where(Change.seq.in_(seqs))
     )  # fmt: skip
     states: dict[int, list[KitEntry]] = {}
-    for rid, active, n, end, country, kind, status, blank, restricted, created in session.execute(
+    for rid, active, n, end, country, kind, status, blank, withheld, created in session.execute(
         query
     ):
         states[rid] = (
-            entries_of(n, end, country, kind, status, blank, restricted, created, expansion)
+            entries_of(n, end, country, kind, status, blank,
+                       withheld_for(bureau, country, withheld), created, expansion)
             if active
             else []
-        )
+        )  # fmt: skip
     return states
 
 
@@ -195,7 +211,8 @@ def bundle(
         .group_by(Change.record_id)
     )
     expansion = Expansion()
-    old, new = _states(session, before, expansion), _states(session, after, expansion)
+    old = _states(session, before, kit.bureau_code, expansion)
+    new = _states(session, after, kit.bureau_code, expansion)
     removes: list[KitEntry] = []
     adds: list[KitEntry] = []
     for record_id in new.keys() | old.keys():

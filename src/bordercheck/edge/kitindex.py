@@ -20,10 +20,21 @@ from bordercheck.screening.confusions import DEFAULT_CONFUSIONS, Confusions
 from bordercheck.screening.overlay import Overlay
 from bordercheck.screening.probe import build_directory, build_filter, directory_bits, filter_bits
 from bordercheck.screening.ranges import RangeTable
-from bordercheck.screening.records import Found
+from bordercheck.screening.records import ALL_FAMILIES, Found
 from bordercheck.screening.view import BaseArrays, Candidate, IndexView
 
 _NO_META: Final = np.zeros(0, np.uint8)
+
+
+class WithheldFound(Found):
+    """A row of a record withheld from the kit's country. The kit does not know its type, so
+    it answers a query for any type: "possible hit, restricted", as screening online does."""
+
+    __slots__ = ()
+
+    @property
+    def family_bit(self) -> int:
+        return ALL_FAMILIES
 
 
 class SealedView(IndexView):
@@ -85,8 +96,9 @@ class SealedView(IndexView):
         p = self.payload(row, number)
         # A range member reports as a range match; the kit does not know the range's ends.
         end = number if p.in_range else None
-        return Found(self._ids[row], number, p.document_type, p.status, p.blank, p.restricted,
-                     end)  # fmt: skip
+        kind = WithheldFound if p.restricted else Found
+        return kind(self._ids[row], number, p.document_type, p.status, p.blank, p.restricted,
+                    end)  # fmt: skip
 
 
 class KitSource:

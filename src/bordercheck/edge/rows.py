@@ -10,6 +10,11 @@ skeleton hash (hence of its country) under a second key of the kit. Only someone
 number can compute the pad; the lookup hashes alone do not give it. There is no per-row tag:
 a snapshot or bundle is signed as a whole, and a wrong number never reaches a row (the
 skeleton hash and fingerprint must both match first).
+
+The restricted bit is set only in the kits of countries the record's owner withholds its
+details from, and those rows carry nothing else (``withheld_entry``): the kit's own keys open
+no status, type or date of a withheld record. Other kits hold the details, as screening
+online shows them.
 """
 
 from __future__ import annotations
@@ -82,6 +87,15 @@ class Payload:
     restricted: bool
     reported: date
     in_range: bool
+
+
+def withheld_entry(entry: KitEntry) -> KitEntry:
+    """The row of a record withheld from the kit's country: the number (to look it up) and
+    "restricted"; its status, type, dates and range are the same for every such row, so
+    opening the payload tells nothing but that a record exists and whom to ask."""
+    return KitEntry(
+        entry.number, entry.country, DOCUMENT_TYPES[0].value, STATUSES[0].value, False, True, EPOCH
+    )
 
 
 def pack_payload(entry: KitEntry) -> bytes:

@@ -103,7 +103,7 @@ class KitScreener:
             requests,
             asker,
             source="kit",
-            # The kit holds "restricted" only: hide those details from everyone here.
+            # A restricted row is one withheld from this kit's country (and holds no details).
             withheld_from=lambda _record: frozenset({bureau}),
             stale_warning=self.stale_warning(loaded, now),
         )

@@ -17,6 +17,7 @@ from bordercheck.api.deps import Principal, PrincipalDep, SessionDep, SettingsDe
 from bordercheck.api.limits import rate_limit
 from bordercheck.api.types import as_utc
 from bordercheck.auth.models import Role
+from bordercheck.auth.policy import details_withheld_from_viewer, restricted_notice
 from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.errors import FieldError, Forbidden, ValidationFailed
 from bordercheck.hits import cases, notifications, webhooks
@@ -70,10 +71,13 @@ def _now() -> datetime:
 
 def _hit_out(session: Session, viewer: cases.Viewer, hit: Hit, now: datetime) -> HitOut:
     record = registry.get_record(session, hit.record_id)
-    withheld = (
-        not viewer.is_owner(hit)
-        and viewer.actor.role is not Role.ADMIN
-        and viewer.actor.bureau_code in registry.withheld_from(record)
+    # Withheld as the screening answered it, or as the owner withholds the record now.
+    withheld_from = registry.withheld_from(record) | (
+        {hit.querying_bureau} if hit.withheld else set()
+    )
+    actor = viewer.actor
+    withheld = details_withheld_from_viewer(
+        actor.role, actor.bureau_code, hit.owner_bureau, withheld_from, viewer.secretariat
     )
     summary = None
     if not withheld:
@@ -86,8 +90,10 @@ def _hit_out(session: Session, viewer: cases.Viewer, hit: Hit, now: datetime) ->
         )
     return HitOut(
         id=hit.id, state=hit.state, source=hit.source, query_id=hit.query_id,
-        record_id=None if withheld else hit.record_id, record=summary, match=hit.match,
-        score=hit.score, owner_bureau=hit.owner_bureau, querying_bureau=hit.querying_bureau,
+        record_id=None if withheld else hit.record_id, record=summary,
+        match="restricted" if withheld else hit.match, score=None if withheld else hit.score,
+        message=restricted_notice(hit.owner_bureau) if withheld else None,
+        owner_bureau=hit.owner_bureau, querying_bureau=hit.querying_bureau,
         queried_by=hit.queried_by, location=hit.location, operation_id=hit.operation_id,
         manifest_id=hit.manifest_id, flight=hit.flight, created_at=hit.created_at,
         due_at=hit.due_at,

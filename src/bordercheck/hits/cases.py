@@ -14,7 +14,7 @@ from bordercheck.audit.service import record_event
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
 from bordercheck.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
-from bordercheck.hits.events import Notice, announce, summary_of
+from bordercheck.hits.events import Notice, announce, case_restricted_for, summary_of
 from bordercheck.hits.models import Action, Answer, Hit, HitState, Outcome
 from bordercheck.registry import service as registry
 
@@ -117,8 +117,8 @@ def answer_case(
     hit = get_case(session, viewer, hit_id, lock=True)
     if not viewer.is_owner(hit):
         raise Forbidden(
-            f"only the {hit.owner_bureau} bureau, which owns record {hit.record_id}, "
-            f"answers hit {hit_id}; your side records the outcome",
+            f"only the {hit.owner_bureau} bureau, which owns the record, answers hit "
+            f"{hit_id}; your side records the outcome",
             hit_id=hit_id,
         )
     if hit.answer is not None:
@@ -199,7 +199,10 @@ def record_outcome(
 
 def _notice(hit: Hit, kind: str, text: str) -> Notice:
     bureaus = tuple(dict.fromkeys((hit.owner_bureau, hit.querying_bureau)))
-    return Notice(kind, hit.id, summary_of(hit), dict.fromkeys(bureaus, text), text, bureaus)
+    return Notice(
+        kind, hit.id, summary_of(hit), dict.fromkeys(bureaus, text), text, bureaus,
+        case_restricted_for(hit),
+    )  # fmt: skip
 
 
 def _check_answer(

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bordercheck.audit.service import record_event
-from bordercheck.hits.events import Notice, announce, summary_of
+from bordercheck.hits.events import Notice, announce, case_restricted_for, summary_of
 from bordercheck.hits.models import Hit, HitState
 
 SYSTEM_ACTOR = "system:hit-sweep"
@@ -61,7 +61,10 @@ def sweep(session: Session, now: datetime, *, secretariat: str, limit: int = 10_
                 f"(screening by {hit.querying_bureau})"
             ),
         }
-        notices.append(Notice("hit.escalated", hit.id, summary_of(hit), texts))
+        notices.append(
+            Notice("hit.escalated", hit.id, summary_of(hit), texts,
+                   restricted_for=case_restricted_for(hit))
+        )  # fmt: skip
     session.flush()
     announce(session, notices, now)
     for hit in overdue:

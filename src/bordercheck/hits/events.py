@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from bordercheck.auth.policy import details_withheld, restricted_notice
 from bordercheck.hits.models import Delivery, DeliveryState, Hit, Notification, Webhook
 from bordercheck.logs import get_logger
 from bordercheck.messaging.service import post_hit_event
@@ -44,10 +45,33 @@ class Notice:
     # not know (a withheld record's id). None: the event is not posted to the thread.
     thread_text: str | None = None
     thread_bureaus: tuple[str, ...] = ()
+    # Bureaus the record's details are withheld from: their events carry the restricted form.
+    restricted_for: frozenset[str] = frozenset()
 
 
 def summary_of(hit: Hit) -> dict[str, Any]:
     return {name: getattr(hit, name) for name in SUMMARY_FIELDS}
+
+
+def restricted_for(owner: str, querying: str, withheld: bool) -> frozenset[str]:
+    """The case's bureaus that may not see the record's details (the querying one, if the
+    owner withheld them from it when its screening opened the case)."""
+    withheld_from = (querying,) if withheld else ()
+    return frozenset(b for b in (owner, querying) if details_withheld(b, owner, withheld_from))
+
+
+def case_restricted_for(hit: Hit) -> frozenset[str]:
+    return restricted_for(hit.owner_bureau, hit.querying_bureau, hit.withheld)
+
+
+def restricted_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A case's summary as a country the record is withheld from may see it."""
+    owner = str(summary["owner_bureau"])
+    return dict(summary) | {
+        "record_id": None,
+        "match": "restricted",
+        "message": restricted_notice(owner),
+    }
 
 
 def announce(session: Session, notices: Sequence[Notice], now: datetime) -> None:
@@ -121,6 +145,10 @@ def _payload(notice: Notice, bureau: str, text: str, now: datetime) -> str:
         "at": now,
         "bureau": bureau,
         "text": text,
-        "hit": dict(notice.summary),
+        "hit": (
+            restricted_summary(notice.summary)
+            if bureau in notice.restricted_for
+            else dict(notice.summary)
+        ),
     }
     return orjson.dumps(body, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z).decode()

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -94,6 +96,9 @@ class Hit(Base):
     outcome_note: Mapped[str | None] = mapped_column(String(2000))
     outcome_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     outcome_by: Mapped[str | None] = mapped_column(String(100))
+    # The record's details were withheld from the querying bureau when its screening opened
+    # the case: it was answered "possible hit, restricted", and the case tells it no more.
+    withheld: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         Index("ix_hits_owner_state", "owner_bureau", "state"),

@@ -50,9 +50,12 @@ class HitOut(BaseModel):
     source: str
     query_id: str
     record_id: int | None = Field(description="Null when the owner withholds it from you.")
-    record: RecordSummary | None
-    match: str
-    score: float
+    record: RecordSummary | None = Field(description="Null when the owner withholds it from you.")
+    match: str = Field(description="`restricted` when the owner withholds the record from you.")
+    score: float | None = Field(description="Null when the owner withholds the record from you.")
+    message: str | None = Field(
+        default=None, description="Whom to ask, when the owner withholds the record from you."
+    )
     owner_bureau: str
     querying_bureau: str
     queried_by: str

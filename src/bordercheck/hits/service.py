@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from bordercheck.hits.events import SUMMARY_FIELDS, Notice, announce
+from bordercheck.auth.policy import restricted_notice
+from bordercheck.hits.events import SUMMARY_FIELDS, Notice, announce, restricted_for
 from bordercheck.hits.models import Hit, HitState, Source
 from bordercheck.screening.models import ScreeningQuery
 from bordercheck.settings import Settings, get_settings
@@ -41,6 +42,9 @@ class NewHit:
     source: str | None = None  # None: from the query log entry of ``query_id``
     manifest_id: int | None = None
     flight: str | None = None
+    # Screening answered the querying bureau "possible hit, restricted": the owner withholds
+    # the record's details from it, so the case must not tell them either.
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ def open_hits(
                 "source": source,
                 "manifest_id": h.manifest_id,
                 "flight": h.flight,
+                "withheld": h.withheld,
                 "due_at": due_at,
                 "remind_at": remind_at,
             }
@@ -137,6 +142,7 @@ def _opened(hit_id: int, row: dict[str, object]) -> Notice:
     where = f" at {row['location']}" if row["location"] else ""
     due = f"{row['due_at']:%Y-%m-%d %H:%M} UTC"
     owner, querying = str(row["owner_bureau"]), str(row["querying_bureau"])
+    hidden = restricted_for(owner, querying, bool(row["withheld"]))
     texts = {
         owner: (
             f"Hit {hit_id}: a {querying} screening{where} matched your record "
@@ -144,14 +150,18 @@ def _opened(hit_id: int, row: dict[str, object]) -> Notice:
         ),
     }
     if querying != owner:
+        said = f" ({restricted_notice(owner)})" if querying in hidden else ""
         texts[querying] = (
-            f"Hit {hit_id}: your screening{where} matched a {owner} record; "
+            f"Hit {hit_id}: your screening{where} matched a {owner} record{said}; "
             f"the {owner} bureau answers by {due}"
         )
+    # The thread is read by both bureaus: the match's kind only if neither is withheld it.
+    kind = restricted_notice(owner) if hidden else row["match"]
     thread = (
         f"Hit {hit_id} opened: a {querying} screening{where} matched a {owner} record "
-        f"({row['match']}); the {owner} bureau answers by {due}"
+        f"({kind}); the {owner} bureau answers by {due}"
     )
     return Notice(
-        "hit.opened", hit_id, summary, texts, thread, tuple(dict.fromkeys((owner, querying)))
-    )
+        "hit.opened", hit_id, summary, texts, thread, tuple(dict.fromkeys((owner, querying))),
+        hidden,
+    )  # fmt: skip

@@ -81,7 +81,7 @@ MAX_CHANGES_PAGE = 10_000
 
 def _readable(session: Session, principal: Principal, secretariat: str, record_id: int) -> Record:
     record = service.get_record(session, record_id)
-    ensure_may_read_record(principal, record.id, record.issuing_country, secretariat)
+    ensure_may_read_record(principal, record.issuing_country, secretariat)
     return record
 
 

@@ -36,6 +36,7 @@ def change_row(
         "kind": kind.value,
         "active": get("withdrawn_key") == 0,
         "restricted": bool(get("withheld_from")),
+        "withheld_from": get("withheld_from") or None,
         "document_number": get("document_number"),
         "serial_end": get("serial_end"),
         "issuing_country": get("issuing_country"),
@@ -76,6 +77,7 @@ def append_record_changes(
         literal(kind.value, String),
         Record.withdrawn_key == 0,
         func.coalesce(Record.withheld_from, "") != "",  # as change_row's bool(withheld_from)
+        Record.withheld_from,
         Record.document_number,
         Record.serial_end,
         Record.issuing_country,
@@ -91,6 +93,7 @@ def append_record_changes(
         "kind",
         "active",
         "restricted",
+        "withheld_from",
         "document_number",
         "serial_end",
         "issuing_country",

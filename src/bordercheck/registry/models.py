@@ -134,6 +134,9 @@ class Change(Base):
     kind: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean)
     restricted: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # Who the record was withheld from at this change (space-separated codes): an offline kit
+    # of one of those countries gets a row that says "restricted" and nothing else.
+    withheld_from: Mapped[str | None] = mapped_column(String(400))
     document_number: Mapped[str] = mapped_column(String(24))
     serial_end: Mapped[str | None] = mapped_column(String(24))
     issuing_country: Mapped[str] = mapped_column(String(3))

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from bordercheck.audit.service import record_event
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.actors import Actor
+from bordercheck.auth.policy import withheld_codes
 from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.documents.numbers import split_serial
 from bordercheck.errors import (
@@ -247,7 +248,7 @@ def withhold(
 
 
 def withheld_from(record: Record) -> frozenset[str]:
-    return frozenset((record.withheld_from or "").split())
+    return withheld_codes(record.withheld_from)
 
 
 def history(session: Session, record_id: int) -> list[dict[str, Any]]:

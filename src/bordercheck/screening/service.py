@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from bordercheck.auth.policy import RESTRICTED, details_withheld
 from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.documents.mrz import NotAnMrz, parse, printed_check_digit
 from bordercheck.documents.numbers import (
@@ -32,7 +33,7 @@ from bordercheck.screening.matcher import (
 from bordercheck.screening.querylog import LoggedMatch, LoggedQuery
 from bordercheck.screening.schemas import ScreenRequest
 
-RESTRICTED_MESSAGE = "contact the owning bureau"
+RESTRICTED_MESSAGE = RESTRICTED
 MACHINE_POLICY = MatchPolicy(
     ocr_changes=DEFAULT_POLICY.ocr_changes, transpositions_up_to=0, substitutions_up_to=0
 )
@@ -199,7 +200,10 @@ def _answer(
         hidden = {
             m.record_id
             for m in screening.matches
-            if m.restricted and asker.bureau_code in context.withheld_from(m.record_id)
+            if m.restricted
+            and details_withheld(
+                asker.bureau_code, m.issuing_country, context.withheld_from(m.record_id)
+            )
         }
         matches = [_match_json(m, withheld=m.record_id in hidden) for m in screening.matches]
         certain = [m.record_id for m in screening.matches if m.match in {"exact", "range"}]
@@ -218,6 +222,7 @@ def _answer(
                 operation_id=operation,
                 at=now,
                 source=context.hit_source,
+                withheld=m.record_id in hidden,
             )
             for m in screening.matches
             if m.match in {"exact", "range"}
