@@ -4,6 +4,7 @@ deactivation and reactivation; each audited with who did it to whom."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,9 @@ def audited(api: Api, action: str) -> list[tuple[str, str]]:
         return [(entry.actor, entry.subject) for entry in entries]
 
 
-def change(api: Api, current: str, new: str, username: str = "anna.k") -> tuple[int, dict]:  # type: ignore[type-arg]
+def change(
+    api: Api, current: str, new: str, username: str = "anna.k"
+) -> tuple[int, dict[str, Any]]:
     body = {"username": username, "current_password": current, "new_password": new}
     response = api.client.post(PASSWORD_URL, json=body)
     return response.status_code, response.json()

@@ -24,7 +24,8 @@ _hasher = PasswordHasher()
 @functools.cache
 def _common_passwords() -> frozenset[str]:
     text = resources.files("bordercheck.auth").joinpath("common_passwords.txt").read_text()
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
+    lines = (line.strip().lower() for line in text.splitlines())
+    return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
 def _folded(password: str) -> str:
