@@ -1,4 +1,4 @@
-"""``bordercheck clients …`` and ``bordercheck users list|deactivate``, end to end."""
+"""``bordercheck clients …`` and ``bordercheck users …``, end to end."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from typer.testing import CliRunner, Result
 
+from bordercheck.audit.service import AuditFilter, search
 from bordercheck.cli import app
 from tests.signin import PASSWORD, open_api
 
@@ -87,3 +88,58 @@ def test_users_list_and_deactivate(run: Run, fresh_url: str) -> None:
     row = next(line for line in run("users", "list").output.splitlines() if "anna.k" in line)
     assert row.split("│")[4].strip() == "no"
     assert run("users", "deactivate", "nobody").exit_code == 1
+
+
+def test_users_reactivate_lets_a_user_sign_in_again_but_not_with_old_tokens(
+    run: Run, fresh_url: str
+) -> None:
+    run("bureaus", "add", "DEU")
+    run(
+        "users", "add", "anna.k", "--bureau", "DEU", "--role", "bureau_officer",
+        "--password-stdin", stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    with open_api(fresh_url, bureaus=(), revocation_refresh_seconds=0) as api:
+        before = api.sign_in("anna.k")
+        assert run("users", "deactivate", "anna.k").exit_code == 0
+        reactivated = run("users", "reactivate", "anna.k")
+        assert reactivated.exit_code == 0, reactivated.output
+        assert "user anna.k reactivated" in reactivated.output
+        after = api.sign_in("anna.k")
+        assert api.client.get("/api/v1/auth/me", headers=after).status_code == 200
+        assert api.client.get("/api/v1/auth/me", headers=before).status_code == 401
+        with api.database.session() as session:
+            [entry] = search(session, AuditFilter(action="user.reactivated")).entries
+            assert entry.actor.startswith("cli")
+            assert entry.subject == "user:anna.k"
+    missing = run("users", "reactivate", "nobody")
+    assert missing.exit_code == 1
+    assert "there is no user 'nobody'" in missing.output
+
+
+def test_users_set_password_from_stdin_with_the_policy_and_temporary(
+    run: Run, fresh_url: str
+) -> None:
+    run("bureaus", "add", "DEU")
+    run(
+        "users", "add", "anna.k", "--bureau", "DEU", "--role", "bureau_officer",
+        "--password-stdin", stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    weak = run("users", "set-password", "anna.k", "--password-stdin", stdin="password1234\n")
+    assert weak.exit_code == 1
+    assert "among the most common" in weak.output
+    new = "a passphrase set by the desk"
+    done = run("users", "set-password", "anna.k", "--password-stdin", "--temporary", stdin=new)
+    assert done.exit_code == 0, done.output
+    assert "password of anna.k set (to be changed at the next sign-in)" in done.output
+    with open_api(fresh_url, bureaus=(), revocation_refresh_seconds=0) as api:
+        form = {"grant_type": "password", "username": "anna.k", "password": new}
+        refused = api.client.post("/api/v1/auth/token", data=form)
+        assert refused.status_code == 403
+        assert refused.json()["error"] == "password_change_required"
+        with api.database.session() as session:
+            [entry] = search(session, AuditFilter(action="user.password_reset")).entries
+            assert (entry.actor.startswith("cli"), entry.subject) == (True, "user:anna.k")
+    final = run("users", "set-password", "anna.k", "--password-stdin", stdin=new + "!\n")
+    assert final.exit_code == 0
+    with open_api(fresh_url, bureaus=(), revocation_refresh_seconds=0) as api:
+        assert api.sign_in("anna.k", new + "!")

@@ -58,7 +58,7 @@ def test_a_token_carries_who_the_caller_is() -> None:
         verified = tokens.verify(issued.access_token)
         assert verified.principal == principal
         assert verified.jti == issued.jti
-        assert verified.expires_at - verified.issued_at == lifetime
+        assert verified.expires_at - int(verified.issued_at) == lifetime
 
 
 def test_lifetimes_come_from_the_settings() -> None:

@@ -16,6 +16,7 @@ from bordercheck.api.limits import BodySizeLimit, RateLimiter
 from bordercheck.api.metrics import Metrics, MetricsMiddleware
 from bordercheck.audit import api as audit_api
 from bordercheck.auth import api as auth_api
+from bordercheck.auth.guessing import SignInGuard
 from bordercheck.auth.revocation import RevocationList
 from bordercheck.auth.tokens import TokenAuthority
 from bordercheck.db import Database
@@ -35,7 +36,7 @@ from bordercheck.screening.querylog import QueryLogWriter
 from bordercheck.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
-# One address may sign in this many times as often as one account: officers share gateways.
+# One address may send this many times the sign-in rate of one person: officers share gateways.
 SIGN_INS_PER_ADDRESS = 10
 
 
@@ -112,7 +113,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(MetricsMiddleware, metrics=metrics, prefix=API_PREFIX)
     app.state.tokens = TokenAuthority(settings, RevocationList(settings.revocation_refresh_seconds))
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
-    app.state.sign_in_limiter = RateLimiter(settings.sign_in_per_second, settings.sign_in_burst)
+    # Guessing is slowed down in the database (every process sees the same failures); the
+    # limiter per address, in memory, only bounds the argon2 work one address asks for.
+    app.state.sign_in_guard = SignInGuard()
     app.state.sign_in_address_limiter = RateLimiter(
         settings.sign_in_per_second * SIGN_INS_PER_ADDRESS,
         settings.sign_in_burst * SIGN_INS_PER_ADDRESS,

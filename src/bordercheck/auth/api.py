@@ -1,5 +1,5 @@
-"""Signing in (``/auth/token``), signing out (``/auth/revoke``), and the administrators'
-endpoints for bureaus, users and API clients."""
+"""Signing in (``/auth/token``), signing out (``/auth/revoke``), changing one's password
+(``/auth/password``), and the administrators' endpoints for bureaus, users and API clients."""
 
 from __future__ import annotations
 
@@ -22,11 +22,21 @@ from bordercheck.api.limits import RateLimiter
 from bordercheck.api.types import UtcDatetime
 from bordercheck.audit.service import record_event
 from bordercheck.auth import service
+from bordercheck.auth.alerts import raise_alerts
+from bordercheck.auth.guessing import Attempt, SignInGuard
 from bordercheck.auth.models import ApiClient, Bureau, Role, User
+from bordercheck.auth.passwords import MIN_PASSWORD_LENGTH
 from bordercheck.auth.revocation import revoke_token, subject_of, utcnow
 from bordercheck.auth.tokens import Principal, TokenAuthority
 from bordercheck.db import Database
-from bordercheck.errors import Conflict, FieldError, Unauthorized, ValidationFailed
+from bordercheck.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
 
 router = APIRouter(tags=["auth"])
 admin = APIRouter(tags=["administration"], dependencies=[Depends(require_roles(Role.ADMIN))])
@@ -34,6 +44,11 @@ AdminDep = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
 _basic = HTTPBasic(auto_error=False, description="client_id and client_secret, for machines")
 BAD_CREDENTIALS = "the credentials are not valid"
+PASSWORD_URL = "/api/v1/auth/password"  # noqa: S105 (an address, not a secret)
+
+
+class PasswordChangeRequired(Forbidden):
+    code = "password_change_required"
 
 
 class TokenResponse(BaseModel):
@@ -51,38 +66,64 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _guard(request: Request) -> SignInGuard:
+    guard: SignInGuard = request.app.state.sign_in_guard
+    return guard
+
+
 def _record_sign_in(
     database: Database,
     request: Request,
     account: str,
     grant_type: str,
     principal: Principal | None,
+    action: str | None = None,
 ) -> None:
-    """A sign-in, or a failed one with the name tried and the address (never the password).
+    """A sign-in, or a failed one with the name tried and the address (never the password),
+    and for people the count of failures that slows down guessing (``auth.guessing``).
 
     In a write transaction of its own: the credentials were checked in a read transaction,
     so the write lock was not held while argon2 ran, and a failure is kept although the
     request fails.
     """
-    kind = "user" if grant_type == "password" else "client"
+    kind = "user" if grant_type != "client_credentials" else "client"
+    attempt = Attempt(account, _address(request))
+    guard = _guard(request)
     with database.session(write=True) as session:
+        if kind == "user" and principal is not None:
+            guard.record_success(session, attempt)
+        elif kind == "user":
+            raise_alerts(session, guard.record_failure(session, attempt), guard.clock())
         record_event(
             session,
             actor=principal.name if principal else account,
             bureau_code=principal.bureau_code if principal else None,
-            action="auth.signed_in" if principal else "auth.sign_in_failed",
+            action=action or ("auth.signed_in" if principal else "auth.sign_in_failed"),
             subject=f"{kind}:{account}",
-            details={"grant_type": grant_type, "address": _address(request)},
+            details={"grant_type": grant_type, "address": attempt.address},
         )
 
 
-def _limit_sign_in(request: Request, account: str) -> None:
-    """Bound password and secret guessing (each guess also costs an argon2 hash): per
-    account, and per address at a few times that, since many officers share one gateway."""
-    per_account: RateLimiter = request.app.state.sign_in_limiter
+def _limit_flood(request: Request) -> None:
+    """Bound the argon2 work one address can ask for (many officers share one gateway).
+
+    Per process and in memory: it protects the CPU. Guessing is bounded by ``auth.guessing``,
+    in the database; client secrets are 256 random bits, beyond guessing, so a count per
+    client would only let anyone lock a border system out.
+    """
     per_address: RateLimiter = request.app.state.sign_in_address_limiter
-    per_account.take(account.strip().lower())
     per_address.take(_address(request))
+
+
+def _hold_off_guessing(request: Request, session: ReadSessionDep, username: str) -> None:
+    """429, without checking the password, while the account or address is slowed down."""
+    wait = _guard(request).retry_after(session, Attempt(username, _address(request)))
+    if wait is not None:
+        raise TooManyRequests(
+            "too many failed sign-ins for this account or from this address; "
+            f"try again in {wait} s",
+            retry_after=wait,
+        )
 
 
 def _missing(*names: str) -> ValidationFailed:
@@ -101,17 +142,29 @@ def token(
     client_secret: Annotated[str | None, Form()] = None,
     basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)] = None,
 ) -> TokenResponse:
-    """A bearer token: OAuth2 password grant for people, client credentials for machines."""
+    """A bearer token: OAuth2 password grant for people, client credentials for machines.
+
+    A person whose password an administrator reset gets 403 `password_change_required`
+    and chooses a new one at `POST /auth/password`.
+    """
     if grant_type == "password":
         if not username or not password:
             missing = (("username", username), ("password", password))
             raise _missing(*[name for name, value in missing if not value])
-        _limit_sign_in(request, username)
+        _limit_flood(request)
+        _hold_off_guessing(request, session, username)
         user = service.authenticate(session, username, password)
         if user is None:
             _record_sign_in(database, request, username, grant_type, None)
             raise Unauthorized(BAD_CREDENTIALS)
         principal = user_principal(user)
+        if user.must_change_password:
+            action = "auth.password_change_required"
+            _record_sign_in(database, request, user.username, grant_type, principal, action)
+            raise PasswordChangeRequired(
+                "your password was reset by an administrator: choose a new one at "
+                f"POST {PASSWORD_URL} (username, current_password, new_password)"
+            )
         _record_sign_in(database, request, user.username, grant_type, principal)
     elif grant_type == "client_credentials":
         if basic is not None:  # RFC 6749 2.3.1: both parts are form-encoded inside Basic
@@ -119,7 +172,7 @@ def token(
         if not client_id or not client_secret:
             missing = (("client_id", client_id), ("client_secret", client_secret))
             raise _missing(*[name for name, value in missing if not value])
-        _limit_sign_in(request, client_id)
+        _limit_flood(request)
         client = service.authenticate_client(session, client_id, client_secret)
         if client is None:
             _record_sign_in(database, request, client_id, grant_type, None)
@@ -135,6 +188,43 @@ def token(
                 )
             ]
         )
+    issued = _authority(request).issue(principal)
+    return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str
+    current_password: str
+    new_password: str = Field(
+        description=f"At least {MIN_PASSWORD_LENGTH} characters; not the username, not a "
+        "very common password."
+    )
+
+
+@router.post("/auth/password", response_model=TokenResponse)
+def change_password(
+    request: Request, body: PasswordChange, session: ReadSessionDep, database: DatabaseDep
+) -> TokenResponse:
+    """Change your password, proving the current one (also after an administrator's reset).
+
+    Every token you hold stops working; the answer is a new one. The current password is
+    checked, and slowed down, exactly as at sign-in.
+    """
+    _limit_flood(request)
+    _hold_off_guessing(request, session, body.username)
+    user = service.authenticate(session, body.username, body.current_password)
+    if user is None:
+        _record_sign_in(database, request, body.username, "password_change", None)
+        raise Unauthorized(BAD_CREDENTIALS)
+    attempt = Attempt(user.username, _address(request))
+    with database.session(write=True) as write:
+        changing = service.get_user(write, user.username)
+        _guard(request).record_success(write, attempt)
+        revoked_at = service.change_password(write, changing, body.new_password)
+        principal = user_principal(changing)
+    _authority(request).revocations.add_subject(subject_of("user", principal.id), revoked_at)
     issued = _authority(request).issue(principal)
     return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
 
@@ -227,6 +317,7 @@ class UserOut(BaseModel):
     role: Role
     bureau: str
     active: bool
+    must_change_password: bool
     created_at: UtcDatetime
 
 
@@ -236,7 +327,10 @@ class NewUser(BaseModel):
     username: str
     bureau: str = Field(description="The bureau's country code.")
     role: Role
-    password: str = Field(description=f"At least {service.MIN_PASSWORD_LENGTH} characters.")
+    password: str = Field(
+        description=f"At least {MIN_PASSWORD_LENGTH} characters; not the username, not a very "
+        "common password."
+    )
 
 
 def _user_out(user: User) -> UserOut:
@@ -245,6 +339,7 @@ def _user_out(user: User) -> UserOut:
         role=Role(user.role),
         bureau=user.bureau.country_code,
         active=user.active,
+        must_change_password=user.must_change_password,
         created_at=user.created_at,
     )
 
@@ -277,6 +372,30 @@ def deactivate_user(
     user = service.deactivate_user(session, username, actor=caller.name)
     _authority(request).revocations.add_subject(subject_of("user", user.id), utcnow())
     return _user_out(user)
+
+
+@admin.post("/users/{username}/reactivate", response_model=UserOut)
+def reactivate_user(username: str, caller: AdminDep, session: SessionDep) -> UserOut:
+    """The user may sign in again; tokens issued before the deactivation stay refused."""
+    return _user_out(service.reactivate_user(session, username, actor=caller.name))
+
+
+class PasswordReset(BaseModel):
+    username: str
+    temporary_password: str = Field(
+        description="Shown this once. It only lets the user choose a new password, at "
+        f"POST {PASSWORD_URL}."
+    )
+
+
+@admin.post("/users/{username}/password", response_model=PasswordReset)
+def reset_password(
+    request: Request, username: str, caller: AdminDep, session: SessionDep
+) -> PasswordReset:
+    """Reset a user's password to a temporary one; the tokens they hold stop working."""
+    user, temporary, revoked_at = service.reset_password(session, username, actor=caller.name)
+    _authority(request).revocations.add_subject(subject_of("user", user.id), revoked_at)
+    return PasswordReset(username=user.username, temporary_password=temporary)
 
 
 class ClientOut(BaseModel):

@@ -97,6 +97,43 @@ def deactivate_user(
         out.print(f"user {user.username} deactivated")
 
 
+@users_app.command("reactivate")
+def reactivate_user(
+    ctx: typer.Context, username: Annotated[str, typer.Argument(help="The user's sign-in name.")]
+) -> None:
+    """Let a deactivated user sign in again; tokens from before stay refused."""
+    with state(ctx).database.session(write=True) as session:
+        user = service.reactivate_user(session, username, actor=command_line_actor())
+        out.print(f"user {user.username} reactivated")
+
+
+@users_app.command("set-password")
+def set_password(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The user's sign-in name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    temporary: Annotated[
+        bool,
+        typer.Option(
+            "--temporary", help="The user must choose a new password at their next sign-in."
+        ),
+    ] = False,
+) -> None:
+    """Set a user's password; the tokens they hold stop working within seconds."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with state(ctx).database.session(write=True) as session:
+        user, _revoked_at = service.set_password(
+            session, username, password, temporary=temporary, actor=command_line_actor()
+        )
+        then = " (to be changed at the next sign-in)" if temporary else ""
+        out.print(f"password of {user.username} set{then}")
+
+
 @clients_app.command("add")
 def add_client(
     ctx: typer.Context,

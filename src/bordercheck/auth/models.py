@@ -1,4 +1,5 @@
-"""Tables of the auth domain: bureaus, users, API clients and token revocations."""
+"""Tables of the auth domain: bureaus, users, API clients, token revocations and failed
+sign-ins."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ class User(Base):
     bureau_id: Mapped[int] = mapped_column(ForeignKey("bureaus.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Set by an administrator's reset: the password works only to choose a new one.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     bureau: Mapped[Bureau] = relationship(back_populates="users")
 
@@ -80,3 +84,27 @@ class RevokedToken(Base):
     subject: Mapped[str | None] = mapped_column(String(80))
     revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted for one account, one address, or one account at one address.
+
+    ``key`` is a digest of the scope and what it counts (a typed username may be anything, of
+    any length); ``label`` is the readable form, cut short, for alerts. A ``pair`` row also
+    remembers the last sign-in that succeeded from that address (``last_success_at``), which
+    is what lets the account's owner past the slow-down that guessers from elsewhere cause.
+    See ``auth.guessing``.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(200))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

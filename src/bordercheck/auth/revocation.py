@@ -130,7 +130,7 @@ class RevocationList:
     def add_subject(self, subject: str, at: datetime) -> None:
         self._subjects = {**self._subjects, subject: at.timestamp()}
 
-    def is_revoked(self, jti: str, subject: str, issued_at: int) -> bool:
+    def is_revoked(self, jti: str, subject: str, issued_at: float) -> bool:
         if jti in self._jtis:
             return True
         revoked_at = self._subjects.get(subject)

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bordercheck.audit.service import SYSTEM_ACTOR, record_event
+from bordercheck.auth.guessing import clear_account
 from bordercheck.auth.models import ApiClient, Bureau, Role, User
-from bordercheck.auth.revocation import revoke_subject, subject_of
+from bordercheck.auth.passwords import check_password, hash_password, password_matches
+from bordercheck.auth.revocation import revoke_subject, subject_of, utcnow
 from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.errors import Conflict, InvalidInput, NotFound
 
-_hasher = PasswordHasher()
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
-MIN_PASSWORD_LENGTH = 12
 
 
 def _country(code: str) -> str:
@@ -82,10 +81,6 @@ def list_bureaus(session: Session) -> list[Bureau]:
     return list(session.scalars(select(Bureau).order_by(Bureau.country_code)))
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
 def add_user(
     session: Session,
     username: str,
@@ -101,10 +96,7 @@ def add_user(
             "a username is 2 to 64 characters: a letter, then letters, digits, '.', '_' or '-'",
             field="username",
         )
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
+    check_password(password, username)
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} already exists")
     user = User(
@@ -120,16 +112,65 @@ def add_user(
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this name and password, else None (no hint which part was wrong)."""
+    """The active user with this name and password, else None (no hint which part was wrong).
+
+    One argon2 verification whatever the case: unknown, deactivated, wrong or right.
+    """
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
-    if user is None or not user.active:
-        _hasher.hash(password)  # spend the same time whether or not the user exists
-        return None
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    known = user is not None and user.active
+    if not password_matches(user.password_hash if known and user else None, password):
         return None
     return user
+
+
+def change_password(session: Session, user: User, new_password: str) -> datetime:
+    """The user's own change (they proved the current password); their tokens until now stop
+    working. Returns the moment of the revocation."""
+    check_password(new_password, user.username, field="new_password")
+    if password_matches(user.password_hash, new_password):
+        raise InvalidInput(
+            "new_password: the new password must differ from the current one",
+            field="new_password",
+        )
+    _set_password(user, new_password, temporary=False)
+    revoked_at = revoke_subject(session, subject_of("user", user.id))
+    _audit_user(session, user.username, user, "user.password_changed")
+    return revoked_at
+
+
+def set_password(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    temporary: bool,
+    actor: str = SYSTEM_ACTOR,
+) -> tuple[User, datetime]:
+    """An administrator sets a user's password (``temporary``: to be changed at next sign-in);
+    the tokens the user holds stop working. Returns the user and the revocation's moment."""
+    user = get_user(session, username)
+    check_password(password, user.username)
+    _set_password(user, password, temporary=temporary)
+    revoked_at = revoke_subject(session, subject_of("user", user.id))
+    # The failures counted were guesses at the old password; they measure nothing now.
+    clear_account(session, user.username)
+    _audit_user(session, actor, user, "user.password_reset", temporary="yes" if temporary else "no")
+    return user, revoked_at
+
+
+def reset_password(
+    session: Session, username: str, *, actor: str = SYSTEM_ACTOR
+) -> tuple[User, str, datetime]:
+    """A temporary password, made here and shown once, that must be changed at next sign-in."""
+    temporary = secrets.token_urlsafe(12)
+    user, revoked_at = set_password(session, username, temporary, temporary=True, actor=actor)
+    return user, temporary, revoked_at
+
+
+def _set_password(user: User, password: str, *, temporary: bool) -> None:
+    user.password_hash = hash_password(password)
+    user.must_change_password = temporary
+    user.password_changed_at = utcnow()
 
 
 def list_users(session: Session) -> list[User]:
@@ -151,6 +192,26 @@ def deactivate_user(session: Session, username: str, *, actor: str = SYSTEM_ACTO
         revoke_subject(session, subject_of("user", user.id))
         _audit_user(session, actor, user, "user.deactivated")
     return user
+
+
+def reactivate_user(session: Session, username: str, *, actor: str = SYSTEM_ACTOR) -> User:
+    """The user may sign in again; tokens issued before the deactivation stay refused."""
+    user = get_user(session, username)
+    if not user.active:
+        user.active = True
+        _audit_user(session, actor, user, "user.reactivated")
+    return user
+
+
+def admin_bureaus(session: Session) -> list[str]:
+    """The bureaus that have an active administrator: where alerts for administrators go."""
+    query = (
+        select(Bureau.country_code)
+        .join(User, User.bureau_id == Bureau.id)
+        .where(User.role == Role.ADMIN.value, User.active.is_(True))
+        .distinct()
+    )
+    return list(session.scalars(query))
 
 
 def _audit_user(session: Session, actor: str, user: User, action: str, **details: str) -> None:
@@ -194,12 +255,8 @@ def add_client(
 def authenticate_client(session: Session, client_id: str, secret: str) -> ApiClient | None:
     """The active client with this id and secret, else None (no hint which part was wrong)."""
     client = session.scalar(select(ApiClient).where(ApiClient.client_id == client_id.strip()))
-    if client is None or not client.active:
-        _hasher.hash(secret)  # spend the same time whether or not the client exists
-        return None
-    try:
-        _hasher.verify(client.secret_hash, secret)
-    except (VerificationError, InvalidHashError):
+    known = client is not None and client.active
+    if not password_matches(client.secret_hash if known and client else None, secret):
         return None
     return client
 

@@ -62,7 +62,9 @@ class Principal:
 class VerifiedToken:
     principal: Principal
     jti: str
-    issued_at: int
+    # To the microsecond: a token issued just after a revocation of its subject (a password
+    # change, a reactivation) must not fall in the same second as the revocation.
+    issued_at: float
     expires_at: int
 
     @property
@@ -104,7 +106,7 @@ class TokenAuthority:
         self._verified: dict[str, VerifiedToken] = {}
 
     def issue(self, principal: Principal) -> IssuedToken:
-        now = int(self._clock())
+        now = self._clock()
         lifetime = self._lifetimes[principal.kind]
         jti = uuid.uuid4().hex
         claims = {
@@ -115,8 +117,8 @@ class TokenAuthority:
             "role": principal.role.value,
             "bureau": principal.bureau_code,
             "jti": jti,
-            "iat": now,
-            "exp": now + lifetime,
+            "iat": round(now, 6),
+            "exp": int(now) + lifetime,
         }
         return IssuedToken(jwt.encode(claims, self._key, algorithm=ALGORITHM), lifetime, jti)
 
@@ -165,4 +167,4 @@ def _verified(claims: dict[str, Any]) -> VerifiedToken:
         role=Role(claims["role"]),
         bureau_code=str(claims["bureau"]),
     )
-    return VerifiedToken(principal, str(claims["jti"]), int(claims["iat"]), int(claims["exp"]))
+    return VerifiedToken(principal, str(claims["jti"]), float(claims["iat"]), int(claims["exp"]))

@@ -1,14 +1,32 @@
-"""A bureau's console notifications: list them, mark them read."""
+"""A bureau's console notifications: list them, mark them read, and post those that are not
+about a case (hit events post theirs through ``hits.events.announce``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bordercheck.hits.models import Notification
+
+TEXT_LENGTH = 500
+
+
+def notify_bureaus(
+    session: Session, bureaus: Sequence[str], kind: str, text: str, now: datetime
+) -> None:
+    """Post one line, not about any case, to each of ``bureaus``' consoles."""
+    if not bureaus:
+        return
+    session.execute(
+        insert(Notification),
+        [
+            {"bureau_code": bureau, "kind": kind, "text": text[:TEXT_LENGTH], "created_at": now}
+            for bureau in sorted(set(bureaus))
+        ],
+    )
 
 
 def list_notifications(
