@@ -201,13 +201,19 @@ def _advance_head(connection: Connection, count: int) -> tuple[int, str]:
 
 
 def verify(
-    session: Session, secret_key: str | None = None, *, pins: Sequence[Pin] = ()
+    session: Session,
+    secret_key: str | None = None,
+    *,
+    pins: Sequence[Pin] = (),
+    start: tuple[int, str] = (0, GENESIS_HASH),
 ) -> ChainReport:
-    """Check the whole chain and the head's seal with the deployment secret (this process's
-    unless one is given), and that the chain passes through every pinned hash."""
+    """Check the chain from ``start`` and the head's seal with the deployment secret (this
+    process's unless one is given), and that it passes through every pinned hash."""
     if secret_key is None:
-        return verify_chain(session, _process_key(), _process_head_key(), pins=pins)
-    return verify_chain(session, chain_key(secret_key), head_key(secret_key), pins=pins)
+        keys = _process_key(), _process_head_key()
+    else:
+        keys = chain_key(secret_key), head_key(secret_key)
+    return verify_chain(session, *keys, pins=pins, start=start)
 
 
 @dataclass(frozen=True)
