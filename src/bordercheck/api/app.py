@@ -14,6 +14,7 @@ from bordercheck.api.errors import install_error_handlers
 from bordercheck.api.limits import BodySizeLimit, RateLimiter
 from bordercheck.api.metrics import Metrics, MetricsMiddleware
 from bordercheck.audit import api as audit_api
+from bordercheck.audit.checkpointing import CheckpointWriter
 from bordercheck.auth import api as auth_api
 from bordercheck.auth.revocation import RevocationList
 from bordercheck.auth.tokens import TokenAuthority
@@ -65,6 +66,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             Periodic("hit-sweep", settings.hit_sweep_seconds, lambda: run_sweep(db, settings)),
             Periodic("webhook-delivery", settings.webhook_delivery_seconds, courier.deliver_due),
         )
+        if settings.audit_checkpoint_dir is not None:
+            checkpoints = CheckpointWriter(db, settings)
+            minutes = settings.audit_checkpoint_minutes
+            hit_workers += (Periodic("audit-checkpoint", minutes * 60, checkpoints.write_due),)
         for worker in hit_workers:
             worker.start()
         try:

@@ -88,6 +88,7 @@ class CheckpointWriter:
         if not self._resumed:
             # Chain onto what this directory already vouches for: a chain cut while the
             # server was down is then found before anything new is signed.
+            self.directory.mkdir(parents=True, exist_ok=True)
             self.last = latest_own(checkpoint_paths(self.directory), self.signer)
             self._resumed = True
         try:
