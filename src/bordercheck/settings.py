@@ -9,8 +9,8 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bordercheck.errors import BordercheckError
 from bordercheck.audit.keys import parse_audit_keys
+from bordercheck.errors import BordercheckError
 from bordercheck.messaging.keyring import parse_key_list
 
 # The secret a development checkout runs with; refused outside dev.

@@ -25,9 +25,7 @@ def lines_in(directory: Path) -> list[dict[str, object]]:
 
 def test_the_server_writes_checkpoints_that_verify(fresh_url: str, tmp_path: Path) -> None:
     directory = tmp_path / "checkpoints"
-    with open_api(
-        fresh_url, audit_signing_key=SIGNING_KEY, audit_checkpoint_dir=directory
-    ) as api:
+    with open_api(fresh_url, audit_signing_key=SIGNING_KEY, audit_checkpoint_dir=directory) as api:
         # The first one is written as the server starts; poll for it, bounded.
         deadline = time.monotonic() + 30
         while not lines_in(directory) and time.monotonic() < deadline:

@@ -62,21 +62,21 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         query_log.start()
         live.start()
         courier = Courier(db, settings)
-        hit_workers = (
+        workers: tuple[Periodic, ...] = (
             Periodic("hit-sweep", settings.hit_sweep_seconds, lambda: run_sweep(db, settings)),
             Periodic("webhook-delivery", settings.webhook_delivery_seconds, courier.deliver_due),
         )
         if settings.audit_checkpoint_dir is not None:
             checkpoints = CheckpointWriter(db, settings)
             minutes = settings.audit_checkpoint_minutes
-            hit_workers += (Periodic("audit-checkpoint", minutes * 60, checkpoints.write_due),)
-        for worker in hit_workers:
+            workers += (Periodic("audit-checkpoint", minutes * 60, checkpoints.write_due),)
+        for worker in workers:
             worker.start()
         try:
             yield
         finally:
             query_log.stop()  # first: writes every entry still pending
-            for worker in hit_workers:
+            for worker in workers:
                 worker.stop()
             courier.close()
             live.stop()

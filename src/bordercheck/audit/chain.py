@@ -162,7 +162,9 @@ def verify_chain(
     first, prev_hash = start
     if first > head.last_seq:
         reason = f"removed: the head records {head.last_seq}, before entry {first} checked earlier"
-        return ChainReport(0, head.last_seq, head.last_hash, ChainProblem(head.last_seq + 1, reason))
+        return ChainReport(
+            0, head.last_seq, head.last_hash, ChainProblem(head.last_seq + 1, reason)
+        )
     if first > 0:
         found = session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == first))
         if found is None:
@@ -223,7 +225,9 @@ def _removed_at(seq: int, head: Head) -> ChainProblem:
 
 def _removed(expected: int, head: Head, pinned: Mapping[int, Pin]) -> ChainProblem:
     if expected <= head.last_seq:
-        reason = f"removed: the chain ends at entry {expected - 1}, the head records {head.last_seq}"
+        reason = (
+            f"removed: the chain ends at entry {expected - 1}, the head records {head.last_seq}"
+        )
         return ChainProblem(expected, reason)
     furthest = pinned[max(pinned)]
     reason = (

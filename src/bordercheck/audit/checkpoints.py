@@ -137,10 +137,14 @@ def parse_line(line: str, where: str) -> Checkpoint:
         signature = base64.b64decode(str(data["signature"]), validate=True)
     except (TypeError, ValueError, binascii.Error) as exc:
         raise CheckpointError(f"{where} is not a checkpoint: {exc}") from None
-    return Checkpoint(seq, str(data["hash"]), entries, at, str(data["key_id"]), public_key, signature)
+    return Checkpoint(
+        seq, str(data["hash"]), entries, at, str(data["key_id"]), public_key, signature
+    )
 
 
-def check_signature(checkpoint: Checkpoint, trusted: dict[str, bytes], where: str) -> Refusal | None:
+def check_signature(
+    checkpoint: Checkpoint, trusted: dict[str, bytes], where: str
+) -> Refusal | None:
     """None when a trusted key signed exactly these fields; else why it is refused."""
     key = trusted.get(checkpoint.key_id)
     if key is None or key != checkpoint.public_key:
@@ -156,11 +160,12 @@ def check_signature(checkpoint: Checkpoint, trusted: dict[str, bytes], where: st
     except InvalidSignature:
         return Refusal(
             where,
-            f"its signature does not verify with key {checkpoint.key_id}: "
-            "it was altered or forged",
+            f"its signature does not verify with key {checkpoint.key_id}: it was altered or forged",
         )
     if checkpoint.entries != checkpoint.seq:
-        return Refusal(where, f"it counts {checkpoint.entries} entries up to entry {checkpoint.seq}")
+        return Refusal(
+            where, f"it counts {checkpoint.entries} entries up to entry {checkpoint.seq}"
+        )
     return None
 
 

@@ -14,7 +14,7 @@ KEY_BYTES = 32
 
 
 def parse_audit_keys(text: str) -> list[bytes]:
-    """Comma-separated 32-byte keys in standard base64; ValueError naming the entry, never the key."""
+    """Comma-separated 32-byte keys in standard base64; ValueError naming the entry, not key."""
     keys = []
     for number, entry in enumerate((e.strip() for e in text.split(",") if e.strip()), 1):
         try:
