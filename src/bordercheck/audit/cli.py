@@ -83,7 +83,7 @@ def verify(
     if report.problem is not None:
         err.print(
             f"[red]audit trail broken at entry {report.problem.seq}:[/] {report.problem.reason} "
-            f"({report.checked:,} entries before it are intact)",
+            f"({report.checked:,} entries checked and intact)",
             soft_wrap=True,
         )
         raise typer.Exit(1)
