@@ -283,3 +283,16 @@ def test_a_malformed_signing_key_is_named_without_its_value(fresh_url: str) -> N
     result = run(fresh_url, "audit", "checkpoint", signing_key="c2hvcnQ=")
     assert result.exit_code == 2
     assert "BORDERCHECK_AUDIT_SIGNING_KEY: key 1 must be 32 bytes, not 5" in result.output
+
+
+def test_checkpoint_out_a_directory_appends_to_the_days_file(
+    fresh_url: str, database: Database, tmp_path: Path
+) -> None:
+    assert run(fresh_url, "audit", "checkpoint", "--out", str(tmp_path)).exit_code == 0
+    append(database, 2)
+    assert run(fresh_url, "audit", "checkpoint", "--out", str(tmp_path)).exit_code == 0
+    [day] = tmp_path.glob("checkpoints-*.jsonl")
+    assert [json.loads(line)["seq"] for line in day.read_text().splitlines()] == [1, 3]
+    result = run(fresh_url, "audit", "verify", "--checkpoint", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "agrees with 2 checkpoint(s)" in result.output

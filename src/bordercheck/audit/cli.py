@@ -15,6 +15,7 @@ from bordercheck.audit.checkpoints import (
     CheckpointError,
     append_line,
     checkpoint_paths,
+    daily_file,
     latest_own,
     read_checkpoints,
     trusted_keys,
@@ -121,7 +122,11 @@ def checkpoint(
     ctx: typer.Context,
     out_file: Annotated[
         Path | None,
-        typer.Option("--out", help="Append the checkpoint to this file (default: print it)."),
+        typer.Option(
+            "--out",
+            help="Append the checkpoint to this file, or to the day's file in this directory "
+            "(default: print it).",
+        ),
     ] = None,
 ) -> None:
     """Sign a checkpoint of the chain's head with BORDERCHECK_AUDIT_SIGNING_KEY.
@@ -139,8 +144,9 @@ def checkpoint(
     if out_file is None:
         typer.echo(made.to_line(), nl=False)
         return
-    append_line(out_file, made.to_line())
-    err.print(f"checkpoint of entry {made.seq} appended to {out_file}", soft_wrap=True)
+    target = daily_file(out_file, made.at) if out_file.is_dir() else out_file
+    append_line(target, made.to_line())
+    err.print(f"checkpoint of entry {made.seq} appended to {target}", soft_wrap=True)
 
 
 @app.command()
