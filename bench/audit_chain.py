@@ -1,4 +1,5 @@
-"""Audit trail: what one entry costs a transaction, and how fast ``audit verify`` walks.
+"""Audit trail: what one entry costs a transaction, how fast ``audit verify`` walks, and what
+a signed checkpoint costs.
 
     .venv/bin/python bench/audit_chain.py [--url postgresql://…] [--entries 200000]
 
@@ -17,6 +18,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from bordercheck.audit.checkpointing import take_checkpoint
+from bordercheck.audit.checkpoints import CheckpointSigner
 from bordercheck.audit.service import AuditEvent, record_event, record_events, verify
 from bordercheck.db import Database, normalise_url
 from bordercheck.migrations import upgrade
@@ -77,6 +80,35 @@ def run(url: str, entries: int) -> None:
         assert report.whole, report.problem
         print(f"verify: {report.checked:,} entries in {elapsed:.1f} s "
               f"({report.checked / elapsed:,.0f} entries/s)")  # fmt: skip
+
+        # Checkpoints: the first checks the whole chain; each later one only the entries
+        # written since the one before (what the server does every BORDERCHECK_AUDIT_
+        # CHECKPOINT_MINUTES), then signs.
+        signer = CheckpointSigner(bytes(range(32)))
+        started = time.perf_counter()
+        first = take_checkpoint(database, signer)
+        elapsed = time.perf_counter() - started
+        print(f"first checkpoint (whole chain checked): {elapsed:.1f} s")
+        for since in (1000, 100_000):
+            for start in range(0, since, len(batch)):
+                with database.session(write=True) as session:
+                    record_events(session, batch[: min(len(batch), since - start)])
+            started = time.perf_counter()
+            first = take_checkpoint(database, signer, after=first)
+            elapsed = time.perf_counter() - started
+            print(f"next checkpoint, {since:,} entries since the last: {elapsed * 1e3:,.1f} ms")
+        started = time.perf_counter()
+        rounds = 2000
+        for _ in range(rounds):
+            signer.sign(first.seq, first.hash, first.at)
+        elapsed = time.perf_counter() - started
+        print(f"  signing alone: {elapsed / rounds * 1e6:.0f} µs")
+        started = time.perf_counter()
+        with database.session() as session:
+            report = verify(session, pins=[first.pin()])
+        elapsed = time.perf_counter() - started
+        assert report.whole, report.problem
+        print(f"verify with a checkpoint: {report.checked:,} entries in {elapsed:.1f} s")
     finally:
         database.dispose()
 

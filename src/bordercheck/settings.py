@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bordercheck.audit.keys import parse_audit_keys
 from bordercheck.errors import BordercheckError
 from bordercheck.messaging.keyring import parse_key_list
 
@@ -70,6 +71,13 @@ class Settings(BaseSettings):
     # Passenger lists: the largest file accepted, and how long lists and travellers are kept.
     manifest_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     manifest_retention_days: int = Field(default=90, ge=1, le=5 * 366)
+    # Audit checkpoints: the Ed25519 private seed that signs them (standard base64, 32 bytes;
+    # never in the database), public keys that verify older ones, and where and how often the
+    # server writes them (docs/guide-admin.md, Checkpoints).
+    audit_signing_key: str = ""
+    audit_public_keys: str = ""
+    audit_checkpoint_dir: Path | None = None
+    audit_checkpoint_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
 
     @field_validator("message_keys", "message_signing_keys")
     @classmethod
@@ -77,8 +85,19 @@ class Settings(BaseSettings):
         parse_key_list(value)  # a malformed key stops the program before it serves
         return value
 
+    @field_validator("audit_signing_key", "audit_public_keys")
+    @classmethod
+    def _audit_keys(cls, value: str) -> str:
+        parse_audit_keys(value)  # a malformed key stops the program before it serves
+        return value
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
+        if self.audit_checkpoint_dir is not None and not self.audit_signing_key:
+            raise ValueError(
+                "BORDERCHECK_AUDIT_CHECKPOINT_DIR is set but BORDERCHECK_AUDIT_SIGNING_KEY is "
+                "not: checkpoints cannot be signed"
+            )
         if self.env == "production":
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 raise ValueError(

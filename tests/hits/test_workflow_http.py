@@ -117,7 +117,7 @@ def test_the_full_path_of_a_hit(api: Api) -> None:
 
     with api.database.session() as session:
         page = search(session, AuditFilter(subject=f"hit:{hit_id}"))
-        assert [e.action for e in page.entries] == ["hit.outcome", "hit.answered"]
+        assert [e.action for e in page.entries] == ["hit.outcome", "hit.answered", "hit.opened"]
 
 
 def test_only_the_owner_answers_and_only_once(api: Api) -> None:

@@ -15,6 +15,7 @@ from bordercheck.api.errors import install_error_handlers
 from bordercheck.api.limits import BodySizeLimit, RateLimiter
 from bordercheck.api.metrics import Metrics, MetricsMiddleware
 from bordercheck.audit import api as audit_api
+from bordercheck.audit.checkpointing import CheckpointWriter
 from bordercheck.auth import api as auth_api
 from bordercheck.auth.guessing import SignInGuard
 from bordercheck.auth.revocation import RevocationList
@@ -63,17 +64,21 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         query_log.start()
         live.start()
         courier = Courier(db, settings)
-        hit_workers = (
+        workers: tuple[Periodic, ...] = (
             Periodic("hit-sweep", settings.hit_sweep_seconds, lambda: run_sweep(db, settings)),
             Periodic("webhook-delivery", settings.webhook_delivery_seconds, courier.deliver_due),
         )
-        for worker in hit_workers:
+        if settings.audit_checkpoint_dir is not None:
+            checkpoints = CheckpointWriter(db, settings)
+            minutes = settings.audit_checkpoint_minutes
+            workers += (Periodic("audit-checkpoint", minutes * 60, checkpoints.write_due),)
+        for worker in workers:
             worker.start()
         try:
             yield
         finally:
             query_log.stop()  # first: writes every entry still pending
-            for worker in hit_workers:
+            for worker in workers:
                 worker.stop()
             courier.close()
             live.stop()

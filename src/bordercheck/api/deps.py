@@ -27,6 +27,7 @@ __all__ = [
     "SessionDep",
     "SettingsDep",
     "TokenDep",
+    "WriteSessionDep",
     "require_roles",
 ]
 
@@ -54,6 +55,11 @@ def _session(request: Request, database: DatabaseDep) -> Iterator[Session]:
         yield session
 
 
+def _write_session(database: DatabaseDep) -> Iterator[Session]:
+    with database.session(write=True) as session:
+        yield session
+
+
 def _read_session(database: DatabaseDep) -> Iterator[Session]:
     with database.session() as session:
         yield session
@@ -64,6 +70,9 @@ def _read_session(database: DatabaseDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
 # For a POST that only reads, e.g. signing in: on SQLite it need not queue for the write lock.
 ReadSessionDep = Annotated[Session, Depends(_read_session, scope="function")]
+# For a GET that writes, e.g. an audited read: on SQLite a read transaction that then writes
+# can fail with "database is locked" instead of queueing for the lock.
+WriteSessionDep = Annotated[Session, Depends(_write_session, scope="function")]
 
 _bearer = OAuth2PasswordBearer(
     tokenUrl=TOKEN_URL,

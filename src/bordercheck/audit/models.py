@@ -41,10 +41,14 @@ class AuditEntry(Base):
 
 class AuditHead(Base):
     """The last entry appended. Its one row is locked by each writer until commit, which keeps
-    two transactions from chaining onto the same entry, and lets ``verify`` see a removed tail."""
+    two transactions from chaining onto the same entry, and lets ``verify`` see a removed tail.
+
+    ``seal`` is an HMAC of the other two, keyed from the deployment secret: moving the head
+    back (to hide a removed tail) needs the secret too."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+    seal: Mapped[str] = mapped_column(String(64), default="", server_default="")

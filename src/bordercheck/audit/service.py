@@ -15,10 +15,13 @@ from sqlalchemy.orm import Session
 from bordercheck.audit.chain import (
     HEAD_ID,
     ChainReport,
+    Pin,
     canonical_details,
     canonical_time,
     chain_key,
     entry_hash,
+    head_key,
+    head_seal,
     verify_chain,
 )
 from bordercheck.audit.models import GENESIS_HASH, AuditEntry, AuditHead
@@ -52,6 +55,11 @@ def _process_key() -> bytes:
     # nothing else; the key therefore comes from the process's own settings, read once. A
     # deployment runs every process with the same BORDERCHECK_SECRET_KEY.
     return chain_key(get_settings().secret_key)
+
+
+@functools.cache
+def _process_head_key() -> bytes:
+    return head_key(get_settings().secret_key)
 
 
 def command_line_actor() -> str:
@@ -154,7 +162,8 @@ def record_events(session: Session, events: Sequence[AuditEvent]) -> None:
         )
         seq, prev_hash = seq + 1, digest
     connection.execute(_APPEND, rows)
-    connection.execute(_SET_HEAD_HASH, {"digest": prev_hash})
+    seal = head_seal(_process_head_key(), seq - 1, prev_hash)
+    connection.execute(_SET_HEAD_HASH, {"digest": prev_hash, "seal": seal})
 
 
 # Built once: statements with only bound parameters are compiled once and cached, which
@@ -168,7 +177,11 @@ _ADVANCE_HEAD = (
     .values(last_seq=_head.c.last_seq + bindparam("count"))
     .returning(_head.c.last_seq, _head.c.last_hash)
 )
-_SET_HEAD_HASH = update(_head).where(_head.c.id == HEAD_ID).values(last_hash=bindparam("digest"))
+_SET_HEAD_HASH = (
+    update(_head)
+    .where(_head.c.id == HEAD_ID)
+    .values(last_hash=bindparam("digest"), seal=bindparam("seal"))
+)
 
 
 def _advance_head(connection: Connection, count: int) -> tuple[int, str]:
@@ -187,10 +200,20 @@ def _advance_head(connection: Connection, count: int) -> tuple[int, str]:
     return int(row[0]) - count + 1, str(row[1])
 
 
-def verify(session: Session, secret_key: str | None = None) -> ChainReport:
-    """Check the whole chain with the deployment secret (this process's unless one is given)."""
-    key = chain_key(secret_key) if secret_key is not None else _process_key()
-    return verify_chain(session, key)
+def verify(
+    session: Session,
+    secret_key: str | None = None,
+    *,
+    pins: Sequence[Pin] = (),
+    start: tuple[int, str] = (0, GENESIS_HASH),
+) -> ChainReport:
+    """Check the chain from ``start`` and the head's seal with the deployment secret (this
+    process's unless one is given), and that it passes through every pinned hash."""
+    if secret_key is None:
+        keys = _process_key(), _process_head_key()
+    else:
+        keys = chain_key(secret_key), head_key(secret_key)
+    return verify_chain(session, *keys, pins=pins, start=start)
 
 
 @dataclass(frozen=True)

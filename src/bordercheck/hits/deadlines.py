@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bordercheck.audit.service import record_event
+from bordercheck.audit.service import AuditEvent, record_events
 from bordercheck.hits.events import Notice, announce, case_restricted_for, summary_of
 from bordercheck.hits.models import Hit, HitState
 
@@ -67,15 +67,20 @@ def sweep(session: Session, now: datetime, *, secretariat: str, limit: int = 10_
         )  # fmt: skip
     session.flush()
     announce(session, notices, now)
-    for hit in overdue:
-        record_event(
-            session,
-            actor=SYSTEM_ACTOR,
-            bureau_code=hit.owner_bureau,
-            action="hit.escalated",
-            subject=f"hit:{hit.id}",
-            details={"due_at": hit.due_at, "secretariat": secretariat},
-        )
+    # One append for the whole sweep: reminders and escalations change the cases.
+    record_events(
+        session,
+        [
+            AuditEvent(SYSTEM_ACTOR, hit.owner_bureau, "hit.reminded", f"hit:{hit.id}",
+                       {"due_at": hit.due_at})
+            for hit in due_soon
+        ]
+        + [
+            AuditEvent(SYSTEM_ACTOR, hit.owner_bureau, "hit.escalated", f"hit:{hit.id}",
+                       {"due_at": hit.due_at, "secretariat": secretariat})
+            for hit in overdue
+        ],
+    )  # fmt: skip
     return SweepReport(reminded=len(due_soon), escalated=len(overdue))
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from bordercheck.audit.service import record_event
 from bordercheck.hits.models import Notification
 
 TEXT_LENGTH = 500
@@ -65,5 +66,16 @@ def mark_read(
     )
     if ids is not None:
         query = query.where(Notification.id.in_(list(ids)))
-    result = session.execute(query.values(read_at=now, read_by=by))
-    return int(getattr(result, "rowcount", 0) or 0)
+    marked = session.execute(query.values(read_at=now, read_by=by).returning(Notification.id))
+    ids_marked = list(marked.scalars())
+    if ids_marked:
+        # Read for the whole bureau: a colleague no longer sees them as new.
+        record_event(
+            session,
+            actor=by,
+            bureau_code=bureau,
+            action="notifications.read",
+            subject=f"notifications:{bureau}",
+            details={"notifications": len(ids_marked), "up_to": max(ids_marked)},
+        )
+    return len(ids_marked)

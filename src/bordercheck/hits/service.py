@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from bordercheck.audit.service import AuditEvent, record_events
 from bordercheck.auth.policy import restricted_notice
 from bordercheck.hits.events import SUMMARY_FIELDS, Notice, announce, restricted_for
 from bordercheck.hits.models import Hit, HitState, Source
@@ -81,7 +82,8 @@ def open_hits(
     """Open a case for each hit and notify both bureaus; returns how many were opened.
 
     Called by the query log writer for a whole batch at once: one INSERT … RETURNING for the
-    cases, one for the notifications, one for the webhook outbox.
+    cases, one for the notifications, one for the webhook outbox, and one audit entry per
+    case appended together (three statements for the batch, whatever its size).
     """
     new = list(hits)
     if not new:
@@ -118,7 +120,30 @@ def open_hits(
     ids = session.scalars(insert(Hit).returning(Hit.id, sort_by_parameter_order=True), rows).all()
     notices = [_opened(hit_id, row) for hit_id, row in zip(ids, rows, strict=True)]
     announce(session, notices, max(h.at for h in new))
+    # Last: appending holds the audit trail's head until the query log's transaction commits.
+    record_events(
+        session, [_opened_entry(hit_id, row) for hit_id, row in zip(ids, rows, strict=True)]
+    )
     return len(rows)
+
+
+def _opened_entry(hit_id: int, row: dict[str, object]) -> AuditEvent:
+    # The case belongs to the record's owner, who must answer it; the querying side's
+    # screening is in the query log.
+    details = {
+        "record_id": row["record_id"],
+        "query_id": row["query_id"],
+        "querying_bureau": row["querying_bureau"],
+        "match": row["match"],
+        "source": row["source"],
+    }
+    return AuditEvent(
+        actor=str(row["queried_by"]),
+        bureau_code=str(row["owner_bureau"]),
+        action="hit.opened",
+        subject=f"hit:{hit_id}",
+        details=details,
+    )
 
 
 def hits_for_query(session: Session, query_id: str) -> list[Hit]:

@@ -15,7 +15,13 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bordercheck.api.deps import Principal, PrincipalDep, SessionDep, require_roles
+from bordercheck.api.deps import (
+    Principal,
+    PrincipalDep,
+    SessionDep,
+    WriteSessionDep,
+    require_roles,
+)
 from bordercheck.api.limits import rate_limit
 from bordercheck.api.types import RecordId, UtcDatetime
 from bordercheck.auth.models import Role
@@ -141,7 +147,7 @@ def watch_record(record_id: RecordId, principal: OwnerDep, session: SessionDep) 
 def unwatch_record(record_id: RecordId, principal: OwnerDep, session: SessionDep) -> Response:
     """Stop following searches on this record."""
     _owned(session, principal, record_id)
-    watches.unwatch(session, record_id, principal.bureau_code)
+    watches.unwatch(session, record_id, principal.bureau_code, principal.name)
     return Response(status_code=204)
 
 
@@ -149,10 +155,12 @@ def unwatch_record(record_id: RecordId, principal: OwnerDep, session: SessionDep
 def record_searches(
     record_id: RecordId,
     principal: OwnerDep,
-    session: SessionDep,
+    session: WriteSessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[SearchOut]:
-    """The searches that found this record since your bureau began to follow it."""
+    """The searches that found this record since your bureau began to follow it (audited)."""
     _owned(session, principal, record_id)
-    found = watches.searches_on(session, record_id, principal.bureau_code, limit=limit)
+    found = watches.searches_on(
+        session, record_id, principal.bureau_code, by=principal.name, limit=limit
+    )
     return [SearchOut.model_validate(search, from_attributes=True) for search in found]

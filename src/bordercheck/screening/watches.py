@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bordercheck.audit.service import record_event
 from bordercheck.errors import Forbidden
 from bordercheck.screening.models import RecordWatch, ScreeningMatch, ScreeningQuery
 
@@ -41,21 +42,27 @@ def watch(session: Session, record_id: int, bureau_code: str, by: str) -> Record
         existing = _watch(session, record_id, bureau_code)
         assert existing is not None
         return existing
+    _audit(session, by, bureau_code, "record.watched", record_id)
     return row
 
 
-def unwatch(session: Session, record_id: int, bureau_code: str) -> None:
-    session.execute(
-        delete(RecordWatch).where(
-            RecordWatch.record_id == record_id, RecordWatch.bureau_code == bureau_code
-        )
-    )
+def unwatch(session: Session, record_id: int, bureau_code: str, by: str) -> None:
+    removed = session.execute(
+        delete(RecordWatch)
+        .where(RecordWatch.record_id == record_id, RecordWatch.bureau_code == bureau_code)
+        .returning(RecordWatch.record_id)
+    ).all()
+    if removed:
+        _audit(session, by, bureau_code, "record.unwatched", record_id)
 
 
 def searches_on(
-    session: Session, record_id: int, bureau_code: str, *, limit: int = 100
+    session: Session, record_id: int, bureau_code: str, *, by: str, limit: int = 100
 ) -> list[Search]:
-    """Searches that found the record since the bureau started watching it, newest first."""
+    """Searches that found the record since the bureau started watching it, newest first.
+
+    Reading them is audited: they tell who looked for the document, where and when.
+    """
     watching = _watch(session, record_id, bureau_code)
     if watching is None:
         raise Forbidden(
@@ -70,7 +77,7 @@ def searches_on(
         .order_by(ScreeningQuery.at.desc())
         .limit(limit)
     )
-    return [
+    found = [
         Search(
             query_id=query.id,
             at=query.at,
@@ -84,6 +91,26 @@ def searches_on(
         )
         for query, match in rows
     ]
+    _audit(session, by, bureau_code, "record.searches_read", record_id, {"searches": len(found)})
+    return found
+
+
+def _audit(
+    session: Session,
+    by: str,
+    bureau_code: str,
+    action: str,
+    record_id: int,
+    details: dict[str, int] | None = None,
+) -> None:
+    record_event(
+        session,
+        actor=by,
+        bureau_code=bureau_code,
+        action=action,
+        subject=f"record:{record_id}",
+        details=details,
+    )
 
 
 def _watch(session: Session, record_id: int, bureau_code: str) -> RecordWatch | None:

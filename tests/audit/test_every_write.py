@@ -1,0 +1,472 @@
+"""Every route that changes state, or reveals who looked for an owner's document, is audited.
+
+The routes are read from the app itself: a route added without a scenario here, or an
+explicit reason to leave it out, fails the first test. Each scenario drives its route with a
+small valid request and must leave an audit entry with the action named.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import func, select
+from starlette.routing import BaseRoute, Mount, Route
+
+from bordercheck.api.app import create_app
+from bordercheck.audit.models import AuditEntry
+from bordercheck.auth.models import Role
+from bordercheck.manifests.writer import synthetic_flight, write_paxlst
+from bordercheck.settings import Settings
+from tests.signin import PASSWORD, Api, open_api
+
+V1 = "/api/v1"
+
+# Routes that change nothing, or whose trace is kept elsewhere, and why.
+NOT_AUDITED: dict[str, str] = {
+    "POST /api/v1/screen": "every search is in the query log (who, where, when, what it "
+    "found), written off the request path; a hit it finds opens a case, which is audited "
+    "(hit.opened). Two logs of the same search on the hot path would halve its throughput.",
+    "POST /api/v1/screen/batch": "as POST /screen: each document is in the query log",
+    "GET /api/v1/edge/changes": "a kit's poll for changes notes only how far it has synced "
+    "(shown by GET /edge/kits); the kit's registration and snapshots are audited, and a "
+    "poll every few minutes per kit would bury the trail",
+}
+
+# Reads that reveal data an owner may want to know was looked at: audited like writes.
+AUDITED_READS = {"GET /api/v1/records/{record_id}/searches"}
+
+
+def flatten(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """``(method, path)`` of every route, through included routers."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:  # an included router (FastAPI keeps them nested)
+            yield from flatten(included.routes, prefix + route.include_context.prefix)  # type: ignore[attr-defined]
+            continue
+        if isinstance(route, Mount):  # static files: read only
+            continue
+        assert isinstance(route, APIRoute | Route), f"a route of an unknown kind: {route!r}"
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            yield method, prefix + route.path
+
+
+def routes_to_audit(app: FastAPI | None = None) -> set[str]:
+    app = app or create_app(Settings(env="test"))
+    every = {f"{method} {path}" for method, path in flatten(app.router.routes)}
+    writes = {route for route in every if not route.startswith("GET ")}
+    unknown = (AUDITED_READS | set(NOT_AUDITED)) - every
+    assert not unknown, f"listed here but not routes of the app: {sorted(unknown)}"
+    return (writes | AUDITED_READS) - set(NOT_AUDITED)
+
+
+@dataclass
+class World:
+    """The callers and the things earlier scenarios made, for later ones."""
+
+    api: Api
+    made: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        api = self.api
+        self.deu = api.bearer(Role.BUREAU_OFFICER, "DEU", name="officer.deu")
+        self.fra = api.bearer(Role.BUREAU_OFFICER, "FRA", name="officer.fra")
+        self.border = api.bearer(Role.BORDER_OFFICER, "FRA", name="border.fra")
+        self.admin = api.bearer(Role.ADMIN, "XPO", name="root")
+
+    def ok(self, response: httpx2.Response) -> Any:
+        assert response.status_code < 300, f"{response.request.url}: {response.text}"
+        return response.json() if response.content else None
+
+    def record(self, number: str = "C01X00T47") -> dict[str, Any]:
+        body = {
+            "document_number": number,
+            "issuing_country": "DEU",
+            "document_type": "passport",
+            "status": "stolen",
+        }
+        made: dict[str, Any] = self.ok(
+            self.api.client.post(f"{V1}/records", headers=self.deu, json=body)
+        )
+        return made
+
+    def hit(self) -> int:
+        """A FRA screening matching a DEU record opens a case (off the request path)."""
+        if "hit" in self.made:
+            return int(self.made["hit"])
+        self.record("H01T00T47")
+        body = {"document_number": "H01T00T47", "issuing_country": "DEU"}
+        deadline = time.monotonic() + 30
+        while True:  # the index picks the record up from the feed within a moment
+            answer = self.ok(self.api.client.post(f"{V1}/screen", headers=self.border, json=body))
+            if answer["result"] == "hit" or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert answer["result"] == "hit", answer
+        while time.monotonic() < deadline:
+            cases = self.ok(self.api.client.get(f"{V1}/hits", headers=self.deu))["hits"]
+            if cases:
+                self.made["hit"] = cases[0]["id"]
+                return int(cases[0]["id"])
+            time.sleep(0.05)
+        raise AssertionError("no hit case was opened within 30 s")
+
+
+Scenario = Callable[[World], object]
+
+
+def _sign_in(w: World) -> None:
+    w.api.add_user("anna.k", Role.BUREAU_OFFICER, "DEU")
+    w.made["anna"] = w.api.sign_in("anna.k")
+
+
+def _reset_password(w: World) -> None:
+    reset = w.ok(w.api.client.post(f"{V1}/users/ben.f/password", headers=w.admin))
+    w.made["temporary_password"] = reset["temporary_password"]
+
+
+def _change_password(w: World) -> None:
+    body = {
+        "username": "ben.f",
+        "current_password": w.made["temporary_password"],
+        "new_password": "a quite different passphrase 42",
+    }
+    w.ok(w.api.client.post(f"{V1}/auth/password", json=body))
+
+
+def _client(w: World) -> None:
+    body = {"name": "CDG gates", "bureau": "FRA", "role": "border_officer"}
+    w.made["client"] = w.ok(w.api.client.post(f"{V1}/clients", headers=w.admin, json=body))
+
+
+def _kit(w: World) -> None:
+    client_id, _ = w.api.add_client("kit client", Role.BORDER_OFFICER, "FRA")
+    caller = w.api.bearer(Role.BORDER_OFFICER, "FRA", name=client_id, kind="client")
+    w.made["kit"] = w.ok(w.api.client.post(f"{V1}/edge/kits", headers=caller))
+    w.made["kit_caller"] = caller | {"X-Edge-Kit": w.made["kit"]["kit_id"]}
+
+
+def _watched(w: World) -> int:
+    if "watched" not in w.made:
+        record = w.record("W01X00T47")
+        w.ok(w.api.client.post(f"{V1}/records/{record['id']}/watch", headers=w.deu))
+        w.made["watched"] = record["id"]
+    return int(w.made["watched"])
+
+
+def _directory_entry(w: World) -> int:
+    if "entry" not in w.made:
+        body = {
+            "name": "Anna Keller",
+            "function": "Focal point, migrant smuggling",
+            "unit": "Smuggling of migrants",
+            "topics": ["migrant_smuggling"],
+            "languages": ["de", "en"],
+            "phone": "+49 611 55-0",
+            "email": "smuggling@bka.example",
+            "hours": "Mon-Fri 08:00-17:00",
+            "time_zone": "Europe/Berlin",
+        }
+        entry = w.ok(w.api.client.post(f"{V1}/directory", headers=w.deu, json=body))
+        w.made["entry"] = entry["id"]
+    return int(w.made["entry"])
+
+
+def _thread(w: World) -> int:
+    if "thread" not in w.made:
+        body = {"subject": "Stolen blanks", "recipients": ["FRA"], "body": "Seen any?"}
+        w.made["thread"] = w.ok(w.api.client.post(f"{V1}/messages", headers=w.deu, json=body))["id"]
+    return int(w.made["thread"])
+
+
+def _record_for(w: World, key: str, number: str) -> dict[str, Any]:
+    if key not in w.made:
+        w.made[key] = w.record(number)
+    record: dict[str, Any] = w.made[key]
+    return record
+
+
+# Each route, the action its scenario must leave, and the scenario. In order: some use what
+# earlier ones made.
+SCENARIOS: dict[str, tuple[str, Scenario]] = {
+    "POST /api/v1/auth/token": ("auth.signed_in", _sign_in),
+    "POST /api/v1/auth/revoke": (
+        "token.revoked",
+        lambda w: w.ok(w.api.client.post(f"{V1}/auth/revoke", headers=w.made["anna"])),
+    ),
+    "POST /api/v1/bureaus": (
+        "bureau.added",
+        lambda w: w.ok(
+            w.api.client.post(
+                f"{V1}/bureaus", headers=w.admin, json={"country_code": "ITA", "name": "NCB Rome"}
+            )
+        ),
+    ),
+    "POST /api/v1/users": (
+        "user.added",
+        lambda w: w.ok(
+            w.api.client.post(
+                f"{V1}/users",
+                headers=w.admin,
+                json={
+                    "username": "ben.f",
+                    "bureau": "FRA",
+                    "role": "border_officer",
+                    "password": PASSWORD,
+                },
+            )
+        ),
+    ),
+    "POST /api/v1/users/{username}/deactivate": (
+        "user.deactivated",
+        lambda w: w.ok(w.api.client.post(f"{V1}/users/ben.f/deactivate", headers=w.admin)),
+    ),
+    "POST /api/v1/users/{username}/reactivate": (
+        "user.reactivated",
+        lambda w: w.ok(w.api.client.post(f"{V1}/users/ben.f/reactivate", headers=w.admin)),
+    ),
+    "POST /api/v1/users/{username}/password": ("user.password_reset", _reset_password),
+    "POST /api/v1/auth/password": ("user.password_changed", _change_password),
+    "POST /api/v1/clients": ("client.added", _client),
+    "POST /api/v1/clients/{client_id}/deactivate": (
+        "client.revoked",
+        lambda w: w.ok(
+            w.api.client.post(
+                f"{V1}/clients/{w.made['client']['client_id']}/deactivate", headers=w.admin
+            )
+        ),
+    ),
+    "POST /api/v1/records": ("record.created", lambda w: _record_for(w, "record", "C01X00T47")),
+    "PATCH /api/v1/records/{record_id}": (
+        "record.updated",
+        lambda w: w.made.update(
+            record=w.ok(
+                w.api.client.patch(
+                    f"{V1}/records/{w.made['record']['id']}",
+                    headers=w.deu,
+                    json={"version": w.made["record"]["version"], "status": "lost"},
+                )
+            )
+        ),
+    ),
+    "PUT /api/v1/records/{record_id}/withheld-from": (
+        "record.withheld",
+        lambda w: w.made.update(
+            record=w.ok(
+                w.api.client.put(
+                    f"{V1}/records/{w.made['record']['id']}/withheld-from",
+                    headers=w.deu,
+                    json={"version": w.made["record"]["version"], "countries": ["ITA"]},
+                )
+            )
+        ),
+    ),
+    "POST /api/v1/records/{record_id}/review": (
+        "record.reviewed",
+        lambda w: w.made.update(
+            record=w.ok(
+                w.api.client.post(
+                    f"{V1}/records/{w.made['record']['id']}/review",
+                    headers=w.deu,
+                    json={"version": w.made["record"]["version"]},
+                )
+            )
+        ),
+    ),
+    "DELETE /api/v1/records/{record_id}": (
+        "record.withdrawn",
+        lambda w: w.ok(
+            w.api.client.request(
+                "DELETE",
+                f"{V1}/records/{w.made['record']['id']}",
+                headers=w.deu,
+                json={"version": w.made["record"]["version"], "reason": "recovered"},
+            )
+        ),
+    ),
+    "POST /api/v1/records/bulk": (
+        "records.imported",
+        lambda w: w.ok(
+            w.api.client.post(
+                f"{V1}/records/bulk",
+                headers=w.deu,
+                json={
+                    "records": [
+                        {
+                            "document_number": "B01X00T47",
+                            "issuing_country": "DEU",
+                            "document_type": "passport",
+                            "status": "lost",
+                        }
+                    ]
+                },
+            )
+        ),
+    ),
+    "POST /api/v1/records/{record_id}/watch": ("record.watched", _watched),
+    "GET /api/v1/records/{record_id}/searches": (
+        "record.searches_read",
+        lambda w: w.ok(w.api.client.get(f"{V1}/records/{_watched(w)}/searches", headers=w.deu)),
+    ),
+    "DELETE /api/v1/records/{record_id}/watch": (
+        "record.unwatched",
+        lambda w: w.ok(w.api.client.delete(f"{V1}/records/{_watched(w)}/watch", headers=w.deu)),
+    ),
+    "POST /api/v1/directory": ("directory.added", _directory_entry),
+    "PATCH /api/v1/directory/{entry_id}": (
+        "directory.updated",
+        lambda w: w.ok(
+            w.api.client.patch(
+                f"{V1}/directory/{_directory_entry(w)}", headers=w.deu, json={"unit": "Smuggling"}
+            )
+        ),
+    ),
+    "POST /api/v1/directory/{entry_id}/confirm": (
+        "directory.confirmed",
+        lambda w: w.ok(
+            w.api.client.post(f"{V1}/directory/{_directory_entry(w)}/confirm", headers=w.deu)
+        ),
+    ),
+    "DELETE /api/v1/directory/{entry_id}": (
+        "directory.deleted",
+        lambda w: w.ok(w.api.client.delete(f"{V1}/directory/{_directory_entry(w)}", headers=w.deu)),
+    ),
+    "POST /api/v1/edge/kits": ("edge.kit_registered", _kit),
+    "POST /api/v1/edge/snapshot": (
+        "edge.snapshot_issued",
+        lambda w: w.ok(w.api.client.post(f"{V1}/edge/snapshot", headers=w.made["kit_caller"])),
+    ),
+    "POST /api/v1/edge/uploads": (
+        "edge.upload_received",
+        # Unreadable, yet kept as received: a kit's upload is recorded whatever it holds.
+        lambda w: w.ok(
+            w.api.client.post(
+                f"{V1}/edge/uploads",
+                headers=w.made["kit_caller"],
+                json={"entries": [{"id": "0" * 32, "sealed": base64.b64encode(b"x").decode()}]},
+            )
+        ),
+    ),
+    "DELETE /api/v1/edge/kits/{kit_id}": (
+        "edge.kit_revoked",
+        lambda w: w.ok(
+            w.api.client.delete(f"{V1}/edge/kits/{w.made['kit']['kit_id']}", headers=w.admin)
+        ),
+    ),
+    "POST /api/v1/manifests": (
+        "manifest.screened",
+        lambda w: w.ok(
+            w.api.client.post(
+                f"{V1}/manifests",
+                headers=w.border,
+                content=write_paxlst(synthetic_flight(3, seed=1, flight="XB77")),
+            )
+        ),
+    ),
+    "POST /api/v1/messages": ("messages.thread_created", _thread),
+    "POST /api/v1/messages/{thread_id}": (
+        "messages.sent",
+        lambda w: w.ok(
+            w.api.client.post(f"{V1}/messages/{_thread(w)}", headers=w.fra, json={"body": "No."})
+        ),
+    ),
+    "POST /api/v1/messages/{thread_id}/read": (
+        "messages.read",
+        lambda w: w.ok(
+            w.api.client.post(f"{V1}/messages/{_thread(w)}/read", headers=w.deu, json={})
+        ),
+    ),
+    "PUT /api/v1/hits/webhook": (
+        "hit.webhook_set",
+        lambda w: w.ok(
+            w.api.client.put(
+                f"{V1}/hits/webhook", headers=w.deu, json={"url": "https://ncb-deu.example/hooks"}
+            )
+        ),
+    ),
+    "DELETE /api/v1/hits/webhook": (
+        "hit.webhook_removed",
+        lambda w: w.ok(w.api.client.delete(f"{V1}/hits/webhook", headers=w.deu)),
+    ),
+    "POST /api/v1/hits/{hit_id}/messages": (
+        "messages.sent",
+        lambda w: w.ok(
+            w.api.client.post(
+                f"{V1}/hits/{w.hit()}/messages", headers=w.fra, json={"body": "Holding him."}
+            )
+        ),
+    ),
+    "POST /api/v1/hits/{hit_id}/answer": (
+        "hit.answered",
+        lambda w: w.ok(
+            w.api.client.post(
+                f"{V1}/hits/{w.hit()}/answer", headers=w.deu, json={"answer": "confirmed"}
+            )
+        ),
+    ),
+    "POST /api/v1/hits/{hit_id}/outcome": (
+        "hit.outcome",
+        lambda w: w.ok(
+            w.api.client.post(
+                f"{V1}/hits/{w.hit()}/outcome", headers=w.fra, json={"outcome": "seized"}
+            )
+        ),
+    ),
+    "POST /api/v1/notifications/read": (
+        "notifications.read",
+        lambda w: (
+            w.hit(),
+            w.ok(w.api.client.post(f"{V1}/notifications/read", headers=w.deu, json={})),
+        ),
+    ),
+}
+
+
+def test_every_route_that_writes_has_a_scenario_or_a_reason() -> None:
+    missing = routes_to_audit() - set(SCENARIOS)
+    assert not missing, (
+        f"routes with no audit scenario: {sorted(missing)}; add one to SCENARIOS (and an "
+        "audit entry to the route), or a reason to NOT_AUDITED"
+    )
+    assert not set(SCENARIOS) - routes_to_audit(), "a scenario for a route that is gone"
+
+
+def test_a_new_route_without_a_scenario_is_caught() -> None:
+    app = create_app(Settings(env="test"))
+    extra = APIRouter()
+
+    @extra.post("/records/{record_id}/flag")
+    def flag(record_id: int) -> None:
+        """A route someone adds later, without an audit entry."""
+
+    app.include_router(extra, prefix=V1)
+    assert routes_to_audit(app) - set(SCENARIOS) == {"POST /api/v1/records/{record_id}/flag"}
+
+
+def last_seq(api: Api) -> int:
+    with api.database.session() as session:
+        return int(session.scalar(select(func.max(AuditEntry.seq))) or 0)
+
+
+def actions_after(api: Api, seq: int) -> list[str]:
+    with api.database.session() as session:
+        return list(session.scalars(select(AuditEntry.action).where(AuditEntry.seq > seq)))
+
+
+def test_each_route_that_writes_leaves_an_audit_entry(fresh_url: str, tmp_path: Path) -> None:
+    unaudited = []
+    with open_api(fresh_url, edge_cache_dir=tmp_path) as api:
+        world = World(api)
+        for route, (action, scenario) in SCENARIOS.items():
+            before = last_seq(api)
+            scenario(world)
+            if action not in actions_after(api, before):
+                unaudited.append(f"{route} (expected {action}, got {actions_after(api, before)})")
+    assert unaudited == []
