@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         )
         query_log = app.state.query_log = QueryLogWriter(
             db,
-            flush_interval=settings.query_log_flush_seconds,
+            retry_seconds=settings.query_log_retry_seconds,
             deadlines=Deadlines.from_settings(settings),
         )
         query_log.start()
@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         try:
             yield
         finally:
-            query_log.stop()  # first: writes every entry still pending
+            query_log.stop()  # first: commits every entry still waiting
             for worker in hit_workers:
                 worker.stop()
             courier.close()
@@ -98,13 +98,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     metrics.gauge(
         "bordercheck_query_log_pending",
-        "Query log entries waiting to be written.",
-        lambda: app.state.query_log.pending if hasattr(app.state, "query_log") else 0,
+        "Query log entries waiting for their commit (their answers wait with them).",
+        lambda: _query_log(app, lambda log: log.pending),
     )
     metrics.gauge(
-        "bordercheck_query_log_dropped",
-        "Query log entries dropped (memory full).",
-        lambda: app.state.query_log.dropped if hasattr(app.state, "query_log") else 0,
+        "bordercheck_query_log_failing",
+        "1 while the query log cannot be written (screening answers 503), else 0.",
+        lambda: _query_log(app, lambda log: log.failing is not None),
+    )
+    metrics.gauge(
+        "bordercheck_query_log_refused_entries",
+        "Queries answered 503 since start because their log entry could not be written.",
+        lambda: _query_log(app, lambda log: log.refused + log.rejected),
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics, prefix=API_PREFIX)
     app.state.tokens = TokenAuthority(settings, RevocationList(settings.revocation_refresh_seconds))
@@ -162,6 +167,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
         if current != head_revision():
             return JSONResponse({"status": "unavailable", "reason": "schema not upgraded"}, 503)
+        query_log: QueryLogWriter = app.state.query_log
+        if query_log.failing is not None:
+            reason = f"query log cannot be written: {query_log.failing}"
+            return JSONResponse({"status": "unavailable", "reason": reason}, 503)
         live: LiveIndex = app.state.live_index
         if not live.ready:
             reason = live.error or "screening index loading"
@@ -174,3 +183,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 def _index_size(app: FastAPI) -> float:
     live: LiveIndex | None = getattr(app.state, "live_index", None)
     return float(live.index.size) if live is not None and live.index is not None else 0.0
+
+
+def _query_log(app: FastAPI, read: Callable[[QueryLogWriter], float]) -> float:
+    log: QueryLogWriter | None = getattr(app.state, "query_log", None)
+    return float(read(log)) if log is not None else 0.0
