@@ -114,9 +114,7 @@ def screen_and_kill(
     return answers
 
 
-def test_a_killed_server_has_committed_every_answer_it_sent(
-    fresh_url: str, backend: str
-) -> None:
+def test_a_killed_server_has_committed_every_answer_it_sent(fresh_url: str, backend: str) -> None:
     client_id, secret = prepare(fresh_url)
     secret_key = secrets.token_urlsafe(48)
     token = ""
@@ -147,7 +145,7 @@ def test_a_killed_server_has_committed_every_answer_it_sent(
                 ScreeningQuery.id.in_([a["query_id"] for a in answered])
             )
         )
-        logged = {query_id: result for query_id, result in rows}
+        logged = {row.id: row.result for row in rows}
         cases = set(session.scalars(select(Hit.query_id).where(Hit.query_id.in_(hits))))
     database.dispose()
     assert logged == {a["query_id"]: a["result"] for a in answered}, "answered, then lost"
