@@ -141,3 +141,15 @@ def test_an_entry_the_database_refuses_does_not_hold_up_the_others(fresh_url: st
     assert (writer.pending, writer.rejected, writer.failing) == (0, 1, None)
     assert counts(database) == (2, 0)
     database.dispose()
+
+
+def test_a_request_that_stops_waiting_is_logged_and_the_writer_goes_on(fresh_url: str) -> None:
+    database = Database(fresh_url)
+    writer = QueryLogWriter(database)
+    gone = writer.record([entry(1)])
+    assert gone.cancel()  # its client went away before the commit
+    writer.start()
+    writer.record([entry(2)]).result(timeout=WAIT)
+    writer.stop()
+    assert counts(database) == (2, 0)
+    database.dispose()

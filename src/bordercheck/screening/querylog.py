@@ -215,7 +215,7 @@ class QueryLogWriter:
             log.error("query log entry refused by the database",
                       query_id=waiting.entries[0].id, error=_first_line(exc))  # fmt: skip
             self._release(waiting.entries)
-            waiting.committed.set_exception(
+            waiting.settle(
                 QueryLogUnavailable(
                     "screening failed: the database refused this query's log entry; try again",
                     retry_after=1,
@@ -233,7 +233,7 @@ class QueryLogWriter:
         with self._ready:
             self._pending -= written
         for waiting in group:
-            waiting.committed.set_result(None)
+            waiting.settle(None)
 
     def _failed(self, group: list[_Waiting], reason: str) -> None:
         """Fail this group and everything queued behind it: their requests get a 503 now
@@ -247,7 +247,7 @@ class QueryLogWriter:
                   error=reason, requests=len(failed))  # fmt: skip
         for waiting in failed:
             self._release(waiting.entries)
-            waiting.committed.set_exception(
+            waiting.settle(
                 QueryLogUnavailable(
                     f"screening is unavailable: the query log cannot be written ({reason}); "
                     "try again shortly",
@@ -291,6 +291,15 @@ class _Waiting:
 
     entries: Sequence[LoggedQuery]
     committed: Future[None]
+
+    def settle(self, error: Exception | None) -> None:
+        # A handler that stopped waiting (its client went away) cancelled the future: its
+        # entries are written all the same, and nobody is told.
+        if self.committed.set_running_or_notify_cancel():
+            if error is None:
+                self.committed.set_result(None)
+            else:
+                self.committed.set_exception(error)
 
 
 def write_entries(
