@@ -15,15 +15,18 @@ entries again by itself once it answers.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, insert, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -119,6 +122,7 @@ class QueryLogWriter:
         self._ready = threading.Condition()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._turn = _sqlite_writers_turn(database)
 
     @property
     def pending(self) -> int:
@@ -281,8 +285,34 @@ class QueryLogWriter:
     def _write(self, batch: Sequence[LoggedQuery]) -> None:
         # Straight to the driver (COPY, or one executemany): at thousands of queries a second
         # the ORM's per-row work would compete with the requests for the interpreter.
-        with self.database.session(write=True) as session:
+        with self._turn(), self.database.session(write=True) as session:
             write_entries(session, batch, deadlines=self.deadlines)
+
+
+def _sqlite_writers_turn(database: Database) -> Callable[[], AbstractContextManager[None]]:
+    """For a SQLite file, the query log writers of every process on it take turns on a lock
+    file before they begin. SQLite's own wait for its write lock polls, sleeping 1 to 100 ms
+    between tries, and each request waits on its writer's commit: measured with two worker
+    processes, that sleeping alone cut single screens a second by more than half and took
+    p99 to hundreds of ms. A file lock wakes the next writer as soon as the last one is done.
+    """
+    path = make_url(database.url).database if database.is_sqlite else None
+    if not path or path == ":memory:" or sys.platform == "win32":
+        return nullcontext
+    import fcntl
+
+    lock_path = f"{path}-querylog.lock"
+
+    @contextmanager
+    def turn() -> Iterator[None]:
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    return turn
 
 
 @dataclass(slots=True)
