@@ -153,3 +153,15 @@ def test_a_request_that_stops_waiting_is_logged_and_the_writer_goes_on(fresh_url
     writer.stop()
     assert counts(database) == (2, 0)
     database.dispose()
+
+
+def test_after_stop_the_log_refuses_rather_than_leave_a_request_waiting(fresh_url: str) -> None:
+    database = Database(fresh_url)
+    writer = QueryLogWriter(database)
+    waiting = writer.record([entry(1)])
+    writer.stop()  # never started: it writes what waits all the same
+    assert waiting.result(timeout=0) is None
+    with pytest.raises(QueryLogUnavailable, match="stopping"):
+        writer.record([entry(2)])
+    assert counts(database) == (1, 0)
+    database.dispose()

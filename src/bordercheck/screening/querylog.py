@@ -137,6 +137,9 @@ class QueryLogWriter:
             committed.set_result(None)
             return committed
         with self._ready:
+            if self._stopping.is_set():  # nobody would write them
+                self.refused += len(entries)
+                raise QueryLogUnavailable("the server is stopping; try again", retry_after=1)
             if self.failing is not None:
                 self.refused += len(entries)
                 raise QueryLogUnavailable(
@@ -170,6 +173,8 @@ class QueryLogWriter:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        else:  # never started: write what waits here
+            self._run()
 
     def _run(self) -> None:
         while True:
