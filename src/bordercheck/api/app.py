@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -36,6 +37,7 @@ from bordercheck.settings import Settings, load_settings
 API_PREFIX = "/api/v1"
 # One address may sign in this many times as often as one account: officers share gateways.
 SIGN_INS_PER_ADDRESS = 10
+GIL_SWITCH_SECONDS = 0.0005
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -58,6 +60,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             retry_seconds=settings.query_log_retry_seconds,
             deadlines=Deadlines.from_settings(settings),
         )
+        # Every answer waits for the query log thread's commit, and each time that thread's
+        # driver call gives up the interpreter it waits for it back up to the switch interval
+        # (5 ms by default) while the event loop is busy: a dozen such waits per commit, on
+        # every request's latency. A shorter interval bounds each wait (docs/benchmarks.md).
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         query_log.start()
         live.start()
         courier = Courier(db, settings)
