@@ -297,10 +297,9 @@ class QueryLogWriter:
 def _sqlite_writers_turn(database: Database) -> Callable[[], AbstractContextManager[None]]:
     """For a SQLite file, the query log writers of every process on it take turns on a lock
     file before they begin. SQLite's own wait for its write lock polls, sleeping 1 to 100 ms
-    between tries, and each request waits on its writer's commit: measured with two worker
-    processes, that sleeping alone cut single screens a second by more than half and took
-    p99 to hundreds of ms. A file lock wakes the next writer as soon as the last one is done.
-    """
+    between tries, and every request waits on its writer's commit: with two worker
+    processes committing back to back, those sleeps would land on the answers' latency. A
+    file lock wakes the next writer as soon as the last one is done."""
     path = make_url(database.url).database if database.is_sqlite else None
     if not path or path == ":memory:" or sys.platform == "win32":
         return nullcontext
