@@ -1,15 +1,27 @@
-"""The query log: written off the request path, nothing lost on a clean stop or a hiccup."""
+"""The query log: each request waits for the commit of its own entries; many requests share
+a transaction; a log that cannot be written refuses (503) instead of holding or dropping."""
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import Future
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from bordercheck.db import Database
 from bordercheck.migrations import upgrade
 from bordercheck.screening.models import ScreeningMatch, ScreeningQuery
-from bordercheck.screening.querylog import LoggedMatch, LoggedQuery, QueryLogWriter
+from bordercheck.screening.querylog import (
+    LoggedMatch,
+    LoggedQuery,
+    QueryLogUnavailable,
+    QueryLogWriter,
+)
+from tests.conftest import FreshDatabases
+
+WAIT = 30  # seconds a commit may take on a loaded machine before a test fails
 
 
 def entry(n: int, matches: tuple[LoggedMatch, ...] = ()) -> LoggedQuery:
@@ -37,50 +49,119 @@ def counts(database: Database) -> tuple[int, int]:
     return queries, matches
 
 
-def test_entries_are_written_in_batches_and_all_of_them_on_stop(fresh_url: str) -> None:
+def test_an_answer_waits_for_its_commit_and_requests_share_transactions(fresh_url: str) -> None:
     database = Database(fresh_url)
-    writer = QueryLogWriter(database, flush_interval=60)  # only stop() will flush
+    writer = QueryLogWriter(database)
+    # Twenty-five requests arrive while the writer is busy (here: not started yet).
+    waiting = [
+        writer.record([entry(n, (LoggedMatch(7, "exact", 1.0),) if n % 1000 == 0 else ())
+                       for n in range(first, first + 100)])
+        for first in range(0, 2500, 100)
+    ]  # fmt: skip
+    assert not any(future.done() for future in waiting)
+    assert (writer.pending, counts(database)) == (2500, (0, 0))
     writer.start()
-    for n in range(2500):
-        writer.record(entry(n, (LoggedMatch(7, "exact", 1.0),) if n % 1000 == 0 else ()))
-    assert counts(database) == (0, 0)  # nothing written on the caller's path
-    writer.stop()
+    for future in waiting:
+        future.result(timeout=WAIT)  # resolved: so the rows are there
     assert counts(database) == (2500, 3)
-    assert writer.pending == 0
+    assert (writer.commits, writer.pending) == (1, 0)  # one transaction for all of them
+    one = writer.record([entry(9999)])
+    one.result(timeout=WAIT)
+    assert counts(database) == (2501, 3)
+    writer.stop()
     database.dispose()
 
 
-def test_entries_wait_while_the_database_cannot_take_them(fresh_databases, backend: str) -> None:  # type: ignore[no-untyped-def]
-    url = fresh_databases.url(backend, migrate=False)
-    database = Database(url)
+def test_stop_commits_what_is_still_waiting(fresh_url: str) -> None:
+    database = Database(fresh_url)
     writer = QueryLogWriter(database)
-    writer.record(entry(1))
-    writer.record(entry(2))
-    assert writer.flush() == 0  # no tables yet: the write fails, the entries stay
-    assert writer.pending == 2
-    upgrade(url)
-    assert writer.flush() == 2
+    waiting = writer.record([entry(1), entry(2)])
+    writer.start()
+    writer.stop()
+    assert waiting.done()
+    assert waiting.exception() is None
     assert counts(database) == (2, 0)
     database.dispose()
 
 
-def test_memory_is_bounded_and_drops_are_counted(fresh_url: str) -> None:
+def test_a_log_that_cannot_be_written_answers_503_then_recovers_by_itself(
+    fresh_databases: FreshDatabases, backend: str
+) -> None:
+    url = fresh_databases.url(backend, migrate=False)
+    database = Database(url)
+    writer = QueryLogWriter(database, retry_seconds=0.05)
+    writer.start()
+    with pytest.raises(QueryLogUnavailable) as failed:  # no tables yet: the write fails
+        writer.record([entry(1)]).result(timeout=WAIT)
+    assert failed.value.status_code == 503
+    assert failed.value.detail["retry_after"] >= 1
+    assert writer.failing is not None
+    with pytest.raises(QueryLogUnavailable, match="cannot be written"):
+        writer.record([entry(2)])  # refused at once: nothing piles up meanwhile
+    assert writer.pending == 0
+    upgrade(url)
+    deadline = time.monotonic() + WAIT
+    while writer.failing is not None:
+        assert time.monotonic() < deadline, "the writer did not notice the database is back"
+        time.sleep(0.01)
+    writer.record([entry(3)]).result(timeout=WAIT)
+    writer.stop()
+    assert counts(database) == (1, 0)  # the two refused requests were told; nothing else lost
+    assert writer.refused == 2
+    database.dispose()
+
+
+def test_memory_is_bounded_and_a_full_log_refuses_rather_than_drops(fresh_url: str) -> None:
     database = Database(fresh_url)
     writer = QueryLogWriter(database, max_pending=3)
-    for n in range(5):
-        writer.record(entry(n))
-    assert (writer.pending, writer.dropped) == (3, 2)
-    writer.flush()
+    waiting = [writer.record([entry(n)]) for n in range(3)]
+    with pytest.raises(QueryLogUnavailable, match="waiting for the database"):
+        writer.record([entry(3)])
+    assert (writer.pending, writer.refused) == (3, 1)
+    writer.start()
+    for future in waiting:
+        future.result(timeout=WAIT)
+    writer.stop()
+    assert counts(database) == (3, 0)
     database.dispose()
 
 
 def test_an_entry_the_database_refuses_does_not_hold_up_the_others(fresh_url: str) -> None:
     database = Database(fresh_url)
     writer = QueryLogWriter(database)
-    writer.record(entry(1))
-    writer.record(entry(1))  # the same id twice: the database refuses the second
-    writer.record(entry(2))
-    assert writer.flush() == 2
-    assert (writer.pending, writer.rejected) == (0, 1)
+    first: Future[None] = writer.record([entry(1)])
+    again = writer.record([entry(1)])  # the same id twice: the database refuses the second
+    other = writer.record([entry(2)])
+    writer.start()
+    first.result(timeout=WAIT)
+    other.result(timeout=WAIT)
+    with pytest.raises(QueryLogUnavailable, match="refused"):
+        again.result(timeout=WAIT)
+    writer.stop()
+    assert (writer.pending, writer.rejected, writer.failing) == (0, 1, None)
     assert counts(database) == (2, 0)
+    database.dispose()
+
+
+def test_a_request_that_stops_waiting_is_logged_and_the_writer_goes_on(fresh_url: str) -> None:
+    database = Database(fresh_url)
+    writer = QueryLogWriter(database)
+    gone = writer.record([entry(1)])
+    assert gone.cancel()  # its client went away before the commit
+    writer.start()
+    writer.record([entry(2)]).result(timeout=WAIT)
+    writer.stop()
+    assert counts(database) == (2, 0)
+    database.dispose()
+
+
+def test_after_stop_the_log_refuses_rather_than_leave_a_request_waiting(fresh_url: str) -> None:
+    database = Database(fresh_url)
+    writer = QueryLogWriter(database)
+    waiting = writer.record([entry(1)])
+    writer.stop()  # never started: it writes what waits all the same
+    assert waiting.result(timeout=0) is None
+    with pytest.raises(QueryLogUnavailable, match="stopping"):
+        writer.record([entry(2)])
+    assert counts(database) == (1, 0)
     database.dispose()

@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     sign_in_burst: int = Field(default=10, ge=1)
     index_snapshot: Path | None = None
     feed_poll_seconds: float = Field(default=0.2, gt=0, le=60)
-    query_log_flush_seconds: float = Field(default=0.2, gt=0, le=60)
+    # While the query log cannot be written, how often its writer checks the database again.
+    query_log_retry_seconds: float = Field(default=1.0, gt=0, le=60)
     # Offline kits: the deployment's edge key file (bordercheck edge keygen), where built
     # snapshots are cached, how many feed entries one change bundle carries, and the age past
     # which a kit's answers carry a stale-data warning.

@@ -47,7 +47,6 @@ def screen(api: Api, number: str = "C01X00T47", **extra: Any) -> dict[str, Any]:
     body = {"document_number": number, "issuing_country": "DEU", "location": "CDG-T2", **extra}
     response = api.client.post(SCREEN, json=body, headers=fra_border(api))
     assert response.status_code == 200, response.text
-    api.client.app.state.query_log.flush()  # type: ignore[attr-defined]
     return dict(response.json())
 
 
@@ -288,7 +287,6 @@ def test_a_batch_opens_its_cases_at_once_with_their_notices(api: Api) -> None:
         f"{SCREEN}/batch", json={"documents": documents}, headers=fra_border(api)
     )
     assert response.status_code == 200, response.text
-    api.client.app.state.query_log.flush()  # type: ignore[attr-defined]
     found = api.client.get(HITS, headers=deu(api)).json()["hits"]
     assert len(found) == 5
     assert {c["source"] for c in found} == {"batch"}

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bordercheck.auth.models import Role
 from bordercheck.documents.mrz import generate_mrz
@@ -95,7 +95,6 @@ def test_a_hit_answers_the_record_and_opens_a_case(api: Api) -> None:
         "document_type": "passport", "status": "stolen", "blank": False, "match": "exact",
         "score": 1.0,
     }  # fmt: skip
-    api.client.app.state.query_log.flush()  # type: ignore[attr-defined]
     with api.database.session() as session:
         hit = session.scalars(select(Hit)).one()
         logged = session.get(ScreeningQuery, answer["query_id"])
@@ -212,7 +211,6 @@ def test_a_batch_answers_in_order_and_names_a_bad_item(api: Api) -> None:
     too_many = [{"document_number": "X1", "issuing_country": "DEU"}] * 10_001
     over = api.client.post(f"{SCREEN}/batch", json={"documents": too_many}, headers=headers)
     assert over.status_code in {413, 422}
-    api.client.app.state.query_log.flush()  # type: ignore[attr-defined]
     with api.database.session() as session:
         assert session.scalar(select(func.count()).select_from(ScreeningQuery)) == 500
 
@@ -249,7 +247,6 @@ def test_owners_follow_the_searches_on_a_record(api: Api) -> None:
     assert api.client.post(f"{RECORDS}/{record['id']}/watch", headers=owner).status_code == 201
     body = {"document_number": "C01X00T47", "issuing_country": "DEU", "location": "NCE-1"}
     api.client.post(SCREEN, json=body, headers=api.bearer(Role.BORDER_OFFICER, "FRA"))
-    api.client.app.state.query_log.flush()  # type: ignore[attr-defined]
     (search,) = api.client.get(searches, headers=owner).json()
     assert (search["bureau_code"], search["location"], search["match"]) == ("FRA", "NCE-1", "exact")
     with api.database.session() as session:
@@ -268,6 +265,43 @@ def test_metrics_count_requests_and_show_the_index(api: Api) -> None:
     )
     assert "bordercheck_index_records 0.0" in text
     assert 'bordercheck_screenings_total{result="no_hit"} 1.0' in text
+
+
+def test_while_the_query_log_cannot_be_written_screening_says_so_then_recovers(
+    fresh_url: str,
+) -> None:
+    with open_api(fresh_url, query_log_retry_seconds=0.05) as api:
+        headers = api.bearer(Role.BORDER_OFFICER, "FRA")
+        body = {"document_number": "C01X00T47", "issuing_country": "DEU"}
+        assert api.client.post(SCREEN, json=body, headers=headers).status_code == 200
+        with api.database.session(write=True) as session:  # the log's table is gone
+            session.execute(text("ALTER TABLE screening_queries RENAME TO queries_away"))
+        for path, sent in ((SCREEN, body), (f"{SCREEN}/batch", {"documents": [body] * 3})):
+            refused = api.client.post(path, json=sent, headers=headers)
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["error"] == "unavailable"
+            assert "query log cannot be written" in refused.json()["message"]
+            assert int(refused.headers["Retry-After"]) >= 1
+        ready = api.client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["reason"].startswith("query log cannot be written")
+        metrics = api.client.get("/metrics").text
+        assert "bordercheck_query_log_failing 1.0" in metrics
+        assert "bordercheck_query_log_refused_entries 4.0" in metrics
+        assert "bordercheck_query_log_pending 0.0" in metrics  # nothing piles up
+        with api.database.session(write=True) as session:
+            session.execute(text("ALTER TABLE queries_away RENAME TO screening_queries"))
+        deadline = time.monotonic() + 30
+        while api.client.get("/readyz").status_code != 200:  # back by itself
+            assert time.monotonic() < deadline, "the query log did not recover"
+            time.sleep(0.02)
+        answer = api.client.post(SCREEN, json=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+        with api.database.session() as session:
+            logged = session.scalars(select(ScreeningQuery.id)).all()
+        assert answer.json()["query_id"] in logged
+        assert len(logged) == 2  # the first query and the last: the refused were not answered
+        assert "bordercheck_query_log_failing 0.0" in api.client.get("/metrics").text
 
 
 def test_out_of_range_ids_and_values_are_refused_not_crashed(api: Api) -> None:

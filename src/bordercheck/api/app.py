@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -39,6 +40,7 @@ from bordercheck.settings import Settings, load_settings
 API_PREFIX = "/api/v1"
 # One address may send this many times the sign-in rate of one person: officers share gateways.
 SIGN_INS_PER_ADDRESS = 10
+GIL_SWITCH_SECONDS = 0.0005
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -58,9 +60,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         )
         query_log = app.state.query_log = QueryLogWriter(
             db,
-            flush_interval=settings.query_log_flush_seconds,
+            retry_seconds=settings.query_log_retry_seconds,
             deadlines=Deadlines.from_settings(settings),
         )
+        # Every answer waits for the query log thread's commit, and each time that thread's
+        # driver call gives up the interpreter it waits for it back up to the switch interval
+        # (5 ms by default) while the event loop is busy: a dozen such waits per commit, on
+        # every request's latency. A shorter interval bounds each wait (docs/benchmarks.md).
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         query_log.start()
         live.start()
         courier = Courier(db, settings)
@@ -77,7 +84,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         try:
             yield
         finally:
-            query_log.stop()  # first: writes every entry still pending
+            query_log.stop()  # first: commits every entry still waiting
             for worker in workers:
                 worker.stop()
             courier.close()
@@ -107,13 +114,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     metrics.gauge(
         "bordercheck_query_log_pending",
-        "Query log entries waiting to be written.",
-        lambda: app.state.query_log.pending if hasattr(app.state, "query_log") else 0,
+        "Query log entries waiting for their commit (their answers wait with them).",
+        lambda: _query_log(app, lambda log: log.pending),
     )
     metrics.gauge(
-        "bordercheck_query_log_dropped",
-        "Query log entries dropped (memory full).",
-        lambda: app.state.query_log.dropped if hasattr(app.state, "query_log") else 0,
+        "bordercheck_query_log_failing",
+        "1 while the query log cannot be written (screening answers 503), else 0.",
+        lambda: _query_log(app, lambda log: log.failing is not None),
+    )
+    metrics.gauge(
+        "bordercheck_query_log_refused_entries",
+        "Queries answered 503 since start because their log entry could not be written.",
+        lambda: _query_log(app, lambda log: log.refused + log.rejected),
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics, prefix=API_PREFIX)
     app.state.tokens = TokenAuthority(settings, RevocationList(settings.revocation_refresh_seconds))
@@ -174,6 +186,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
         if current != head_revision():
             return JSONResponse({"status": "unavailable", "reason": "schema not upgraded"}, 503)
+        query_log: QueryLogWriter = app.state.query_log
+        if query_log.failing is not None:
+            reason = f"query log cannot be written: {query_log.failing}"
+            return JSONResponse({"status": "unavailable", "reason": reason}, 503)
         live: LiveIndex = app.state.live_index
         if not live.ready:
             reason = live.error or "screening index loading"
@@ -201,3 +217,8 @@ WELCOME = """<!doctype html>
 def _index_size(app: FastAPI) -> float:
     live: LiveIndex | None = getattr(app.state, "live_index", None)
     return float(live.index.size) if live is not None and live.index is not None else 0.0
+
+
+def _query_log(app: FastAPI, read: Callable[[QueryLogWriter], float]) -> float:
+    log: QueryLogWriter | None = getattr(app.state, "query_log", None)
+    return float(read(log)) if log is not None else 0.0

@@ -1,8 +1,9 @@
 """``/manifests``: airlines' passenger lists screened as they arrive, then read by the bureau.
 
-A list is read and screened off the event loop (seconds of work for the largest), stored in
-one transaction, and its log entries and hit cases go to the query log once it is committed,
-so that a case never names a list that is not there.
+A list is read and screened off the event loop (seconds of work for the largest), and stored
+in one transaction with its log entries and the hit cases they open: the answer is sent after
+that commit, so a case is never lost once the airline has its answer, and never names a list
+that is not there.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bordercheck.api.limits import rate_limit
 from bordercheck.auth.models import Role
 from bordercheck.db import Database
 from bordercheck.errors import BordercheckError, Forbidden, InvalidInput, ServiceUnavailable
+from bordercheck.hits.service import Deadlines
 from bordercheck.logs import get_logger
 from bordercheck.manifests import service
 from bordercheck.manifests.paxlst import parse_paxlst
@@ -36,7 +38,7 @@ from bordercheck.manifests.schemas import (
 )
 from bordercheck.screening.api import DOCUMENTS_PER_REQUEST
 from bordercheck.screening.live import LiveIndex
-from bordercheck.screening.querylog import QueryLogWriter
+from bordercheck.screening.querylog import write_entries
 from bordercheck.screening.schemas import Location, OperationId
 from bordercheck.screening.service import Asker
 from bordercheck.settings import Settings
@@ -128,14 +130,13 @@ def _screen_and_store(
     with database.session(write=True) as session:
         for one in screened:
             service.store(session, interchange, one, asker, source="api")
+            # After ``store``: the hit cases name the list, which now has its id.
+            write_entries(session, one.logged, deadlines=Deadlines.from_settings(settings))
         _purge_if_due(request, session, settings)
-    # Committed: now the log entries, and the hit cases they open, may name the list.
-    query_log: QueryLogWriter = request.app.state.query_log
     counter = request.app.state.metrics.screenings
     for one in screened:
         for entry in one.logged:
             counter.labels(entry.result).inc()
-            query_log.record(entry)
         log.info(
             "manifest screened",
             manifest_id=one.stored_id, flight=one.manifest.flight,

@@ -13,12 +13,13 @@ from rich.table import Table
 
 from bordercheck.console import err, new_app, out, state
 from bordercheck.documents.countries import normalise_country
+from bordercheck.hits.service import Deadlines
 from bordercheck.manifests import service
 from bordercheck.manifests.edifact import ManifestUnreadable
 from bordercheck.manifests.paxlst import parse_paxlst
 from bordercheck.manifests.schemas import interchange_answer
 from bordercheck.screening.live import build_from_registry, screening_key, withheld_records
-from bordercheck.screening.querylog import QueryLogWriter
+from bordercheck.screening.querylog import write_entries
 from bordercheck.screening.service import Asker
 
 app = new_app("Passenger lists (PAXLST): screen them, forget old ones.")
@@ -43,7 +44,7 @@ def screen(
     withheld = withheld_records(database)
     code = normalise_country(bureau) if bureau else cli.settings.secretariat_code
     asker = Asker(kind="command", name=f"cli:{getpass.getuser()}", bureau_code=code)
-    query_log = QueryLogWriter(database)
+    deadlines = Deadlines.from_settings(cli.settings)
     answers: list[dict[str, Any]] = []
     unreadable = 0
     for file in files:
@@ -59,13 +60,12 @@ def screen(
                                     withheld_from=lambda r: withheld.get(r, frozenset()))
             for manifest in interchange.manifests
         ]  # fmt: skip
+        # The list, its queries and the hit cases they open: one transaction, committed
+        # before the answer is printed.
         with database.session(write=True) as session:
             for one in screened:
                 service.store(session, interchange, one, asker, source="cli")
-        for one in screened:  # committed: the cases may now name the list
-            for entry in one.logged:
-                query_log.record(entry)
-        query_log.flush()
+                write_entries(session, one.logged, deadlines=deadlines)
         answer = {"file": str(file)} | interchange_answer(interchange, screened)
         answers.append(answer)
         if not as_json:

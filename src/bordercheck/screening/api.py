@@ -1,11 +1,15 @@
-"""``POST /screen`` and ``POST /screen/batch``: the hot path. No ORM and no I/O here: the index
-is in memory, and the query log (with the hit cases) is written off the request."""
+"""``POST /screen`` and ``POST /screen/batch``: the hot path. No ORM here: the index is in
+memory, and the query log (with the hit cases) is written by its own thread, many requests per
+transaction; each answer waits for the commit of its own entries, so that no answer is sent
+whose log entry or hit case could still be lost."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import Future
 from typing import Annotated, Any
 
 import orjson
@@ -44,7 +48,8 @@ router = APIRouter(
 
 def _run(
     request: Request, principal: PrincipalDep, documents: Sequence[ScreenRequest], source: str
-) -> list[Screened]:
+) -> tuple[list[Screened], Future[None]]:
+    """The answers, and the future of the commit of their log entries and hit cases."""
     live: LiveIndex = request.app.state.live_index
     if live.index is None:
         raise ServiceUnavailable(
@@ -59,9 +64,7 @@ def _run(
     for result, count in Counter(item.answer["result"] for item in answered).items():
         counter.labels(result).inc(count)  # a label look-up takes a lock: once a result
     log: QueryLogWriter = request.app.state.query_log
-    for item in answered:
-        log.record(item.logged)
-    return answered
+    return answered, log.record([item.logged for item in answered])
 
 
 def _json(data: object) -> Response:
@@ -71,7 +74,8 @@ def _json(data: object) -> Response:
 @router.post("/screen", response_model=ScreenResponse)
 async def screen(body: ScreenRequest, request: Request, principal: PrincipalDep) -> Response:
     """Screen one document: hit, possible hit or no hit, with the records it matched."""
-    answered = _run(request, principal, [body], "mrz" if body.mrz else "number")
+    answered, committed = _run(request, principal, [body], "mrz" if body.mrz else "number")
+    await asyncio.wrap_future(committed)
     return _json(answered[0].answer)
 
 
@@ -101,7 +105,8 @@ async def screen_batch(request: Request, principal: PrincipalDep) -> Response:
         request.app.state.rate_limiter.take(principal.subject, extra)
     # Seconds of work for 10,000 damaged MRZs: off the event loop, so that this worker
     # goes on answering other requests (and health checks) meanwhile.
-    answered = await run_in_threadpool(_run, request, principal, body.documents, "batch")
+    answered, committed = await run_in_threadpool(_run, request, principal, body.documents, "batch")
+    await asyncio.wrap_future(committed)
     return _json({"results": [item.answer for item in answered]})
 
 

@@ -1,32 +1,50 @@
-"""The query log: every screening query, and the hit cases it opens, written in batches off
-the request path.
+"""The query log: every screening query, and the hit cases it opens, committed before the
+answer leaves the server.
 
-Request handlers hand entries to ``QueryLogWriter.record`` (an append to a deque, no I/O);
-a thread of its own writes them every ``flush_interval`` seconds in one transaction. On a
-clean shutdown ``stop`` writes what is left, so no entry is lost. If the database is
-briefly unavailable, entries wait in memory (up to ``max_pending``) and are written later.
+Request handlers hand a request's entries to ``QueryLogWriter.record`` and wait on what it
+returns: a future that resolves once the transaction holding them has committed (group
+commit). A thread of its own writes as soon as entries are pending, all that came while it
+was writing the last group in one transaction, so waiting costs one commit and no fixed
+sleep. A ``kill -9`` after an answer therefore loses nothing that was answered.
+
+When the log cannot be written (database down, too much waiting), ``record`` refuses with
+``QueryLogUnavailable`` (a 503 with Retry-After) instead of answering with an entry that
+might never be written; the thread checks the database every ``retry_seconds`` and takes
+entries again by itself once it answers.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from bordercheck.db import Database
+from bordercheck.errors import ServiceUnavailable
 from bordercheck.hits.service import Deadlines, NewHit, open_hits
 from bordercheck.logs import get_logger
 from bordercheck.registry.bulk import insert_tuples, stored_values
 from bordercheck.screening.models import ScreeningMatch, ScreeningQuery
 
 log = get_logger(__name__)
+
+# Entries waiting for their commit, at most. Every request waits for its own, so what waits is
+# bounded by the requests in flight (one full batch is 10,000); past this the database is not
+# keeping up, and a prompt 503 is worth more to a border post than a growing queue.
+MAX_PENDING = 100_000
+# One transaction takes whole requests up to this many entries (a full batch alone).
+MAX_GROUP = 10_000
 
 
 @dataclass(frozen=True)
@@ -63,24 +81,34 @@ _QUERY_COLUMNS = (
 )  # fmt: skip
 
 
+class QueryLogUnavailable(ServiceUnavailable):
+    """The query log cannot take or write an entry: the query is not answered."""
+
+
 class QueryLogWriter:
+    """One writer thread committing the entries of many requests per transaction."""
+
     def __init__(
         self,
         database: Database,
         *,
-        flush_interval: float = 0.2,
-        max_batch: int = 10_000,
-        max_pending: int = 1_000_000,
+        retry_seconds: float = 1.0,
+        max_pending: int = MAX_PENDING,
+        max_group: int = MAX_GROUP,
         deadlines: Deadlines | None = None,
     ) -> None:
         self.database = database
         self.deadlines = deadlines
-        self.flush_interval = flush_interval
-        self.max_batch = max_batch
+        self.retry_seconds = retry_seconds
         self.max_pending = max_pending
+        self.max_group = max_group
         self.written = 0
-        self.dropped = 0
-        self.rejected = 0
+        self.commits = 0
+        self.rejected = 0  # entries the database refused (their requests were told so)
+        self.refused = 0  # entries not taken because the log was failing or full
+        # Why the last write failed, while the database has not answered since; None when
+        # the log is writing.
+        self.failing: str | None = None
         # Errors that mean "this entry can never be written", from SQLAlchemy or, for the
         # rows written straight to the driver, from the driver (PEP 249 names them alike).
         dbapi = database.engine.dialect.dbapi
@@ -89,96 +117,231 @@ class QueryLogWriter:
             IntegrityError,
             *((dbapi.DataError, dbapi.IntegrityError) if dbapi is not None else ()),
         )
-        self._pending: deque[LoggedQuery] = deque()
-        self._wake = threading.Event()
+        self._queue: deque[_Waiting] = deque()
+        self._pending = 0
+        self._ready = threading.Condition()
         self._stopping = threading.Event()
-        self._lock = threading.Lock()  # one flush at a time (thread and ``flush`` callers)
         self._thread: threading.Thread | None = None
+        self._turn = _sqlite_writers_turn(database)
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        """Entries waiting for their transaction (being written included)."""
+        return self._pending
 
-    def record(self, entry: LoggedQuery) -> None:
-        if len(self._pending) >= self.max_pending:
-            # Memory is bounded; a dropped entry is counted and shown in the metrics.
-            self.dropped += 1
-            return
-        self._pending.append(entry)
-        if len(self._pending) >= self.max_batch:
-            self._wake.set()
+    def record(self, entries: Sequence[LoggedQuery]) -> Future[None]:
+        """Queue one request's entries; the future resolves once they are committed, or fails
+        with ``QueryLogUnavailable``. Raises it at once when the log is failing or full."""
+        committed: Future[None] = Future()
+        if not entries:
+            committed.set_result(None)
+            return committed
+        with self._ready:
+            if self._stopping.is_set():  # nobody would write them
+                self.refused += len(entries)
+                raise QueryLogUnavailable("the server is stopping; try again", retry_after=1)
+            if self.failing is not None:
+                self.refused += len(entries)
+                raise QueryLogUnavailable(
+                    f"screening is unavailable: the query log cannot be written "
+                    f"({self.failing}); try again shortly",
+                    retry_after=max(1, round(self.retry_seconds)),
+                )
+            if self._pending + len(entries) > self.max_pending:
+                self.refused += len(entries)
+                raise QueryLogUnavailable(
+                    f"screening is unavailable: {self._pending:,} query log entries are "
+                    "waiting for the database; try again shortly",
+                    retry_after=1,
+                )
+            self._queue.append(_Waiting(entries, committed))
+            self._pending += len(entries)
+            self._ready.notify()
+        return committed
 
     def start(self) -> None:
         if self._thread is None:
+            self._stopping.clear()
             self._thread = threading.Thread(target=self._run, name="query-log", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
-        """Write everything still pending, then stop the thread."""
+        """Write everything still pending (unless the database is failing), then stop."""
         self._stopping.set()
-        self._wake.set()
+        with self._ready:
+            self._ready.notify()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        self.flush()
-
-    def flush(self) -> int:
-        """Write pending entries now; returns how many were written."""
-        total = 0
-        with self._lock:
-            while self._pending:
-                batch = [
-                    self._pending.popleft() for _ in range(min(self.max_batch, len(self._pending)))
-                ]
-                try:
-                    self._write(batch)
-                except self._refusals:
-                    # Something in this batch can never be written: write the rest one by one
-                    # rather than let it hold up every entry behind it.
-                    total += self._write_one_by_one(batch)
-                    continue
-                except Exception as exc:  # the database may be down for a while: keep trying
-                    self._pending.extendleft(reversed(batch))  # in their order
-                    log.warning(
-                        "query log write failed; will retry",
-                        error=_first_line(exc),
-                        pending=len(self._pending),
-                    )
-                    break
-                total += len(batch)
-        self.written += total
-        return total
-
-    def _write_one_by_one(self, batch: Sequence[LoggedQuery]) -> int:
-        written = 0
-        for entry in batch:
-            try:
-                self._write([entry])
-                written += 1
-            except self._refusals as exc:
-                self.rejected += 1
-                log.error("query log entry refused by the database", query_id=entry.id,
-                          error=_first_line(exc))  # fmt: skip
-        return written
+        else:  # never started: write what waits here
+            self._run()
 
     def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.wait(self.flush_interval)
-            self._wake.clear()
-            self.flush()
+        while True:
+            with self._ready:
+                while not self._queue and not self._stopping.is_set():
+                    self._ready.wait()
+                if not self._queue:
+                    return
+                group = self._take()
+            self._commit(group)
+            while self.failing is not None:
+                if self._stopping.is_set():
+                    self._fail_all_waiting()
+                    return
+                self._stopping.wait(self.retry_seconds)
+                self._check_database()
+
+    def _take(self) -> list[_Waiting]:
+        # Whole requests, oldest first, up to max_group entries (at least one request).
+        group = [self._queue.popleft()]
+        size = len(group[0].entries)
+        while self._queue and size + len(self._queue[0].entries) <= self.max_group:
+            waiting = self._queue.popleft()
+            group.append(waiting)
+            size += len(waiting.entries)
+        return group
+
+    def _commit(self, group: list[_Waiting]) -> None:
+        try:
+            self._write([entry for waiting in group for entry in waiting.entries])
+        except self._refusals:
+            # Something in this group can never be written: write each request on its own
+            # rather than let it hold up every request beside it.
+            for waiting in group:
+                self._commit_alone(waiting)
+            return
+        except Exception as exc:  # the database is down, or unreachable
+            self._failed(group, _first_line(exc))
+            return
+        self._done(group)
+
+    def _commit_alone(self, waiting: _Waiting) -> None:
+        try:
+            self._write(waiting.entries)
+        except self._refusals as exc:
+            self.rejected += len(waiting.entries)
+            log.error("query log entry refused by the database",
+                      query_id=waiting.entries[0].id, error=_first_line(exc))  # fmt: skip
+            self._release(waiting.entries)
+            waiting.settle(
+                QueryLogUnavailable(
+                    "screening failed: the database refused this query's log entry; try again",
+                    retry_after=1,
+                )
+            )
+        except Exception as exc:
+            self._failed([waiting], _first_line(exc))
+        else:
+            self._done([waiting])
+
+    def _done(self, group: list[_Waiting]) -> None:
+        written = sum(len(waiting.entries) for waiting in group)
+        self.written += written
+        self.commits += 1
+        with self._ready:
+            self._pending -= written
+        for waiting in group:
+            waiting.settle(None)
+
+    def _failed(self, group: list[_Waiting], reason: str) -> None:
+        """Fail this group and everything queued behind it: their requests get a 503 now
+        rather than wait for a database that may be gone for minutes."""
+        with self._ready:
+            self.failing = reason
+            failed = [*group, *self._queue]
+            self._queue.clear()
+            self.refused += sum(len(waiting.entries) for waiting in failed)
+        log.error("query log write failed; screening answers 503 until the database is back",
+                  error=reason, requests=len(failed))  # fmt: skip
+        for waiting in failed:
+            self._release(waiting.entries)
+            waiting.settle(
+                QueryLogUnavailable(
+                    f"screening is unavailable: the query log cannot be written ({reason}); "
+                    "try again shortly",
+                    retry_after=max(1, round(self.retry_seconds)),
+                )
+            )
+
+    def _fail_all_waiting(self) -> None:
+        with self._ready:
+            waiting_all = list(self._queue)
+            self._queue.clear()
+        if waiting_all:
+            self._failed(waiting_all, self.failing or "stopping")
+
+    def _release(self, entries: Sequence[LoggedQuery]) -> None:
+        with self._ready:
+            self._pending -= len(entries)
+
+    def _check_database(self) -> None:
+        try:
+            with self.database.session(write=True) as session:
+                session.execute(select(ScreeningQuery.id).limit(1))
+        except Exception as exc:
+            with self._ready:
+                self.failing = _first_line(exc)
+            return
+        with self._ready:
+            self.failing = None
+        log.info("query log writing again")
 
     def _write(self, batch: Sequence[LoggedQuery]) -> None:
         # Straight to the driver (COPY, or one executemany): at thousands of queries a second
         # the ORM's per-row work would compete with the requests for the interpreter.
-        with self.database.session(write=True) as session:
+        with self._turn(), self.database.session(write=True) as session:
             write_entries(session, batch, deadlines=self.deadlines)
+
+
+def _sqlite_writers_turn(database: Database) -> Callable[[], AbstractContextManager[None]]:
+    """For a SQLite file, the query log writers of every process on it take turns on a lock
+    file before they begin. SQLite's own wait for its write lock polls, sleeping 1 to 100 ms
+    between tries, and every request waits on its writer's commit: with two worker
+    processes committing back to back, those sleeps would land on the answers' latency. A
+    file lock wakes the next writer as soon as the last one is done."""
+    path = make_url(database.url).database if database.is_sqlite else None
+    if not path or path == ":memory:" or sys.platform == "win32":
+        return nullcontext
+    import fcntl
+
+    lock_path = f"{path}-querylog.lock"
+
+    @contextmanager
+    def turn() -> Iterator[None]:
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    return turn
+
+
+@dataclass(slots=True)
+class _Waiting:
+    """One request's entries and the future its handler waits on."""
+
+    entries: Sequence[LoggedQuery]
+    committed: Future[None]
+
+    def settle(self, error: Exception | None) -> None:
+        # A handler that stopped waiting (its client went away) cancelled the future: its
+        # entries are written all the same, and nobody is told.
+        if self.committed.set_running_or_notify_cancel():
+            if error is None:
+                self.committed.set_result(None)
+            else:
+                self.committed.set_exception(error)
 
 
 def write_entries(
     session: Session, batch: Sequence[LoggedQuery], *, deadlines: Deadlines | None = None
 ) -> None:
     """Write entries and open their hit cases in the caller's transaction (the writer's
-    thread, or an upload from an edge kit that must be stored with its receipt)."""
+    thread, a passenger list stored with the queries it made, or an upload from an edge kit
+    that must be stored with its receipt)."""
     stored_at: dict[datetime, Any] = {}
     for query in batch:
         if query.at not in stored_at:

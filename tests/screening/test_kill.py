@@ -1,0 +1,153 @@
+"""A server killed (SIGKILL) the moment it has answered loses nothing it answered: the query's
+log row, and for a hit its case, are in the database when the answer arrives."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx2
+from sqlalchemy import select
+
+from bordercheck.auth import service as auth_service
+from bordercheck.auth.models import Role
+from bordercheck.db import Database
+from bordercheck.hits.models import Hit
+from bordercheck.registry import service as registry_service
+from bordercheck.screening.models import ScreeningQuery
+from tests.factories import fields, officer
+
+KILLS = 10  # per database; one server started for each
+# What each kill follows, in turn: a hit, a clean screen, a batch holding a hit.
+KINDS = ("hit", "hit", "clean", "batch")
+READY_WITHIN = 60.0  # seconds for a server to come up on a loaded two-core machine
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(url: str, secret_key: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``bordercheck serve`` in a process group of its own, ready; killed if still running."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("BORDERCHECK_")},
+        "BORDERCHECK_DATABASE_URL": url,
+        "BORDERCHECK_SECRET_KEY": secret_key,
+        "BORDERCHECK_ENV": "test",
+        "BORDERCHECK_LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "bordercheck", "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + READY_WITHIN
+        while True:
+            try:
+                if httpx2.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                pass
+            if process.poll() is not None:
+                stderr = process.stderr.read().decode() if process.stderr else ""
+                raise AssertionError(f"the server exited before it was ready:\n{stderr}")
+            assert time.monotonic() < deadline, "the server did not become ready"
+            time.sleep(0.05)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def prepare(url: str) -> tuple[str, str]:
+    """A recorded stolen passport, and the client of a French border post."""
+    database = Database(url)
+    with database.session(write=True) as session:
+        for country in ("DEU", "FRA"):
+            auth_service.add_bureau(session, country, f"NCB {country}")
+        registry_service.create_record(session, officer("DEU"), fields())
+        client, secret = auth_service.add_client(
+            session, "border-post", bureau="FRA", role=Role.BORDER_OFFICER
+        )
+        client_id = client.client_id
+    database.dispose()
+    return client_id, secret
+
+
+def screen_and_kill(
+    base: str, process: subprocess.Popen[bytes], token: str, kind: str, n: int
+) -> list[dict[str, Any]]:
+    """One screening request; SIGKILL the moment its answer has arrived."""
+    headers = {"Authorization": f"Bearer {token}"}
+    recorded = {"document_number": "C01X00T47", "issuing_country": "DEU"}
+    clean = {"document_number": f"ZZ{n:07d}", "issuing_country": "DEU"}
+    if kind == "batch":
+        documents = [{"document_number": f"ZY{n:03d}{i:04d}", "issuing_country": "DEU"}
+                     for i in range(200)]  # fmt: skip
+        documents[117] = recorded
+        body: dict[str, Any] = {"documents": documents}
+        path = "/api/v1/screen/batch"
+    else:
+        body = recorded if kind == "hit" else clean
+        path = "/api/v1/screen"
+    response = httpx2.post(f"{base}{path}", json=body, headers=headers, timeout=30)
+    os.killpg(process.pid, signal.SIGKILL)
+    assert response.status_code == 200, response.text
+    answers: list[dict[str, Any]] = response.json().get("results") or [response.json()]
+    return answers
+
+
+def test_a_killed_server_has_committed_every_answer_it_sent(fresh_url: str, backend: str) -> None:
+    client_id, secret = prepare(fresh_url)
+    secret_key = secrets.token_urlsafe(48)
+    token = ""
+    answered: list[dict[str, Any]] = []
+    started = time.monotonic()
+    for n in range(KILLS):
+        with server(fresh_url, secret_key) as (base, process):
+            if not token:
+                response = httpx2.post(
+                    f"{base}/api/v1/auth/token",
+                    data={"grant_type": "client_credentials", "client_id": client_id,
+                          "client_secret": secret},
+                    timeout=30,
+                )  # fmt: skip
+                assert response.status_code == 200, response.text
+                token = response.json()["access_token"]
+            answers = screen_and_kill(base, process, token, KINDS[n % len(KINDS)], n)
+            assert process.wait(timeout=30) == -signal.SIGKILL
+        answered.extend(answers)
+    elapsed = time.monotonic() - started
+
+    hits = {a["query_id"] for a in answered if a["result"] == "hit"}
+    assert len(hits) == sum(1 for n in range(KILLS) if KINDS[n % len(KINDS)] != "clean")
+    database = Database(fresh_url)
+    with database.session() as session:
+        rows = session.execute(
+            select(ScreeningQuery.id, ScreeningQuery.result).where(
+                ScreeningQuery.id.in_([a["query_id"] for a in answered])
+            )
+        )
+        logged = {row.id: row.result for row in rows}
+        cases = set(session.scalars(select(Hit.query_id).where(Hit.query_id.in_(hits))))
+    database.dispose()
+    assert logged == {a["query_id"]: a["result"] for a in answered}, "answered, then lost"
+    assert cases == hits, "a hit was answered but its case was lost"
+    assert elapsed < 60 * 3, f"{KILLS} kills took {elapsed:.0f} s"  # bounded, even loaded
