@@ -45,7 +45,7 @@ def init(
         header=f"# bordercheck settings; keys made by `bordercheck keys init` on {now:%Y-%m-%d}",
         replace=False,
     )
-    out.print(f"keys written to {path} (mode 0600)")
+    out.print(f"keys written to {path} (mode 0600)", soft_wrap=True)
     out.print(how_it_is_found(path), soft_wrap=True)
 
 
