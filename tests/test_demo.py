@@ -65,6 +65,12 @@ def test_demo_keeps_its_keys_and_database_in_a_settings_file_beside_it(
     )
     assert named.exit_code == 0, named.output
     assert "DEU" in named.output
+    # What it wrote is protected by the keys it wrote: the audit chain verifies with them.
+    env = {**os.environ, "BORDERCHECK_SETTINGS_FILE": str(path), "BORDERCHECK_ENV": "dev"}
+    verified = subprocess.run(
+        [sys.executable, "-m", "bordercheck", "audit", "verify"], env=env, capture_output=True
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("BORDERCHECK_SETTINGS_FILE")
     monkeypatch.setenv("BORDERCHECK_ENV", "dev")

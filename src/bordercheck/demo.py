@@ -26,7 +26,7 @@ from bordercheck.keys.files import (
 )
 from bordercheck.migrations import upgrade
 from bordercheck.registry.importer import Importer
-from bordercheck.settings import Settings, load_settings
+from bordercheck.settings import Settings, installed, load_settings
 from bordercheck.training.synthetic import SyntheticRegistry
 
 
@@ -119,21 +119,22 @@ def run_demo(*, database: str, records: int, port: int, seed: int, serve: bool) 
     header = f"{DEMO_MARK} for {path}; `bordercheck demo` replaces this file"
     write_settings(settings_path, values, header=header, replace=True)
     settings = load_settings(env="dev", **as_settings(values))
-    upgrade(url)
-    db = Database(url)
-    try:
-        logins = build_world(db, settings, records, seed)
-    finally:
-        db.dispose()
-    out.print(f"bordercheck demo: {records:,} synthetic records in {path}")
-    out.print(f"settings: {settings_path}; {how_it_is_found(settings_path)}", soft_wrap=True)
-    out.print(f"console: http://127.0.0.1:{port}/  (API docs: http://127.0.0.1:{port}/docs)")
-    out.print("logins:")
-    for login in logins:
-        out.print(str(login), markup=False, highlight=False)
-    if serve:
-        import uvicorn
+    with installed(settings):
+        upgrade(url)
+        db = Database(url)
+        try:
+            logins = build_world(db, settings, records, seed)
+        finally:
+            db.dispose()
+        out.print(f"bordercheck demo: {records:,} synthetic records in {path}")
+        out.print(f"settings: {settings_path}; {how_it_is_found(settings_path)}", soft_wrap=True)
+        out.print(f"console: http://127.0.0.1:{port}/  (API docs: http://127.0.0.1:{port}/docs)")
+        out.print("logins:")
+        for login in logins:
+            out.print(str(login), markup=False, highlight=False)
+        if serve:
+            import uvicorn
 
-        from bordercheck.api.app import create_app
+            from bordercheck.api.app import create_app
 
-        uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+            uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")

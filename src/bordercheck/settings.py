@@ -8,11 +8,13 @@ The environment may be completed by a settings file of ``BORDERCHECK_NAME=value`
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import secrets
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -216,6 +218,27 @@ def _check_file_access(settings: Settings) -> None:
     print(f"warning: {problem}", file=sys.stderr)
 
 
-@functools.cache
+_installed: list[Settings] = []
+
+
+@contextlib.contextmanager
+def installed(settings: Settings) -> Iterator[Settings]:
+    """Make ``settings`` the process's own while inside.
+
+    For a command that makes its settings itself (the demo, with keys of its own): the parts
+    that read the process's settings (the audit chain's key) must see the same keys.
+    """
+    _installed.append(settings)
+    try:
+        yield settings
+    finally:
+        _installed.pop()
+
+
 def get_settings() -> Settings:
+    return _installed[-1] if _installed else _environment_settings()
+
+
+@functools.cache
+def _environment_settings() -> Settings:
     return load_settings()
