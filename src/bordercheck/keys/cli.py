@@ -36,7 +36,7 @@ def init(
         raise BordercheckError(
             f"{path} holds keys already ({', '.join(present)}); keys init never replaces "
             "keys, which would make what they protect unreadable: to rotate them, follow "
-            "docs/deployment.md (Keys and rotation)"
+            "docs/deployment.md (Keys and the settings file, Rotating keys)"
         )
     now = datetime.now(UTC)
     write_settings(
