@@ -133,6 +133,7 @@ def main() -> None:
     subprocess.run([cli, "demo", "--records", str(args.records), "--database", str(database),
                     "--no-serve"], env=env, check=True, capture_output=True)  # fmt: skip
     print(f"demo database with {args.records:,} records in {time.perf_counter() - started:.1f} s")
+    env["BORDERCHECK_SETTINGS_FILE"] = str(work / "bordercheck.env")  # the demo's keys
     made = subprocess.run(
         [cli, "clients", "add", "bench", "--bureau", "FRA", "--role", "border_officer"],
         env=env, check=True, capture_output=True, text=True,

@@ -18,6 +18,7 @@ import csv
 import os
 import platform
 import re
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -84,6 +85,9 @@ class Result:
 
 
 def main() -> None:
+    # A key of this run, for it and the commands it starts: imports write audit entries, which
+    # keys derived from the secret key protect.
+    os.environ.setdefault("BORDERCHECK_SECRET_KEY", secrets.token_urlsafe(32))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")

@@ -163,6 +163,7 @@ def over_http(records: int, seconds: int, clients: int) -> None:
     cli = str(BIN / "bordercheck")
     subprocess.run([cli, "demo", "--records", str(records), "--database", str(work / "bench.db"),
                     "--no-serve"], env=env, check=True, capture_output=True)  # fmt: skip
+    env["BORDERCHECK_SETTINGS_FILE"] = str(work / "bordercheck.env")  # the demo's keys
     made = subprocess.run(
         [cli, "clients", "add", "gateway", "--bureau", "FRA", "--role", "border_officer"],
         env=env, check=True, capture_output=True, text=True,

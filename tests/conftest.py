@@ -18,6 +18,15 @@ from bordercheck.db import Database, create_db_engine, normalise_url
 from bordercheck.migrations import upgrade
 
 POSTGRES_URL = os.environ.get("BORDERCHECK_TEST_POSTGRES_URL")
+
+# Tests see only the settings they give: none of the developer's BORDERCHECK_* variables, no
+# settings file (not even a ./bordercheck.env), and the test mode, whose process makes a
+# random key of its own. Set before any test module builds its settings.
+for _name in [name for name in os.environ if name.startswith("BORDERCHECK_")]:
+    if not _name.startswith("BORDERCHECK_TEST_"):
+        del os.environ[_name]
+os.environ["BORDERCHECK_SETTINGS_FILE"] = ""
+os.environ["BORDERCHECK_ENV"] = "test"
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 
 

@@ -7,15 +7,61 @@ from contextlib import contextmanager
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from bordercheck.api.app import create_app
 from bordercheck.auth import service as auth_service
-from bordercheck.auth.models import Role
+from bordercheck.auth.models import ApiClient, Bureau, Role, User
 from bordercheck.auth.tokens import Principal, PrincipalKind, TokenAuthority
 from bordercheck.db import Database
 from bordercheck.settings import Settings
 
 PASSWORD = "correct horse battery staple"
+
+
+def mint_bearer(
+    tokens: TokenAuthority,
+    database: Database,
+    role: Role,
+    bureau: str,
+    name: str | None = None,
+    kind: PrincipalKind = "user",
+) -> dict[str, str]:
+    """Headers of a caller with this role, its token minted directly.
+
+    The caller is made in the database (a user with no usable password, or a client whose id
+    is ``name``): the API accepts tokens only of people and machines that exist.
+    """
+    name = name or f"{role.value}.{bureau.lower()}"
+    subject = ensure_subject(database, kind, name, role, bureau)
+    principal = Principal(kind=kind, id=subject, name=name, role=role, bureau_code=bureau)
+    return {"Authorization": f"Bearer {tokens.issue(principal).access_token}"}
+
+
+def ensure_subject(
+    database: Database, kind: PrincipalKind, name: str, role: Role, bureau: str
+) -> str:
+    """The id of the user or client ``name``, made (or given this role) if need be."""
+    with database.session(write=True) as session:
+        office = session.scalar(select(Bureau).where(Bureau.country_code == bureau))
+        if office is None:
+            office = auth_service.add_bureau(session, bureau, f"NCB {bureau}")
+        if kind == "user":
+            user = session.scalar(select(User).where(User.username == name))
+            if user is None:
+                user = User(username=name, password_hash="!", role=role.value, bureau=office)
+                session.add(user)
+            user.role, user.bureau = role.value, office
+            session.flush()
+            return str(user.id)
+        client = session.scalar(select(ApiClient).where(ApiClient.client_id == name))
+        if client is None:
+            client = ApiClient(
+                client_id=name, secret_hash="!", name=name, role=role.value, bureau=office
+            )
+            session.add(client)
+        client.role, client.bureau = role.value, office
+        return name
 
 
 class Api:
@@ -38,9 +84,10 @@ class Api:
         self, role: Role, bureau: str, name: str | None = None, kind: PrincipalKind = "user"
     ) -> dict[str, str]:
         """Headers of a caller with this role: a token minted directly, no sign-in needed."""
-        name = name or f"{role.value}.{bureau.lower()}"
-        principal = Principal(kind=kind, id=name, name=name, role=role, bureau_code=bureau)
-        return {"Authorization": f"Bearer {self.tokens.issue(principal).access_token}"}
+        return mint_bearer(self.tokens, self.database, role, bureau, name, kind)
+
+    def ensure_subject(self, kind: PrincipalKind, name: str, role: Role, bureau: str) -> str:
+        return ensure_subject(self.database, kind, name, role, bureau)
 
     def add_bureaus(self, *countries: str) -> None:
         with self.database.session(write=True) as session:

@@ -142,15 +142,17 @@ def test_import_skip_invalid_then_export_round_trips(run, tmp_path: Path) -> Non
     assert json.loads(exported.read_text())["event_date"] == "2024-01-02"
 
 
-def test_settings_refuse_the_default_secret_in_production(fresh_url: str) -> None:
-    result = CliRunner().invoke(
-        app,
-        ["bureaus", "list"],
-        env={"BORDERCHECK_DATABASE_URL": fresh_url, "BORDERCHECK_ENV": "production"},
-    )
-    assert result.exit_code == 2
-    assert "BORDERCHECK_SECRET_KEY must be set" in result.output
-    assert "Traceback" not in result.output
+@pytest.mark.parametrize("mode", ["dev", "production"])
+def test_commands_refuse_to_run_without_a_secret_key(fresh_url: str, mode: str) -> None:
+    for command in (["bureaus", "list"], ["serve", "--port", "0"], ["db", "upgrade"]):
+        result = CliRunner().invoke(
+            app, command, env={"BORDERCHECK_DATABASE_URL": fresh_url, "BORDERCHECK_ENV": mode}
+        )
+        assert result.exit_code == 2, result.output
+        assert result.output.count("\n") == 1, result.output
+        assert "BORDERCHECK_SECRET_KEY is not set" in result.output
+        assert "bordercheck keys init" in result.output
+        assert "Traceback" not in result.output
 
 
 def test_index_build_writes_a_snapshot_the_api_can_map(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

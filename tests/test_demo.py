@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx2
+import pytest
 from typer.testing import CliRunner
 
 from bordercheck.cli import app
@@ -42,6 +43,49 @@ def test_demo_builds_a_world_and_prints_one_login_per_line(tmp_path: Path) -> No
         app, ["demo", "--records", "10", "--database", str(database), "--no-serve"]
     )
     assert again.exit_code == 0, again.output
+
+
+def test_demo_keeps_its_keys_and_database_in_a_settings_file_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "bordercheck-demo.db"
+    demo = ["demo", "--records", "20", "--database", str(database), "--no-serve"]
+    result = CliRunner().invoke(app, demo)
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "bordercheck.env"
+    assert f"export BORDERCHECK_SETTINGS_FILE={path}" in result.output
+    assert path.stat().st_mode & 0o777 == 0o600
+    text = path.read_text()
+    assert text.startswith("# bordercheck demo settings")
+    assert f"BORDERCHECK_DATABASE_URL=sqlite:///{database}" in text
+    assert "BORDERCHECK_SECRET_KEY=" in text
+    # Another command finds the demo's database: by the file's name, or in its directory.
+    named = CliRunner().invoke(
+        app, ["bureaus", "list"], env={"BORDERCHECK_SETTINGS_FILE": str(path)}
+    )
+    assert named.exit_code == 0, named.output
+    assert "DEU" in named.output
+    # What it wrote is protected by the keys it wrote: the audit chain verifies with them.
+    env = {**os.environ, "BORDERCHECK_SETTINGS_FILE": str(path), "BORDERCHECK_ENV": "dev"}
+    verified = subprocess.run(
+        [sys.executable, "-m", "bordercheck", "audit", "verify"], env=env, capture_output=True
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BORDERCHECK_SETTINGS_FILE")
+    monkeypatch.setenv("BORDERCHECK_ENV", "dev")
+    here = CliRunner().invoke(app, ["bureaus", "list"])
+    assert here.exit_code == 0, here.output
+    assert "DEU" in here.output
+    # Its own file it replaces, with new keys; a file it did not write it leaves alone.
+    assert CliRunner().invoke(app, demo).exit_code == 0
+    assert path.read_text() != text
+    path.write_text("BORDERCHECK_DATABASE_URL=sqlite:///production.db\n")
+    again = CliRunner().invoke(app, demo)
+    assert again.exit_code == 0, again.output
+    assert path.read_text() == "BORDERCHECK_DATABASE_URL=sqlite:///production.db\n"
+    assert "bordercheck-demo.env" in again.output
+    assert (tmp_path / "bordercheck-demo.env").stat().st_mode & 0o777 == 0o600
 
 
 def free_port() -> int:

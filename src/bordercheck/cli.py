@@ -9,16 +9,16 @@ import typer
 from bordercheck import __version__
 from bordercheck.audit.cli import app as audit_app
 from bordercheck.auth.cli import bureaus_app, clients_app, users_app
-from bordercheck.console import CliState, new_app, out, report_error, state
+from bordercheck.console import CliState, new_app, out, state
 from bordercheck.documents.cli import mrz_app
 from bordercheck.edge.cli import app as edge_app
 from bordercheck.hits.cli import app as hits_app
+from bordercheck.keys.cli import app as keys_app
 from bordercheck.logs import configure_logging
 from bordercheck.manifests.cli import app as manifests_app
 from bordercheck.messaging.cli import app as messages_app
 from bordercheck.registry.cli import app as records_app
 from bordercheck.screening.cli import app as index_app
-from bordercheck.settings import ConfigurationError, load_settings
 
 app = new_app("bordercheck: stolen and lost travel documents, recorded and screened.")
 db_app = new_app("The database: schema migrations.")
@@ -34,18 +34,17 @@ app.add_typer(manifests_app, name="manifests")
 app.add_typer(messages_app, name="messages")
 app.add_typer(audit_app, name="audit")
 app.add_typer(hits_app, name="hits")
+app.add_typer(keys_app, name="keys")
 
 
 @app.callback()
 def root(ctx: typer.Context) -> None:
-    """Settings come from BORDERCHECK_* environment variables (see docs/deployment.md)."""
+    """Settings come from BORDERCHECK_* environment variables and the settings file
+    (BORDERCHECK_SETTINGS_FILE, else ./bordercheck.env; see docs/deployment.md)."""
     if not isinstance(ctx.obj, CliState):
-        try:
-            ctx.obj = CliState(load_settings())
-        except ConfigurationError as exc:
-            report_error(exc)
-            raise typer.Exit(2) from None
-    configure_logging(ctx.obj.settings)
+        ctx.obj = CliState.from_environment()
+    if ctx.obj.loaded is not None:
+        configure_logging(ctx.obj.loaded)
 
 
 @app.command()
@@ -69,12 +68,15 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
 ) -> None:
     """Serve the API and the console for the configured database."""
     from bordercheck.api.server import run
+
+    state(ctx).settings  # noqa: B018 (a missing key is told in one line, before any worker starts)
 
     run(host=host, port=port, workers=workers)
 

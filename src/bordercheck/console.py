@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from bordercheck.db import Database
 from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.documents.numbers import InvalidDocumentNumber, normalise_number
 from bordercheck.errors import BordercheckError, ValidationFailed
-from bordercheck.settings import Settings, load_settings
+from bordercheck.settings import ConfigurationError, Settings, load_settings
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -22,7 +23,38 @@ err = Console(stderr=True, highlight=False)
 
 @dataclass
 class CliState:
-    settings: Settings
+    """The settings a command runs with; a problem with them is told when a command needs them.
+
+    So ``keys init`` (which makes the missing keys) and ``mrz parse`` (which needs none) run in
+    an installation whose settings are not complete yet.
+    """
+
+    loaded: Settings | None = None
+    problem: ConfigurationError | None = None
+
+    @classmethod
+    def from_environment(cls) -> CliState:
+        try:
+            return cls(load_settings())
+        except ConfigurationError as exc:
+            return cls(problem=exc)
+
+    @property
+    def settings(self) -> Settings:
+        if self.loaded is None:
+            raise self.problem or ConfigurationError("no settings")
+        return self.loaded
+
+    @property
+    def keyless_settings(self) -> Settings:
+        """For commands that use no key of the installation (an offline kit's, ``edge keygen``).
+
+        A kit at a border post has no secret key of the centre; it is given a random one that
+        nothing is ever signed or checked with.
+        """
+        if self.loaded is not None:
+            return self.loaded
+        return load_settings(secret_key=secrets.token_urlsafe(32))
 
     @functools.cached_property
     def database(self) -> Database:
@@ -32,7 +64,7 @@ class CliState:
 def state(ctx: typer.Context) -> CliState:
     root = ctx.find_root()
     if not isinstance(root.obj, CliState):
-        root.obj = CliState(load_settings())
+        root.obj = CliState.from_environment()
     return root.obj
 
 
@@ -53,7 +85,8 @@ class Commands(TyperGroup):
             return super().invoke(ctx)
         except BordercheckError as exc:
             report_error(exc)
-            raise typer.Exit(1) from None
+            # A setting to fix before anything runs, as a usage error is; else the task failed.
+            raise typer.Exit(2 if isinstance(exc, ConfigurationError) else 1) from None
 
 
 def country_code(value: str) -> str:

@@ -15,9 +15,18 @@ from bordercheck.console import err, out
 from bordercheck.db import Database
 from bordercheck.directory.synthetic import add_demo_entries
 from bordercheck.documents.countries import country_name
+from bordercheck.errors import BordercheckError
+from bordercheck.keys.cli import how_it_is_found
+from bordercheck.keys.files import (
+    DEMO_MARK,
+    as_settings,
+    generate_keys,
+    write_settings,
+    written_by_demo,
+)
 from bordercheck.migrations import upgrade
 from bordercheck.registry.importer import Importer
-from bordercheck.settings import Settings
+from bordercheck.settings import Settings, installed, load_settings
 from bordercheck.training.synthetic import SyntheticRegistry
 
 
@@ -89,24 +98,43 @@ def build_world(database: Database, settings: Settings, records: int, seed: int)
     return logins
 
 
+def demo_settings_file(directory: Path) -> Path:
+    """Where the demo keeps its settings: ``bordercheck.env`` unless another tool wrote it."""
+    for name in ("bordercheck.env", "bordercheck-demo.env"):
+        path = directory / name
+        if not path.exists() or written_by_demo(path):
+            return path
+    raise BordercheckError(
+        f"{directory} holds settings files the demo did not write (bordercheck.env and "
+        "bordercheck-demo.env); give the demo another --database directory"
+    )
+
+
 def run_demo(*, database: str, records: int, port: int, seed: int, serve: bool) -> None:
     path = Path(database).resolve()
+    settings_path = demo_settings_file(path.parent)
     url = fresh_sqlite(path)
-    settings = Settings(database_url=url, env="dev")
-    upgrade(url)
-    db = Database(url)
-    try:
-        logins = build_world(db, settings, records, seed)
-    finally:
-        db.dispose()
-    out.print(f"bordercheck demo: {records:,} synthetic records in {path}")
-    out.print(f"console: http://127.0.0.1:{port}/  (API docs: http://127.0.0.1:{port}/docs)")
-    out.print("logins:")
-    for login in logins:
-        out.print(str(login), markup=False, highlight=False)
-    if serve:
-        import uvicorn
+    # Keys of its own, kept beside its database, so that other commands can open what it made.
+    values = {**generate_keys(), "BORDERCHECK_DATABASE_URL": url}
+    header = f"{DEMO_MARK} for {path}; `bordercheck demo` replaces this file"
+    write_settings(settings_path, values, header=header, replace=True)
+    settings = load_settings(env="dev", **as_settings(values))
+    with installed(settings):
+        upgrade(url)
+        db = Database(url)
+        try:
+            logins = build_world(db, settings, records, seed)
+        finally:
+            db.dispose()
+        out.print(f"bordercheck demo: {records:,} synthetic records in {path}")
+        out.print(f"settings: {settings_path}; {how_it_is_found(settings_path)}", soft_wrap=True)
+        out.print(f"console: http://127.0.0.1:{port}/  (API docs: http://127.0.0.1:{port}/docs)")
+        out.print("logins:")
+        for login in logins:
+            out.print(str(login), markup=False, highlight=False)
+        if serve:
+            import uvicorn
 
-        from bordercheck.api.app import create_app
+            from bordercheck.api.app import create_app
 
-        uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+            uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")

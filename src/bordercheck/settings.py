@@ -1,20 +1,73 @@
-"""One typed settings object, read once from the environment (prefix ``BORDERCHECK_``)."""
+"""One typed settings object, read once from the environment (prefix ``BORDERCHECK_``).
+
+The environment may be completed by a settings file of ``BORDERCHECK_NAME=value`` lines
+(``bordercheck keys init`` writes one): the file named by ``BORDERCHECK_SETTINGS_FILE``, else
+``./bordercheck.env`` if it exists. Environment variables win over the file. An empty
+``BORDERCHECK_SETTINGS_FILE`` reads no file (the test suite runs so).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import secrets
+import stat
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from bordercheck.audit.keys import parse_audit_keys
 from bordercheck.errors import BordercheckError
+from bordercheck.keys.strength import key_bytes_weakness, secret_weakness
 from bordercheck.messaging.keyring import parse_key_list
 
-# The secret a development checkout runs with; refused outside dev.
-DEV_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105
+SETTINGS_FILE_VARIABLE = "BORDERCHECK_SETTINGS_FILE"
+DEFAULT_SETTINGS_FILE = Path("bordercheck.env")
+HOW_TO_MAKE_KEYS = (
+    "BORDERCHECK_SECRET_KEY is not set: run `bordercheck keys init` to make this "
+    "installation's keys (a settings file), or set BORDERCHECK_SECRET_KEY"
+)
+
+
+class ConfigurationError(BordercheckError):
+    """The environment holds a setting bordercheck cannot run with."""
+
+    code = "configuration"
+
+
+def settings_file() -> Path | None:
+    """The settings file to read, if any (see the module's docstring)."""
+    named = os.environ.get(SETTINGS_FILE_VARIABLE)
+    if named is None:
+        return DEFAULT_SETTINGS_FILE if DEFAULT_SETTINGS_FILE.is_file() else None
+    if not named:
+        return None
+    path = Path(named)
+    if not path.is_file():
+        raise ConfigurationError(f"{SETTINGS_FILE_VARIABLE} names {path}, which is not a file")
+    return path
+
+
+def settings_file_target() -> Path:
+    """Where ``bordercheck keys init`` writes when told no path: the file settings are read from."""
+    return Path(os.environ.get(SETTINGS_FILE_VARIABLE) or DEFAULT_SETTINGS_FILE)
+
+
+@functools.cache
+def _ephemeral_secret_key() -> str:
+    # One per process, so that everything a test process signs agrees with itself; never a
+    # constant, so that nothing signed in a test is accepted anywhere else.
+    return secrets.token_urlsafe(32)
 
 
 class Settings(BaseSettings):
@@ -24,7 +77,9 @@ class Settings(BaseSettings):
 
     env: Literal["dev", "test", "production"] = "dev"
     database_url: str = "sqlite:///bordercheck.db"
-    secret_key: str = DEV_SECRET_KEY
+    # No default: `bordercheck keys init` and the demo make one (BORDERCHECK_ENV=test alone
+    # runs without, on a random key of its process).
+    secret_key: str = ""
     secretariat_code: str = "XPO"
     secretariat_name: str = "General Secretariat"
     review_years: int = Field(default=10, ge=1, le=50)
@@ -80,6 +135,20 @@ class Settings(BaseSettings):
     audit_checkpoint_dir: Path | None = None
     audit_checkpoint_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = settings_file()
+        if path is None:
+            return init_settings, env_settings
+        return init_settings, env_settings, DotEnvSettingsSource(settings_cls, env_file=path)
+
     @field_validator("message_keys", "message_signing_keys")
     @classmethod
     def _key_list(cls, value: str) -> str:
@@ -99,11 +168,16 @@ class Settings(BaseSettings):
                 "BORDERCHECK_AUDIT_CHECKPOINT_DIR is set but BORDERCHECK_AUDIT_SIGNING_KEY is "
                 "not: checkpoints cannot be signed"
             )
+        if not self.secret_key:
+            if self.env != "test":
+                raise ValueError(HOW_TO_MAKE_KEYS)
+            self.secret_key = _ephemeral_secret_key()
         if self.env == "production":
-            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+            weakness = secret_weakness(self.secret_key)
+            if weakness is not None:
                 raise ValueError(
-                    "BORDERCHECK_SECRET_KEY must be set to a random value of at least "
-                    "32 characters when BORDERCHECK_ENV=production"
+                    f"BORDERCHECK_SECRET_KEY {weakness}: production needs a generated key "
+                    "(`bordercheck keys init` makes one)"
                 )
             if self.database_url.startswith("sqlite") and ":memory:" in self.database_url:
                 raise ValueError("an in-memory database cannot be used in production")
@@ -112,6 +186,14 @@ class Settings(BaseSettings):
                     "BORDERCHECK_MESSAGE_KEYS and BORDERCHECK_MESSAGE_SIGNING_KEYS must be set "
                     "when BORDERCHECK_ENV=production (see docs/deployment.md, Message keys)"
                 )
+            for name in ("message_keys", "message_signing_keys"):
+                for key_id, key in parse_key_list(getattr(self, name)):
+                    weakness = key_bytes_weakness(key)
+                    if weakness is not None:
+                        raise ValueError(
+                            f"BORDERCHECK_{name.upper()}: key {key_id!r} {weakness}: production "
+                            "needs generated keys (`bordercheck keys init` makes them)"
+                        )
         return self
 
     @property
@@ -121,16 +203,10 @@ class Settings(BaseSettings):
         return self.log_format == "json"
 
 
-class ConfigurationError(BordercheckError):
-    """The environment holds a setting bordercheck cannot run with."""
-
-    code = "configuration"
-
-
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment; a bad one is named by its environment variable."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False):
@@ -138,8 +214,49 @@ def load_settings(**overrides: Any) -> Settings:
             where = f"BORDERCHECK_{name}: " if name else ""
             problems.append(where + error["msg"].removeprefix("Value error, "))
         raise ConfigurationError("; ".join(problems)) from None
+    _check_file_access(settings)
+    return settings
+
+
+def _check_file_access(settings: Settings) -> None:
+    """A settings file holds the keys: others on the machine must not read it."""
+    path = settings_file()
+    if path is None:
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if not mode & 0o077:
+        return
+    problem = (
+        f"the settings file {path} can be read by other users (mode {mode:o}); "
+        f"make it private: chmod 600 {path}"
+    )
+    if settings.env == "production":
+        raise ConfigurationError(problem)
+    # Before logging is set up (it needs these settings), so straight to standard error.
+    print(f"warning: {problem}", file=sys.stderr)
+
+
+_installed: list[Settings] = []
+
+
+@contextlib.contextmanager
+def installed(settings: Settings) -> Iterator[Settings]:
+    """Make ``settings`` the process's own while inside.
+
+    For a command that makes its settings itself (the demo, with keys of its own): the parts
+    that read the process's settings (the audit chain's key) must see the same keys.
+    """
+    _installed.append(settings)
+    try:
+        yield settings
+    finally:
+        _installed.pop()
+
+
+def get_settings() -> Settings:
+    return _installed[-1] if _installed else _environment_settings()
 
 
 @functools.cache
-def get_settings() -> Settings:
+def _environment_settings() -> Settings:
     return load_settings()

@@ -59,6 +59,7 @@ NOT_AUDITED: dict[str, str] = {
     "edge check": KIT_SIDE,
     "edge serve": KIT_SIDE,
     "edge status": KIT_SIDE,
+    "keys init": "writes the installation's keys to a settings file; " + NO_DATABASE,
     "audit checkpoint": "writes a signed checkpoint outside the database: it is itself the "
     "record, and the database holds nothing new",
     "hits deliver": "sends webhook events of changes already audited, and notes each attempt "

@@ -200,7 +200,7 @@ def test_an_administrator_adds_and_lists_users_and_clients(api: Api) -> None:
     assert added.json()["bureau"] == "FRA"
     assert api.sign_in("border.fra")
     users = api.client.get("/api/v1/users", headers=admin).json()
-    assert [u["username"] for u in users] == ["border.fra", "officer.deu"]
+    assert [u["username"] for u in users] == ["border.fra", "officer.deu", "root"]
 
     created = api.client.post(
         "/api/v1/clients",

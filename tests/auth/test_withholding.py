@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bordercheck.auth.models import Role
-from bordercheck.auth.tokens import Principal, TokenAuthority
+from bordercheck.auth.tokens import TokenAuthority
 from bordercheck.edge import sync
 from bordercheck.edge.rows import Payload
 from bordercheck.edge.store import KitDirectory
@@ -27,6 +27,7 @@ from bordercheck.registry.models import Record
 from tests.edge.conftest import Centre
 from tests.edge.test_kit import ask, kit_for
 from tests.hits.receiver import Receiver, free_port
+from tests.signin import mint_bearer
 
 RESTRICTED = "restricted, contact the owning bureau"
 WITHHELD = "W1THH3LD7"  # a stolen passport, withheld from FRA before FRA's kit is made
@@ -57,9 +58,7 @@ def centre(fresh_url: str, tmp_path: Path) -> Iterator[Centre]:
 
 def bearer(centre: Centre, role: Role, bureau: str) -> dict[str, str]:
     tokens: TokenAuthority = centre.app.state.tokens
-    name = f"{role.value}.{bureau.lower()}"
-    principal = Principal(kind="user", id=name, name=name, role=role, bureau_code=bureau)
-    return {"Authorization": f"Bearer {tokens.issue(principal).access_token}"}
+    return mint_bearer(tokens, centre.database, role, bureau)
 
 
 def withhold(http: TestClient, centre: Centre, record_id: int, *countries: str) -> None:

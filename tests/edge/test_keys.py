@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def test_production_will_not_serve_kits_without_a_key_file() -> None:
                                         edge_signing_key=None)  # fmt: skip
     with pytest.raises(ServiceUnavailable, match="BORDERCHECK_EDGE_SIGNING_KEY"):
         signing.deployment_keys(settings)
-    dev = Settings(env="dev")
+    dev = Settings(env="dev", secret_key=secrets.token_urlsafe(32))
     assert (
         signing.deployment_keys(dev).public_signing == signing.deployment_keys(dev).public_signing
     )

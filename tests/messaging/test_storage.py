@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import secrets
 from typing import Any
 
 import pytest
@@ -177,14 +178,14 @@ def test_bad_or_missing_message_keys_are_refused_by_name() -> None:
         load_settings(message_signing_keys="no-colon-here")
     with pytest.raises(ConfigurationError, match="listed twice"):
         load_settings(message_keys=keys(K1, ("k1", b"\x03" * 32)))
-    secret = "s" * 40
+    secret = secrets.token_urlsafe(32)
     with pytest.raises(ConfigurationError, match="BORDERCHECK_MESSAGE_KEYS and"):
         load_settings(env="production", secret_key=secret)
     ready = load_settings(
         env="production",
         secret_key=secret,
-        message_keys=keys(K1),
-        message_signing_keys=keys(K2),
+        message_keys=keys(("k1", secrets.token_bytes(32))),
+        message_signing_keys=keys(("k2", secrets.token_bytes(32))),
     )
     assert MessageCrypto.from_settings(ready).envelopes.current_id == "k1"
 

@@ -92,7 +92,12 @@ async def _verified_token(
     authority: TokenAuthority = request.app.state.tokens
     if authority.revocations.needs_refresh():
         await run_in_threadpool(authority.revocations.refresh, _database(request))
-    return authority.verify(token)
+    verified = authority.verify(token)
+    # A valid signature is not enough: the subject must exist and be active now.
+    if authority.subjects.needs_refresh(verified.principal):
+        await run_in_threadpool(authority.subjects.refresh, _database(request), verified.principal)
+    authority.subjects.check(verified.principal)
+    return verified
 
 
 TokenDep = Annotated[VerifiedToken, Depends(_verified_token)]

@@ -49,17 +49,27 @@ SUBJECT_MAX = 200
 ACTION_MAX = 64
 
 
-@functools.cache
 def _process_key() -> bytes:
     # record_event is called from every domain's services, which are handed a session and
     # nothing else; the key therefore comes from the process's own settings, read once. A
     # deployment runs every process with the same BORDERCHECK_SECRET_KEY.
-    return chain_key(get_settings().secret_key)
+    return _chain_key(get_settings().secret_key)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4)
+def _chain_key(secret_key: str) -> bytes:
+    # By the key: the demo runs with keys it made itself (settings.installed).
+    return chain_key(secret_key)
+
+
 def _process_head_key() -> bytes:
-    return head_key(get_settings().secret_key)
+    return _head_key(get_settings().secret_key)
+
+
+@functools.lru_cache(maxsize=4)
+def _head_key(secret_key: str) -> bytes:
+    # By the key, as the chain's: the demo runs with keys it made itself.
+    return head_key(secret_key)
 
 
 def command_line_actor() -> str:

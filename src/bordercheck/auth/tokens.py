@@ -1,9 +1,10 @@
 """Short-lived signed bearer tokens (HS256 JWT): issued at sign-in, checked on every request.
 
-Checking a token is one HMAC and two in-memory look-ups, no database query: screening
-answers thousands of requests a second. The claims carry what a request needs to know
-about its caller (``sub``, ``kind``, ``name``, ``role``, ``bureau``); ``jti`` names the token
-for revocation (see ``auth.revocation``).
+Checking a token is one HMAC and a few in-memory look-ups, no database query: screening
+answers thousands of requests a second. Its subject must also exist and be active, checked
+against a copy at most a second old (``auth.subjects``). The claims carry what a request
+needs to know about its caller (``sub``, ``kind``, ``name``, ``role``, ``bureau``); ``jti``
+names the token for revocation (see ``auth.revocation``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import jwt
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
 from bordercheck.auth.revocation import RevocationList, subject_of
+from bordercheck.auth.subjects import KnownSubjects
 from bordercheck.errors import Unauthorized
 from bordercheck.settings import Settings
 
@@ -92,6 +94,7 @@ class TokenAuthority:
         settings: Settings,
         revocations: RevocationList,
         clock: Callable[[], float] = time.time,
+        subjects: KnownSubjects | None = None,
     ) -> None:
         self._key = signing_key(settings.secret_key)
         self._lifetimes: dict[PrincipalKind, int] = {
@@ -99,6 +102,7 @@ class TokenAuthority:
             "client": settings.client_token_minutes * 60,
         }
         self.revocations = revocations
+        self.subjects = subjects or KnownSubjects()
         self._clock = clock
         # Tokens already verified, by their text: a border system sends the same token
         # thousands of times, and its signature and claims cannot change. Expiry and

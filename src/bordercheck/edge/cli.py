@@ -43,7 +43,7 @@ def keygen(
     ] = None,
 ) -> None:
     """Create the deployment's edge key pair (signing and sealing); never overwrites one."""
-    path = output or state(ctx).settings.edge_signing_key
+    path = output or state(ctx).keyless_settings.edge_signing_key
     if path is None:
         raise BordercheckError("name the key file: --output PATH or BORDERCHECK_EDGE_SIGNING_KEY")
     if path.exists():
@@ -154,7 +154,7 @@ def check(
         document_number=number, issuing_country=country, document_type=document_type,
         mrz=mrz, location=location,
     )  # fmt: skip
-    screener = KitScreener(directory, max_age_hours=state(ctx).settings.edge_max_age_hours)
+    screener = KitScreener(directory, max_age_hours=state(ctx).keyless_settings.edge_max_age_hours)
     answer = screener.screen([request], f"cli:{_user()}")[0]
     typer.echo(json.dumps(answer, indent=1))
 
@@ -178,7 +178,7 @@ def serve(
 
     from bordercheck.edge.local import create_kit_app
 
-    app_ = create_kit_app(directory, max_age_hours=state(ctx).settings.edge_max_age_hours)
+    app_ = create_kit_app(directory, max_age_hours=state(ctx).keyless_settings.edge_max_age_hours)
     uvicorn.run(app_, host=host, port=port, access_log=False, log_level="warning")
 
 
@@ -188,7 +188,7 @@ def status(ctx: typer.Context, directory: DirOption) -> None:
     kit = KitDirectory(directory)
     loaded = kit.load()
     age = loaded.age_seconds(datetime.now(UTC))
-    limit = state(ctx).settings.edge_max_age_hours
+    limit = state(ctx).keyless_settings.edge_max_age_hours
     source = loaded.source()
     typer.echo(json.dumps({
         "kit_id": loaded.config.kit_id, "server": loaded.config.server,

@@ -108,6 +108,8 @@ def deployment_keys(settings: Settings) -> EdgeKeys:
             "edge kits are not served: set BORDERCHECK_EDGE_SIGNING_KEY to a key file made "
             "by `bordercheck edge keygen`"
         )
+    # Outside production, derived from the installation's secret key, which is generated
+    # (never a constant in the source): the same keys across restarts, unique to this checkout.
     seed = hashlib.blake2b(settings.secret_key.encode(), person=b"bc-edge-devkeys").digest()
     return EdgeKeys(
         Ed25519PrivateKey.from_private_bytes(seed[:32]),

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 KEY_BYTES = 32
 KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,32}")
-# The key id under which a development checkout derives its keys from the secret key.
+# The key id of keys derived from the installation's (generated) secret key, used when no
+# message keys are set, which production refuses.
 DEV_KEY_ID = "dev"
 
 
@@ -44,7 +45,11 @@ def parse_key_list(text: str) -> list[tuple[str, bytes]]:
 
 
 def derived_key(secret_key: str, purpose: str) -> bytes:
-    """A development key for ``purpose``, derived from the secret key (never in production)."""
+    """A key for ``purpose`` derived from the installation's generated secret key.
+
+    For dev and test only: production requires keys of their own, so that the message keys
+    can be rotated without the secret key and the other way round.
+    """
     return hmac.new(
         secret_key.encode(), f"bordercheck {purpose} v1".encode(), hashlib.sha256
     ).digest()

@@ -1,0 +1,1 @@
+"""The installation's keys: made by ``bordercheck keys init``, checked before anything serves."""
