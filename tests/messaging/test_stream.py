@@ -105,7 +105,7 @@ def test_only_bureau_officers_may_listen(api: Api) -> None:
         headers={**api.bearer(Role.BUREAU_OFFICER, "FRA"), "Last-Event-ID": "yesterday"},
     )
     assert bad.status_code == 422
-    assert bad.json()["message"] == "Last-Event-ID: must be a message id"
+    assert bad.json()["message"] == "Last-Event-ID: must be a message id (1 to 2147483647)"
 
 
 def test_streams_hear_only_of_committed_messages(fresh_url: str) -> None:

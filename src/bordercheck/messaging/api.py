@@ -23,6 +23,7 @@ from bordercheck.api.deps import (
     require_roles,
 )
 from bordercheck.api.limits import rate_limit
+from bordercheck.api.types import MAX_ID, BeforeId
 from bordercheck.auth.models import Role
 from bordercheck.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from bordercheck.messaging import reading, service
@@ -53,7 +54,7 @@ from bordercheck.settings import Settings
 router = APIRouter(tags=["messages"], dependencies=[Depends(rate_limit)])
 log = structlog.get_logger(__name__)
 
-Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 OfficerDep = Annotated[Principal, Depends(require_roles(Role.BUREAU_OFFICER))]
 MAX_THREADS_PAGE = 500
 
@@ -156,9 +157,13 @@ async def stream(
     ``Last-Event-ID`` to catch up."""
     after = None
     if last_event_id is not None:
-        if not last_event_id.strip().isdigit():
-            raise ValidationFailed(errors=[FieldError("Last-Event-ID", "must be a message id")])
-        after = int(last_event_id)
+        text = last_event_id.strip()
+        # ASCII digits only (str.isdigit also takes "²"), and an id a table can hold.
+        if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+            raise ValidationFailed(
+                errors=[FieldError("Last-Event-ID", f"must be a message id (1 to {MAX_ID})")]
+            )
+        after = int(text)
     return StreamingResponse(
         await event_stream(
             request.app.state.database, principal.bureau_code, after, until=token.expires_at
@@ -174,7 +179,7 @@ def list_threads(
     session: SessionDep,
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=MAX_THREADS_PAGE)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="Threads older than this id.")] = None,
+    before: BeforeId = None,
 ) -> ThreadList:
     """Your bureau's threads, latest activity first; for the secretariat and administrators,
     every thread's metadata (with full view of those their bureau takes part in)."""
