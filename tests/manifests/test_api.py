@@ -184,3 +184,25 @@ def test_lists_past_their_retention_are_forgotten(api: Api) -> None:
     with api.database.session() as session:
         assert session.get(StoredManifest, made["manifest_id"]) is None
         assert session.scalar(select(func.count()).select_from(ManifestTraveller)) == 0
+
+
+def test_an_absurd_count_or_part_number_is_a_warning_and_the_flight_is_still_screened(
+    api: Api,
+) -> None:
+    report(api, "C01X00T48")
+    teletype = (DATA / "teletype.edi").read_text(encoding="latin-1")
+    huge = "9" * 20
+    assert "CNT+4\n2:5'" in teletype  # a teletype line break in the middle of the segment
+    response = submit(api, teletype.replace("CNT+4\n2:5'", f"CNT+42:{huge}'").encode("latin-1"))
+    assert response.status_code == 200, response.text
+    (manifest,) = response.json()["manifests"]
+    assert manifest["reported_count"] is None
+    assert [h["seat"] for h in manifest["hits"]] == ["12C"]
+    assert any(f"count {huge} is more than any flight" in w for w in manifest["warnings"])
+
+    parts = (DATA / "multipart.edi").read_text(encoding="latin-1").replace("+02:F'", f"+{huge}:F'")
+    response = submit(api, parts.encode("latin-1"))
+    assert response.status_code == 200, response.text
+    (manifest,) = response.json()["manifests"]
+    assert manifest["travellers"] > 0
+    assert any(f"part number '{huge}' is not a number" in w for w in manifest["warnings"])
