@@ -6,7 +6,7 @@ import functools
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bordercheck.errors import BordercheckError
@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     # Passenger lists: the largest file accepted, and how long lists and travellers are kept.
     manifest_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     manifest_retention_days: int = Field(default=90, ge=1, le=5 * 366)
+    # How many lists one process parses and screens at once: the others wait their turn, so
+    # that large lists cannot take every thread from the border posts' screening.
+    manifest_parse_concurrency: int = Field(default=2, ge=1, le=64)
+    # Prometheus scrapes /metrics with this bearer token (no default: unset, only an
+    # administrator's token opens /metrics, and a scraper gets 404).
+    metrics_token: SecretStr | None = Field(default=None, min_length=32)
 
     @field_validator("message_keys", "message_signing_keys")
     @classmethod

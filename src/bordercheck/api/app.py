@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 
 from bordercheck import __version__
 from bordercheck.api.errors import install_error_handlers
 from bordercheck.api.limits import BodySizeLimit, RateLimiter
-from bordercheck.api.metrics import Metrics, MetricsMiddleware
+from bordercheck.api.metrics import Metrics, MetricsMiddleware, ensure_may_scrape
 from bordercheck.audit import api as audit_api
 from bordercheck.auth import api as auth_api
 from bordercheck.auth.revocation import RevocationList
@@ -133,8 +134,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(hits_api.notifications_router, prefix=API_PREFIX)
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus() -> Response:
-        """Prometheus metrics of this worker process."""
+    async def prometheus(request: Request) -> Response:
+        """Prometheus metrics of this worker process, for the scraper and administrators."""
+        tokens: TokenAuthority = app.state.tokens
+        if tokens.revocations.needs_refresh():
+            await run_in_threadpool(tokens.revocations.refresh, app.state.database)
+        ensure_may_scrape(request, settings)
         return Response(metrics.render(), media_type=metrics.content_type)
 
     @app.get("/", include_in_schema=False)

@@ -131,10 +131,9 @@ def _screen_and_store(
         _purge_if_due(request, session, settings)
     # Committed: now the log entries, and the hit cases they open, may name the list.
     query_log: QueryLogWriter = request.app.state.query_log
-    counter = request.app.state.metrics.screenings
     for one in screened:
+        request.app.state.metrics.screenings.inc(len(one.logged))
         for entry in one.logged:
-            counter.labels(entry.result).inc()
             query_log.record(entry)
         log.info(
             "manifest screened",
