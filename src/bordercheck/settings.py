@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     manifest_retention_days: int = Field(default=90, ge=1, le=5 * 366)
     # How many lists one process parses and screens at once: the others wait their turn, so
     # that large lists cannot take every thread from the border posts' screening.
-    manifest_parse_concurrency: int = Field(default=2, ge=1, le=64)
+    manifest_parse_concurrency: int = Field(default=1, ge=1, le=64)
     # Prometheus scrapes /metrics with this bearer token (no default: unset, only an
     # administrator's token opens /metrics, and a scraper gets 404).
     metrics_token: SecretStr | None = Field(default=None, min_length=32)

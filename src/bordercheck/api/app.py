@@ -27,6 +27,7 @@ from bordercheck.hits.service import Deadlines
 from bordercheck.hits.worker import Periodic, run_sweep
 from bordercheck.logs import configure_logging
 from bordercheck.manifests import api as manifests_api
+from bordercheck.manifests.intake import ParsingSlots
 from bordercheck.messaging import api as messaging_api
 from bordercheck.registry import api as registry_api
 from bordercheck.screening import api as screening_api
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             flush_interval=settings.query_log_flush_seconds,
             deadlines=Deadlines.from_settings(settings),
         )
+        # Made here, in the loop that serves: an asyncio semaphore belongs to one loop.
+        app.state.manifest_parsing = ParsingSlots(settings.manifest_parse_concurrency)
         query_log.start()
         live.start()
         courier = Courier(db, settings)
