@@ -13,6 +13,7 @@ import structlog
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from bordercheck.api.deps import (
     Principal,
@@ -25,6 +26,7 @@ from bordercheck.api.deps import (
 from bordercheck.api.limits import rate_limit
 from bordercheck.api.types import MAX_ID, BeforeId
 from bordercheck.auth.models import Role
+from bordercheck.auth.tokens import TokenAuthority
 from bordercheck.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from bordercheck.messaging import reading, service
 from bordercheck.messaging.access import (
@@ -57,6 +59,8 @@ log = structlog.get_logger(__name__)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 OfficerDep = Annotated[Principal, Depends(require_roles(Role.BUREAU_OFFICER))]
 MAX_THREADS_PAGE = 500
+# How old the revocation list may be when an open stream checks its token (seconds).
+STREAM_REVOCATION_AGE = 1.0
 
 
 def message_out(item: reading.OpenedMessage) -> MessageOut:
@@ -164,9 +168,24 @@ async def stream(
                 errors=[FieldError("Last-Event-ID", f"must be a message id (1 to {MAX_ID})")]
             )
         after = int(text)
+    database = request.app.state.database
+    tokens: TokenAuthority = request.app.state.tokens
+
+    async def still_valid() -> bool:
+        revocations = tokens.revocations
+        # Revocations made by other processes (a deactivation from the command line) are
+        # fetched at most once a second per process, whatever the number of streams.
+        if revocations.needs_refresh(STREAM_REVOCATION_AGE):
+            await run_in_threadpool(revocations.refresh, database, STREAM_REVOCATION_AGE)
+        return not revocations.is_revoked(token.jti, principal.subject, token.issued_at)
+
     return StreamingResponse(
         await event_stream(
-            request.app.state.database, principal.bureau_code, after, until=token.expires_at
+            database,
+            principal.bureau_code,
+            after,
+            until=token.expires_at,
+            still_valid=still_valid,
         ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
