@@ -45,6 +45,10 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("alembic").setLevel(
         max(logging.WARNING, logging.getLevelName(settings.log_level))
     )
+    # The HTTP client logs every request's full URL at INFO (and more at DEBUG): a webhook's
+    # URL may carry a receiver's token. Our own log lines name the webhook by its id.
+    for name in ("httpx2", "httpcore2", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

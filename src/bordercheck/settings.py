@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     # Passenger lists: the largest file accepted, and how long lists and travellers are kept.
     manifest_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     manifest_retention_days: int = Field(default=90, ge=1, le=5 * 366)
+    # How many lists one process parses and screens at once: the others wait their turn, so
+    # that large lists cannot take every thread from the border posts' screening.
+    manifest_parse_concurrency: int = Field(default=1, ge=1, le=64)
+    # Prometheus scrapes /metrics with this bearer token (no default: unset, only an
+    # administrator's token opens /metrics, and a scraper gets 404).
+    metrics_token: SecretStr | None = Field(default=None, min_length=32)
     # Audit checkpoints: the Ed25519 private seed that signs them (standard base64, 32 bytes;
     # never in the database), public keys that verify older ones, and where and how often the
     # server writes them (docs/guide-admin.md, Checkpoints).

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from bordercheck.errors import ValidationFailed
 from bordercheck.hits import webhooks
 from bordercheck.hits.delivery import Courier
 from bordercheck.hits.service import Deadlines, NewHit, open_hits
+from bordercheck.logs import configure_logging
 from bordercheck.registry import service as registry
 from bordercheck.settings import Settings
 from tests.factories import fields, make_bureau, officer
@@ -64,9 +67,8 @@ def open_a_case(database: Database, url: str) -> str:
 
 
 def courier(database: Database, **overrides: Any) -> Courier:
-    settings = Settings(secret_key="k" * 40, webhook_retry_base_seconds=60,
-                        webhook_timeout_seconds=5, **overrides)  # fmt: skip
-    return Courier(database, settings)
+    defaults: dict[str, Any] = {"webhook_retry_base_seconds": 60, "webhook_timeout_seconds": 5}
+    return Courier(database, Settings(secret_key="k" * 40, **(defaults | overrides)))
 
 
 def test_a_receiver_that_is_down_gets_the_event_later(database: Database) -> None:
@@ -103,7 +105,7 @@ def test_an_event_fails_for_good_after_the_last_attempt(database: Database) -> N
     assert [(r.retrying, r.failed) for r in reports] == [(1, 0), (1, 0), (0, 1), (0, 0)]
     with database.session() as session:
         (delivery,) = webhooks.list_deliveries(session, "DEU", state="failed")
-        assert (delivery.attempts, delivery.last_error) == (3, "HTTP 500")
+        assert (delivery.attempts, delivery.last_error) == (3, "could not deliver: HTTP 500")
 
 
 def test_an_event_for_a_removed_webhook_fails_at_once(database: Database) -> None:
@@ -215,10 +217,86 @@ def test_the_api_delivers_a_hit_event_once_the_receiver_comes_up(fresh_url: str)
             assert time.monotonic() - started < 10, "no delivery attempt within 10 s"
             time.sleep(0.02)  # within the rate limit
         assert delivery["state"] == "pending"
-        assert "Connect" in delivery["last_error"]
+        assert delivery["last_error"] == "could not deliver"
 
         with Receiver(port) as receiver:
             assert receiver.arrived.wait(10), "the event did not arrive within 10 s"
             headers, body = receiver.received[0]
         event = verified(secret, headers, body)
         assert event["event"] == "hit.opened"
+
+
+def _last_error(database: Database) -> str | None:
+    with database.session() as session:
+        (delivery,) = webhooks.list_deliveries(session, "DEU")
+        return delivery.last_error
+
+
+def test_a_bureau_cannot_tell_a_closed_port_from_a_silent_one(database: Database) -> None:
+    open_a_case(database, f"http://127.0.0.1:{free_port()}/hook")  # nothing listens: refused
+    sender = courier(database, webhook_timeout_seconds=0.2)
+    assert sender.deliver_due(now=T0).retrying == 1
+    refused = _last_error(database)
+    with socket.socket() as silent:  # takes connections (the kernel does) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        with database.session(write=True) as session:
+            webhooks.set_webhook(session, officer("DEU"), "DEU",
+                                 f"http://127.0.0.1:{silent.getsockname()[1]}/hook",
+                                 secret_key="k" * 40, production=False, now=T0)  # fmt: skip
+        assert sender.deliver_due(now=T0 + timedelta(seconds=60)).retrying == 1
+    sender.close()
+    timed_out = _last_error(database)
+    assert refused == timed_out == "could not deliver"
+
+
+def test_the_http_clients_log_does_not_carry_webhook_urls(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    open_a_case(database, f"http://127.0.0.1:{port}/hook?token=receivers-own-token")
+    settings = Settings(secret_key="k" * 40, log_level="INFO")
+    configure_logging(settings)
+    caplog.set_level(logging.INFO)
+    with Receiver(port):
+        sender = Courier(database, settings)
+        assert sender.deliver_due(now=T0).delivered == 1
+        sender.close()
+    assert "receivers-own-token" not in caplog.text
+    assert "127.0.0.1" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.0.10/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://[fd00::1]/hook",
+        "https://localhost/hook",
+        "https://api.localhost/hook",
+        "https://0.0.0.0/hook",
+    ],
+)
+def test_production_refuses_webhooks_into_the_servers_own_network(url: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        webhooks.check_url(url, production=True)
+    assert "must name a public host" in refused.value.errors[0].reason
+    assert webhooks.check_url(url.replace("https", "http"), production=False)  # dev, tests
+
+
+def test_production_does_not_send_to_a_host_that_is_internal_when_the_event_is_due(
+    database: Database,
+) -> None:
+    port = free_port()
+    open_a_case(database, f"http://127.0.0.1:{port}/hook")  # set outside production
+    with Receiver(port) as receiver:
+        sender = courier(database)
+        sender.public_only = True  # as Courier sets it when BORDERCHECK_ENV=production
+        assert sender.deliver_due(now=T0).retrying == 1
+        sender.close()
+    assert receiver.received == []
+    assert _last_error(database) == "could not deliver"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +18,7 @@ from bordercheck.auth.models import Role
 from bordercheck.documents.types import DocumentType
 from bordercheck.hits.models import Hit
 from bordercheck.manifests.flight import TravelDocument
+from bordercheck.manifests.intake import ParsingSlots
 from bordercheck.manifests.models import ManifestTraveller, StoredManifest
 from bordercheck.manifests.writer import synthetic_flight, write_paxlst
 from tests.signin import Api, open_api
@@ -183,3 +187,71 @@ def test_lists_past_their_retention_are_forgotten(api: Api) -> None:
     with api.database.session() as session:
         assert session.get(StoredManifest, made["manifest_id"]) is None
         assert session.scalar(select(func.count()).select_from(ManifestTraveller)) == 0
+
+
+def test_an_absurd_count_or_part_number_is_a_warning_and_the_flight_is_still_screened(
+    api: Api,
+) -> None:
+    report(api, "C01X00T48")
+    teletype = (DATA / "teletype.edi").read_text(encoding="latin-1")
+    huge = "9" * 20
+    assert "CNT+4\n2:5'" in teletype  # a teletype line break in the middle of the segment
+    response = submit(api, teletype.replace("CNT+4\n2:5'", f"CNT+42:{huge}'").encode("latin-1"))
+    assert response.status_code == 200, response.text
+    (manifest,) = response.json()["manifests"]
+    assert manifest["reported_count"] is None
+    assert [h["seat"] for h in manifest["hits"]] == ["12C"]
+    assert any(f"count {huge} is more than any flight" in w for w in manifest["warnings"])
+
+    parts = (DATA / "multipart.edi").read_text(encoding="latin-1").replace("+02:F'", f"+{huge}:F'")
+    response = submit(api, parts.encode("latin-1"))
+    assert response.status_code == 200, response.text
+    (manifest,) = response.json()["manifests"]
+    assert manifest["travellers"] > 0
+    assert any(f"part number '{huge}' is not a number" in w for w in manifest["warnings"])
+
+
+def test_a_large_list_is_charged_by_its_size_before_it_is_read(fresh_url: str) -> None:
+    # A burst of 5 requests' worth: 1 MB is charged as about 60, so it is refused unread
+    # (the body is not even a PAXLST; reading it would have said so).
+    with open_api(fresh_url, rate_limit_per_second=0.001, rate_limit_burst=5,
+                  manifest_max_bytes=2_000_000) as api:  # fmt: skip
+        response = submit(api, b"x" * 1_000_000)
+        assert response.status_code == 429, response.text
+        assert response.headers["Retry-After"]
+        small = submit(api, (DATA / "guide_example.edi").read_bytes())
+        assert small.status_code == 200, small.text
+
+
+def test_lists_wait_for_a_parsing_slot_and_are_screened_once_one_is_free(api: Api) -> None:
+    slots: ParsingSlots = api.client.app.state.manifest_parsing  # type: ignore[attr-defined]
+    assert slots.slots == 1
+    portal = api.client.portal  # type: ignore[attr-defined]
+    body = (DATA / "guide_example.edi").read_bytes()
+    holding = portal.call(_hold, slots)
+    answers: list[Any] = []
+    sender = threading.Thread(target=lambda: answers.append(submit(api, body)))
+    sender.start()
+    deadline = time.monotonic() + 10
+    while slots.waiting != 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert slots.waiting == 1
+    assert not answers  # queued, not parsed
+    portal.call(holding.set)
+    sender.join(timeout=10)
+    (answer,) = answers
+    assert answer.status_code == 200, answer.text
+
+
+async def _hold(slots: ParsingSlots) -> asyncio.Event:
+    """Take the one slot until the returned event is set."""
+    taken, release = asyncio.Event(), asyncio.Event()
+
+    async def keep() -> None:
+        async with slots.slot():
+            taken.set()
+            await release.wait()
+
+    _ = asyncio.get_running_loop().create_task(keep())
+    await taken.wait()
+    return release

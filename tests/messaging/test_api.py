@@ -215,6 +215,10 @@ def test_attachments_of_the_wrong_type_size_or_content_are_refused_by_name(
              422, "attachments.0.filename: must be 1 to 200 characters"),
             ({"filename": "a.txt", "content_type": "text/plain", "content": "not base64!"},
              422, "attachments.0.content: is not valid base64"),
+            ({"filename": "invoice.hta", "content_type": "text/plain", "content": b64(b"<p>")},
+             422, "attachments.0.content: executable files and scripts are not accepted"),
+            ({"filename": "run.bat.", "content_type": "text/plain", "content": b64(b"dir")},
+             422, "attachments.0.filename: must not begin or end with a space, or end with a dot"),
         ]  # fmt: skip
         for attachment, status, message in cases:
             response = _post_file(api, deu, thread_id, **attachment)

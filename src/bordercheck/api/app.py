@@ -6,15 +6,16 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 
 from bordercheck import __version__
 from bordercheck.api.docs_pages import mount_api_docs
 from bordercheck.api.errors import install_error_handlers
 from bordercheck.api.limits import BodySizeLimit, RateLimiter
-from bordercheck.api.metrics import Metrics, MetricsMiddleware
+from bordercheck.api.metrics import Metrics, MetricsMiddleware, ensure_may_scrape
 from bordercheck.audit import api as audit_api
 from bordercheck.audit.checkpointing import CheckpointWriter
 from bordercheck.auth import api as auth_api
@@ -30,6 +31,7 @@ from bordercheck.hits.service import Deadlines
 from bordercheck.hits.worker import Periodic, run_sweep
 from bordercheck.logs import configure_logging
 from bordercheck.manifests import api as manifests_api
+from bordercheck.manifests.intake import ParsingSlots
 from bordercheck.messaging import api as messaging_api
 from bordercheck.registry import api as registry_api
 from bordercheck.screening import api as screening_api
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # (5 ms by default) while the event loop is busy: a dozen such waits per commit, on
         # every request's latency. A shorter interval bounds each wait (docs/benchmarks.md).
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
+        # Made here, in the loop that serves: an asyncio semaphore belongs to one loop.
+        app.state.manifest_parsing = ParsingSlots(settings.manifest_parse_concurrency)
         query_log.start()
         live.start()
         courier = Courier(db, settings)
@@ -157,8 +161,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(hits_api.notifications_router, prefix=API_PREFIX)
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus() -> Response:
-        """Prometheus metrics of this worker process."""
+    async def prometheus(request: Request) -> Response:
+        """Prometheus metrics of this worker process, for the scraper and administrators."""
+        tokens: TokenAuthority = app.state.tokens
+        if tokens.revocations.needs_refresh():
+            await run_in_threadpool(tokens.revocations.refresh, app.state.database)
+        ensure_may_scrape(request, settings)
         return Response(metrics.render(), media_type=metrics.content_type)
 
     @app.get("/", include_in_schema=False)

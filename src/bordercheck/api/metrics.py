@@ -1,16 +1,28 @@
 """Prometheus metrics: requests and their latency per route, and the state of screening.
 
 Each worker process keeps its own counters; scrape every worker (or run one per node).
+
+Who may read them: a scraper with the deployment's metrics token, or an administrator.
+Screenings are counted, never by result: whoever reads the metrics right after a screening
+(their own, or one they watch at a border post) would otherwise learn whether it hit a
+record, which only the querying officer and the record's owner are told.
 """
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable
 
+from fastapi import Request
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bordercheck.auth.models import Role
+from bordercheck.auth.tokens import TokenAuthority
+from bordercheck.errors import Forbidden, NotFound, Unauthorized
+from bordercheck.settings import Settings
 
 LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -33,8 +45,7 @@ class Metrics:
         )
         self.screenings = Counter(
             "bordercheck_screenings_total",
-            "Documents screened, by result.",
-            ["result"],
+            "Documents screened (all results together).",
             registry=self.registry,
         )
         self._gauges: list[tuple[Gauge, Callable[[], float]]] = []
@@ -89,3 +100,32 @@ class MetricsMiddleware:
             method = scope["method"]
             self.metrics.requests.labels(name, method, str(status)).inc()
             self.metrics.latency.labels(name, method).observe(time.perf_counter() - started)
+
+
+def ensure_may_scrape(request: Request, settings: Settings) -> None:
+    """Let through the metrics token (compared in constant time) or an administrator's token.
+
+    With no metrics token configured, /metrics is off for everyone else: 404, as if absent.
+    """
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    presented = presented.strip() if scheme.lower() == "bearer" else ""
+    expected = settings.metrics_token
+    if (
+        presented
+        and expected is not None
+        and hmac.compare_digest(presented.encode(), expected.get_secret_value().encode())
+    ):
+        return
+    if presented:
+        tokens: TokenAuthority = request.app.state.tokens
+        try:
+            principal = tokens.verify(presented).principal
+        except Unauthorized:
+            principal = None
+        if principal is not None:
+            if principal.role is Role.ADMIN:
+                return
+            raise Forbidden("the metrics are for administrators and the metrics scraper")
+    if expected is None:
+        raise NotFound("there is no /metrics here")
+    raise Unauthorized("send the metrics token as 'Authorization: Bearer TOKEN'")

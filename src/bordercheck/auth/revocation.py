@@ -80,17 +80,19 @@ class RevocationList:
         self._loaded_at: float | None = None
         self._lock = threading.Lock()
 
-    def needs_refresh(self) -> bool:
-        return self._loaded_at is None or self._clock() - self._loaded_at >= self.refresh_seconds
+    def needs_refresh(self, max_age: float | None = None) -> bool:
+        """Older than the refresh interval (or than ``max_age``, for a caller in a hurry)."""
+        limit = self.refresh_seconds if max_age is None else min(max_age, self.refresh_seconds)
+        return self._loaded_at is None or self._clock() - self._loaded_at >= limit
 
-    def refresh(self, database: Database) -> None:
+    def refresh(self, database: Database, max_age: float | None = None) -> None:
         """Reload from the database; on failure keep the last copy (none yet: refuse service)."""
         first = self._loaded_at is None
         # One thread reloads; the others carry on with the copy they have, unless there is none.
         if not self._lock.acquire(blocking=first):
             return
         try:
-            if not self.needs_refresh():
+            if not self.needs_refresh(max_age):
                 return
             try:
                 with database.session() as session:

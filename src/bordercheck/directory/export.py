@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 from bordercheck.directory.models import DirectoryEntry
 from bordercheck.directory.service import is_stale, languages_of, topics_of
+from bordercheck.spreadsheets import protect
 
 CSV_COLUMNS = (
     "id",
@@ -95,12 +96,6 @@ def vcards(entries: Iterable[DirectoryEntry], bureaus: Mapping[str, str], today:
     return "".join(vcard(e, bureaus.get(e.bureau_code, e.bureau_code), today) for e in entries)
 
 
-def _cell(value: str) -> str:
-    # A cell starting with one of these is a formula to a spreadsheet: someone could make a
-    # colleague's sheet run one by putting it in a name. A leading quote keeps it text.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def csv_text(entries: Iterable[DirectoryEntry], bureaus: Mapping[str, str], today: date) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -110,15 +105,15 @@ def csv_text(entries: Iterable[DirectoryEntry], bureaus: Mapping[str, str], toda
             [
                 entry.id,
                 entry.bureau_code,
-                _cell(bureaus.get(entry.bureau_code, entry.bureau_code)),
-                _cell(entry.name),
-                _cell(entry.function),
-                _cell(entry.unit),
+                protect(bureaus.get(entry.bureau_code, entry.bureau_code)),
+                protect(entry.name),
+                protect(entry.function),
+                protect(entry.unit),
                 " ".join(topics_of(entry)),
                 " ".join(languages_of(entry)),
                 entry.phone,  # E.164, checked: digits after the "+"
-                _cell(entry.email),
-                _cell(entry.hours),
+                protect(entry.email),
+                protect(entry.hours),
                 entry.time_zone,
                 entry.last_confirmed.isoformat(),
                 "yes" if is_stale(entry, today) else "no",

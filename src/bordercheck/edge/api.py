@@ -22,7 +22,7 @@ from bordercheck.api.deps import (
     require_roles,
 )
 from bordercheck.api.limits import rate_limit
-from bordercheck.api.types import UtcDatetime
+from bordercheck.api.types import MAX_SEQUENCE, UtcDatetime
 from bordercheck.audit.service import record_event
 from bordercheck.auth.models import Role
 from bordercheck.edge import centre, service, uploads
@@ -141,7 +141,7 @@ def changes(
     database: DatabaseDep,
     settings: SettingsDep,
     keys: KeysDep,
-    since: Annotated[int, Query(ge=0, description="The kit's sequence number.")],
+    since: Annotated[int, Query(ge=0, le=MAX_SEQUENCE, description="The kit's sequence number.")],
     kit_id: KitHeader = None,
 ) -> Response:
     """A signed bundle of the changes after ``since`` (binary; see docs/edge.md)."""

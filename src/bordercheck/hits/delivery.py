@@ -26,6 +26,7 @@ from bordercheck.hits.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     UnreadableSecret,
+    resolves_to_public,
     secret_of,
     sign,
 )
@@ -35,6 +36,11 @@ from bordercheck.settings import Settings
 log = get_logger(__name__)
 CLAIM_BATCH = 50
 ERROR_LENGTH = 300
+# What a bureau sees of a failed attempt: whether its receiver answered, and with which
+# status, but never whether a connection was refused, reset or timed out. That would let
+# anyone who may set a webhook map which internal ports are open; the detail goes to the
+# server's log, at DEBUG, under the webhook's id.
+NOT_DELIVERED = "could not deliver"
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class Claimed:
     url: str | None
     secret: str | None
     problem: str | None = None
+    webhook_id: int | None = None
 
 
 @dataclass
@@ -118,7 +125,8 @@ def claim_due(
                 problem = "the webhook secret cannot be read (secret key changed?): set it again"
         claimed.append(
             Claimed(delivery.id, delivery.bureau_code, delivery.event, delivery.payload,
-                    delivery.attempts, url, secret, problem)
+                    delivery.attempts, url, secret, problem,
+                    webhook_id=hook.id if hook is not None else None)
         )  # fmt: skip
     return claimed
 
@@ -147,6 +155,7 @@ def record_results(
             log.warning(
                 "webhook event failed for good",
                 delivery=delivery.id,
+                webhook=claimed.webhook_id,
                 bureau=delivery.bureau_code,
                 attempts=delivery.attempts,
                 error=error,
@@ -156,10 +165,17 @@ def record_results(
             report.retrying += 1
 
 
-def post(client: httpx2.Client, claimed: Claimed, timestamp: int) -> str | None:
-    """POST one event; ``None`` if the receiver took it (2xx), else what went wrong."""
+def post(
+    client: httpx2.Client, claimed: Claimed, timestamp: int, *, public_only: bool = False
+) -> str | None:
+    """POST one event; ``None`` if the receiver took it (2xx), else what the bureau is told
+    went wrong (see ``NOT_DELIVERED``)."""
     if claimed.problem is not None or claimed.url is None or claimed.secret is None:
         return claimed.problem or "nowhere to send it"
+    if public_only and not resolves_to_public(claimed.url):
+        log.info("webhook not sent: its host resolves to an internal address",
+                 delivery=claimed.id, webhook=claimed.webhook_id)  # fmt: skip
+        return NOT_DELIVERED
     body = claimed.payload.encode()
     headers = {
         "Content-Type": "application/json",
@@ -172,12 +188,14 @@ def post(client: httpx2.Client, claimed: Claimed, timestamp: int) -> str | None:
         response = client.post(claimed.url, content=body, headers=headers)
     except httpx2.HTTPError as exc:
         # The exception's text, not the URL: a receiver's URL may carry a token of its own.
-        return f"{type(exc).__name__}: {exc}"
+        log.debug("webhook attempt failed", delivery=claimed.id, webhook=claimed.webhook_id,
+                  error=f"{type(exc).__name__}: {exc}")  # fmt: skip
+        return NOT_DELIVERED
     if 200 <= response.status_code < 300:
         return None
     if 300 <= response.status_code < 400:
-        return f"HTTP {response.status_code} (redirects are not followed)"
-    return f"HTTP {response.status_code}"
+        return f"{NOT_DELIVERED}: HTTP {response.status_code} (redirects are not followed)"
+    return f"{NOT_DELIVERED}: HTTP {response.status_code}"
 
 
 class Courier:
@@ -193,6 +211,8 @@ class Courier:
         # The lease outlasts the longest a batch of POSTs can take.
         self.lease = timedelta(seconds=timeout * CLAIM_BATCH + 60)
         self.client = client or httpx2.Client(timeout=timeout, follow_redirects=False)
+        # In production events go only to public addresses (checked as resolved, each time).
+        self.public_only = settings.env == "production"
 
     def deliver_due(self, now: datetime | None = None) -> DeliveryReport:
         """Send every event due at ``now`` (default: the current time)."""
@@ -208,7 +228,8 @@ class Courier:
             if not claimed:
                 return report
             stamp = int(moment.timestamp()) if now is not None else int(time.time())
-            results = [(c, post(self.client, c, stamp)) for c in claimed]
+            results = [(c, post(self.client, c, stamp, public_only=self.public_only))
+                       for c in claimed]  # fmt: skip
             with self.database.session(write=True) as session:
                 record_results(session, results, moment, self.policy, report)
 

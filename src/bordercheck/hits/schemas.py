@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bordercheck.api.types import UtcDatetime
+from bordercheck.api.types import MAX_ID, BodyId, UtcDatetime
 from bordercheck.hits.models import Action, Answer, Outcome
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -25,7 +25,10 @@ class AnswerIn(BaseModel):
         description="With `not_confirmed`: record fields to correct instead of withdrawing it.",
     )
     record_version: int | None = Field(
-        default=None, ge=1, description="The record version you read; a stale one gets 409."
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="The record version you read; a stale one gets 409.",
     )
 
 
@@ -149,7 +152,7 @@ class NotificationPage(BaseModel):
 class MarkRead(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[Annotated[int, Field(ge=1)]] | None = Field(
+    ids: list[BodyId] | None = Field(
         default=None, max_length=1000, description="Omit to mark every notification read."
     )
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import secrets
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -68,7 +70,43 @@ def check_url(url: str, *, production: bool) -> str:
         raise _bad_url("must not have a #fragment")
     if len(url) > MAX_URL_LENGTH:
         raise _bad_url(f"is longer than {MAX_URL_LENGTH} characters")
+    if production and _names_this_network(parts.hostname):
+        # The servers would POST into their own network for whoever sets the webhook.
+        raise _bad_url("must name a public host: not a loopback, private or link-local address")
     return url
+
+
+def _names_this_network(host: str) -> bool:
+    """A loopback name, or an address literal that is not public (the name is checked
+    again, resolved, before each delivery: see ``resolves_to_public``)."""
+    host = host.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return not _is_public(ipaddress.ip_address(host))
+    except ValueError:
+        return False  # a name
+
+
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def resolves_to_public(url: str) -> bool:
+    """Whether every address the URL's host resolves to is public (a name may resolve to
+    an internal address today that was public when the webhook was set)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if _names_this_network(host):
+        return False
+    try:
+        found = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return True  # does not resolve: the attempt fails as any unreachable host does
+    addresses = {info[4][0] for info in found}
+    return all(_is_public(ipaddress.ip_address(str(a).split("%", 1)[0])) for a in addresses)
 
 
 def set_webhook(

@@ -20,13 +20,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from bordercheck.api.deps import DatabaseDep, Principal, SessionDep, SettingsDep, require_roles
-from bordercheck.api.limits import rate_limit
+from bordercheck.api.limits import RateLimiter, rate_limit
 from bordercheck.auth.models import Role
 from bordercheck.db import Database
 from bordercheck.errors import BordercheckError, Forbidden, InvalidInput, ServiceUnavailable
 from bordercheck.hits.service import Deadlines
 from bordercheck.logs import get_logger
 from bordercheck.manifests import service
+from bordercheck.manifests.intake import ParsingSlots, size_cost
 from bordercheck.manifests.paxlst import parse_paxlst
 from bordercheck.manifests.schemas import (
     ScreenManifestsOut,
@@ -92,16 +93,34 @@ async def submit_manifest(
     operation_id: Annotated[OperationId | None, Query()] = None,
 ) -> Response:
     """Screen every document on a flight's PAXLST list (the file as the body, or uploaded)."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    # Charged by size before a byte is read: the declared length, else the length read.
+    declared = request.headers.get("content-length", "")
+    charged = 1  # the router's dependency took one request's worth
+    if declared.isascii() and declared.isdigit():
+        charged = _charge(limiter, principal, int(declared), charged)
     data = await _file(request, settings.manifest_max_bytes)
+    charged = _charge(limiter, principal, len(data), charged)
     live: LiveIndex = request.app.state.live_index
     if live.index is None:
         raise ServiceUnavailable(
             "the screening index is still loading; try again in a moment", retry_after=1
         )
-    answer = await run_in_threadpool(
-        _screen_and_store, request, principal, database, settings, data, location, operation_id
-    )
+    slots: ParsingSlots = request.app.state.manifest_parsing
+    async with slots.slot():
+        answer = await run_in_threadpool(
+            _screen_and_store, request, principal, database, settings, data, location,
+            operation_id, charged,
+        )  # fmt: skip
     return Response(orjson.dumps(answer), media_type="application/json")
+
+
+def _charge(limiter: RateLimiter, principal: Principal, size: int, charged: int) -> int:
+    """Take what a list of ``size`` bytes costs beyond what was ``charged``; the new total."""
+    cost = size_cost(size)
+    if cost > charged:
+        limiter.take(principal.subject, cost - charged)
+    return max(cost, charged)
 
 
 def _screen_and_store(
@@ -112,12 +131,14 @@ def _screen_and_store(
     data: bytes,
     location: str | None,
     operation_id: str | None,
+    charged: int,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     interchange = parse_paxlst(data)
     documents = sum(m.documents for m in interchange.manifests)
-    extra = math.ceil(documents / DOCUMENTS_PER_REQUEST) - 1
-    if extra > 0:  # the dependency took one request's worth already; as /screen/batch
+    # A list denser than its size suggested pays the rest, as /screen/batch would.
+    extra = math.ceil(documents / DOCUMENTS_PER_REQUEST) - charged
+    if extra > 0:
         request.app.state.rate_limiter.take(principal.subject, extra)
     live: LiveIndex = request.app.state.live_index
     assert live.index is not None
@@ -133,10 +154,8 @@ def _screen_and_store(
             # After ``store``: the hit cases name the list, which now has its id.
             write_entries(session, one.logged, deadlines=Deadlines.from_settings(settings))
         _purge_if_due(request, session, settings)
-    counter = request.app.state.metrics.screenings
     for one in screened:
-        for entry in one.logged:
-            counter.labels(entry.result).inc()
+        request.app.state.metrics.screenings.inc(len(one.logged))
         log.info(
             "manifest screened",
             manifest_id=one.stored_id, flight=one.manifest.flight,

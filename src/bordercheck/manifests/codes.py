@@ -54,7 +54,7 @@ def parse_moment(value: str, format_code: str = "") -> datetime:
     value = value.strip()
     # By hand, not strptime: a 400-traveller list has 1,000 dates and strptime is slow.
     layout = _FORMATS.get(format_code) or _BY_LENGTH.get(len(value))
-    if layout is None or len(value) != layout[1] or not value.isdigit():
+    if layout is None or len(value) != layout[1] or not (value.isascii() and value.isdigit()):
         raise BadDate(f"{value!r} is not a date (format {format_code or 'not given'})")
     y = layout[0]
     year = int(value[:y]) + (2000 if y == 2 else 0)
@@ -67,7 +67,9 @@ def parse_moment(value: str, format_code: str = "") -> datetime:
 
 def parse_date(value: str, format_code: str = "", *, past: bool) -> date:
     """A date; a two-digit year is in the past (birth) or the coming century (expiry)."""
-    if len(value) == 6 and not format_code and value.isdigit():  # the usual YYMMDD: quickly
+    if (
+        len(value) == 6 and not format_code and value.isascii() and value.isdigit()
+    ):  # the usual YYMMDD: quickly
         try:
             day = date(2000 + int(value[:2]), int(value[2:4]), int(value[4:]))
         except ValueError:

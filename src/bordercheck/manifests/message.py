@@ -20,6 +20,11 @@ IGNORED = frozenset(
      "TAX", "MOA", "SEQ", "GIS", "IMD", "CUX", "SEL", "DGS", "PCI"}
 )  # fmt: skip
 _WHEN = {"189": "departure_at", "232": "arrival_at"}
+# A CNT total above this is no flight's or ship's (the largest ships carry under 10,000):
+# it is reported and ignored, so that the list is still screened and stored.
+MAX_REPORTED_COUNT = 100_000
+# EDIFACT's sequence of transfers (0070) has two digits.
+MAX_PART_NUMBER = 99
 
 
 @dataclass
@@ -47,14 +52,24 @@ def read_message(header: Segment, body: list[Segment]) -> MessagePart:
     part = MessagePart(
         message_ref=header.get(1),
         reference=header.get(3) or None,
-        sequence=int(sequence) if sequence.isdigit() else None,
+        sequence=_part_number(sequence),
         last=header.get(4, 1) == "F",
         version=version,
     )
-    if sequence and not sequence.isdigit():
-        part.warnings.append(_problem(header, f"part number {sequence!r} is not a number"))
+    if sequence and part.sequence is None:
+        part.warnings.append(_problem(
+            header, f"part number {sequence!r} is not a number from 1 to {MAX_PART_NUMBER}"
+        ))  # fmt: skip
     _Reader(part).read(body)
     return part
+
+
+def _part_number(text: str) -> int | None:
+    # ASCII digits only (str.isdigit also takes "²"); bounded, because the parts missing
+    # from a flight's list are counted up to the highest number sent.
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PART_NUMBER:
+        return None
+    return int(text)
 
 
 def _problem(segment: Segment, message: str) -> Problem:
@@ -214,8 +229,12 @@ class _Reader:
         value = segment.get(1, 1).strip()
         if segment.get(1, 0) not in ("41", "42"):
             return
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             self.warn(segment, f"count {value!r} is not a number")
+            return
+        if int(value) > MAX_REPORTED_COUNT:
+            self.warn(segment, f"count {value} is more than any flight or ship carries "
+                      f"({MAX_REPORTED_COUNT}); ignored")  # fmt: skip
             return
         self.part.counts.append(int(value))
 

@@ -127,7 +127,7 @@ def _check_count(
     warn: Callable[[Problem], None],
 ) -> None:
     stated = segment.get(1)
-    if not stated.isdigit():
+    if not (stated.isascii() and stated.isdigit()):
         warn(Problem(f"count {stated!r} is not a number", *_at(segment)))
     elif int(stated) != counted:
         warn(Problem(f"says {int(stated)} {what}, the file has {counted}", *_at(segment)))
@@ -166,7 +166,7 @@ def _read(message: _Message, interchange: Interchange) -> MessagePart | None:
     if trailer is not None:
         counted = len(message.body) + 2  # UNH and UNT count themselves
         stated = trailer.get(1)
-        if not stated.isdigit() or int(stated) != counted:
+        if not (stated.isascii() and stated.isdigit()) or int(stated) != counted:
             part.warnings.append(Problem(
                 f"says the message has {stated or 'no count of'} segments; it has {counted}",
                 *_at(trailer),
@@ -181,7 +181,7 @@ def _read(message: _Message, interchange: Interchange) -> MessagePart | None:
 
 def _directory_age(release: str) -> tuple[int, str]:
     """D:99B came before D:02B: directories are named by a two-digit year and a letter."""
-    if len(release) != 3 or not release[:2].isdigit():
+    if len(release) != 3 or not (release[:2].isascii() and release[:2].isdigit()):
         return (9999, "")  # unknown: not reported as old
     year = int(release[:2])
     return (1900 + year if year >= 90 else 2000 + year, release[2])

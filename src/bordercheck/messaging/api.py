@@ -13,6 +13,7 @@ import structlog
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from bordercheck.api.deps import (
     Principal,
@@ -23,7 +24,9 @@ from bordercheck.api.deps import (
     require_roles,
 )
 from bordercheck.api.limits import rate_limit
+from bordercheck.api.types import MAX_ID, BeforeId
 from bordercheck.auth.models import Role
+from bordercheck.auth.tokens import TokenAuthority
 from bordercheck.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from bordercheck.messaging import reading, service
 from bordercheck.messaging.access import (
@@ -53,9 +56,11 @@ from bordercheck.settings import Settings
 router = APIRouter(tags=["messages"], dependencies=[Depends(rate_limit)])
 log = structlog.get_logger(__name__)
 
-Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 OfficerDep = Annotated[Principal, Depends(require_roles(Role.BUREAU_OFFICER))]
 MAX_THREADS_PAGE = 500
+# How old the revocation list may be when an open stream checks its token (seconds).
+STREAM_REVOCATION_AGE = 1.0
 
 
 def message_out(item: reading.OpenedMessage) -> MessageOut:
@@ -156,12 +161,31 @@ async def stream(
     ``Last-Event-ID`` to catch up."""
     after = None
     if last_event_id is not None:
-        if not last_event_id.strip().isdigit():
-            raise ValidationFailed(errors=[FieldError("Last-Event-ID", "must be a message id")])
-        after = int(last_event_id)
+        text = last_event_id.strip()
+        # ASCII digits only (str.isdigit also takes "²"), and an id a table can hold.
+        if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+            raise ValidationFailed(
+                errors=[FieldError("Last-Event-ID", f"must be a message id (1 to {MAX_ID})")]
+            )
+        after = int(text)
+    database = request.app.state.database
+    tokens: TokenAuthority = request.app.state.tokens
+
+    async def still_valid() -> bool:
+        revocations = tokens.revocations
+        # Revocations made by other processes (a deactivation from the command line) are
+        # fetched at most once a second per process, whatever the number of streams.
+        if revocations.needs_refresh(STREAM_REVOCATION_AGE):
+            await run_in_threadpool(revocations.refresh, database, STREAM_REVOCATION_AGE)
+        return not revocations.is_revoked(token.jti, principal.subject, token.issued_at)
+
     return StreamingResponse(
         await event_stream(
-            request.app.state.database, principal.bureau_code, after, until=token.expires_at
+            database,
+            principal.bureau_code,
+            after,
+            until=token.expires_at,
+            still_valid=still_valid,
         ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
@@ -174,7 +198,7 @@ def list_threads(
     session: SessionDep,
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=MAX_THREADS_PAGE)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="Threads older than this id.")] = None,
+    before: BeforeId = None,
 ) -> ThreadList:
     """Your bureau's threads, latest activity first; for the secretariat and administrators,
     every thread's metadata (with full view of those their bureau takes part in)."""

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bordercheck.api.types import UtcDatetime
+from bordercheck.api.types import MAX_ID, UtcDatetime
 from bordercheck.messaging.attachments import MAX_ATTACHMENTS, NewAttachment
 from bordercheck.messaging.service import BODY_MAX, SUBJECT_MAX
 
@@ -59,7 +59,7 @@ class MarkRead(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     up_to: int | None = Field(
-        default=None, ge=1, description="The last message read; all of them if left out."
+        default=None, ge=1, le=MAX_ID, description="The last message read; all of them if left out."
     )
 
 

@@ -1,12 +1,15 @@
 """What a message may carry: a few files of allowed types, whose content is what they claim.
 
-The declared type is checked against the file's first bytes for PDF, PNG and JPEG, and plain
-text must be UTF-8 without control bytes: an officer opening an attachment gets the kind of
-file the message said it was. Executables are refused whatever they are declared as.
+The declared type is checked against the file's first bytes (PDF, PNG, JPEG, GIF, TIFF), and
+text must be UTF-8 without control bytes; the file name must end in an extension of that
+type, with no second extension, trailing dot or space, or invisible characters: an officer
+opening an attachment gets the kind of file the message said it was, opened by the program
+that kind calls for. Executables are refused whatever they are declared as.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +22,19 @@ MAGIC = {
     "application/pdf": (b"%PDF-",),
     "image/png": (b"\x89PNG\r\n\x1a\n",),
     "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+    "image/tiff": (b"II*\x00", b"MM\x00*"),
+}
+# The file name's extension must be one of its declared type's: a name is what a desktop
+# uses to choose the program that opens the file, whatever the message said it was.
+EXTENSIONS = {
+    "application/pdf": frozenset({".pdf"}),
+    "image/png": frozenset({".png"}),
+    "image/jpeg": frozenset({".jpg", ".jpeg"}),
+    "image/gif": frozenset({".gif"}),
+    "image/tiff": frozenset({".tif", ".tiff"}),
+    "text/plain": frozenset({".txt"}),
+    "text/csv": frozenset({".csv"}),
 }
 EXECUTABLE_MAGIC = (
     b"MZ",  # Windows PE
@@ -30,6 +46,7 @@ EXECUTABLE_MAGIC = (
     b"\xca\xfe\xba\xbe",
     b"#!",  # scripts run by an interpreter
 )
+# Files a desktop runs (or opens in something that runs code) when double-clicked.
 EXECUTABLE_SUFFIXES = frozenset(
     [
         ".exe",
@@ -37,19 +54,64 @@ EXECUTABLE_SUFFIXES = frozenset(
         ".com",
         ".scr",
         ".msi",
+        ".msp",
         ".bat",
         ".cmd",
         ".ps1",
+        ".psm1",
+        ".psd1",
         ".vbs",
+        ".vbe",
         ".js",
+        ".jse",
+        ".wsf",
+        ".wsh",
+        ".hta",
+        ".cpl",
+        ".msc",
+        ".pif",
+        ".reg",
+        ".inf",
+        ".lnk",
+        ".url",
+        ".scf",
         ".jar",
         ".sh",
+        ".bash",
+        ".command",
         ".app",
         ".apk",
         ".elf",
         ".bin",
-        ".lnk",
+        ".run",
+        ".py",
+        ".pl",
+        ".rb",
+        ".php",
+        ".html",
+        ".htm",
+        ".xhtml",
+        ".svg",
+        ".mht",
+        ".chm",
+        ".iso",
+        ".img",
+        ".vhd",
+        ".vhdx",
+        ".docm",
+        ".xlsm",
+        ".pptm",
+        ".one",
     ]
+)
+# Other kinds of file that a name may pretend to be, in a second extension.
+OTHER_SUFFIXES = frozenset(
+    {".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".odp", ".rtf", ".zip",
+     ".rar", ".7z", ".gz", ".tar", ".cab", ".eml", ".msg", ".xml", ".json"}
+)  # fmt: skip
+# Names Windows keeps for devices, whatever the extension: "CON.txt" is no file there.
+RESERVED_STEMS = frozenset(
+    ["con", "prn", "aux", "nul"] + [f"{d}{n}" for d in ("com", "lpt") for n in range(1, 10)]
 )
 TEXT_CONTROLS = frozenset(range(32)) - {9, 10, 13}
 
@@ -98,31 +160,63 @@ def check_attachments(attachments: Sequence[NewAttachment], settings: Settings) 
 
 def _problems(attachment: NewAttachment, allowed: frozenset[str]) -> list[tuple[str, str]]:
     name, declared, content = attachment.filename, attachment.content_type, attachment.content
-    problems: list[tuple[str, str]] = []
-    if not name or len(name) > FILENAME_MAX or any(c in name for c in "/\\\0"):
-        problems.append(
-            ("filename", f"must be 1 to {FILENAME_MAX} characters, without '/' or '\\'")
-        )
-    elif any(ord(c) < 32 for c in name):
-        problems.append(("filename", "must not contain control characters"))
-    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    naming = _name_problem(name)
+    if naming is not None:
+        return [("filename", naming)]
+    stem, *inner = name.lower().split(".")
+    suffix = "." + inner.pop() if inner else ""
     if suffix in EXECUTABLE_SUFFIXES or content.startswith(EXECUTABLE_MAGIC):
-        problems.append(("content", "executable files and scripts are not accepted"))
-        return problems
+        return [("content", "executable files and scripts are not accepted")]
     if declared not in allowed:
-        problems.append(
-            (
-                "content_type",
-                f"{declared!r} is not accepted; send one of {', '.join(sorted(allowed))}",
-            )
-        )
-    elif not content:
-        problems.append(("content", "is empty"))
-    elif declared in MAGIC and not content.startswith(MAGIC[declared]):
-        problems.append(("content", f"is not a {declared} file (its first bytes do not match)"))
-    elif declared.startswith("text/") and not _is_text(content):
-        problems.append(("content", f"is not {declared}: it must be UTF-8 text"))
-    return problems
+        return [(
+            "content_type",
+            f"{declared!r} is not accepted; send one of {', '.join(sorted(allowed))}",
+        )]  # fmt: skip
+    extensions = EXTENSIONS.get(declared, frozenset())
+    if suffix not in extensions:
+        expected = ", ".join(sorted(extensions)) or "none known"
+        return [("filename", f"must end in an extension of {declared} ({expected})")]
+    hidden = [f".{part}" for part in inner if _is_file_extension(f".{part}")]
+    if hidden:
+        # "invoice.pdf.hta", "scan.exe.pdf": a second extension is there to mislead.
+        return [("filename", f"must not carry a second file extension ({hidden[0]})")]
+    if stem in RESERVED_STEMS:
+        return [("filename", f"{stem.upper()} is a device name on Windows; rename the file")]
+    if not content:
+        return [("content", "is empty")]
+    if declared in MAGIC:
+        if not content.startswith(MAGIC[declared]):
+            return [("content", f"is not a {declared} file (its first bytes do not match)")]
+    elif declared.startswith("text/"):
+        if not _is_text(content):
+            return [("content", f"is not {declared}: it must be UTF-8 text")]
+    else:
+        return [("content_type", f"{declared} files cannot be checked; they are not accepted")]
+    return []
+
+
+def _name_problem(name: str) -> str | None:
+    if not name or len(name) > FILENAME_MAX or any(c in name for c in "/\\\0"):
+        return f"must be 1 to {FILENAME_MAX} characters, without '/' or '\\'"
+    # Control characters, and format characters such as U+202E (right-to-left override,
+    # which shows "invoice\u202efdp.exe" as "invoiceexe.pdf").
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
+        return "must not contain control or invisible formatting characters"
+    if any(c in name for c in '<>:"|?*'):
+        # Not in a Windows file name; "report.pdf:evil.exe" would name a hidden stream.
+        return 'must not contain any of < > : " | ? *'
+    if name != name.strip() or name.endswith("."):
+        # Windows drops trailing dots and spaces: "run.bat." is saved as "run.bat".
+        return "must not begin or end with a space, or end with a dot"
+    return None
+
+
+def _is_file_extension(suffix: str) -> bool:
+    return (
+        suffix in EXECUTABLE_SUFFIXES
+        or suffix in OTHER_SUFFIXES
+        or any(suffix in extensions for extensions in EXTENSIONS.values())
+    )
 
 
 def _is_text(content: bytes) -> bool:

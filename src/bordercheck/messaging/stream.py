@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +20,13 @@ from bordercheck.messaging.live import MessageBroker, MessageEvent, Subscription
 # A comment line this often keeps proxies from closing a quiet stream.
 KEEPALIVE_SECONDS = 15.0
 CATCH_UP_LIMIT = 1000
+# How often an open stream asks whether its token still holds (revoked by a sign-out, or
+# its user or client deactivated): it closes within about this long of the revocation.
+RECHECK_SECONDS = 0.5
+
+# Whether the stream's token still holds; cheap (an in-memory look-up, and at most one
+# small query per process when the revocation list is older than a second).
+TokenCheck = Callable[[], Awaitable[bool]]
 
 
 def format_event(message: MessageEvent) -> str:
@@ -47,11 +54,17 @@ def _missed(database: Database, bureau_code: str, after: int) -> list[MessageEve
 
 
 async def event_stream(
-    database: Database, bureau_code: str, after: int | None, *, until: float
+    database: Database,
+    bureau_code: str,
+    after: int | None,
+    *,
+    until: float,
+    still_valid: TokenCheck,
 ) -> AsyncIterator[str]:
     """Subscribes now (before the response starts), then yields events until the client
-    goes away, falls too far behind, or its token expires at ``until`` (Unix time): a
-    stream is no way round a token's lifetime or its revocation."""
+    goes away, falls too far behind, its token expires at ``until`` (Unix time) or
+    ``still_valid`` says it was revoked: a stream is no way round a token's lifetime or its
+    revocation."""
     broker = broker_for(database.engine)
     subscription = broker.subscribe(bureau_code)
     try:
@@ -59,7 +72,7 @@ async def event_stream(
     except BaseException:
         broker.unsubscribe(subscription)
         raise
-    return _events(broker, subscription, missed, after or 0, until)
+    return _events(broker, subscription, missed, after or 0, until, still_valid)
 
 
 async def _events(
@@ -68,23 +81,28 @@ async def _events(
     missed: list[MessageEvent],
     after: int,
     until: float,
+    still_valid: TokenCheck,
 ) -> AsyncIterator[str]:
     try:
         yield ": connected\n\n"
         for message in missed:
             yield format_event(message)
             after = message.message_id
+        quiet_since = time.monotonic()
         while not (subscription.overflowed and subscription.queue.empty()):
             left = until - time.time()
-            if left <= 0:
+            if left <= 0 or not await still_valid():
                 return
             try:
                 message = await asyncio.wait_for(
-                    subscription.queue.get(), min(KEEPALIVE_SECONDS, left)
+                    subscription.queue.get(), min(RECHECK_SECONDS, left)
                 )
             except TimeoutError:
-                yield ": keep-alive\n\n"
+                if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
+                    quiet_since = time.monotonic()
+                    yield ": keep-alive\n\n"
                 continue
+            quiet_since = time.monotonic()
             if message.message_id > after:
                 after = message.message_id
                 yield format_event(message)

@@ -23,7 +23,7 @@ from bordercheck.api.deps import (
     require_roles,
 )
 from bordercheck.api.limits import rate_limit
-from bordercheck.api.types import RecordId, as_utc
+from bordercheck.api.types import MAX_ID, MAX_SEQUENCE, RecordId, as_utc
 from bordercheck.auth.policy import (
     RECORD_WRITERS,
     ensure_may_follow_changes,
@@ -204,7 +204,7 @@ def withdraw_record(
     principal: WriterDep,
     session: SessionDep,
     body: Annotated[Withdrawal | None, Body()] = None,
-    version: Annotated[int | None, Query(description="Or in the body.")] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Or in the body.")] = None,
     reason: Annotated[str | None, Query(description="Or in the body.")] = None,
 ) -> RecordOut:
     """Withdraw a record (found again, reported in error): out of screening, history kept."""
@@ -290,7 +290,8 @@ def changes(
     session: SessionDep,
     settings: SettingsDep,
     since: Annotated[
-        int, Query(ge=0, le=2**62, description="The last seq you applied (0: from the start).")
+        int,
+        Query(ge=0, le=MAX_SEQUENCE, description="The last seq you applied (0: from the start)."),
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_PAGE)] = 1000,
 ) -> ChangesPage:

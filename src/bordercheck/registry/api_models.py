@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bordercheck.api.types import UtcDatetime
+from bordercheck.api.types import UtcDatetime, Version
 from bordercheck.documents.types import DocumentType
 from bordercheck.registry.models import Record, Status
 from bordercheck.registry.schemas import RECORD_FIELDS, RecordFields
@@ -69,7 +69,7 @@ class RecordChanges(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
     document_number: str | None = None
     issuing_country: str | None = None
     document_type: DocumentType | None = None
@@ -92,7 +92,7 @@ class RecordChanges(BaseModel):
 class Withdrawal(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
     reason: str = Field(
         max_length=WITHDRAWAL_REASON_LENGTH, examples=["document recovered at the border"]
     )
@@ -103,14 +103,14 @@ class Withholding(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
     countries: list[str] = Field(max_length=300, examples=[["RUS", "BLR"]])
 
 
 class Review(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
 
 
 class HistoryEntry(BaseModel):

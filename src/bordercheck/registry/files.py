@@ -12,6 +12,7 @@ import orjson
 
 from bordercheck.errors import FieldError, InvalidInput, ValidationFailed
 from bordercheck.registry.schemas import RECORD_FIELDS
+from bordercheck.spreadsheets import protect, unprotect
 
 CSV_SUFFIXES = {".csv"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
@@ -66,7 +67,7 @@ def _read_csv(file: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             for values in reader:
                 if len(values) == width:
-                    yield line, dict(zip(columns, values, strict=True))
+                    yield line, dict(zip(columns, map(unprotect, values), strict=True))
                 elif values:
                     yield line, {"__error__": f"has {len(values)} columns; the header has {width}"}
                 line = reader.line_num + 1
@@ -117,7 +118,9 @@ def _csv_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    # Places, circumstances and names are free text a bureau typed: opened in a sheet,
+    # none may run as a formula. Import takes the protecting apostrophe away again.
+    return protect(str(value))
 
 
 def _json_value(value: Any) -> Any:
