@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -29,22 +28,6 @@ def passport(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
-
-
-@pytest.fixture
-def api(fresh_url: str) -> Iterator[Api]:
-    with open_api(fresh_url) as api:
-        yield api
-
-
-@pytest.fixture
-def deu(api: Api) -> dict[str, str]:
-    return api.bearer(Role.BUREAU_OFFICER, "DEU", name="officer.deu")
-
-
-@pytest.fixture
-def fra(api: Api) -> dict[str, str]:
-    return api.bearer(Role.BUREAU_OFFICER, "FRA", name="officer.fra")
 
 
 def create(api: Api, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:

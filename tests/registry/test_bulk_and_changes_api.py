@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bordercheck.auth.models import Role
-from tests.signin import Api, open_api
+from tests.signin import Api
 
 BULK = "/api/v1/records/bulk"
 CHANGES = "/api/v1/changes"
@@ -22,17 +21,6 @@ def passport(number: str, **overrides: Any) -> dict[str, Any]:
         "status": "stolen",
         **overrides,
     }
-
-
-@pytest.fixture
-def api(fresh_url: str) -> Iterator[Api]:
-    with open_api(fresh_url) as api:
-        yield api
-
-
-@pytest.fixture
-def deu(api: Api) -> dict[str, str]:
-    return api.bearer(Role.BUREAU_OFFICER, "DEU", name="officer.deu")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,23 +11,7 @@ from sqlalchemy import update
 from bordercheck.auth.models import Role
 from bordercheck.registry.models import Record
 from tests.registry.test_api import RECORDS, create
-from tests.signin import Api, open_api
-
-
-@pytest.fixture
-def api(fresh_url: str) -> Iterator[Api]:
-    with open_api(fresh_url) as api:
-        yield api
-
-
-@pytest.fixture
-def deu(api: Api) -> dict[str, str]:
-    return api.bearer(Role.BUREAU_OFFICER, "DEU", name="officer.deu")
-
-
-@pytest.fixture
-def fra(api: Api) -> dict[str, str]:
-    return api.bearer(Role.BUREAU_OFFICER, "FRA", name="officer.fra")
+from tests.signin import Api
 
 
 def listing(api: Api, headers: dict[str, str], **params: Any) -> dict[str, Any]:
