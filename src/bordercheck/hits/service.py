@@ -196,7 +196,9 @@ def _insert_cases(session: Session, rows: dict[str, dict[str, object]]) -> dict[
     statement = _INSERT_CASE.get(dialect)
     if statement is None:  # pragma: no cover (SQLite and PostgreSQL are the databases)
         raise RuntimeError(f"hit cases cannot be opened on {dialect}")
-    done = session.execute(statement, list(rows.values()))
+    # In the keys' order, the same in every transaction: two batches opening the same two
+    # cases wait on each other's keys in turn, never each on the other's.
+    done = session.execute(statement, [rows[key] for key in sorted(rows)])
     return {str(key): int(hit_id) for hit_id, key in done}
 
 

@@ -101,13 +101,13 @@ def add_sightings(
             if one.location is not None:
                 seen_at.add(one.location)
             last = max(last, one.at)
+            hit.last_seen_at = last
             # Seen again by a screening the owner withholds from: the case tells no more.
             hit.withheld = hit.withheld or one.withheld
             rows.append(sighting_row(hit.id, one, notified=told))
             audit.append(_sighted_entry(hit, one, told))
             if told:
                 notices.append(_sighted_notice(hit, one))
-        hit.last_seen_at = last
     if rows:
         session.execute(insert(HitSighting), rows)
     session.flush()
