@@ -111,6 +111,7 @@ class Settings(BaseSettings):
     hit_answer_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     desk_hit_answer_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
     hit_reminder_share: float = Field(default=0.75, gt=0, lt=1)
+    hit_resight_quiet_minutes: float = Field(default=60.0, ge=0, le=7 * 24 * 60)
     hit_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
     webhook_delivery_seconds: float = Field(default=2.0, gt=0, le=600)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)

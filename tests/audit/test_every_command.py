@@ -175,6 +175,7 @@ def _sweep(shell: Shell) -> None:
                     query_id=f"{n:032x}", record_id=shell.made["record"], owner_bureau="DEU",
                     querying_bureau="FRA", queried_by="border.fra", match="exact", score=1.0,
                     location=None, operation_id=None, at=now - age, source="desk",
+                    document_number=f"C01X00T{n:02d}",  # two documents: two cases
                 )
                 for n, age in enumerate((timedelta(minutes=25), timedelta(hours=1)))
             ],

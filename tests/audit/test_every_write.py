@@ -391,6 +391,12 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
             )
         ),
     ),
+    "PUT /api/v1/hits/rules": (
+        "hit.rules_set",
+        lambda w: w.ok(
+            w.api.client.put(f"{V1}/hits/rules", headers=w.deu, json={"domestic": "notify_only"})
+        ),
+    ),
     "DELETE /api/v1/hits/webhook": (
         "hit.webhook_removed",
         lambda w: w.ok(w.api.client.delete(f"{V1}/hits/webhook", headers=w.deu)),

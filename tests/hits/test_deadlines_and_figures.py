@@ -40,7 +40,8 @@ def open_cases(session: Session, *sources: str, at: datetime = T0) -> list[Hit]:
     new = [
         NewHit(query_id=f"{n:032x}", record_id=record.id, owner_bureau="DEU",
                querying_bureau="FRA", queried_by="border.fra", match="exact", score=1.0,
-               location="CDG-T2", operation_id=None, at=at, source=source)
+               location="CDG-T2", operation_id=None, at=at, source=source,
+               document_number=f"C01X00T{n:02d}")  # one case each: not sightings of one
         for n, source in enumerate(sources)
     ]  # fmt: skip
     assert open_hits(session, new, deadlines=DEADLINES) == len(sources)

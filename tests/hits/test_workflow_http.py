@@ -17,6 +17,7 @@ SCREEN = "/api/v1/screen"
 RECORDS = "/api/v1/records"
 HITS = "/api/v1/hits"
 NOTIFICATIONS = "/api/v1/notifications"
+DOCUMENTS = ("C01X00T47", "C01X00T84", "C01X00T92")  # one case each
 
 
 @pytest.fixture
@@ -221,9 +222,9 @@ def test_not_confirmed_may_correct_the_record_instead(api: Api) -> None:
 
 
 def test_lists_filter_by_side_and_state_and_page(api: Api) -> None:
-    report(api)
-    for _ in range(3):
-        screen(api)
+    for number in DOCUMENTS:
+        report(api, number)
+        screen(api, number)
     fra = api.bearer(Role.BUREAU_OFFICER, "FRA")
     ids = [c["id"] for c in api.client.get(HITS, headers=fra).json()["hits"]]
     assert len(ids) == 3
@@ -243,9 +244,9 @@ def test_lists_filter_by_side_and_state_and_page(api: Api) -> None:
 
 
 def test_notifications_are_marked_read_by_the_bureau_only(api: Api) -> None:
-    report(api)
-    screen(api)
-    screen(api)
+    for number in DOCUMENTS[:2]:
+        report(api, number)
+        screen(api, number)
     mine = api.client.get(NOTIFICATIONS, headers=deu(api)).json()
     assert mine["unread"] == 2
     first = mine["notifications"][-1]["id"]

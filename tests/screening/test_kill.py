@@ -20,7 +20,7 @@ from sqlalchemy import select
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.models import Role
 from bordercheck.db import Database
-from bordercheck.hits.models import Hit
+from bordercheck.hits.models import HitSighting
 from bordercheck.registry import service as registry_service
 from bordercheck.screening.models import ScreeningQuery
 from tests.factories import fields, officer
@@ -146,7 +146,9 @@ def test_a_killed_server_has_committed_every_answer_it_sent(fresh_url: str, back
             )
         )
         logged = {row.id: row.result for row in rows}
-        cases = set(session.scalars(select(Hit.query_id).where(Hit.query_id.in_(hits))))
+        # Each answered hit opened a case or was added to one as a sighting.
+        query = select(HitSighting.query_id).where(HitSighting.query_id.in_(hits))
+        cases = set(session.scalars(query))
     database.dispose()
     assert logged == {a["query_id"]: a["result"] for a in answered}, "answered, then lost"
     assert cases == hits, "a hit was answered but its case was lost"

@@ -20,9 +20,9 @@ from bordercheck.auth.models import Role
 from bordercheck.auth.policy import details_withheld_from_viewer, restricted_notice
 from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.errors import FieldError, Forbidden, ValidationFailed
-from bordercheck.hits import cases, notifications, webhooks
+from bordercheck.hits import cases, notifications, rules, sightings, webhooks
 from bordercheck.hits.figures import figures
-from bordercheck.hits.models import Hit, HitState, Notification, Webhook
+from bordercheck.hits.models import DomesticRule, Hit, HitRules, HitState, Notification, Webhook
 from bordercheck.hits.schemas import (
     AnswerIn,
     BureauFiguresOut,
@@ -30,12 +30,15 @@ from bordercheck.hits.schemas import (
     FiguresOut,
     HitOut,
     HitPage,
+    HitRulesIn,
+    HitRulesOut,
     Marked,
     MarkRead,
     NotificationOut,
     NotificationPage,
     OutcomeIn,
     RecordSummary,
+    SightingOut,
     WebhookIn,
     WebhookOut,
 )
@@ -69,7 +72,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _hit_out(session: Session, viewer: cases.Viewer, hit: Hit, now: datetime) -> HitOut:
+def _hit_out(
+    session: Session, viewer: cases.Viewer, hit: Hit, now: datetime, *, seen: bool = False
+) -> HitOut:
+    """The case as the viewer may see it; with its latest sightings when ``seen``."""
     record = registry.get_record(session, hit.record_id)
     # Withheld as the screening answered it, or as the owner withholds the record now.
     withheld_from = registry.withheld_from(record) | (
@@ -101,7 +107,17 @@ def _hit_out(session: Session, viewer: cases.Viewer, hit: Hit, now: datetime) ->
         reminded_at=hit.reminded_at, escalated_at=hit.escalated_at, answer=hit.answer,
         action=hit.action, answer_note=hit.answer_note, answered_at=hit.answered_at,
         answered_by=hit.answered_by, outcome=hit.outcome, outcome_note=hit.outcome_note,
-        outcome_at=hit.outcome_at, outcome_by=hit.outcome_by,
+        outcome_at=hit.outcome_at, outcome_by=hit.outcome_by, domestic=hit.domestic,
+        sightings=hit.sightings, last_seen_at=hit.last_seen_at or hit.created_at,
+        # A sighting says when, where and by whom the querying side screened: what that side
+        # did itself, never the record (nor how it matched), so withholding leaves it whole.
+        recent_sightings=[
+            SightingOut(
+                query_id=s.query_id, seen_at=s.seen_at, location=s.location, source=s.source,
+                queried_by=s.queried_by, operation_id=s.operation_id, notified=s.notified,
+            )
+            for s in sightings.recent_sightings(session, hit.id)
+        ] if seen else None,
     )  # fmt: skip
 
 
@@ -174,17 +190,18 @@ def _bureau(code: str) -> str:
         raise ValidationFailed(errors=[FieldError("bureau", str(exc))]) from None
 
 
-def _hook_bureau(principal: Principal, bureau: str | None) -> str:
-    """Whose webhook: a bureau officer's own bureau's; any bureau's for an administrator."""
+def _hook_bureau(principal: Principal, bureau: str | None, what: str = "webhook") -> str:
+    """Whose webhook (or hit rules): a bureau officer's own bureau's; any bureau's for an
+    administrator."""
     if principal.role is Role.ADMIN:
         return _bureau(bureau) if bureau is not None else principal.bureau_code
     if principal.role is not Role.BUREAU_OFFICER:
         raise Forbidden(
-            f"a bureau's webhook is set by its bureau officers or an administrator; "
+            f"a bureau's {what} is set by its bureau officers or an administrator; "
             f"{principal.name} is {principal.role.value}"
         )
     if bureau is not None and _bureau(bureau) != principal.bureau_code:
-        raise Forbidden(f"bureau {principal.bureau_code} may set only its own webhook")
+        raise Forbidden(f"bureau {principal.bureau_code} may set only its own {what}")
     return principal.bureau_code
 
 
@@ -230,6 +247,33 @@ def delete_webhook(
     return Response(status_code=204)
 
 
+def _rules_out(found: HitRules) -> HitRulesOut:
+    return HitRulesOut(
+        bureau=found.bureau_code, domestic=DomesticRule(found.domestic),
+        updated_at=found.updated_at, updated_by=found.updated_by,
+    )  # fmt: skip
+
+
+@router.get("/hits/rules", response_model=HitRulesOut)
+def get_hit_rules(
+    principal: PrincipalDep, session: SessionDep, bureau: BureauQuery = None
+) -> HitRulesOut:
+    """Your bureau's rules for the hits on its records."""
+    return _rules_out(rules.get_rules(session, _hook_bureau(principal, bureau, "hit rules")))
+
+
+@router.put("/hits/rules", response_model=HitRulesOut)
+def put_hit_rules(
+    body: HitRulesIn, principal: PrincipalDep, session: SessionDep, bureau: BureauQuery = None
+) -> HitRulesOut:
+    """Set your bureau's rules: `domestic` says what a hit by your own officers on your own
+    record does (`case`, the default; `notify_only`; `ignore`)."""
+    code = _hook_bureau(principal, bureau, "hit rules")
+    return _rules_out(
+        rules.set_rules(session, principal.actor(), code, domestic=body.domestic, now=_now())
+    )
+
+
 @router.get("/hits/deliveries", response_model=list[DeliveryOut])
 def list_deliveries(
     principal: PrincipalDep,
@@ -255,9 +299,10 @@ def list_deliveries(
 def get_hit(
     hit_id: HitId, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
 ) -> HitOut:
-    """One case: the query, both bureaus, the record, the answer and the outcome."""
+    """One case: the query, both bureaus, the record, its sightings, the answer and the
+    outcome."""
     viewer = _viewer(principal, settings)
-    return _hit_out(session, viewer, cases.get_case(session, viewer, hit_id), _now())
+    return _hit_out(session, viewer, cases.get_case(session, viewer, hit_id), _now(), seen=True)
 
 
 @router.post("/hits/{hit_id}/answer", response_model=HitOut)

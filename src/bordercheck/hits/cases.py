@@ -134,6 +134,7 @@ def answer_case(
     hit.action = action.value if action is not None else None
     hit.answered_at, hit.answered_by = now, viewer.actor.name
     hit.state = (HitState.CLOSED if hit.outcome else HitState.ANSWERED).value
+    _close_to_sightings(hit)
     session.flush()
     said = answer.value.replace("_", " ") + (f", asking to {action.value}" if action else "")
     announce(
@@ -181,6 +182,7 @@ def record_outcome(
     hit.outcome_at, hit.outcome_by = now, viewer.actor.name
     if hit.answer is not None:
         hit.state = HitState.CLOSED.value
+    _close_to_sightings(hit)
     session.flush()
     text = f"Hit {hit.id}: the {hit.querying_bureau} side recorded the outcome: " + (
         outcome.value.replace("_", " ")
@@ -195,6 +197,12 @@ def record_outcome(
         details={"outcome": outcome.value, "record_id": hit.record_id},
     )
     return hit
+
+
+def _close_to_sightings(hit: Hit) -> None:
+    # A closed case takes no more sightings: the next hit on the document opens a new one.
+    if hit.state == HitState.CLOSED.value:
+        hit.open_key = None
 
 
 def _notice(hit: Hit, kind: str, text: str) -> Notice:

@@ -28,7 +28,8 @@ log = get_logger(__name__)
 SUMMARY_FIELDS = (
     "id", "state", "record_id", "owner_bureau", "querying_bureau", "match", "source",
     "location", "operation_id", "manifest_id", "flight", "created_at", "due_at", "answer",
-    "action", "answered_at", "outcome", "outcome_at", "escalated_at",
+    "action", "answered_at", "outcome", "outcome_at", "escalated_at", "domestic", "sightings",
+    "last_seen_at",
 )  # fmt: skip
 TEXT_LENGTH = 500
 

@@ -1,4 +1,5 @@
-"""Tables of the hits domain: cases, console notifications, webhooks and their outbox."""
+"""Tables of the hits domain: cases and their sightings, each bureau's rules, console
+notifications, webhooks and their outbox."""
 
 from __future__ import annotations
 
@@ -99,6 +100,16 @@ class Hit(Base):
     # The record's details were withheld from the querying bureau when its screening opened
     # the case: it was answered "possible hit, restricted", and the case tells it no more.
     withheld: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The querying bureau screened its own country's record.
+    domestic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Screenings of the record by the querying bureau while the case was open, the first
+    # (which opened it) included; the list is in ``hit_sightings``.
+    sightings: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # "RECORD:QUERYING_BUREAU:DOCUMENT_NUMBER" while the case takes the sightings of that
+    # document by its querying bureau; NULL once closed. Unique, so that two processes
+    # screening the same document at once cannot both open a case for it.
+    open_key: Mapped[str | None] = mapped_column(String(48), unique=True)
 
     __table_args__ = (
         Index("ix_hits_owner_state", "owner_bureau", "state"),
@@ -106,6 +117,52 @@ class Hit(Base):
         # The sweep looks for open cases past their reminder or deadline.
         Index("ix_hits_state_due", "state", "due_at"),
     )
+
+
+def open_key(record_id: int, querying_bureau: str, document_number: str | None) -> str:
+    # The number too: two numbers of one stolen blank range are two documents, and a
+    # country the range is withheld from must not learn from one case that they share it.
+    return f"{record_id}:{querying_bureau}:{document_number or ''}"
+
+
+class HitSighting(Base):
+    """One screening that hit a case's record: the one that opened it, or a later one by the
+    same querying bureau while the case was open."""
+
+    __tablename__ = "hit_sightings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hit_id: Mapped[int] = mapped_column(ForeignKey("hits.id"))
+    query_id: Mapped[str] = mapped_column(String(32), index=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    location: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    queried_by: Mapped[str] = mapped_column(String(100))
+    operation_id: Mapped[str | None] = mapped_column(String(64))
+    # The owner was told of this one (it opened the case, came from a new place, or after a
+    # quiet period).
+    notified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    __table_args__ = (Index("ix_hit_sightings_hit", "hit_id", "id"),)
+
+
+class DomesticRule(StrEnum):
+    """What a bureau wants done when its own officers' screening hits its own record."""
+
+    CASE = "case"  # open a case (marked domestic), as for any hit
+    NOTIFY_ONLY = "notify_only"  # a line in the bureau's console, no case
+    IGNORE = "ignore"  # the query log keeps the screening; nobody is told
+
+
+class HitRules(Base):
+    """A bureau's rules for the hits on its records; a bureau with no row has the defaults."""
+
+    __tablename__ = "hit_rules"
+
+    bureau_code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    domestic: Mapped[str] = mapped_column(String(16), default=DomesticRule.CASE.value)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(100))
 
 
 class Notification(Base):

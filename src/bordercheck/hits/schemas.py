@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from bordercheck.api.types import MAX_ID, BodyId, UtcDatetime
-from bordercheck.hits.models import Action, Answer, Outcome
+from bordercheck.hits.models import Action, Answer, DomesticRule, Outcome
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
@@ -47,6 +47,18 @@ class RecordSummary(BaseModel):
     active: bool
 
 
+class SightingOut(BaseModel):
+    """One screening of the case's document by the querying bureau while the case was open."""
+
+    query_id: str
+    seen_at: UtcDatetime
+    location: str | None
+    source: str
+    queried_by: str
+    operation_id: str | None
+    notified: bool = Field(description="The owner was told of this sighting.")
+
+
 class HitOut(BaseModel):
     id: int
     state: str
@@ -80,6 +92,13 @@ class HitOut(BaseModel):
     outcome_note: str | None
     outcome_at: UtcDatetime | None
     outcome_by: str | None
+    domestic: bool = Field(description="The querying bureau screened its own country's record.")
+    sightings: int = Field(description="Screenings of the document while the case was open.")
+    last_seen_at: UtcDatetime
+    recent_sightings: list[SightingOut] | None = Field(
+        default=None,
+        description="In `GET /hits/{id}` only: the latest 100 sightings, newest first.",
+    )
 
 
 class HitPage(BaseModel):
@@ -160,3 +179,18 @@ class MarkRead(BaseModel):
 class Marked(BaseModel):
     marked: int
     unread: int
+
+
+class HitRulesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    domestic: DomesticRule = Field(
+        description="A hit by your officers on your own record: `case`, `notify_only`, `ignore`."
+    )
+
+
+class HitRulesOut(BaseModel):
+    bureau: str
+    domestic: DomesticRule
+    updated_at: UtcDatetime | None = Field(description="Null: never set, the defaults.")
+    updated_by: str | None

@@ -223,6 +223,7 @@ def _answer(
                 at=now,
                 source=context.hit_source,
                 withheld=m.record_id in hidden,
+                document_number=prepared.query.number,
             )
             for m in screening.matches
             if m.match in {"exact", "range"}

@@ -1,0 +1,56 @@
+"""Migration 0012 on a database with cases: each case seen once, and the newest case still
+open for a document takes its next sightings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select, text
+
+from bordercheck.db import Database
+from bordercheck.hits.models import Hit, HitSighting
+from bordercheck.migrations import upgrade
+from bordercheck.registry import service as registry
+from tests.conftest import FreshDatabases
+from tests.factories import fields, make_bureau, officer
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+QUERY = (
+    "INSERT INTO screening_queries (id, at, principal_kind, principal_name, bureau_code, "
+    "source, document_number, result, match_count) VALUES (:id, :at, 'user', 'border.fra', "
+    "'FRA', 'number', 'C01X00T47', 'hit', 1)"
+)
+CASE = (
+    "INSERT INTO hits (query_id, record_id, owner_bureau, querying_bureau, queried_by, match, "
+    "score, location, state, created_at, source, due_at, remind_at, withheld) VALUES (:id, "
+    ":record, 'DEU', :querying, 'border.fra', 'exact', 1.0, 'CDG-T2', :state, :at, 'desk', "
+    ":at, :at, false)"
+)
+
+
+def test_existing_cases_are_each_seen_once(backend: str, fresh_databases: FreshDatabases) -> None:
+    url = fresh_databases.url(backend, migrate=False)
+    upgrade(url, "0011")
+    database = Database(url)
+    with database.session(write=True) as session:
+        for country in ("DEU", "FRA"):
+            make_bureau(session, country)
+        record = registry.create_record(session, officer("DEU"), fields()).id
+        cases = [("closed", "FRA"), ("open", "FRA"), ("answered", "FRA"), ("open", "DEU")]
+        for n, (state, querying) in enumerate(cases):
+            values = {"id": f"{n:032x}", "at": T0, "record": record}
+            session.execute(text(QUERY), values)
+            session.execute(text(CASE), values | {"state": state, "querying": querying})
+    database.dispose()
+    upgrade(url)
+    database = Database(url)
+    with database.session() as session:
+        hits = list(session.scalars(select(Hit).order_by(Hit.id)))
+        assert [h.open_key for h in hits] == [
+            None, None, f"{record}:FRA:C01X00T47", f"{record}:DEU:C01X00T47"
+        ]  # fmt: skip
+        assert [(h.sightings, h.domestic) for h in hits] == [(1, False)] * 3 + [(1, True)]
+        assert all(h.last_seen_at is not None for h in hits)
+        seen = session.scalars(select(HitSighting.hit_id).order_by(HitSighting.hit_id))
+        assert list(seen) == [h.id for h in hits]
+    database.dispose()
