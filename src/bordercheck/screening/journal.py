@@ -128,7 +128,8 @@ class QueryJournal:
         self._syncer: threading.Thread | None = None
 
     def start(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        """Start the sync thread. The first segment is made by the first append: a directory
+        that cannot be written makes screening answer 503, not the server fail to start."""
         if self.sync_seconds > 0 and self._syncer is None:
             self._stopping.clear()
             self._syncer = threading.Thread(target=self._sync_loop, name="query-journal-sync",
@@ -215,6 +216,7 @@ class QueryJournal:
     def _open_segment(self) -> Segment:
         # Made under a name no replay looks at, locked, then renamed: another process never
         # sees this segment unlocked.
+        self.directory.mkdir(parents=True, exist_ok=True)
         self._serial += 1
         name = f"querylog-{self._name}-{self._serial:06d}"
         staging = self.directory / f".{name}.tmp"
