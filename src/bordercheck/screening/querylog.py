@@ -286,15 +286,24 @@ class QueryLogWriter:
             log.error("query journal replay failed; trying again later", error=_first_line(exc))
 
     def _take(self) -> list[_Waiting]:
-        # Whole requests, oldest first, up to max_group entries (at least one request).
-        group = [self._queue.popleft()]
-        size = len(group[0].entries)
-        while self._queue and size + len(self._queue[0].entries) <= self.max_group:
-            waiting = self._queue.popleft()
-            group.append(waiting)
+        """Whole requests, oldest first, up to max_group entries (at least one request). While
+        requests wait for their commit, only theirs: a batch's hits are not held up by the
+        thousands of clean entries journalled beside them."""
+        if self._urgent:
+            group = [waiting for waiting in self._queue if waiting.segment is None]
+            self._queue = deque(waiting for waiting in self._queue if waiting.segment is not None)
+        else:
+            group, self._queue = list(self._queue), deque()
+        taken: list[_Waiting] = []
+        size = 0
+        for waiting in group:
+            if taken and size + len(waiting.entries) > self.max_group:
+                break
+            taken.append(waiting)
             size += len(waiting.entries)
-        self._urgent -= sum(1 for waiting in group if waiting.segment is None)
-        return group
+        self._queue.extendleft(reversed(group[len(taken) :]))
+        self._urgent -= sum(1 for waiting in taken if waiting.segment is None)
+        return taken
 
     def _commit(self, group: list[_Waiting]) -> None:
         try:
