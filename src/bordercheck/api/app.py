@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     metrics.gauge(
         "bordercheck_query_log_pending",
-        "Query log entries waiting for their commit (their answers wait with them).",
+        "Query log entries not yet in the database (journalled, or waited for by their answers).",
         lambda: _query_log(app, lambda log: log.pending),
     )
     metrics.gauge(
