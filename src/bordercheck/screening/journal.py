@@ -42,7 +42,7 @@ SUFFIX = ".journal"
 # A segment is closed for new entries past this size, and deleted once all it holds is in the
 # database: what a restart replays is a few segments, not the whole day.
 SEGMENT_BYTES = 4 * 1024 * 1024
-# The first field of every line, so that a later format can still read these.
+# The first field of every line (a request's entries), so that a later format can read these.
 FORMAT = 1
 # Replayed entries per transaction.
 REPLAY_GROUP = 10_000
@@ -63,17 +63,17 @@ def default_directory(database_url: str) -> Path:
 
 
 def encode(entries: Sequence[LoggedQuery]) -> bytes:
-    return b"".join(
-        orjson.dumps(
-            (
-                FORMAT, q.id, q.at, q.principal_kind, q.principal_name, q.bureau_code,
-                q.location, q.operation_id, q.source, q.document_number, q.issuing_country,
-                q.document_type, q.result,
-            ),
-            option=orjson.OPT_APPEND_NEWLINE,
+    """One line for one request's entries: one serialisation, one write, one line that a
+    replay reads whole or (cut short by a power loss) not at all."""
+    rows = [
+        (
+            q.id, q.at, q.principal_kind, q.principal_name, q.bureau_code, q.location,
+            q.operation_id, q.source, q.document_number, q.issuing_country, q.document_type,
+            q.result,
         )
         for q in entries
-    )  # fmt: skip
+    ]  # fmt: skip
+    return orjson.dumps([FORMAT, rows], option=orjson.OPT_APPEND_NEWLINE)
 
 
 def decode(data: bytes, origin: str) -> list[LoggedQuery]:
@@ -84,10 +84,12 @@ def decode(data: bytes, origin: str) -> list[LoggedQuery]:
         if not line:
             continue
         try:
-            fields = orjson.loads(line)
-            if fields[0] != FORMAT:
-                raise ValueError(f"format {fields[0]!r}")
-            entries.append(LoggedQuery(fields[1], datetime.fromisoformat(fields[2]), *fields[3:13]))
+            version, rows = orjson.loads(line)
+            if version != FORMAT:
+                raise ValueError(f"format {version!r}")
+            entries.extend(
+                LoggedQuery(row[0], datetime.fromisoformat(row[1]), *row[2:12]) for row in rows
+            )
         except (ValueError, TypeError, IndexError) as exc:
             log.warning("query journal line skipped", journal=origin, error=str(exc))
     return entries
@@ -200,10 +202,6 @@ class QueryJournal:
     def replay(self, database: Database, turn: Callable[[], AbstractContextManager[None]]) -> int:
         """Replay the segments of dead processes in this journal's directory."""
         return replay_abandoned(self.directory, database, turn)
-
-    @property
-    def unsettled(self) -> int:
-        return sum(segment.entries - segment.settled for segment in self._segments)
 
     def _writable(self) -> Segment:
         current = self._current
