@@ -79,7 +79,7 @@ def encode(entries: Sequence[LoggedQuery]) -> bytes:
 def decode(data: bytes, origin: str) -> list[LoggedQuery]:
     """The entries of a segment. A line cut short (a power loss during its write, or a write
     that failed and was answered 503) is skipped: no answer was sent for it."""
-    entries = []
+    entries: list[LoggedQuery] = []
     for line in data.split(b"\n"):
         if not line:
             continue
