@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     feed_poll_seconds: float = Field(default=0.2, gt=0, le=60)
     # While the query log cannot be written, how often its writer checks the database again.
     query_log_retry_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Clean answers are journalled to a file before they are sent (docs/deployment.md): where
+    # (default: beside a SQLite file, else under the temp dir), how often it is synced to disk
+    # (0: before each answer), and how often journals of dead processes are replayed.
+    query_journal_dir: Path | None = None
+    query_journal_sync_seconds: float = Field(default=0.05, ge=0, le=10)
+    query_journal_replay_seconds: float = Field(default=60.0, gt=0, le=3600)
     # Offline kits: the deployment's edge key file (bordercheck edge keygen), where built
     # snapshots are cached, how many feed entries one change bundle carries, and the age past
     # which a kit's answers carry a stale-data warning.

@@ -1,5 +1,6 @@
-"""A server killed (SIGKILL) the moment it has answered loses nothing it answered: the query's
-log row, and for a hit its case, are in the database when the answer arrives."""
+"""A server killed (SIGKILL) the moment it has answered loses nothing it answered: for a match,
+the query's log row and its case are in the database when the answer arrives; a clean query is
+in the process's journal, and the next server to start on the database replays it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -25,9 +27,9 @@ from bordercheck.registry import service as registry_service
 from bordercheck.screening.models import ScreeningQuery
 from tests.factories import fields, officer
 
-KILLS = 10  # per database; one server started for each
-# What each kill follows, in turn: a hit, a clean screen, a batch holding a hit.
-KINDS = ("hit", "hit", "clean", "batch")
+KILLS = 12  # per database; one server started for each
+# What each kill follows, in turn: a hit, a clean screen, a batch holding a hit, a clean batch.
+KINDS = ("hit", "hit", "clean", "batch", "clean", "clean batch")
 READY_WITHIN = 60.0  # seconds for a server to come up on a loaded two-core machine
 
 
@@ -38,7 +40,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, secret_key: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def server(
+    url: str, secret_key: str, journal: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``bordercheck serve`` in a process group of its own, ready; killed if still running."""
     port = free_port()
     env = {
@@ -47,6 +51,7 @@ def server(url: str, secret_key: str) -> Iterator[tuple[str, subprocess.Popen[by
         "BORDERCHECK_SECRET_KEY": secret_key,
         "BORDERCHECK_ENV": "test",
         "BORDERCHECK_LOG_LEVEL": "WARNING",
+        "BORDERCHECK_QUERY_JOURNAL_DIR": str(journal),
     }
     command = [sys.executable, "-m", "bordercheck", "serve", "--port", str(port)]
     process = subprocess.Popen(
@@ -98,10 +103,11 @@ def screen_and_kill(
     headers = {"Authorization": f"Bearer {token}"}
     recorded = {"document_number": "C01X00T47", "issuing_country": "DEU"}
     clean = {"document_number": f"ZZ{n:07d}", "issuing_country": "DEU"}
-    if kind == "batch":
+    if kind in {"batch", "clean batch"}:
         documents = [{"document_number": f"ZY{n:03d}{i:04d}", "issuing_country": "DEU"}
                      for i in range(200)]  # fmt: skip
-        documents[117] = recorded
+        if kind == "batch":
+            documents[117] = recorded
         body: dict[str, Any] = {"documents": documents}
         path = "/api/v1/screen/batch"
     else:
@@ -114,14 +120,28 @@ def screen_and_kill(
     return answers
 
 
-def test_a_killed_server_has_committed_every_answer_it_sent(fresh_url: str, backend: str) -> None:
+def logged_results(url: str, query_ids: list[str]) -> dict[str, str]:
+    database = Database(url)
+    with database.session() as session:
+        rows = session.execute(
+            select(ScreeningQuery.id, ScreeningQuery.result).where(ScreeningQuery.id.in_(query_ids))
+        )
+        logged = {row.id: row.result for row in rows}
+    database.dispose()
+    return logged
+
+
+def test_a_killed_server_has_kept_every_answer_it_sent(
+    fresh_url: str, backend: str, tmp_path: Path
+) -> None:
+    journal = tmp_path / "journal"
     client_id, secret = prepare(fresh_url)
     secret_key = secrets.token_urlsafe(48)
     token = ""
     answered: list[dict[str, Any]] = []
     started = time.monotonic()
     for n in range(KILLS):
-        with server(fresh_url, secret_key) as (base, process):
+        with server(fresh_url, secret_key, journal) as (base, process):
             if not token:
                 response = httpx2.post(
                     f"{base}/api/v1/auth/token",
@@ -137,19 +157,26 @@ def test_a_killed_server_has_committed_every_answer_it_sent(fresh_url: str, back
     elapsed = time.monotonic() - started
 
     hits = {a["query_id"] for a in answered if a["result"] == "hit"}
-    assert len(hits) == sum(1 for n in range(KILLS) if KINDS[n % len(KINDS)] != "clean")
+    assert len(hits) == sum(1 for n in range(KILLS) if KINDS[n % len(KINDS)] in {"hit", "batch"})
     database = Database(fresh_url)
     with database.session() as session:
-        rows = session.execute(
-            select(ScreeningQuery.id, ScreeningQuery.result).where(
-                ScreeningQuery.id.in_([a["query_id"] for a in answered])
-            )
-        )
-        logged = {row.id: row.result for row in rows}
         # Each answered hit opened a case or was added to one as a sighting.
         query = select(HitSighting.query_id).where(HitSighting.query_id.in_(hits))
         cases = set(session.scalars(query))
     database.dispose()
-    assert logged == {a["query_id"]: a["result"] for a in answered}, "answered, then lost"
     assert cases == hits, "a hit was answered but its case was lost"
+    # Hits were committed before their answers; the clean queries of the last server killed
+    # are in its journal, and a server started after it replays them.
+    assert set(logged_results(fresh_url, list(hits))) == hits, "a hit was answered, then lost"
+    left = b"".join(path.read_bytes() for path in journal.glob("*.journal"))
+    assert all(a["query_id"].encode() in left for a in answers if a["result"] == "no_hit"), (
+        "the last clean answers are not in the killed server's journal"
+    )
+    expected = {a["query_id"]: a["result"] for a in answered}
+    with server(fresh_url, secret_key, journal):
+        deadline = time.monotonic() + READY_WITHIN
+        while (logged := logged_results(fresh_url, list(expected))) != expected:
+            missing = len(set(expected) - set(logged))
+            assert time.monotonic() < deadline, f"{missing} answered, then lost"
+            time.sleep(0.05)
     assert elapsed < 60 * 3, f"{KILLS} kills took {elapsed:.0f} s"  # bounded, even loaded

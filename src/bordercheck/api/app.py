@@ -35,6 +35,7 @@ from bordercheck.manifests.intake import ParsingSlots
 from bordercheck.messaging import api as messaging_api
 from bordercheck.registry import api as registry_api
 from bordercheck.screening import api as screening_api
+from bordercheck.screening.journal import QueryJournal, default_directory
 from bordercheck.screening.live import LiveIndex, screening_key
 from bordercheck.screening.querylog import QueryLogWriter
 from bordercheck.settings import Settings, load_settings
@@ -60,10 +61,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             snapshot=settings.index_snapshot,
             poll_interval=settings.feed_poll_seconds,
         )
+        journal = QueryJournal(
+            settings.query_journal_dir or default_directory(db.url),
+            sync_seconds=settings.query_journal_sync_seconds,
+        )
+        journal.start()
         query_log = app.state.query_log = QueryLogWriter(
             db,
             retry_seconds=settings.query_log_retry_seconds,
             deadlines=Deadlines.from_settings(settings),
+            journal=journal,
+            replay_seconds=settings.query_journal_replay_seconds,
         )
         # Every answer waits for the query log thread's commit, and each time that thread's
         # driver call gives up the interpreter it waits for it back up to the switch interval
@@ -89,6 +97,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             yield
         finally:
             query_log.stop()  # first: commits every entry still waiting
+            journal.close()  # deletes what is in the database, keeps the rest for a replay
             for worker in workers:
                 worker.stop()
             courier.close()
@@ -118,13 +127,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     metrics.gauge(
         "bordercheck_query_log_pending",
-        "Query log entries waiting for their commit (their answers wait with them).",
+        "Query log entries not yet in the database (journalled, or waited for by their answers).",
         lambda: _query_log(app, lambda log: log.pending),
     )
     metrics.gauge(
         "bordercheck_query_log_failing",
         "1 while the query log cannot be written (screening answers 503), else 0.",
-        lambda: _query_log(app, lambda log: log.failing is not None),
+        lambda: _query_log(app, lambda log: log.unavailable_reason() is not None),
     )
     metrics.gauge(
         "bordercheck_query_log_refused_entries",
@@ -195,8 +204,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if current != head_revision():
             return JSONResponse({"status": "unavailable", "reason": "schema not upgraded"}, 503)
         query_log: QueryLogWriter = app.state.query_log
-        if query_log.failing is not None:
-            reason = f"query log cannot be written: {query_log.failing}"
+        if (failing := query_log.unavailable_reason()) is not None:
+            reason = f"query log cannot be written: {failing}"
             return JSONResponse({"status": "unavailable", "reason": reason}, 503)
         live: LiveIndex = app.state.live_index
         if not live.ready:

@@ -1,7 +1,8 @@
 """``POST /screen`` and ``POST /screen/batch``: the hot path. No ORM here: the index is in
 memory, and the query log (with the hit cases) is written by its own thread, many requests per
-transaction; each answer waits for the commit of its own entries, so that no answer is sent
-whose log entry or hit case could still be lost."""
+transaction; each answer waits until its own entries are safe (a clean query appended to the
+process's journal, a match committed with its case), so that no answer is sent whose log entry
+or hit case could still be lost."""
 
 from __future__ import annotations
 
@@ -64,6 +65,15 @@ def _run(
     return answered, log.record([item.logged for item in answered])
 
 
+async def _safe(logged: Future[None]) -> None:
+    """Wait until the answers' log entries are safe: journalled entries are already, and a
+    done future is read at once rather than through a round of the event loop."""
+    if logged.done():
+        logged.result()
+    else:
+        await asyncio.wrap_future(logged)
+
+
 def _json(data: object) -> Response:
     return Response(orjson.dumps(data), media_type="application/json")
 
@@ -72,7 +82,7 @@ def _json(data: object) -> Response:
 async def screen(body: ScreenRequest, request: Request, principal: PrincipalDep) -> Response:
     """Screen one document: hit, possible hit or no hit, with the records it matched."""
     answered, committed = _run(request, principal, [body], "mrz" if body.mrz else "number")
-    await asyncio.wrap_future(committed)
+    await _safe(committed)
     return _json(answered[0].answer)
 
 
@@ -103,7 +113,7 @@ async def screen_batch(request: Request, principal: PrincipalDep) -> Response:
     # Seconds of work for 10,000 damaged MRZs: off the event loop, so that this worker
     # goes on answering other requests (and health checks) meanwhile.
     answered, committed = await run_in_threadpool(_run, request, principal, body.documents, "batch")
-    await asyncio.wrap_future(committed)
+    await _safe(committed)
     return _json({"results": [item.answer for item in answered]})
 
 

@@ -1,11 +1,15 @@
-"""The query log: every screening query, and the hit cases it opens, committed before the
-answer leaves the server.
+"""The query log: every screening query, and the hit cases it opens, kept before the answer
+leaves the server.
 
 Request handlers hand a request's entries to ``QueryLogWriter.record`` and wait on what it
-returns: a future that resolves once the transaction holding them has committed (group
-commit). A thread of its own writes as soon as entries are pending, all that came while it
-was writing the last group in one transaction, so waiting costs one commit and no fixed
-sleep. A ``kill -9`` after an answer therefore loses nothing that was answered.
+returns: a future that resolves once the entries are safe. Queries that matched something
+(hits, possible hits: they carry matches and cases) are safe once the transaction holding
+them has committed (group commit): a thread of its own writes as soon as entries are pending,
+all that came while it was writing the last group in one transaction, so waiting costs one
+commit and no fixed sleep. Clean queries, nearly all of them, are safe once appended to the
+process's query journal (``journal.py``); the same thread then moves them into the database
+with the others, and replays the journals of dead processes. A ``kill -9`` after an answer
+therefore loses nothing that was answered.
 
 When the log cannot be written (database down, too much waiting), ``record`` refuses with
 ``QueryLogUnavailable`` (a 503 with Retry-After) instead of answering with an entry that
@@ -17,13 +21,14 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.engine import make_url
@@ -37,6 +42,9 @@ from bordercheck.logs import get_logger
 from bordercheck.registry.bulk import insert_tuples, stored_values
 from bordercheck.screening.models import ScreeningMatch, ScreeningQuery
 
+if TYPE_CHECKING:
+    from bordercheck.screening.journal import QueryJournal, Segment
+
 log = get_logger(__name__)
 
 # Entries waiting for their commit, at most. Every request waits for its own, so what waits is
@@ -45,6 +53,10 @@ log = get_logger(__name__)
 MAX_PENDING = 100_000
 # One transaction takes whole requests up to this many entries (a full batch alone).
 MAX_GROUP = 10_000
+# Journalled entries wait this long for others to share their transaction, unless a request
+# waiting for its commit comes first: nobody waits on them, and a commit a request costs the
+# interpreter time the requests need (docs/benchmarks.md).
+MOVE_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -96,8 +108,13 @@ class QueryLogWriter:
         max_pending: int = MAX_PENDING,
         max_group: int = MAX_GROUP,
         deadlines: Deadlines | None = None,
+        journal: QueryJournal | None = None,
+        replay_seconds: float = 60.0,
     ) -> None:
         self.database = database
+        self.journal = journal
+        self.replay_seconds = replay_seconds
+        self.replayed = 0  # entries of dead processes' journals new to the database
         self.deadlines = deadlines
         self.retry_seconds = retry_seconds
         self.max_pending = max_pending
@@ -118,6 +135,11 @@ class QueryLogWriter:
             *((dbapi.DataError, dbapi.IntegrityError) if dbapi is not None else ()),
         )
         self._queue: deque[_Waiting] = deque()
+        # Journalled entries whose write failed: safe in the journal, written when the
+        # database is back (or replayed after a restart).
+        self._held: list[_Waiting] = []
+        self._urgent = 0  # requests in the queue waiting for their commit
+        self._next_replay = 0.0
         self._pending = 0
         self._ready = threading.Condition()
         self._stopping = threading.Event()
@@ -130,34 +152,72 @@ class QueryLogWriter:
         return self._pending
 
     def record(self, entries: Sequence[LoggedQuery]) -> Future[None]:
-        """Queue one request's entries; the future resolves once they are committed, or fails
-        with ``QueryLogUnavailable``. Raises it at once when the log is failing or full."""
+        """Queue one request's entries; the future resolves once they are safe (clean ones
+        journalled, the others committed), or fails with ``QueryLogUnavailable``. Raises it
+        at once when the log is failing or full, or the journal cannot be written."""
         committed: Future[None] = Future()
-        if not entries:
+        total = len(entries)
+        clean: Sequence[LoggedQuery] = ()
+        if self.journal is not None:
+            clean = [query for query in entries if not query.matches and not query.hits]
+            if clean:
+                entries = [query for query in entries if query.matches or query.hits]
+        if not total:
             committed.set_result(None)
             return committed
         with self._ready:
             if self._stopping.is_set():  # nobody would write them
-                self.refused += len(entries)
+                self.refused += total
                 raise QueryLogUnavailable("the server is stopping; try again", retry_after=1)
             if self.failing is not None:
-                self.refused += len(entries)
+                self.refused += total
                 raise QueryLogUnavailable(
                     f"screening is unavailable: the query log cannot be written "
                     f"({self.failing}); try again shortly",
                     retry_after=max(1, round(self.retry_seconds)),
                 )
-            if self._pending + len(entries) > self.max_pending:
-                self.refused += len(entries)
+            if self._pending + total > self.max_pending:
+                self.refused += total
                 raise QueryLogUnavailable(
                     f"screening is unavailable: {self._pending:,} query log entries are "
                     "waiting for the database; try again shortly",
                     retry_after=1,
                 )
-            self._queue.append(_Waiting(entries, committed))
-            self._pending += len(entries)
-            self._ready.notify()
+            if clean:
+                assert self.journal is not None
+                try:
+                    segment = self.journal.append(clean)
+                except OSError as exc:
+                    self.refused += total
+                    log.error("query journal write failed; screening answers 503",
+                              error=str(exc))  # fmt: skip
+                    raise QueryLogUnavailable(
+                        f"screening is unavailable: the query log cannot be written ({exc}); "
+                        "try again shortly",
+                        retry_after=max(1, round(self.retry_seconds)),
+                    ) from None
+                # Nobody waits on this one: the answers go as soon as the write returned.
+                was_idle = not self._queue
+                self._queue.append(_Waiting(clean, Future(), segment, time.monotonic()))
+                self._pending += len(clean)
+                if was_idle or self._pending >= self.max_group:
+                    self._ready.notify()  # so that the writer knows when to move them
+            if entries:
+                self._queue.append(_Waiting(entries, committed))
+                self._pending += len(entries)
+                self._urgent += 1
+                self._ready.notify()
+            else:
+                committed.set_result(None)
         return committed
+
+    def unavailable_reason(self) -> str | None:
+        """Why screening answers 503 now, or None (for /readyz and the metrics)."""
+        if self.failing is not None:
+            return self.failing
+        if self.journal is not None and not self.journal.probe():
+            return self.journal.failing
+        return None
 
     def start(self) -> None:
         if self._thread is None:
@@ -178,11 +238,14 @@ class QueryLogWriter:
 
     def _run(self) -> None:
         while True:
+            self._replay_if_due()
             with self._ready:
-                while not self._queue and not self._stopping.is_set():
-                    self._ready.wait()
-                if not self._queue:
+                if not self._stopping.is_set() and not self._due():
+                    self._ready.wait(self._until_due())
+                if not self._queue and self._stopping.is_set():
                     return
+                if not self._due() and not self._stopping.is_set():
+                    continue
                 group = self._take()
             self._commit(group)
             while self.failing is not None:
@@ -192,15 +255,55 @@ class QueryLogWriter:
                 self._stopping.wait(self.retry_seconds)
                 self._check_database()
 
+    def _due(self) -> bool:
+        """Whether to write now: a request waits for its commit, the journalled entries
+        fill a group, or the oldest of them has waited long enough."""
+        if not self._queue:
+            return False
+        if self._urgent or self._pending >= self.max_group:
+            return True
+        return time.monotonic() >= self._queue[0].since + MOVE_SECONDS
+
+    def _until_due(self) -> float | None:
+        """How long the writer may sleep unless woken (None: until woken)."""
+        wakes = []
+        if self.journal is not None:
+            wakes.append(self._next_replay)
+        if self._queue:
+            wakes.append(self._queue[0].since + MOVE_SECONDS)
+        return max(0.0, min(wakes) - time.monotonic()) if wakes else None
+
+    def _replay_if_due(self) -> None:
+        """Replay the journals of dead processes: at start, then every ``replay_seconds``."""
+        if self.journal is None or time.monotonic() < self._next_replay:
+            return
+        self._next_replay = time.monotonic() + self.replay_seconds
+        if self.failing is not None:
+            return
+        try:
+            self.replayed += self.journal.replay(self.database, self._turn)
+        except Exception as exc:  # the database or the directory; tried again later
+            log.error("query journal replay failed; trying again later", error=_first_line(exc))
+
     def _take(self) -> list[_Waiting]:
-        # Whole requests, oldest first, up to max_group entries (at least one request).
-        group = [self._queue.popleft()]
-        size = len(group[0].entries)
-        while self._queue and size + len(self._queue[0].entries) <= self.max_group:
-            waiting = self._queue.popleft()
-            group.append(waiting)
+        """Whole requests, oldest first, up to max_group entries (at least one request). While
+        requests wait for their commit, only theirs: a batch's hits are not held up by the
+        thousands of clean entries journalled beside them."""
+        if self._urgent:
+            group = [waiting for waiting in self._queue if waiting.segment is None]
+            self._queue = deque(waiting for waiting in self._queue if waiting.segment is not None)
+        else:
+            group, self._queue = list(self._queue), deque()
+        taken: list[_Waiting] = []
+        size = 0
+        for waiting in group:
+            if taken and size + len(waiting.entries) > self.max_group:
+                break
+            taken.append(waiting)
             size += len(waiting.entries)
-        return group
+        self._queue.extendleft(reversed(group[len(taken) :]))
+        self._urgent -= sum(1 for waiting in taken if waiting.segment is None)
+        return taken
 
     def _commit(self, group: list[_Waiting]) -> None:
         try:
@@ -224,6 +327,7 @@ class QueryLogWriter:
             log.error("query log entry refused by the database",
                       query_id=waiting.entries[0].id, error=_first_line(exc))  # fmt: skip
             self._release(waiting.entries)
+            self._settle_journal(waiting)  # it never can be written: no replay either
             waiting.settle(
                 QueryLogUnavailable(
                     "screening failed: the database refused this query's log entry; try again",
@@ -243,14 +347,23 @@ class QueryLogWriter:
             self._pending -= written
         for waiting in group:
             waiting.settle(None)
+            self._settle_journal(waiting)
+
+    def _settle_journal(self, waiting: _Waiting) -> None:
+        if waiting.segment is not None and self.journal is not None:
+            self.journal.settle(waiting.segment, len(waiting.entries))
 
     def _failed(self, group: list[_Waiting], reason: str) -> None:
         """Fail this group and everything queued behind it: their requests get a 503 now
         rather than wait for a database that may be gone for minutes."""
         with self._ready:
             self.failing = reason
-            failed = [*group, *self._queue]
+            queued = [*group, *self._queue]
             self._queue.clear()
+            self._urgent = 0
+            # Journalled entries were answered and are safe in the journal: they wait here.
+            self._held.extend(waiting for waiting in queued if waiting.segment is not None)
+            failed = [waiting for waiting in queued if waiting.segment is None]
             self.refused += sum(len(waiting.entries) for waiting in failed)
         log.error("query log write failed; screening answers 503 until the database is back",
                   error=reason, requests=len(failed))  # fmt: skip
@@ -268,6 +381,7 @@ class QueryLogWriter:
         with self._ready:
             waiting_all = list(self._queue)
             self._queue.clear()
+            self._urgent = 0
         if waiting_all:
             self._failed(waiting_all, self.failing or "stopping")
 
@@ -285,6 +399,8 @@ class QueryLogWriter:
             return
         with self._ready:
             self.failing = None
+            self._queue.extendleft(reversed(self._held))
+            self._held.clear()
         log.info("query log writing again")
 
     def _write(self, batch: Sequence[LoggedQuery]) -> None:
@@ -325,6 +441,8 @@ class _Waiting:
 
     entries: Sequence[LoggedQuery]
     committed: Future[None]
+    segment: Segment | None = None  # where these entries are journalled, if they are
+    since: float = 0.0  # when they were journalled (time.monotonic)
 
     def settle(self, error: Exception | None) -> None:
         # A handler that stopped waiting (its client went away) cancelled the future: its

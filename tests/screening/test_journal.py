@@ -1,0 +1,177 @@
+"""The query journal: clean answers are safe once appended; the journals of dead processes are
+replayed once, those of live ones never taken; a journal that cannot be written refuses (503)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bordercheck.auth.models import Role
+from bordercheck.db import Database
+from bordercheck.screening.journal import QueryJournal, decode, replay_abandoned
+from bordercheck.screening.models import ScreeningQuery
+from bordercheck.screening.querylog import LoggedMatch, QueryLogWriter, write_entries
+from tests.signin import open_api
+from tests.test_querylog import WAIT, counts, entry
+
+ROOT = Path(__file__).resolve().parents[2]
+# A process of its own that journals entries FIRST..LAST-1, says so, and lives until killed.
+JOURNALLING = """
+import sys
+from pathlib import Path
+from bordercheck.screening.journal import QueryJournal
+from tests.test_querylog import entry
+journal = QueryJournal(Path(sys.argv[1]), sync_seconds=0)
+journal.start()
+journal.append([entry(n) for n in range(int(sys.argv[2]), int(sys.argv[3]))])
+print("journalled", flush=True)
+sys.stdin.read()
+"""
+
+
+@contextmanager
+def journalling(directory: Path, first: int, last: int) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", JOURNALLING, str(directory), str(first), str(last)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == b"journalled\n"
+        yield process
+    finally:
+        process.kill()
+        process.wait(timeout=WAIT)
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+def logged(database: Database, query_id: str) -> bool:
+    with database.session() as session:
+        return session.get(ScreeningQuery, query_id) is not None
+
+
+def journals(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.journal"))
+
+
+def test_the_journal_of_a_killed_process_is_replayed_at_start_then_deleted(
+    fresh_url: str, tmp_path: Path
+) -> None:
+    with journalling(tmp_path, 0, 300):
+        pass  # killed (SIGKILL) here: its 300 answered entries are only in its journal
+    assert len(journals(tmp_path)) == 1
+    database = Database(fresh_url)
+    journal = QueryJournal(tmp_path)
+    writer = QueryLogWriter(database, journal=journal)
+    writer.start()
+    # The replay runs first in the log's thread: once a later commit is done, it is done.
+    writer.record([entry(1000, (LoggedMatch(7, "exact", 1.0),))]).result(timeout=WAIT)
+    assert counts(database) == (301, 1)
+    assert journals(tmp_path) == []
+    writer.stop()
+    journal.close()
+    database.dispose()
+
+
+def test_a_journal_replayed_twice_is_inserted_once(fresh_url: str, tmp_path: Path) -> None:
+    with journalling(tmp_path, 0, 300):
+        pass
+    (left,) = journals(tmp_path)
+    kept = tmp_path / "kept"
+    shutil.copy(left, kept)
+    database = Database(fresh_url)
+    with database.session(write=True) as session:  # one was moved before the process died
+        write_entries(session, [entry(7)])
+    replay_abandoned(tmp_path, database, nullcontext)
+    assert (counts(database), journals(tmp_path)) == ((300, 0), [])
+    # Killed between the commit of a replay and the deletion of the journal: replayed again.
+    shutil.copy(kept, left)
+    replay_abandoned(tmp_path, database, nullcontext)
+    assert (counts(database), journals(tmp_path)) == ((300, 0), [])
+    with database.session() as session:
+        ids = set(session.scalars(select(ScreeningQuery.id)))
+    assert ids == {entry(n).id for n in range(300)}
+    database.dispose()
+
+
+def test_a_live_process_journal_is_never_taken(fresh_url: str, tmp_path: Path) -> None:
+    database = Database(fresh_url)
+    with journalling(tmp_path, 0, 50):
+        (alive,) = journals(tmp_path)
+        replay_abandoned(tmp_path, database, nullcontext)
+        assert (counts(database), journals(tmp_path)) == ((0, 0), [alive])
+        # Nor by this process's own log, whose own journal is in the same directory.
+        journal = QueryJournal(tmp_path)
+        writer = QueryLogWriter(database, journal=journal)
+        writer.record([entry(100)])
+        writer.stop()  # replays (nothing to take) and writes its own entry
+        journal.close()
+        assert (counts(database), journals(tmp_path)) == ((1, 0), [alive])
+    replay_abandoned(tmp_path, database, nullcontext)  # its process is gone now
+    assert (counts(database), journals(tmp_path)) == ((51, 0), [])
+    database.dispose()
+
+
+def test_a_batch_of_clean_queries_and_hits(fresh_url: str, tmp_path: Path) -> None:
+    database = Database(fresh_url)
+    journal = QueryJournal(tmp_path, sync_seconds=0.01)
+    journal.start()
+    writer = QueryLogWriter(database, journal=journal)
+    clean_only = writer.record([entry(n) for n in range(100)])
+    assert clean_only.done()  # answered at once: the writer has not even started
+    hit = (LoggedMatch(7, "exact", 1.0),)
+    batch = [entry(n, hit if n % 50 == 0 else ()) for n in range(100, 300)]
+    mixed = writer.record(batch)
+    assert not mixed.done()  # its hits wait for their commit
+    (segment,) = journals(tmp_path)
+    in_journal = {query.id for query in decode(segment.read_bytes(), str(segment))}
+    clean = {query.id for query in batch if not query.matches}
+    assert in_journal == {entry(n).id for n in range(100)} | clean
+    writer.start()
+    mixed.result(timeout=WAIT)
+    with database.session() as session:  # the hits are there once their answer goes
+        logged = set(session.scalars(select(ScreeningQuery.id)))
+    assert {query.id for query in batch if query.matches} <= logged
+    writer.stop()
+    journal.close()
+    assert counts(database) == (300, 4)
+    assert journals(tmp_path) == []  # all in the database: nothing left to replay
+    database.dispose()
+
+
+def test_a_journal_that_cannot_be_written_answers_503_then_recovers(
+    fresh_url: str, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the journal's directory should be")
+    with open_api(fresh_url, query_journal_dir=blocked / "journal") as api:
+        headers = api.bearer(Role.BORDER_OFFICER, "FRA")
+        body = {"document_number": "ZZ0000001", "issuing_country": "DEU"}
+        for path, sent in (
+            ("/api/v1/screen", body),
+            ("/api/v1/screen/batch", {"documents": [body]}),
+        ):
+            refused = api.client.post(path, json=sent, headers=headers)
+            assert refused.status_code == 503, refused.text
+            assert "query log cannot be written" in refused.json()["message"]
+            assert int(refused.headers["Retry-After"]) >= 1
+        ready = api.client.get("/readyz")
+        assert ready.status_code == 503
+        assert "query journal" in ready.json()["reason"]
+        blocked.unlink()
+        assert api.client.get("/readyz").status_code == 200
+        answer = api.client.post("/api/v1/screen", json=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+        deadline = time.monotonic() + WAIT
+        while not logged(api.database, answer.json()["query_id"]):
+            assert time.monotonic() < deadline, "answered, never logged"
+            time.sleep(0.02)
