@@ -150,6 +150,14 @@ class LazyCommands(Commands):
         self.add_command(group, cmd_name)
         return group
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and args[0] not in self.lazy:
+            # A mistyped name: typer suggests the nearest of the groups it holds, so it must
+            # hold them all (slower, but only on the way to an error).
+            for name in self.lazy:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self._summarising = True
         try:
