@@ -130,6 +130,7 @@ class LazyCommands(Commands):
     """
 
     lazy: ClassVar[dict[str, LazyGroup]] = {}
+    # True while --help lists the commands: a group not imported yet is shown by its line.
     _summarising = False
 
     def list_commands(self, ctx: Any) -> list[str]:
