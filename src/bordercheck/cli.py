@@ -1,4 +1,8 @@
-"""The ``bordercheck`` command: each domain mounts its own commands here."""
+"""The ``bordercheck`` command: each domain mounts its own commands here.
+
+A domain's commands are imported only when one of them runs (``DOMAINS``), and settings only
+when a command asks for them, so that ``bordercheck --help`` starts quickly.
+"""
 
 from __future__ import annotations
 
@@ -7,34 +11,61 @@ from typing import Annotated
 import typer
 
 from bordercheck import __version__
-from bordercheck.audit.cli import app as audit_app
-from bordercheck.auth.cli import bureaus_app, clients_app, users_app
-from bordercheck.console import CliState, new_app, out, state
-from bordercheck.documents.cli import mrz_app
-from bordercheck.edge.cli import app as edge_app
-from bordercheck.hits.cli import app as hits_app
-from bordercheck.keys.cli import app as keys_app
-from bordercheck.logs import configure_logging
-from bordercheck.manifests.cli import app as manifests_app
-from bordercheck.messaging.cli import app as messages_app
-from bordercheck.registry.cli import app as records_app
-from bordercheck.screening.cli import app as index_app
+from bordercheck.console import CliState, LazyCommands, LazyGroup, new_app, out, state
 
-app = new_app("bordercheck: stolen and lost travel documents, recorded and screened.")
+# Each group's line is the one its own --help starts with (tests/test_cli_startup.py checks).
+DOMAINS = {
+    "bureaus": LazyGroup(
+        "bordercheck.auth.cli",
+        "National bureaus: one per country, plus the central secretariat.",
+        "bureaus_app",
+    ),
+    "users": LazyGroup("bordercheck.auth.cli", "People who sign in to bordercheck.", "users_app"),
+    "clients": LazyGroup(
+        "bordercheck.auth.cli",
+        "Machines (border systems, edge kits) that sign in with a client secret.",
+        "clients_app",
+    ),
+    "records": LazyGroup(
+        "bordercheck.registry.cli",
+        "Stolen, lost, revoked and invalidated documents: the system of record.",
+    ),
+    "mrz": LazyGroup(
+        "bordercheck.documents.cli",
+        "Read and write ICAO Doc 9303 machine-readable zones (TD1, TD2, TD3, MRV-A, MRV-B).",
+        "mrz_app",
+    ),
+    "index": LazyGroup(
+        "bordercheck.screening.cli", "The screening index: snapshots for API nodes."
+    ),
+    "edge": LazyGroup(
+        "bordercheck.edge.cli",
+        "Offline border kits: the centre's keys and kits, and the kit's own commands.",
+    ),
+    "manifests": LazyGroup(
+        "bordercheck.manifests.cli", "Passenger lists (PAXLST): screen them, forget old ones."
+    ),
+    "messages": LazyGroup(
+        "bordercheck.messaging.cli", "Messages between bureaus: their encryption and signing keys."
+    ),
+    "audit": LazyGroup(
+        "bordercheck.audit.cli",
+        "The audit trail: every change of state and every sign-in, hash-chained.",
+    ),
+    "hits": LazyGroup(
+        "bordercheck.hits.cli", "Hit cases: deadlines, reminders, escalation, webhook events."
+    ),
+    "keys": LazyGroup("bordercheck.keys.cli", "The installation's keys."),
+}
+
+
+class Bordercheck(LazyCommands):
+    lazy = DOMAINS
+
+
+app = new_app("bordercheck: stolen and lost travel documents, recorded and screened.", Bordercheck)
 db_app = new_app("The database: schema migrations.")
 app.add_typer(db_app, name="db")
-app.add_typer(bureaus_app, name="bureaus")
-app.add_typer(users_app, name="users")
-app.add_typer(clients_app, name="clients")
-app.add_typer(records_app, name="records")
-app.add_typer(mrz_app, name="mrz")
-app.add_typer(index_app, name="index")
-app.add_typer(edge_app, name="edge")
-app.add_typer(manifests_app, name="manifests")
-app.add_typer(messages_app, name="messages")
-app.add_typer(audit_app, name="audit")
-app.add_typer(hits_app, name="hits")
-app.add_typer(keys_app, name="keys")
 
 
 @app.callback()
@@ -44,6 +75,8 @@ def root(ctx: typer.Context) -> None:
     if not isinstance(ctx.obj, CliState):
         ctx.obj = CliState.from_environment()
     if ctx.obj.loaded is not None:
+        from bordercheck.logs import configure_logging
+
         configure_logging(ctx.obj.loaded)
 
 
@@ -57,9 +90,11 @@ def version() -> None:
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply every migration, then make sure the central secretariat's bureau exists."""
     from bordercheck.auth.service import ensure_secretariat
+    from bordercheck.db_checks import reachable
     from bordercheck.migrations import head_revision, upgrade
 
     cli = state(ctx)
+    reachable(cli.settings.database_url).dispose()  # one line for a server down or a bad URL
     upgrade(cli.settings.database_url)
     with cli.database.session(write=True) as session:
         ensure_secretariat(session, cli.settings.secretariat_code, cli.settings.secretariat_name)
@@ -76,7 +111,8 @@ def serve(
     """Serve the API and the console for the configured database."""
     from bordercheck.api.server import run
 
-    state(ctx).settings  # noqa: B018 (a missing key is told in one line, before any worker starts)
+    # A missing key or database is told in one line, before any worker starts.
+    state(ctx).database.dispose()
 
     run(host=host, port=port, workers=workers)
 

@@ -1,21 +1,27 @@
-"""What every command shares: settings, the database, printing, and turning errors into exits."""
+"""What every command shares: settings, the database, printing, and turning errors into exits.
+
+Settings, the database and the domains are imported when a command first needs them, so that
+``bordercheck --help`` and the commands that need neither start quickly (docs/benchmarks.md).
+"""
 
 from __future__ import annotations
 
 import functools
+import importlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import typer
+import typer.main
 from rich.console import Console
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
-from bordercheck.db import Database
-from bordercheck.documents.countries import InvalidCountry, normalise_country
-from bordercheck.documents.numbers import InvalidDocumentNumber, normalise_number
-from bordercheck.errors import BordercheckError, ValidationFailed
-from bordercheck.settings import ConfigurationError, Settings, load_settings
+from bordercheck.errors import BordercheckError, ConfigurationError, ValidationFailed
+
+if TYPE_CHECKING:
+    from bordercheck.db import Database
+    from bordercheck.settings import Settings
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -34,13 +40,25 @@ class CliState:
 
     @classmethod
     def from_environment(cls) -> CliState:
+        """A state whose settings are read from the environment when first asked for."""
+        return cls()
+
+    def _read(self) -> None:
+        if self.loaded is not None or self.problem is not None:
+            return
+        from bordercheck.logs import configure_logging
+        from bordercheck.settings import load_settings
+
         try:
-            return cls(load_settings())
+            self.loaded = load_settings()
         except ConfigurationError as exc:
-            return cls(problem=exc)
+            self.problem = exc
+            return
+        configure_logging(self.loaded)
 
     @property
     def settings(self) -> Settings:
+        self._read()
         if self.loaded is None:
             raise self.problem or ConfigurationError("no settings")
         return self.loaded
@@ -52,13 +70,20 @@ class CliState:
         A kit at a border post has no secret key of the centre; it is given a random one that
         nothing is ever signed or checked with.
         """
+        from bordercheck.settings import load_settings
+
+        self._read()
         if self.loaded is not None:
             return self.loaded
         return load_settings(secret_key=secrets.token_urlsafe(32))
 
     @functools.cached_property
     def database(self) -> Database:
-        return Database.from_settings(self.settings)
+        """The configured database; one that is missing, unreachable or not upgraded is refused
+        in one line (reading never creates one: only ``db upgrade`` does)."""
+        from bordercheck.db_checks import open_database
+
+        return open_database(self.settings.database_url)
 
 
 def state(ctx: typer.Context) -> CliState:
@@ -89,8 +114,63 @@ class Commands(TyperGroup):
             raise typer.Exit(2 if isinstance(exc, ConfigurationError) else 1) from None
 
 
+@dataclass(frozen=True)
+class LazyGroup:
+    """A domain's command group, imported only when it runs (``module`` holds ``attribute``)."""
+
+    module: str
+    help: str
+    attribute: str = "app"
+
+
+class LazyCommands(Commands):
+    """The root command: each domain's group is imported from ``lazy`` only when it runs.
+
+    Listing them in ``--help`` shows each one's line from the table instead of importing it.
+    """
+
+    lazy: ClassVar[dict[str, LazyGroup]] = {}
+    # True while --help lists the commands: a group not imported yet is shown by its line.
+    _summarising = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        # The table's order whether or not a group has been imported yet.
+        eager = [name for name in super().list_commands(ctx) if name not in self.lazy]
+        return [*eager, *self.lazy]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in self.lazy:
+            return command
+        entry = self.lazy[cmd_name]
+        if self._summarising:
+            return TyperCommand(cmd_name, help=entry.help)
+        app = getattr(importlib.import_module(entry.module), entry.attribute)
+        group = typer.main.get_group(app)
+        group.name = cmd_name
+        self.add_command(group, cmd_name)
+        return group
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and args[0] not in self.lazy:
+            # A mistyped name: typer suggests the nearest of the groups it holds, so it must
+            # hold them all (slower, but only on the way to an error).
+            for name in self.lazy:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._summarising = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._summarising = False
+
+
 def country_code(value: str) -> str:
     """An option's country, normalised; a bad one is named by typer with the option."""
+    from bordercheck.documents.countries import InvalidCountry, normalise_country
+
     try:
         return normalise_country(value)
     except InvalidCountry as exc:
@@ -99,13 +179,15 @@ def country_code(value: str) -> str:
 
 def document_number(value: str) -> str:
     """An option's or argument's document number, normalised (named by typer if bad)."""
+    from bordercheck.documents.numbers import InvalidDocumentNumber, normalise_number
+
     try:
         return normalise_number(value)
     except InvalidDocumentNumber as exc:
         raise typer.BadParameter(str(exc)) from None
 
 
-def new_app(help_text: str) -> typer.Typer:
+def new_app(help_text: str, cls: type[Commands] = Commands) -> typer.Typer:
     return typer.Typer(
-        help=help_text, cls=Commands, no_args_is_help=True, pretty_exceptions_enable=False
+        help=help_text, cls=cls, no_args_is_help=True, pretty_exceptions_enable=False
     )

@@ -56,6 +56,12 @@ class ServiceUnavailable(BordercheckError):
     code = "unavailable"
 
 
+class ConfigurationError(BordercheckError):
+    """The environment holds a setting bordercheck cannot run with."""
+
+    code = "configuration"
+
+
 class TooManyRequests(BordercheckError):
     status_code = 429
     code = "rate_limited"

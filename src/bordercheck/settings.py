@@ -27,7 +27,7 @@ from pydantic_settings import (
 )
 
 from bordercheck.audit.keys import parse_audit_keys
-from bordercheck.errors import BordercheckError
+from bordercheck.errors import ConfigurationError as ConfigurationError  # (it lives there)
 from bordercheck.keys.strength import key_bytes_weakness, secret_weakness
 from bordercheck.messaging.keyring import parse_key_list
 
@@ -37,12 +37,6 @@ HOW_TO_MAKE_KEYS = (
     "BORDERCHECK_SECRET_KEY is not set: run `bordercheck keys init` to make this "
     "installation's keys (a settings file), or set BORDERCHECK_SECRET_KEY"
 )
-
-
-class ConfigurationError(BordercheckError):
-    """The environment holds a setting bordercheck cannot run with."""
-
-    code = "configuration"
 
 
 def settings_file() -> Path | None:

@@ -80,10 +80,12 @@ NEW_KEY = "new:" + base64.b64encode(b"\x06" * 32).decode()
 
 
 def commands() -> set[str]:
+    # Through list_commands and get_command: the domains' groups are imported on demand.
     def walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[str]:
-        if hasattr(command, "commands"):
-            for name, sub in command.commands.items():
-                yield from walk(sub, (*path, name))
+        if hasattr(command, "list_commands"):
+            ctx = typer.Context(command)
+            for name in command.list_commands(ctx):
+                yield from walk(command.get_command(ctx, name), (*path, name))
         else:
             yield " ".join(path)
 
