@@ -71,14 +71,21 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes (default: one per CPU core).", min=1),
+    ] = None,
 ) -> None:
-    """Serve the API and the console for the configured database."""
-    from bordercheck.api.server import run
+    """Serve the API and the console for the configured database.
 
-    state(ctx).settings  # noqa: B018 (a missing key is told in one line, before any worker starts)
+    With several workers and no BORDERCHECK_INDEX_SNAPSHOT, the screening index is built (or
+    refreshed) once, as a snapshot in BORDERCHECK_CACHE_DIR, that every worker maps.
+    """
+    from bordercheck.api.server import default_workers, run
 
-    run(host=host, port=port, workers=workers)
+    # A missing key is told in one line, before any worker starts.
+    settings = state(ctx).settings
+    run(host=host, port=port, workers=workers or default_workers(), settings=settings)
 
 
 @app.command()

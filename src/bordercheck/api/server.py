@@ -2,17 +2,94 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+
 import uvicorn
 
+from bordercheck.console import out
+from bordercheck.db import Database
+from bordercheck.screening.live import screening_key
+from bordercheck.screening.shared import cached_snapshot_path, prepare_snapshot
+from bordercheck.settings import Settings
 
-def run(*, host: str, port: int, workers: int = 1) -> None:
+# How long the ready line waits for a worker's first answer (a large index loads after it).
+READY_WAIT_SECONDS = 300.0
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return max(os.cpu_count() or 1, 1)
+
+
+def share_index(settings: Settings) -> None:
+    """Prepare one snapshot for every worker, unless the deployment names its own."""
+    if settings.index_snapshot is not None:
+        return
+    key = screening_key(settings.secret_key)
+    path = cached_snapshot_path(settings.cache_dir, settings.database_url, key)
+    database = Database.from_settings(settings)
+    try:
+        prepared = prepare_snapshot(database, key, path)
+    finally:
+        database.dispose()
+    out.print(
+        f"bordercheck: screening index {prepared.how} in {prepared.seconds:.1f} s "
+        f"({prepared.records:,} records), shared by the workers: {prepared.path}",
+        soft_wrap=True,
+        highlight=False,
+    )
+    # Workers read their settings from the environment when uvicorn starts them.
+    os.environ["BORDERCHECK_INDEX_SNAPSHOT"] = str(path)
+
+
+def announce_when_ready(host: str, port: int, workers: int) -> threading.Thread:
+    """Print the address once a worker answers, from a thread (uvicorn holds the main one)."""
+    local = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    shown = f"[{local}]" if ":" in local else local
+    address = f"http://{shown}:{port}/"
+    plural = "worker" if workers == 1 else "workers"
+
+    def wait() -> None:
+        deadline = time.monotonic() + READY_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(address + "healthz", timeout=2):
+                    break
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.1)
+        else:
+            return  # the server never came up: uvicorn has said why
+        listening = "" if local == host else f", listening on {host}"
+        out.print(
+            f"bordercheck: serving {address} ({workers} {plural}{listening}; "
+            f"API docs at /docs)",
+            soft_wrap=True,
+            highlight=False,
+        )
+
+    thread = threading.Thread(target=wait, name="ready-line", daemon=True)
+    thread.start()
+    return thread
+
+
+def run(*, host: str, port: int, workers: int, settings: Settings) -> None:
+    if workers > 1:
+        share_index(settings)
+    announce_when_ready(host, port, workers)
     uvicorn.run(
         "bordercheck.api.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        access_log=False,
+        access_log=False,  # bordercheck writes its own, in the structured log (api.access)
         log_level="warning",
         proxy_headers=True,
     )
