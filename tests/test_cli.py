@@ -161,9 +161,7 @@ def test_rejects_file_says_why_and_imports_again_once_corrected(run, tmp_path: P
     assert rows[0]["rejected_because"] == "issuing_country: 'XX' is not a country code"
     assert rows[1]["rejected_because"].startswith("status: ")
     # The bureau corrects the two rows and imports the rejects file as it is.
-    rejects.write_text(
-        rejects.read_text().replace(",XX,", ",DEU,").replace(",gone,", ",lost,")
-    )
+    rejects.write_text(rejects.read_text().replace(",XX,", ",DEU,").replace(",gone,", ",lost,"))
     again = run("records", "import", str(rejects))
     assert again.exit_code == 0, again.output
     assert "2 rows: 2 created, 0 updated, 0 unchanged, 0 rejected" in again.output

@@ -68,8 +68,7 @@ def announce_when_ready(host: str, port: int, workers: int) -> threading.Thread:
             return  # the server never came up: uvicorn has said why
         listening = "" if local == host else f", listening on {host}"
         out.print(
-            f"bordercheck: serving {address} ({workers} {plural}{listening}; "
-            f"API docs at /docs)",
+            f"bordercheck: serving {address} ({workers} {plural}{listening}; API docs at /docs)",
             soft_wrap=True,
             highlight=False,
         )

@@ -66,10 +66,11 @@ def import_(
         bool, typer.Option(help="Import the valid rows; write the invalid ones to --rejected.")
     ] = False,
     rejected: Annotated[
-        Path | None, typer.Option(
+        Path | None,
+        typer.Option(
             help="Where --skip-invalid writes rejected rows "
             "(default: beside FILE, as NAME.rejected.csv or NAME.rejected.jsonl)."
-        )
+        ),
     ] = None,
     merge: Annotated[
         bool, typer.Option(help="Update records the file holds differently, instead of refusing.")
