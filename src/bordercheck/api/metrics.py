@@ -67,9 +67,12 @@ def route_template(scope: Scope, prefix: str) -> str | None:
     """The template of the route that answered (``/api/v1/records/{record_id}``), if one did."""
     template: str | None = getattr(scope.get("route"), "path", None)
     # Included routers keep their templates without the prefix they are mounted under.
-    if template is not None and scope["path"].startswith(prefix):
-        if not template.startswith(prefix):
-            return prefix + template
+    if (
+        template is not None
+        and scope["path"].startswith(prefix)
+        and not template.startswith(prefix)
+    ):
+        return prefix + template
     return template
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import uvicorn
 
@@ -51,7 +50,8 @@ def share_index(settings: Settings) -> None:
 
 def announce_when_ready(host: str, port: int, workers: int) -> threading.Thread:
     """Print the address once a worker answers, from a thread (uvicorn holds the main one)."""
-    local = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    # A wildcard address is reached on the loopback one (this names it, it binds nothing).
+    local = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
     shown = f"[{local}]" if ":" in local else local
     address = f"http://{shown}:{port}/"
     plural = "worker" if workers == 1 else "workers"
@@ -59,11 +59,16 @@ def announce_when_ready(host: str, port: int, workers: int) -> threading.Thread:
     def wait() -> None:
         deadline = time.monotonic() + READY_WAIT_SECONDS
         while time.monotonic() < deadline:
+            connection = http.client.HTTPConnection(local, port, timeout=2)
             try:
-                with urllib.request.urlopen(address + "healthz", timeout=2):
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
                     break
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.1)
+            except (OSError, http.client.HTTPException):
+                pass  # not listening yet
+            finally:
+                connection.close()
+            time.sleep(0.1)
         else:
             return  # the server never came up: uvicorn has said why
         listening = "" if local == host else f", listening on {host}"
