@@ -99,11 +99,26 @@ def demo(
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Create, print, do not serve.")
     ] = False,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep",
+            help="Serve the demo database made before, with its settings and the same logins "
+            "(--records and --seed are then ignored).",
+        ),
+    ] = False,
 ) -> None:
-    """Create a fresh SQLite database with a synthetic world, print the logins, and serve."""
-    from bordercheck.demo import run_demo
+    """Create a fresh SQLite database with a synthetic world, print the logins, and serve.
 
-    run_demo(database=database, records=records, port=port, seed=seed, serve=not no_serve)
+    The logins are demo passwords by design, kept (mode 0600) in NAME.logins beside the
+    database, so that `--keep` prints them again.
+    """
+    from bordercheck.demo import keep_demo, run_demo
+
+    if keep:
+        keep_demo(database=database, port=port, serve=not no_serve)
+    else:
+        run_demo(database=database, records=records, port=port, seed=seed, serve=not no_serve)
 
 
 def main() -> None:

@@ -63,7 +63,11 @@ def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     bureau: BureauOption = None,
     skip_invalid: Annotated[
-        bool, typer.Option(help="Import the valid rows; write the invalid ones to --rejected.")
+        bool,
+        typer.Option(
+            help="Import the valid rows; write the invalid ones, each with why (column "
+            "rejected_because, which import skips), to --rejected."
+        ),
     ] = False,
     rejected: Annotated[
         Path | None,
