@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import http.client
+import multiprocessing
 import os
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import uvicorn
 
-from bordercheck.console import out
+from bordercheck.console import err, out
 from bordercheck.db import Database
 from bordercheck.screening.live import screening_key
-from bordercheck.screening.shared import cached_snapshot_path, prepare_snapshot
+from bordercheck.screening.shared import PreparedSnapshot, cached_snapshot_path, prepare_snapshot
 from bordercheck.settings import Settings
 
 # How long the ready line waits for a worker's first answer (a large index loads after it).
@@ -33,11 +36,21 @@ def share_index(settings: Settings) -> None:
         return
     key = screening_key(settings.secret_key)
     path = cached_snapshot_path(settings.cache_dir, settings.database_url, key)
-    database = Database.from_settings(settings)
+    # In a process of its own: the supervisor lives as long as the server, and would keep the
+    # memory that building took (Python seldom gives it back) for nothing.
+    spawn = multiprocessing.get_context("spawn")
     try:
-        prepared = prepare_snapshot(database, key, path)
-    finally:
-        database.dispose()
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as builder:
+            prepared = builder.submit(_prepare, settings.database_url, key, path).result()
+    except Exception as exc:  # the workers still start, and /readyz tells what is wrong
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        err.print(
+            f"bordercheck: no shared screening index ({reason}); each worker builds its own",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+        return
     out.print(
         f"bordercheck: screening index {prepared.how} in {prepared.seconds:.1f} s "
         f"({prepared.records:,} records), shared by the workers: {prepared.path}",
@@ -46,6 +59,14 @@ def share_index(settings: Settings) -> None:
     )
     # Workers read their settings from the environment when uvicorn starts them.
     os.environ["BORDERCHECK_INDEX_SNAPSHOT"] = str(path)
+
+
+def _prepare(database_url: str, key: bytes, path: Path) -> PreparedSnapshot:
+    database = Database(database_url)
+    try:
+        return prepare_snapshot(database, key, path)
+    finally:
+        database.dispose()
 
 
 def announce_when_ready(host: str, port: int, workers: int) -> threading.Thread:
