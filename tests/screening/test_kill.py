@@ -48,7 +48,8 @@ def server(url: str, secret_key: str) -> Iterator[tuple[str, subprocess.Popen[by
         "BORDERCHECK_ENV": "test",
         "BORDERCHECK_LOG_LEVEL": "WARNING",
     }
-    command = [sys.executable, "-m", "bordercheck", "serve", "--port", str(port)]
+    # One worker: the process that answered is the one killed.
+    command = [sys.executable, "-m", "bordercheck", "serve", "--workers", "1", "--port", str(port)]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         start_new_session=True,
