@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bordercheck.db import Database
 from bordercheck.logs import get_logger
+from bordercheck.registry import feed
 from bordercheck.screening.index import ScreeningIndex
 from bordercheck.screening.live import LiveIndex, build_from_registry
 from bordercheck.screening.snapshot import SnapshotError
@@ -50,6 +51,14 @@ def prepare_snapshot(database: Database, key: bytes, path: Path) -> PreparedSnap
             index = ScreeningIndex.load(path, key=key)
         except SnapshotError as exc:  # another key, an older format, a torn file: rebuild
             log.info("cached screening snapshot not usable; rebuilding it", reason=str(exc))
+    if index is not None:
+        with database.session() as session:
+            end = feed.last_sequence(session)
+        if index.sequence > end:
+            # A database restored from a backup, or made anew at the same address: the
+            # snapshot holds changes it never had, which no catching up would take back.
+            log.info("cached screening snapshot is ahead of the database; rebuilding it")
+            index = None
     if index is None:
         index = build_from_registry(database, key)
         how = "built"
