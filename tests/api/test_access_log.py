@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -12,9 +13,22 @@ from tests.signin import open_api
 NUMBER = "C01X00T47"
 
 
-def _requests(stderr: str) -> list[dict[str, object]]:
-    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
-    return [line for line in lines if line.get("event") == "request"]
+PAIR = re.compile(r"(\w+)=('[^']*'|\S+)")
+
+
+def _requests(stderr: str) -> list[dict[str, str]]:
+    """The access log lines, JSON or readable (loggers keep the format they were first used in)."""
+    found = []
+    for line in stderr.splitlines():
+        if line.startswith("{"):
+            fields = {name: str(value) for name, value in json.loads(line).items()}
+        elif "] request " in line:
+            fields = {"event": "request", **dict(PAIR.findall(line.partition("] request ")[2]))}
+        else:
+            continue
+        if fields.get("event") == "request":
+            found.append(fields)
+    return found
 
 
 def test_each_request_is_logged_without_token_or_document_number(
@@ -37,9 +51,9 @@ def test_each_request_is_logged_without_token_or_document_number(
     requests = _requests(stderr)
     by_path = {(line["method"], line["path"]): line for line in requests}
     screen = by_path["POST", "/api/v1/screen"]
-    assert screen["status"] == 200
+    assert screen["status"] == "200"
     assert screen["caller"] == "border.fra"
-    assert isinstance(screen["ms"], float)
+    assert float(screen["ms"]) >= 0
     assert by_path["GET", "/api/v1/records"]["caller"] == "officer.deu"
-    assert by_path["GET", "/api/v1/records/{record_id}"]["status"] == 404
-    assert by_path["GET", "/nowhere"]["caller"] is None
+    assert by_path["GET", "/api/v1/records/{record_id}"]["status"] == "404"
+    assert by_path["GET", "/nowhere"]["caller"] == "None"
