@@ -15,7 +15,7 @@ $(BIN)/bordercheck: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-demo: $(BIN)/bordercheck  ## create a synthetic world in SQLite and serve it on 127.0.0.1:8000
+demo: $(BIN)/bordercheck  ## create a synthetic world in SQLite and serve it on 127.0.0.1:8000 (ARGS="--keep": the last one again)
 	$(BIN)/bordercheck demo $(ARGS)
 
 test: lint typecheck unit  ## everything CI checks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -140,6 +141,35 @@ def test_import_skip_invalid_then_export_round_trips(run, tmp_path: Path) -> Non
     run("records", "export", str(reexported))
     assert reexported.read_text() == exported.read_text()
     assert json.loads(exported.read_text())["event_date"] == "2024-01-02"
+
+
+def test_rejects_file_says_why_and_imports_again_once_corrected(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("bureaus", "add", "DEU")
+    path = tmp_path / "november.csv"
+    path.write_text(
+        "document_number,issuing_country,document_type,status\n"
+        "C01X00T47,DEU,passport,stolen\n"
+        "C01X00T48,XX,passport,stolen\n"
+        "C01X00T49,DEU,passport,gone\n"
+    )
+    result = run("records", "import", str(path), "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    rejects = tmp_path / "november.rejected.csv"
+    assert f"rejected rows written to {rejects}" in result.output.replace("\n", "")
+    rows = list(csv.DictReader(rejects.open()))
+    assert [row["document_number"] for row in rows] == ["C01X00T48", "C01X00T49"]
+    assert rows[0]["rejected_because"] == "issuing_country: 'XX' is not a country code"
+    assert rows[1]["rejected_because"].startswith("status: ")
+    # The bureau corrects the two rows and imports the rejects file as it is.
+    rejects.write_text(rejects.read_text().replace(",XX,", ",DEU,").replace(",gone,", ",lost,"))
+    again = run("records", "import", str(rejects))
+    assert again.exit_code == 0, again.output
+    assert "2 rows: 2 created, 0 updated, 0 unchanged, 0 rejected" in again.output
+    exported = tmp_path / "all.csv"
+    assert run("records", "export", str(exported)).exit_code == 0
+    numbers = [row["document_number"] for row in csv.DictReader(exported.open())]
+    assert sorted(numbers) == ["C01X00T47", "C01X00T48", "C01X00T49"]
+    assert "rejected_because" not in exported.read_text()
 
 
 @pytest.mark.parametrize("mode", ["dev", "production"])

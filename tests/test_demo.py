@@ -116,3 +116,45 @@ def test_demo_serves_on_the_port_it_prints(tmp_path: Path) -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def test_keep_serves_the_same_demo_again_with_the_same_logins(tmp_path: Path) -> None:
+    # A long directory, on a narrow terminal: the paths are printed whole, never broken.
+    folder = tmp_path / ("a-rather-long-folder-name-" * 3)
+    folder.mkdir()
+    database = folder / "bordercheck-demo.db"
+    narrow = {"COLUMNS": "40"}
+    made = CliRunner().invoke(
+        app, ["demo", "--records", "20", "--database", str(database), "--no-serve"], env=narrow
+    )
+    assert made.exit_code == 0, made.output
+    assert f"in {database}\n" in made.output
+    logins = [line for line in made.output.splitlines() if LOGIN.match(line)]
+    assert len(logins) == 6
+    kept_file = folder / "bordercheck-demo.logins"
+    assert kept_file.stat().st_mode & 0o777 == 0o600
+    assert "demo passwords by design" in kept_file.read_text()
+    assert "demo passwords by design" in made.output
+    keep = ["demo", "--keep", "--database", str(database), "--no-serve"]
+    kept = CliRunner().invoke(app, keep, env=narrow)
+    assert kept.exit_code == 0, kept.output
+    assert [line for line in kept.output.splitlines() if LOGIN.match(line)] == logins
+    assert f"in {database}\n" in kept.output
+    assert f"export BORDERCHECK_SETTINGS_FILE={folder / 'bordercheck.env'}" in kept.output
+    # The same world: its records and keys, not a new one.
+    assert "20 records" in kept.output
+    env = {**os.environ, "BORDERCHECK_SETTINGS_FILE": str(folder / "bordercheck.env")}
+    verified = subprocess.run(
+        [sys.executable, "-m", "bordercheck", "audit", "verify"], env=env, capture_output=True
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_keep_without_a_demo_says_how_to_make_one(tmp_path: Path) -> None:
+    missing = tmp_path / "none.db"
+    result = CliRunner().invoke(app, ["demo", "--keep", "--database", str(missing), "--no-serve"])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1, result.output
+    assert f"there is no demo database at {missing}" in result.output
+    assert "bordercheck demo" in result.output
+    assert "Traceback" not in result.output

@@ -106,15 +106,22 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes (default: one per CPU core).", min=1),
+    ] = None,
 ) -> None:
-    """Serve the API and the console for the configured database."""
-    from bordercheck.api.server import run
+    """Serve the API and the console for the configured database.
+
+    With several workers and no BORDERCHECK_INDEX_SNAPSHOT, the screening index is built (or
+    refreshed) once, as a snapshot in BORDERCHECK_CACHE_DIR, that every worker maps.
+    """
+    from bordercheck.api.server import default_workers, run
 
     # A missing key or database is told in one line, before any worker starts.
     state(ctx).database.dispose()
-
-    run(host=host, port=port, workers=workers)
+    settings = state(ctx).settings
+    run(host=host, port=port, workers=workers or default_workers(), settings=settings)
 
 
 @app.command()
@@ -128,11 +135,26 @@ def demo(
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Create, print, do not serve.")
     ] = False,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep",
+            help="Serve the demo database made before, with its settings and the same logins "
+            "(--records and --seed are then ignored).",
+        ),
+    ] = False,
 ) -> None:
-    """Create a fresh SQLite database with a synthetic world, print the logins, and serve."""
-    from bordercheck.demo import run_demo
+    """Create a fresh SQLite database with a synthetic world, print the logins, and serve.
 
-    run_demo(database=database, records=records, port=port, seed=seed, serve=not no_serve)
+    The logins are demo passwords by design, kept (mode 0600) in NAME.logins beside the
+    database, so that `--keep` prints them again.
+    """
+    from bordercheck.demo import keep_demo, run_demo
+
+    if keep:
+        keep_demo(database=database, port=port, serve=not no_serve)
+    else:
+        run_demo(database=database, records=records, port=port, seed=seed, serve=not no_serve)
 
 
 def main() -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from dotenv import dotenv_values
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import func, select
 
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.actors import Actor
@@ -19,6 +23,7 @@ from bordercheck.errors import BordercheckError
 from bordercheck.keys.cli import how_it_is_found
 from bordercheck.keys.files import (
     DEMO_MARK,
+    PRIVATE,
     as_settings,
     generate_keys,
     write_settings,
@@ -26,6 +31,7 @@ from bordercheck.keys.files import (
 )
 from bordercheck.migrations import upgrade
 from bordercheck.registry.importer import Importer
+from bordercheck.registry.models import Record
 from bordercheck.settings import Settings, installed, load_settings
 from bordercheck.training.synthetic import SyntheticRegistry
 
@@ -39,6 +45,10 @@ class Login:
 
     def __str__(self) -> str:
         return f"{self.username} / {self.password} ({self.role.value}, {self.bureau})"
+
+
+LOGINS_MARK = "# bordercheck demo logins"
+LOGIN_LINE = re.compile(r"^(\S+) / (\S+) \((\w+), ([A-Z]{3})\)$")
 
 
 # Who the demo lets you sign in as: one of each role, bureaus that own records.
@@ -110,6 +120,34 @@ def demo_settings_file(directory: Path) -> Path:
     )
 
 
+def logins_file(database: Path) -> Path:
+    """Where the demo keeps its logins: beside its database, so ``--keep`` can print them."""
+    return database.with_name(database.stem + ".logins")
+
+
+def write_logins(path: Path, database: Path, logins: list[Login]) -> None:
+    header = (
+        f"{LOGINS_MARK} for {database}: demo passwords by design (a synthetic world on "
+        "localhost); `bordercheck demo` replaces this file"
+    )
+    path.unlink(missing_ok=True)
+    # Created private, like the settings file beside it.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(header + "\n")
+        file.writelines(f"{login}\n" for login in logins)
+
+
+def read_logins(path: Path) -> list[Login]:
+    logins = []
+    for line in path.read_text().splitlines():
+        match = LOGIN_LINE.match(line)
+        if match:
+            username, password, role, bureau = match.groups()
+            logins.append(Login(username, password, Role(role), bureau))
+    return logins
+
+
 def run_demo(*, database: str, records: int, port: int, seed: int, serve: bool) -> None:
     path = Path(database).resolve()
     settings_path = demo_settings_file(path.parent)
@@ -126,15 +164,74 @@ def run_demo(*, database: str, records: int, port: int, seed: int, serve: bool) 
             logins = build_world(db, settings, records, seed)
         finally:
             db.dispose()
-        out.print(f"bordercheck demo: {records:,} synthetic records in {path}")
-        out.print(f"settings: {settings_path}; {how_it_is_found(settings_path)}", soft_wrap=True)
-        out.print(f"console: http://127.0.0.1:{port}/  (API docs: http://127.0.0.1:{port}/docs)")
-        out.print("logins:")
-        for login in logins:
-            out.print(str(login), markup=False, highlight=False)
-        if serve:
-            import uvicorn
+        write_logins(logins_file(path), path, logins)
+        out.print(f"bordercheck demo: {records:,} synthetic records in {path}", soft_wrap=True)
+        _present(settings, settings_path, logins, port=port, serve=serve)
 
-            from bordercheck.api.app import create_app
 
-            uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+def keep_demo(*, database: str, port: int, serve: bool) -> None:
+    """Serve the demo database made before, with its settings file and the same logins."""
+    path = Path(database).resolve()
+    remake = "make one with `bordercheck demo` (or `make demo`)"
+    if not path.is_file():
+        raise BordercheckError(f"there is no demo database at {path}; {remake}")
+    settings_path = _settings_file_of(path)
+    logins_path = logins_file(path)
+    if settings_path is None or not logins_path.is_file():
+        missing = "settings file" if settings_path is None else f"logins ({logins_path})"
+        raise BordercheckError(
+            f"{path} has no demo {missing} beside it, so it cannot be served as it was; {remake}"
+        )
+    values = {
+        name: value for name, value in dotenv_values(settings_path).items() if value is not None
+    }
+    settings = load_settings(env="dev", **as_settings(values))
+    with installed(settings):
+        upgrade(settings.database_url)  # a demo made by an older version may lag the schema
+        db = Database(settings.database_url)
+        try:
+            with db.session() as session:
+                count = session.scalar(select(func.count()).select_from(Record)) or 0
+        finally:
+            db.dispose()
+        out.print(f"bordercheck demo (kept): {count:,} records in {path}", soft_wrap=True)
+        _present(settings, settings_path, read_logins(logins_path), port=port, serve=serve)
+
+
+def _settings_file_of(database: Path) -> Path | None:
+    """The demo settings file beside ``database`` that names it, if there is one."""
+    url = f"sqlite:///{database}"
+    for name in ("bordercheck.env", "bordercheck-demo.env"):
+        path = database.parent / name
+        if (
+            path.is_file()
+            and written_by_demo(path)
+            and dotenv_values(path).get("BORDERCHECK_DATABASE_URL") == url
+        ):
+            return path
+    return None
+
+
+def _present(
+    settings: Settings, settings_path: Path, logins: list[Login], *, port: int, serve: bool
+) -> None:
+    out.print(f"settings: {settings_path}; {how_it_is_found(settings_path)}", soft_wrap=True)
+    out.print(
+        f"console: http://127.0.0.1:{port}/  (API docs: http://127.0.0.1:{port}/docs)",
+        soft_wrap=True,
+    )
+    out.print(
+        "logins (demo passwords by design, for this synthetic world only; "
+        "`bordercheck demo --keep` prints them again):",
+        soft_wrap=True,
+    )
+    for login in logins:
+        out.print(str(login), markup=False, highlight=False, soft_wrap=True)
+    if serve:
+        import uvicorn
+
+        from bordercheck.api.app import create_app
+        from bordercheck.api.server import announce_when_ready
+
+        announce_when_ready("127.0.0.1", port, 1)
+        uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     sign_in_per_second: float = Field(default=1.0, ge=0)
     sign_in_burst: int = Field(default=10, ge=1)
     index_snapshot: Path | None = None
+    # Where `serve` keeps the screening snapshot it shares between its workers when
+    # index_snapshot is not set.
+    cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "bordercheck")
     feed_poll_seconds: float = Field(default=0.2, gt=0, le=60)
     # While the query log cannot be written, how often its writer checks the database again.
     query_log_retry_seconds: float = Field(default=1.0, gt=0, le=60)

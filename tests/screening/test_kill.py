@@ -53,7 +53,8 @@ def server(
         "BORDERCHECK_LOG_LEVEL": "WARNING",
         "BORDERCHECK_QUERY_JOURNAL_DIR": str(journal),
     }
-    command = [sys.executable, "-m", "bordercheck", "serve", "--port", str(port)]
+    # One worker: the process that answered is the one killed.
+    command = [sys.executable, "-m", "bordercheck", "serve", "--workers", "1", "--port", str(port)]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         start_new_session=True,

@@ -13,6 +13,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from bordercheck.api.access import record_caller
 from bordercheck.auth.models import Role
 from bordercheck.auth.tokens import TOKEN_URL, Principal, TokenAuthority, VerifiedToken
 from bordercheck.db import Database
@@ -97,6 +98,7 @@ async def _verified_token(
     if authority.subjects.needs_refresh(verified.principal):
         await run_in_threadpool(authority.subjects.refresh, _database(request), verified.principal)
     authority.subjects.check(verified.principal)
+    record_caller(request.state, verified.principal.name)
     return verified
 
 

@@ -63,6 +63,19 @@ class Metrics:
     content_type = CONTENT_TYPE_LATEST
 
 
+def route_template(scope: Scope, prefix: str) -> str | None:
+    """The template of the route that answered (``/api/v1/records/{record_id}``), if one did."""
+    template: str | None = getattr(scope.get("route"), "path", None)
+    # Included routers keep their templates without the prefix they are mounted under.
+    if (
+        template is not None
+        and scope["path"].startswith(prefix)
+        and not template.startswith(prefix)
+    ):
+        return prefix + template
+    return template
+
+
 class MetricsMiddleware:
     """Counts and times every HTTP request by its route template (not the raw path)."""
 
@@ -88,15 +101,8 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_status)
         finally:
             # Label by route template, so that the number of series stays bounded whatever
-            # paths clients send. Included routers keep their templates without the prefix
-            # they are mounted under.
-            template = getattr(scope.get("route"), "path", None)
-            if template is None:
-                name = "unmatched"
-            elif scope["path"].startswith(self.prefix) and not template.startswith(self.prefix):
-                name = self.prefix + template
-            else:
-                name = template
+            # paths clients send.
+            name = route_template(scope, self.prefix) or "unmatched"
             method = scope["method"]
             self.metrics.requests.labels(name, method, str(status)).inc()
             self.metrics.latency.labels(name, method).observe(time.perf_counter() - started)

@@ -20,7 +20,14 @@ from bordercheck.documents.numbers import normalise_number
 from bordercheck.documents.types import DocumentType
 from bordercheck.errors import FieldError
 from bordercheck.registry import service
-from bordercheck.registry.files import RowWriter, count_lines, file_format, write_rows
+from bordercheck.registry.files import (
+    REJECTED_BECAUSE,
+    RowWriter,
+    count_lines,
+    file_format,
+    rejection_reasons,
+    write_rows,
+)
 from bordercheck.registry.importer import ImportRejected, export_rows, import_file
 from bordercheck.registry.models import Record, Status
 from bordercheck.registry.schemas import RECORD_FIELDS
@@ -56,10 +63,18 @@ def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     bureau: BureauOption = None,
     skip_invalid: Annotated[
-        bool, typer.Option(help="Import the valid rows; write the invalid ones to --rejected.")
+        bool,
+        typer.Option(
+            help="Import the valid rows; write the invalid ones, each with why (column "
+            "rejected_because, which import skips), to --rejected."
+        ),
     ] = False,
     rejected: Annotated[
-        Path | None, typer.Option(help="Where --skip-invalid writes rejected rows.")
+        Path | None,
+        typer.Option(
+            help="Where --skip-invalid writes rejected rows "
+            "(default: beside FILE, as NAME.rejected.csv or NAME.rejected.jsonl)."
+        ),
     ] = None,
     merge: Annotated[
         bool, typer.Option(help="Update records the file holds differently, instead of refusing.")
@@ -69,11 +84,11 @@ def import_(
     cli = state(ctx)
     file_format(file)
     rejected_path = rejected or file.with_name(f"{file.stem}.rejected{file.suffix}")
-    writer = RowWriter(rejected_path) if skip_invalid else None
+    writer = RowWriter(rejected_path, with_reasons=True) if skip_invalid else None
 
     def on_rejected(line: int, raw: dict[str, Any], errors: list[FieldError]) -> None:
         if writer is not None:
-            writer.write(raw)
+            writer.write({**raw, REJECTED_BECAUSE: rejection_reasons(errors)})
 
     total = max(count_lines(file) - (1 if file.suffix.lower() == ".csv" else 0), 0)
     try:

@@ -17,6 +17,9 @@ from bordercheck.spreadsheets import protect, unprotect
 CSV_SUFFIXES = {".csv"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 REQUIRED_COLUMNS = ("document_number", "issuing_country", "document_type", "status")
+# The column a rejects file adds to say why each row was refused. Import skips it by name, so
+# that a corrected rejects file imports as it is.
+REJECTED_BECAUSE = "rejected_because"
 
 
 def file_format(path: Path) -> str:
@@ -60,14 +63,16 @@ def _read_csv(file: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     if header is None:
         return
     columns = [name.strip() for name in header]
-    _check_header(columns)
+    _check_header([name for name in columns if name != REJECTED_BECAUSE])
     width = len(columns)
     line = reader.line_num + 1  # where the next row starts; a quoted value may span lines
     while True:
         try:
             for values in reader:
                 if len(values) == width:
-                    yield line, dict(zip(columns, map(unprotect, values), strict=True))
+                    row = dict(zip(columns, map(unprotect, values), strict=True))
+                    row.pop(REJECTED_BECAUSE, None)
+                    yield line, row
                 elif values:
                     yield line, {"__error__": f"has {len(values)} columns; the header has {width}"}
                 line = reader.line_num + 1
@@ -108,6 +113,7 @@ def _read_jsonl(file: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
         if not isinstance(value, dict):
             yield line, {"__error__": "is not a JSON object"}
             continue
+        value.pop(REJECTED_BECAUSE, None)
         yield line, value
 
 
@@ -127,22 +133,31 @@ def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-class RowWriter:
-    """Writes records in the format the path's extension names; import reads back exactly this."""
+def rejection_reasons(errors: Iterable[FieldError]) -> str:
+    """A rejected row's errors as one cell: ``field: reason; field: reason``."""
+    return "; ".join(f"{error.field}: {error.reason}" for error in errors)
 
-    def __init__(self, path: Path) -> None:
+
+class RowWriter:
+    """Writes records in the format the path's extension names; import reads back exactly this.
+
+    ``with_reasons`` adds the ``rejected_because`` column (last) that rejects files carry.
+    """
+
+    def __init__(self, path: Path, *, with_reasons: bool = False) -> None:
         self.kind = file_format(path)
         self.count = 0
+        self.fields = (*RECORD_FIELDS, REJECTED_BECAUSE) if with_reasons else tuple(RECORD_FIELDS)
         self._file = path.open("w", encoding="utf-8", newline="")
         self._csv = csv.writer(self._file, lineterminator="\n")
         if self.kind == "csv":
-            self._csv.writerow(RECORD_FIELDS)
+            self._csv.writerow(self.fields)
 
     def write(self, row: dict[str, Any]) -> None:
         if self.kind == "csv":
-            self._csv.writerow([_csv_value(row.get(name)) for name in RECORD_FIELDS])
+            self._csv.writerow([_csv_value(row.get(name)) for name in self.fields])
         else:
-            data = {name: _json_value(row.get(name)) for name in RECORD_FIELDS}
+            data = {name: _json_value(row.get(name)) for name in self.fields}
             self._file.write(orjson.dumps(data).decode() + "\n")
         self.count += 1
 
