@@ -259,3 +259,10 @@ def test_records_list_names_a_bad_option_without_a_traceback(run) -> None:  # ty
         assert result.exit_code in (1, 2), result.output
         assert named in result.output
         assert "Traceback" not in result.output
+
+
+def test_help_shows_flags_as_flags() -> None:
+    result = CliRunner().invoke(app, ["records", "import", "--help"])
+    assert result.exit_code == 0
+    assert "--skip-invalid / --no-skip-invalid" in result.output
+    assert "<bool>" not in result.output  # a flag takes no value to describe

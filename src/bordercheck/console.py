@@ -188,6 +188,12 @@ def document_number(value: str) -> str:
 
 
 def new_app(help_text: str, cls: type[Commands] = Commands) -> typer.Typer:
+    # Plain help (no rich panels): it reads the same on every terminal and to a screen
+    # reader, and flags are not shown with a "<bool>" beside them.
     return typer.Typer(
-        help=help_text, cls=cls, no_args_is_help=True, pretty_exceptions_enable=False
+        help=help_text,
+        cls=cls,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
     )

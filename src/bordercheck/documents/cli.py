@@ -15,6 +15,7 @@ from bordercheck.documents.types import DocumentType, TypeFamily, family_of, par
 mrz_app = typer.Typer(
     help="Read and write ICAO Doc 9303 machine-readable zones (TD1, TD2, TD3, MRV-A, MRV-B).",
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain help, as every other command's (console.new_app)
 )
 
 EXIT_VALID, EXIT_CHECK_FAILED, EXIT_NOT_AN_MRZ = 0, 1, 2
