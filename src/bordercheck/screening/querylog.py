@@ -391,7 +391,9 @@ class QueryLogWriter:
 
     def _check_database(self) -> None:
         try:
-            with self.database.session(write=True) as session:
+            # A read: on SQLite a write session would take the write lock at every probe, and
+            # a migration run meanwhile (bringing the table back) could be refused for it.
+            with self.database.session() as session:
                 session.execute(select(ScreeningQuery.id).limit(1))
         except Exception as exc:
             with self._ready:
