@@ -8,12 +8,9 @@ a body (documents and passwords).
 
 from __future__ import annotations
 
-import time
-
 from starlette.datastructures import State
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
-from bordercheck.api.metrics import route_template
 from bordercheck.logs import get_logger
 
 log = get_logger("bordercheck.access")
@@ -26,33 +23,13 @@ def record_caller(state: State, name: str) -> None:
     state.caller = name
 
 
-class AccessLog:
-    def __init__(self, app: ASGIApp, prefix: str = "") -> None:
-        self.app = app
-        self.prefix = prefix
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            template = route_template(scope, self.prefix)
-            log.info(
-                "request",
-                method=scope["method"],
-                path=template or scope["path"][:UNMATCHED_PATH_CHARS],
-                status=status,
-                ms=round((time.perf_counter() - started) * 1000, 1),
-                caller=scope.get("state", {}).get("caller"),
-            )
+def log_request(scope: Scope, template: str | None, status: int, seconds: float) -> None:
+    """One access log line; the request was timed by the metrics middleware, once for both."""
+    log.info(
+        "request",
+        method=scope["method"],
+        path=template or scope["path"][:UNMATCHED_PATH_CHARS],
+        status=status,
+        ms=round(seconds * 1000, 1),
+        caller=scope.get("state", {}).get("caller"),
+    )

@@ -12,7 +12,6 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from bordercheck import __version__
-from bordercheck.api.access import AccessLog
 from bordercheck.api.docs_pages import mount_api_docs
 from bordercheck.api.errors import install_error_handlers
 from bordercheck.api.limits import BodySizeLimit, RateLimiter
@@ -142,7 +141,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lambda: _query_log(app, lambda log: log.refused + log.rejected),
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics, prefix=API_PREFIX)
-    app.add_middleware(AccessLog, prefix=API_PREFIX)
     app.state.tokens = TokenAuthority(settings, RevocationList(settings.revocation_refresh_seconds))
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     # Guessing is slowed down in the database (every process sees the same failures); the

@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bordercheck.api.access import log_request
 from bordercheck.auth.models import Role
 from bordercheck.auth.tokens import TokenAuthority
 from bordercheck.errors import Forbidden, NotFound, Unauthorized
@@ -77,12 +78,16 @@ def route_template(scope: Scope, prefix: str) -> str | None:
 
 
 class MetricsMiddleware:
-    """Counts and times every HTTP request by its route template (not the raw path)."""
+    """Counts and times every HTTP request by its route template (not the raw path), and
+    writes its access log line from the same measurement (``api.access``)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, prefix: str = "") -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, prefix: str = "", access_log: bool = True
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.prefix = prefix
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,10 +107,14 @@ class MetricsMiddleware:
         finally:
             # Label by route template, so that the number of series stays bounded whatever
             # paths clients send.
-            name = route_template(scope, self.prefix) or "unmatched"
+            seconds = time.perf_counter() - started
+            template = route_template(scope, self.prefix)
+            name = template or "unmatched"
             method = scope["method"]
             self.metrics.requests.labels(name, method, str(status)).inc()
-            self.metrics.latency.labels(name, method).observe(time.perf_counter() - started)
+            self.metrics.latency.labels(name, method).observe(seconds)
+            if self.access_log:
+                log_request(scope, template, status, seconds)
 
 
 def ensure_may_scrape(request: Request, settings: Settings) -> None:
