@@ -17,7 +17,7 @@ from bordercheck.auth.actors import Actor, command_line_actor
 from bordercheck.console import country_code, document_number, err, new_app, out, state
 from bordercheck.documents.countries import normalise_country
 from bordercheck.documents.numbers import normalise_number
-from bordercheck.documents.types import DocumentType
+from bordercheck.documents.types import DocumentType, Status
 from bordercheck.errors import FieldError
 from bordercheck.registry import service
 from bordercheck.registry.files import (
@@ -29,7 +29,7 @@ from bordercheck.registry.files import (
     write_rows,
 )
 from bordercheck.registry.importer import ImportRejected, export_rows, import_file
-from bordercheck.registry.models import Record, Status
+from bordercheck.registry.models import Record
 from bordercheck.registry.schemas import RECORD_FIELDS
 from bordercheck.registry.search import MAX_PAGE, RecordFilter, decode_cursor, search_records
 

@@ -26,13 +26,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bordercheck.db import Base
 
 
-class Status(StrEnum):
-    STOLEN = "stolen"
-    LOST = "lost"
-    REVOKED = "revoked"
-    INVALIDATED = "invalidated"
-
-
 class ChangeKind(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
