@@ -24,7 +24,7 @@ from bordercheck.audit.service import record_event
 from bordercheck.edge.models import EdgeKit, EdgeUpload
 from bordercheck.edge.signing import EdgeKeys
 from bordercheck.errors import BordercheckError
-from bordercheck.screening.querylog import LoggedQuery, write_entries
+from bordercheck.screening.querylog import LoggedQuery, OnHits, write_entries
 from bordercheck.screening.schemas import ScreenRequest
 from bordercheck.screening.service import Screened
 
@@ -52,6 +52,7 @@ def receive(
     entries: Sequence[tuple[str, bytes]],
     keys: EdgeKeys,
     screen: Screen,
+    on_hits: Sequence[OnHits],
 ) -> Received:
     received = Received()
     ids = [entry_id for entry_id, _ in entries]
@@ -73,7 +74,7 @@ def receive(
         except (ValueError, KeyError, TypeError, ValidationError, BordercheckError) as exc:
             # Kept as received all the same: sending it again would not make it readable.
             received.rejected[entry_id] = str(exc).splitlines()[0] if str(exc) else "unreadable"
-    write_entries(session, logged)
+    write_entries(session, logged, on_hits=on_hits)
     fresh = [*received.stored, *(i for i in received.rejected if i not in foreign)]
     if fresh:
         session.execute(

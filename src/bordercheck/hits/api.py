@@ -42,6 +42,7 @@ from bordercheck.hits.schemas import (
     WebhookIn,
     WebhookOut,
 )
+from bordercheck.messaging.service import CentreNotes
 from bordercheck.registry import service as registry
 from bordercheck.settings import Settings
 
@@ -317,6 +318,7 @@ def answer_hit(
     hit = cases.answer_case(
         session, viewer, hit_id, body.answer, action=body.action, note=body.note or None,
         correction=body.correction, record_version=body.record_version, now=_now(),
+        notes=CentreNotes.from_settings(settings),
     )  # fmt: skip
     return _hit_out(session, viewer, hit, _now())
 
@@ -330,8 +332,9 @@ def record_outcome(
     Once only (409 after)."""
     viewer = _viewer(principal, settings)
     hit = cases.record_outcome(
-        session, viewer, hit_id, body.outcome, note=body.note or None, now=_now()
-    )
+        session, viewer, hit_id, body.outcome, note=body.note or None, now=_now(),
+        notes=CentreNotes.from_settings(settings),
+    )  # fmt: skip
     return _hit_out(session, viewer, hit, _now())
 
 

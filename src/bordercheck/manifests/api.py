@@ -24,7 +24,6 @@ from bordercheck.api.limits import RateLimiter, rate_limit
 from bordercheck.auth.models import Role
 from bordercheck.db import Database
 from bordercheck.errors import BordercheckError, Forbidden, InvalidInput, ServiceUnavailable
-from bordercheck.hits.service import Deadlines
 from bordercheck.logs import get_logger
 from bordercheck.manifests import service
 from bordercheck.manifests.intake import ParsingSlots, size_cost
@@ -152,7 +151,7 @@ def _screen_and_store(
         for one in screened:
             service.store(session, interchange, one, asker, source="api")
             # After ``store``: the hit cases name the list, which now has its id.
-            write_entries(session, one.logged, deadlines=Deadlines.from_settings(settings))
+            write_entries(session, one.logged, on_hits=request.app.state.on_hits)
         _purge_if_due(request, session, settings)
     for one in screened:
         request.app.state.metrics.screenings.inc(len(one.logged))

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from bordercheck.console import err, new_app, out, state
 from bordercheck.documents.countries import normalise_country
-from bordercheck.hits.service import Deadlines
+from bordercheck.hits.service import CaseOpener
 from bordercheck.manifests import service
 from bordercheck.manifests.edifact import ManifestUnreadable
 from bordercheck.manifests.paxlst import parse_paxlst
@@ -44,7 +44,8 @@ def screen(
     withheld = withheld_records(database)
     code = normalise_country(bureau) if bureau else cli.settings.secretariat_code
     asker = Asker(kind="command", name=f"cli:{getpass.getuser()}", bureau_code=code)
-    deadlines = Deadlines.from_settings(cli.settings)
+    # What screening found opens hit cases, in the transaction that logs the queries.
+    on_hits = [CaseOpener.from_settings(cli.settings)]
     answers: list[dict[str, Any]] = []
     unreadable = 0
     for file in files:
@@ -65,7 +66,7 @@ def screen(
         with database.session(write=True) as session:
             for one in screened:
                 service.store(session, interchange, one, asker, source="cli")
-                write_entries(session, one.logged, deadlines=deadlines)
+                write_entries(session, one.logged, on_hits=on_hits)
         answer = {"file": str(file)} | interchange_answer(interchange, screened)
         answers.append(answer)
         if not as_json:

@@ -19,7 +19,6 @@ from bordercheck.documents.numbers import (
 )
 from bordercheck.documents.types import InvalidDocumentType, parse_type_or_family
 from bordercheck.errors import FieldError, ValidationFailed
-from bordercheck.hits.service import NewHit, source_of
 from bordercheck.screening.matcher import (
     DEFAULT_POLICY,
     Indexed,
@@ -30,7 +29,7 @@ from bordercheck.screening.matcher import (
     screen,
     screen_batch,
 )
-from bordercheck.screening.querylog import LoggedMatch, LoggedQuery
+from bordercheck.screening.querylog import LoggedMatch, LoggedQuery, NewHit
 from bordercheck.screening.schemas import ScreenRequest
 
 RESTRICTED_MESSAGE = RESTRICTED
@@ -183,11 +182,6 @@ class _Context:
     withheld_from: Callable[[int], frozenset[str]]
     stale_warning: str | None
 
-    @functools.cached_property
-    def hit_source(self) -> str:
-        """Where the hit cases come from, which sets their deadline (a desk, a batch…)."""
-        return source_of(self.source)
-
 
 def _answer(
     prepared: _Prepared, screening: Screening, context: _Context, query_id: str
@@ -221,7 +215,7 @@ def _answer(
                 location=request.location,
                 operation_id=operation,
                 at=now,
-                source=context.hit_source,
+                source=context.source,
                 withheld=m.record_id in hidden,
                 document_number=prepared.query.number,
             )
