@@ -6,7 +6,7 @@ import functools
 import getpass
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
@@ -26,6 +26,7 @@ from bordercheck.audit.chain import (
 )
 from bordercheck.audit.models import GENESIS_HASH, AuditEntry, AuditHead
 from bordercheck.db import secret_key_of
+from bordercheck.timestamps import utcnow
 
 __all__ = [
     "SYSTEM_ACTOR",
@@ -130,7 +131,7 @@ def record_events(session: Session, events: Sequence[AuditEvent]) -> None:
         )
     connection = session.connection()
     seq, prev_hash = _advance_head(connection, len(prepared))
-    at = datetime.now(UTC)
+    at = utcnow()
     # record_event is called from every domain's services, which are handed a session and
     # nothing else: the key comes with the session, from the app's or command's settings.
     secret_key = secret_key_of(session)
@@ -252,17 +253,12 @@ def search(
     if criteria.subject is not None:
         query = query.where(AuditEntry.subject == criteria.subject)
     if criteria.since is not None:
-        query = query.where(AuditEntry.at >= _utc(criteria.since))
+        query = query.where(AuditEntry.at >= criteria.since)
     if criteria.until is not None:
-        query = query.where(AuditEntry.at < _utc(criteria.until))
+        query = query.where(AuditEntry.at < criteria.until)
     if before is not None:
         query = query.where(AuditEntry.seq < before)
     rows = list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit + 1)))
     more = len(rows) > limit
     entries = rows[:limit]
     return AuditPage(entries, entries[-1].seq if more and entries else None)
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite compares the UTC text it stored: a moment in another zone must be converted.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -26,7 +26,7 @@ from bordercheck.auth.alerts import raise_alerts
 from bordercheck.auth.guessing import Attempt, SignInGuard
 from bordercheck.auth.models import ApiClient, Bureau, Role, User
 from bordercheck.auth.passwords import MIN_PASSWORD_LENGTH
-from bordercheck.auth.revocation import revoke_token, subject_of, utcnow
+from bordercheck.auth.revocation import revoke_token, subject_of
 from bordercheck.auth.tokens import Principal, TokenAuthority
 from bordercheck.db import Database
 from bordercheck.errors import (
@@ -37,6 +37,7 @@ from bordercheck.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from bordercheck.timestamps import utcnow
 
 router = APIRouter(tags=["auth"])
 admin = APIRouter(tags=["administration"], dependencies=[Depends(require_roles(Role.ADMIN))])

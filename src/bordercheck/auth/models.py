@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import Boolean, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bordercheck.db import Base
+from bordercheck.timestamps import UtcDateTime
 
 
 class Role(StrEnum):
@@ -29,7 +30,7 @@ class Bureau(Base):
     country_code: Mapped[str] = mapped_column(String(3), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     is_secretariat: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
     users: Mapped[list[User]] = relationship(back_populates="bureau")
 
@@ -43,10 +44,10 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     bureau_id: Mapped[int] = mapped_column(ForeignKey("bureaus.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     # Set by an administrator's reset: the password works only to choose a new one.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
-    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     bureau: Mapped[Bureau] = relationship(back_populates="users")
 
@@ -64,7 +65,7 @@ class ApiClient(Base):
     role: Mapped[str] = mapped_column(String(32))
     bureau_id: Mapped[int] = mapped_column(ForeignKey("bureaus.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
     bureau: Mapped[Bureau] = relationship()
 
@@ -82,8 +83,8 @@ class RevokedToken(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     jti: Mapped[str | None] = mapped_column(String(64), unique=True)
     subject: Mapped[str | None] = mapped_column(String(80))
-    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    revoked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class SignInThrottle(Base):
@@ -103,8 +104,8 @@ class SignInThrottle(Base):
     scope: Mapped[str] = mapped_column(String(16))
     label: Mapped[str] = mapped_column(String(200))
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    first_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

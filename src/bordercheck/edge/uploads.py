@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,6 +27,7 @@ from bordercheck.errors import BordercheckError
 from bordercheck.screening.querylog import LoggedQuery, OnHits, write_entries
 from bordercheck.screening.schemas import ScreenRequest
 from bordercheck.screening.service import Screened
+from bordercheck.timestamps import utcnow
 
 ENTRY_ID = re.compile(r"[0-9a-f]{32}")
 SOURCE = "kit"
@@ -59,7 +60,7 @@ def receive(
     seen = set(session.scalars(select(EdgeUpload.entry_id).where(EdgeUpload.entry_id.in_(ids))))
     logged: list[LoggedQuery] = []
     foreign: set[str] = set()
-    now = datetime.now(UTC)
+    now = utcnow()
     for entry_id, sealed in entries:
         if entry_id in seen:
             received.duplicates.append(entry_id)

@@ -7,7 +7,7 @@ bureau gets 404, as if it did not exist.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from bordercheck.api.deps import Principal, PrincipalDep, SessionDep, SettingsDep, require_roles
 from bordercheck.api.limits import rate_limit
-from bordercheck.api.types import as_utc
 from bordercheck.auth.models import Role
 from bordercheck.auth.policy import details_withheld_from_viewer, restricted_notice
 from bordercheck.documents.countries import InvalidCountry, normalise_country
@@ -45,6 +44,7 @@ from bordercheck.hits.schemas import (
 from bordercheck.messaging.service import CentreNotes
 from bordercheck.registry import service as registry
 from bordercheck.settings import Settings
+from bordercheck.timestamps import utcnow
 
 router = APIRouter(
     tags=["hits"],
@@ -70,7 +70,7 @@ def _viewer(principal: Principal, settings: Settings) -> cases.Viewer:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return utcnow()
 
 
 def _hit_out(
@@ -104,7 +104,7 @@ def _hit_out(
         queried_by=hit.queried_by, location=hit.location, operation_id=hit.operation_id,
         manifest_id=hit.manifest_id, flight=hit.flight, created_at=hit.created_at,
         due_at=hit.due_at,
-        overdue=hit.state == HitState.OPEN.value and as_utc(hit.due_at) <= now,
+        overdue=hit.state == HitState.OPEN.value and hit.due_at <= now,
         reminded_at=hit.reminded_at, escalated_at=hit.escalated_at, answer=hit.answer,
         action=hit.action, answer_note=hit.answer_note, answered_at=hit.answered_at,
         answered_by=hit.answered_by, outcome=hit.outcome, outcome_note=hit.outcome_note,

@@ -24,6 +24,7 @@ from bordercheck.messaging.api import message_of, thread_out
 from bordercheck.messaging.api_models import MessageOut, NewMessage, ThreadOut
 from bordercheck.messaging.crypto import MessageCrypto
 from bordercheck.settings import Settings
+from bordercheck.timestamps import utcnow
 
 # Who may use a hit's thread is the messaging domain's rule (``messaging.access``).
 router = APIRouter(tags=["hits"], dependencies=[Depends(rate_limit)])
@@ -91,7 +92,7 @@ def post_hit_message(
         hit_id,
         parties,
         by=principal.actor(),
-        at=messaging.utcnow(),
+        at=utcnow(),
     )
     thread = messaging.get_thread(session, thread_id)
     message_id = messaging.post_message(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -42,6 +42,7 @@ from bordercheck.screening.querylog import write_entries
 from bordercheck.screening.schemas import Location, OperationId
 from bordercheck.screening.service import Asker
 from bordercheck.settings import Settings
+from bordercheck.timestamps import utcnow
 
 log = get_logger(__name__)
 # Airline gateways are API clients with one of these roles.
@@ -167,7 +168,7 @@ def _screen_and_store(
 
 def _purge_if_due(request: Request, session: Session, settings: Settings) -> None:
     """Once a day per process, forget lists past their retention, in the same transaction."""
-    now = datetime.now(UTC)
+    now = utcnow()
     last: datetime | None = getattr(request.app.state, "manifests_purged_at", None)
     if last is not None and now - last < PURGE_EVERY:
         return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +21,7 @@ from bordercheck.manifests.schemas import interchange_answer
 from bordercheck.screening.live import build_from_registry, screening_key, withheld_records
 from bordercheck.screening.querylog import write_entries
 from bordercheck.screening.service import Asker
+from bordercheck.timestamps import utcnow
 
 app = new_app("Passenger lists (PAXLST): screen them, forget old ones.")
 
@@ -117,6 +118,6 @@ def purge(
     cli = state(ctx)
     days = cli.settings.manifest_retention_days if older_than_days is None else older_than_days
     with cli.database.session(write=True) as session:
-        cutoff = datetime.now(UTC) - timedelta(days=days)
+        cutoff = utcnow() - timedelta(days=days)
         purged = service.purge(session, cutoff, actor=f"cli:{getpass.getuser()}")
     out.print(f"{purged:,} manifest(s) older than {days} days deleted")

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, date, datetime
 
 from bordercheck.documents.types import DocumentType
+from bordercheck.timestamps import utcnow
 
 # DOC document name codes: the WCO/IATA guide's letters, the MRZ document codes carriers copy
 # from the passport, and the numeric UN/EDIFACT 1001 codes some carriers still send.
@@ -77,7 +78,7 @@ def parse_date(value: str, format_code: str = "", *, past: bool, today: date | N
     if not two_digit_year:
         return day
     # Asked only for two-digit years, and then each time: the day changes under a server.
-    today = today or datetime.now(UTC).date()
+    today = today or utcnow().date()
     if (past and day > today) or (not past and day.year > today.year + 50):
         day = _hundred_years_back(day)
     return day

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, exists, func, insert, select, update
@@ -28,6 +28,7 @@ from bordercheck.messaging.live import MessageEvent, publish_after_commit
 from bordercheck.messaging.models import Attachment, Message, Participant, Receipt, Thread
 from bordercheck.messaging.signatures import SignedFields
 from bordercheck.settings import Settings
+from bordercheck.timestamps import utcnow
 
 SUBJECT_MAX = 200
 BODY_MAX = 20_000
@@ -53,10 +54,6 @@ _COUNT_MESSAGE = (
     .where(_threads.c.id == bindparam("thread"))
     .values(message_count=_threads.c.message_count + 1, last_message_at=bindparam("at"))
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _text(value: str, name: str, limit: int) -> str:

@@ -12,7 +12,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bordercheck.api.types import as_utc
 from bordercheck.auth.actors import Actor, command_line_actor
 from bordercheck.console import country_code, document_number, err, new_app, out, state
 from bordercheck.documents.countries import normalise_country
@@ -392,9 +391,9 @@ def record_json(record: Record) -> dict[str, Any]:
         id=record.id,
         version=record.version,
         review_overdue=record.active and record.review_due < date.today(),
-        created_at=as_utc(record.created_at).isoformat(),
+        created_at=record.created_at.isoformat(),
         created_by=record.created_by,
-        updated_at=as_utc(record.updated_at).isoformat(),
+        updated_at=record.updated_at.isoformat(),
         updated_by=record.updated_by,
     )
     return data

@@ -6,7 +6,7 @@ import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from bordercheck.auth.policy import RESTRICTED, details_withheld
@@ -31,6 +31,7 @@ from bordercheck.screening.matcher import (
 )
 from bordercheck.screening.querylog import LoggedMatch, LoggedQuery, NewHit
 from bordercheck.screening.schemas import ScreenRequest
+from bordercheck.timestamps import utcnow
 
 RESTRICTED_MESSAGE = RESTRICTED
 MACHINE_POLICY = MatchPolicy(
@@ -166,7 +167,7 @@ def screen_requests(
         results = screen_batch(index, [p.query for p in prepared], MACHINE_POLICY)
     else:
         results = [screen(index, prepared[0].query)]  # no vectorised set-up for one query
-    context = _Context(asker, source, datetime.now(UTC), withheld_from, stale_warning)
+    context = _Context(asker, source, utcnow(), withheld_from, stale_warning)
     ids = os.urandom(16 * len(prepared)).hex()  # one random id per query, drawn at once
     return [
         _answer(p, s, context, ids[32 * i : 32 * i + 32])
