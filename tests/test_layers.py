@@ -71,6 +71,11 @@ RULES = (
         ),
     ),
     Rule(
+        modules=("bordercheck.hits", "bordercheck.hits.*"),
+        forbidden=("bordercheck.screening.models",),
+        why="hits know what screening found from what it hands them, not from its tables",
+    ),
+    Rule(
         modules=("bordercheck.messaging", "bordercheck.messaging.*"),
         forbidden=("bordercheck.hits",),
         why="messaging knows a thread's subject (a hit's id), not the hits domain's tables",

@@ -21,7 +21,6 @@ from bordercheck.hits.notifications import notify_bureaus
 from bordercheck.hits.rules import domestic_rules
 from bordercheck.hits.sightings import Seen, add_sightings, open_cases, places_seen, sighting_row
 from bordercheck.messaging.service import CentreNotes
-from bordercheck.screening.models import ScreeningQuery
 from bordercheck.screening.querylog import NewHit as NewHit  # what screening found
 from bordercheck.settings import Settings
 
@@ -35,7 +34,6 @@ _SOURCES = {
     "kit": Source.KIT,
     "edge": Source.KIT,
 }
-_IN_CHUNK = 500  # query ids per IN (...) look-up
 _cases = cast(Table, Hit.__table__)
 _INSERT_CASE = {
     name: dialect_insert(_cases)
@@ -70,10 +68,10 @@ class Deadlines:
         return opened + within * self.reminder_share, opened + within
 
 
-def source_of(query_source: str | None) -> str:
+def source_of(query_source: str) -> str:
     # Unknown sources count as a desk: the shorter deadline errs on the side of the
     # traveller kept waiting.
-    return _SOURCES.get(query_source or "", Source.DESK).value
+    return _SOURCES.get(query_source, Source.DESK).value
 
 
 @dataclass(frozen=True)
@@ -107,10 +105,7 @@ def open_hits(
     new = list(hits)
     if not new:
         return 0
-    sources = _query_sources(session, [h.query_id for h in new if h.source is None])
-    seen = _by_domestic_rule(
-        session, [(h, source_of(h.source or sources.get(h.query_id))) for h in new]
-    )
+    seen = _by_domestic_rule(session, [(h, source_of(h.source)) for h in new])
     if not seen:
         return 0
     # One case per document and querying bureau: the first screening opens it (unless a
@@ -253,18 +248,6 @@ def hits_for_query(session: Session, query_id: str) -> list[Hit]:
         .distinct()
     )
     return list(session.scalars(query))
-
-
-def _query_sources(session: Session, query_ids: list[str]) -> dict[str, str]:
-    # The query log entry is written in the same transaction, just before the cases; the
-    # screening request does not say where it came from otherwise.
-    found: dict[str, str] = {}
-    unique = sorted(set(query_ids))
-    for start in range(0, len(unique), _IN_CHUNK):
-        chunk = unique[start : start + _IN_CHUNK]
-        query = select(ScreeningQuery.id, ScreeningQuery.source).where(ScreeningQuery.id.in_(chunk))
-        found.update((query_id, source) for query_id, source in session.execute(query))
-    return found
 
 
 def _opened(hit_id: int, row: dict[str, object]) -> Notice:

@@ -72,8 +72,7 @@ class NewHit:
     location: str | None
     operation_id: str | None
     at: datetime
-    # Where the query came from (the query log's source); None: its entry's, in the database.
-    source: str | None = None
+    source: str  # where the query came from: the query log's source (number, mrz, batch…)
     manifest_id: int | None = None
     flight: str | None = None
     # Screening answered the querying bureau "possible hit, restricted": the owner withholds
