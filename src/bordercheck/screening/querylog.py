@@ -1,5 +1,6 @@
-"""The query log: every screening query, and the hit cases it opens, kept before the answer
-leaves the server.
+"""The query log: every screening query kept before the answer leaves the server, and what
+it found handed to those who act on it (``OnHits``: the hit workflow opens cases) in the same
+transaction.
 
 Request handlers hand a request's entries to ``QueryLogWriter.record`` and wait on what it
 returns: a future that resolves once the entries are safe. Queries that matched something
