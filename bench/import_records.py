@@ -264,7 +264,7 @@ def check_counts(url: str, rows: int) -> None:
 
 
 def ceiling_seconds(path: Path, url: str) -> float:
-    key = secrets.token_urlsafe(32)  # the installation's secret key, this run's own
+    key = os.environ["BORDERCHECK_SECRET_KEY"]  # this run's (main sets it)
     upgrade(url, secret_key=key)
     database = Database(url, secret_key=key)
     with database.session(write=True) as session:
