@@ -14,6 +14,7 @@ import uvicorn
 from bordercheck.api.app import create_app
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.models import Role
+from bordercheck.db import Database
 from bordercheck.registry import service as registry_service
 from bordercheck.registry.models import Record
 from bordercheck.settings import Settings
@@ -42,7 +43,7 @@ class Centre:
             database_url=url, env="test", edge_cache_dir=cache, revocation_refresh_seconds=0,
             **settings,
         )  # fmt: skip
-        self.database = keyed_database(url)
+        self.database = Database.from_settings(self.settings)
         self.app = create_app(self.settings, self.database)
         self._socket = socket.socket()
         # A centre restarted on its old port: the kits know it by its address.

@@ -25,6 +25,7 @@ from bordercheck.auth.tokens import TokenAuthority
 from bordercheck.db import Database
 from bordercheck.directory import api as directory_api
 from bordercheck.edge import api as edge_api
+from bordercheck.errors import ConfigurationError
 from bordercheck.hits import api as hits_api
 from bordercheck.hits import threads as hits_threads
 from bordercheck.hits.delivery import Courier
@@ -50,6 +51,9 @@ GIL_SWITCH_SECONDS = 0.0005
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     """The API for ``settings`` (default: the environment's), on ``database`` if given."""
     settings = settings or load_settings()
+    if database is not None and database.secret_key != settings.secret_key:
+        # Its sessions would chain the audit trail under another key than the app signs with.
+        raise ConfigurationError("the database given to create_app has another secret key")
     configure_logging(settings)
 
     @asynccontextmanager
