@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 
+from bordercheck.api.app import create_app
 from bordercheck.audit.service import AuditFilter, search, verify
 from bordercheck.auth.models import Role
+from bordercheck.errors import ConfigurationError
 from bordercheck.migrations import upgrade
+from bordercheck.settings import Settings
 from tests.conftest import FreshDatabases
-from tests.factories import secret_key
+from tests.factories import keyed_database, secret_key
 from tests.signin import Api, open_api
 
 SCREEN = "/api/v1/screen"
@@ -324,3 +327,9 @@ def test_an_app_with_a_key_of_its_own_writes_under_that_key(
             assert not verify(session, secret_key()).whole
             actions = {e.action for e in search(session, AuditFilter(), limit=100).entries}
     assert {"hit.opened", "messages.note_posted"} <= actions
+
+
+def test_an_app_refuses_a_database_opened_with_another_key(fresh_url: str) -> None:
+    settings = Settings(database_url=fresh_url, env="test", secret_key=secrets.token_urlsafe(32))
+    with pytest.raises(ConfigurationError, match="another secret key"):
+        create_app(settings, keyed_database(fresh_url))
