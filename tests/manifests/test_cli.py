@@ -11,13 +11,12 @@ from typer.testing import CliRunner, Result
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
 from bordercheck.cli import app
-from bordercheck.db import Database
 from bordercheck.documents.types import DocumentType
 from bordercheck.hits.models import Hit
 from bordercheck.manifests.flight import TravelDocument
 from bordercheck.manifests.writer import synthetic_flight, write_paxlst
 from bordercheck.registry import service as registry_service
-from tests.factories import fields, make_bureau
+from tests.factories import fields, keyed_database, make_bureau
 
 DATA = Path(__file__).parent / "data"
 
@@ -28,7 +27,7 @@ def run(url: str, *args: str) -> Result:
 
 
 def test_screen_files_print_the_hits_and_open_tagged_cases(fresh_url: str, tmp_path: Path) -> None:
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     with database.session(write=True) as session:
         make_bureau(session, "DEU")
         actor = Actor(name="officer.deu", role=Role.BUREAU_OFFICER, bureau_code="DEU")
