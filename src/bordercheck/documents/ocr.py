@@ -120,7 +120,7 @@ def correct_mrz(text: str | Sequence[str], *, today: date | None = None) -> Mrz:
             f"OCR repair refused as ambiguous: {len(repairs)} different repairs make every "
             f"check digit pass ({options})"
         )
-    return read_mrz(fixed, layout, today=today, corrections=corrections, notes=notes)
+    return read_mrz(fixed, layout, today=today, corrections=corrections, problems_found=notes)
 
 
 def _correction(target: Field, line: int, column: int, old: str, new: str) -> Correction:
