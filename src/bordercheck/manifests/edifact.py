@@ -165,8 +165,9 @@ class ManifestUnreadable(InvalidInput):
         super().__init__(where + message, segment=segment, tag=tag, line=line)
 
 
-# Teletype delivery puts address lines before the interchange; it starts at UNA or UNB.
-_START = re.compile(r"UNA(?=.{6})|UNB(?=[^A-Z0-9 ])", re.DOTALL)
+# Teletype delivery puts address lines before the interchange; it starts at UNA or UNB, or,
+# as some departure control systems send it, without an envelope at the first UNH.
+_START = re.compile(r"UNA(?=.{6})|UN[BH](?=[^A-Z0-9 ])", re.DOTALL)
 _TAG = re.compile(r"[A-Z][A-Z0-9]{2}")
 MAX_SEGMENTS = 200_000
 
@@ -175,12 +176,19 @@ def split_segments(text: str) -> Tokens:
     """The segments of the interchange in ``text`` (a decoded file)."""
     start = _START.search(text)
     if start is None:
-        raise ManifestUnreadable("no EDIFACT interchange found: the file has no UNA or UNB")
+        raise ManifestUnreadable(
+            "no EDIFACT interchange found: the file has no UNA, UNB or UNH segment"
+        )
     warnings: list[str] = []
     skipped = text[: start.start()]
     if skipped.strip():
         lines = skipped.count("\n") + (0 if skipped.endswith("\n") else 1)
         warnings.append(f"skipped {lines} line(s) before the interchange (teletype header)")
+    if text.startswith("UNH", start.start()):
+        warnings.append(
+            "no interchange envelope (UNA or UNB): the messages are read from the first UNH, "
+            "with the default separators"
+        )
     position = start.start()
     delimiters = Delimiters()
     had_una = text.startswith("UNA", position)
