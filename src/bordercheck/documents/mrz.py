@@ -344,6 +344,9 @@ def read_mrz(
         )
     if layout.format == "FRA-ID":
         notes.append(_french_card_note(number, optional))
+        for part in (layout.field("issue_month"), layout.field("sequence")):
+            if not part.read(lines).isdigit():
+                problems.append(f"document_number: {part.name} {part.read(lines)!r} is not digits")
     return Mrz(
         format=layout.format,
         lines=tuple(lines),
@@ -381,6 +384,9 @@ def _country(raw: str, name: str, problems: list[str]) -> str:
 
 
 def _number_and_optional(lines: Sequence[str], layout: Layout) -> tuple[str, str]:
+    if not layout.has_field("document_number"):  # France's card: a number in three parts
+        spec = next(c for c in layout.checks if c.name == "document_number")
+        return spec.read(lines).rstrip(FILLER), layout.field("optional_data").read(lines)
     number = layout.field("document_number").read(lines).rstrip(FILLER)
     optional = layout.field("optional_data").read(lines)
     if layout.format == "TD1" and lines[0][14] == FILLER:

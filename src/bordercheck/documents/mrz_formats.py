@@ -18,7 +18,10 @@ MrzFormat = Literal["TD1", "TD2", "TD3", "MRV-A", "MRV-B", "FRA-ID"]
 # The ICAO formats (the ones ``generate_mrz`` writes); FRA-ID is read only.
 FORMATS: Final[tuple[MrzFormat, ...]] = ("TD1", "TD2", "TD3", "MRV-A", "MRV-B")
 
-FieldKind = Literal["code", "country", "name", "number", "check", "date", "sex", "optional"]
+# "digits": digits only, and not a date (the parts of France's card number that are numbers).
+FieldKind = Literal[
+    "code", "country", "name", "number", "check", "date", "sex", "optional", "digits"
+]
 Position = tuple[int, int]
 
 FILLER: Final = "<"
@@ -212,16 +215,20 @@ def _french_identity_card() -> Layout:
     state = Field("issuing_country", 0, 2, 3, "country")
     surname = Field("surname", 0, 5, 25, "name")
     office = Field("optional_data", 0, 30, 6, "optional")
-    number = Field("document_number", 1, 0, 12, "number")
+    # The number: issue year and month, issuing office (Corsica's hold a letter), sequence.
+    issued = Field("issue_month", 1, 0, 4, "digits")
+    number_office = Field("number_office", 1, 4, 3, "number")
+    sequence = Field("sequence", 1, 7, 5, "digits")
     number_cd = Field("document_number_check", 1, 12, 1, "check")
     given = Field("given_names", 1, 13, 14, "name")
     birth = Field("birth_date", 1, 27, 6, "date")
     birth_cd = Field("birth_date_check", 1, 33, 1, "check")
     sex = Field("sex", 1, 34, 1, "sex")
     composite = Field("composite_check", 1, 35, 1, "check")
-    fields = (code, state, surname, office, number, number_cd, given, birth, birth_cd, sex)
+    number = (issued, number_office, sequence)
+    fields = (code, state, surname, office, *number, number_cd, given, birth, birth_cd, sex)
     checks = (
-        _check("document_number", number_cd, number),
+        _check("document_number", number_cd, *number),
         _check("birth_date", birth_cd, birth),
         _check("composite", composite, *fields),
     )
