@@ -279,6 +279,10 @@ def split_mrz(text: str | Sequence[str]) -> tuple[tuple[str, ...], Layout]:
     lines = [line.strip() for line in raw.splitlines() if line.strip()]
     if not lines:
         raise NotAnMrz("the text is empty; an MRZ has 2 or 3 lines")
+    if len(lines) == 1 and len(lines[0]) in _RUN_TOGETHER:
+        # Lines run together (pasted, or sent without line breaks): 2 x 36, 2 x 44, 3 x 30.
+        count, width = _RUN_TOGETHER[len(lines[0])]
+        lines = [lines[0][i * width : (i + 1) * width] for i in range(count)]
     refuse_other_zones(lines)
     if len(lines) not in (2, 3):
         raise NotAnMrz(f"an MRZ has 2 or 3 lines, this text has {len(lines)}")
@@ -298,6 +302,9 @@ def split_mrz(text: str | Sequence[str]) -> tuple[tuple[str, ...], Layout]:
                     "(A-Z, 0-9 and <)"
                 )
     return upper, layout
+
+
+_RUN_TOGETHER: Final = {72: (2, 36), 88: (2, 44), 90: (3, 30)}
 
 
 def _layout_for(lines: Sequence[str]) -> Layout:

@@ -130,6 +130,8 @@ def clean_ocr_text(text: str | Sequence[str]) -> tuple[list[str], list[str]]:
             shown = " ".join(repr(c) for c in dict.fromkeys(stray))
             where = f"line {len(lines)}" if kept else "a line of its own"
             notes.append(f"{where}: removed {len(stray)} stray character(s) {shown}")
+    if len(lines) == 1 and " " in lines[0]:
+        lines = lines[0].replace(" ", "\n").split() if _run_together(lines[0]) else lines
     lengths = _LENGTHS.get(len(lines), frozenset())
     for index, line in enumerate(lines):
         if " " not in line:
@@ -142,7 +144,35 @@ def clean_ocr_text(text: str | Sequence[str]) -> tuple[list[str], list[str]]:
         else:
             lines[index] = joined
             notes.append(f"line {index + 1}: removed {spaces} space(s)")
+    _fit_name_lines(lines, lengths, notes)
     return lines, notes
+
+
+def _run_together(line: str) -> bool:
+    """Whether a line with spaces is the lines of an MRZ separated by spaces, not newlines."""
+    parts = line.split()
+    return len(parts) in (2, 3) and all(len(p) in (30, 36, 44) for p in parts)
+
+
+def _fit_name_lines(lines: list[str], lengths: frozenset[int], notes: list[str]) -> None:
+    """Lines that end in fillers, a filler or two short or long: OCR dropped or doubled one.
+
+    Only such lines (names: TD3 and TD2 line 1, TD1 line 3) are fitted, at their end, where
+    fillers only pad; a line ending in check digits is left for the length check to refuse.
+    """
+    widths = [len(line) for line in lines if len(line) in lengths]
+    if not widths:
+        return
+    width = max(set(widths), key=widths.count)
+    for index, line in enumerate(lines):
+        gap = width - len(line)
+        if gap == 0 or abs(gap) > 2 or not line.endswith(FILLER):
+            continue
+        if gap < 0 and not line.endswith(FILLER * (1 - gap)):
+            continue  # a name running to the line's end; the extra characters are not fillers
+        lines[index] = line + FILLER * gap if gap > 0 else line[:gap]
+        change = f"added {gap}" if gap > 0 else f"removed {-gap}"
+        notes.append(f"line {index + 1}: {change} trailing filler(s) to make {width} characters")
 
 
 def correct_mrz(text: str | Sequence[str], *, today: date | None = None) -> Mrz:
