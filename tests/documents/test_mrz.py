@@ -603,7 +603,7 @@ def documents(draw: st.DrawFn, mrz_format: MrzFormat) -> dict[str, Any]:
     """Random fields that fit ``mrz_format`` and whose dates read back unchanged at TODAY."""
     layout = LAYOUTS[mrz_format]
     code = draw(st.sampled_from(layout.document_letters)) + draw(st.sampled_from(LETTERS + "<"))
-    longest_number = 23 if mrz_format == "TD1" else 9
+    longest_number = {"TD1": 23, "TD2": 14}.get(mrz_format, 9)
     number = draw(st.text(DIGITS + LETTERS, min_size=1, max_size=longest_number))
     room = layout.field("optional_data").length
     if len(number) > 9:

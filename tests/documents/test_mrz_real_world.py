@@ -443,3 +443,23 @@ def test_a_name_line_a_filler_or_two_short_or_long_is_fitted(change: int) -> Non
 def test_a_line_ending_in_digits_is_not_fitted() -> None:
     with pytest.raises(NotAnMrz, match="line 2 is 43 characters long"):
         parse((SPECIMEN[0], SPECIMEN[1][:-1]), correct=True, today=TODAY)
+
+
+@pytest.mark.parametrize("belgian", [False, True])
+def test_a_td2_number_longer_than_9_runs_on_into_the_optional_data(belgian: bool) -> None:
+    number = "AB12345678901"
+    head, tail = number[:9], number[9:]
+    digit = check_digit(f"{head}<{tail}" if belgian else number)
+    line_2 = with_digits(head, "<", "NLD", "880304#", "F", "310101#", (tail + digit).ljust(7, "<"))
+    composite = line_2[0:10] + line_2[13:20] + line_2[21:35]
+    lines = ("IRNLDBAKKER<<SANNE".ljust(36, "<"), line_2 + check_digit(composite))
+    mrz = parse(lines, today=TODAY)
+    assert mrz.valid, (lines, mrz.checks, mrz.problems)
+    assert (mrz.format, mrz.document_number, mrz.optional_data) == ("TD2", number, "")
+    assert mrz.number_check_reading == ("with_filler" if belgian else None)
+    written = generate_mrz(
+        mrz_format="TD2", document_code="IR", issuing_country="NLD", document_number=number,
+        surname="BAKKER", given_names="SANNE", nationality="NLD", birth_date=date(1988, 3, 4),
+        sex="F", expiry_date=date(2031, 1, 1),
+    )  # fmt: skip
+    assert parse(written, today=TODAY).document_number == number

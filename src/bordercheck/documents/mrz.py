@@ -96,7 +96,9 @@ BLIND_SPOTS: Final[dict[str, str]] = {
     ),
 }
 
-# How a TD1 number longer than 9 characters was checked, when not as Doc 9303 says.
+# Formats whose numbers may run on into the optional data (Doc 9303 Parts 5 and 6).
+LONG_NUMBERS: Final = frozenset({"TD1", "TD2"})
+# How a long number was checked, when not as Doc 9303 says.
 WITH_FILLER: Final = "with_filler"
 
 
@@ -128,7 +130,7 @@ class CheckResult:
     passed: bool
     digit: Position
     covers: tuple[Position, ...]
-    # None: computed as Doc 9303 says; WITH_FILLER: a long TD1 number checked with its filler.
+    # None: computed as Doc 9303 says; WITH_FILLER: a long number checked with its filler.
     reading: str | None = None
 
 
@@ -240,8 +242,8 @@ def _evaluate(spec: CheckSpec, lines: Sequence[str], layout: Layout) -> CheckRes
     digit = spec.digit_position
     found = lines[digit[0]][digit[1]]
     text = spec.read(lines)
-    if spec.name == "document_number" and layout.format == "TD1" and found == FILLER:
-        continuation = _td1_continuation(lines)
+    if spec.name == "document_number" and layout.format in LONG_NUMBERS and found == FILLER:
+        continuation = _continuation(lines, layout)
         if continuation is None:
             return CheckResult(spec.name, False, digit, covers)
         extra, digit = continuation
@@ -266,19 +268,23 @@ def _is_date(spec: CheckSpec) -> bool:
     return len(spec.covers) == 1 and spec.covers[0].kind == "date"
 
 
-def _td1_continuation(lines: Sequence[str]) -> tuple[tuple[Position, ...], Position] | None:
-    """Where a TD1 number longer than 9 characters goes on, and its check digit, in optional data.
+def _continuation(
+    lines: Sequence[str], layout: Layout
+) -> tuple[tuple[Position, ...], Position] | None:
+    """Where a number longer than 9 characters goes on, and its check digit, in optional data.
 
-    Doc 9303 Part 5: the number's check digit position holds ``<``; the rest of the number
-    and then its check digit open optional data field 1, ended by ``<``.
+    Doc 9303 Parts 5 and 6 (TD1, TD2): the number's check digit position holds ``<``; the
+    rest of the number and then its check digit open the optional data, ended by ``<``.
     """
-    optional = lines[0][15:30]
+    target = layout.field("optional_data")
+    optional = target.read(lines)
     end = optional.find(FILLER)
     if end == -1:
         end = len(optional)
     if end < 2:
         return None
-    return tuple((0, 15 + i) for i in range(end - 1)), (0, 15 + end - 1)
+    extra = tuple((target.line, target.start + i) for i in range(end - 1))
+    return extra, (target.line, target.start + end - 1)
 
 
 def read_mrz(
@@ -389,11 +395,12 @@ def _number_and_optional(lines: Sequence[str], layout: Layout) -> tuple[str, str
         return spec.read(lines).rstrip(FILLER), layout.field("optional_data").read(lines)
     number = layout.field("document_number").read(lines).rstrip(FILLER)
     optional = layout.field("optional_data").read(lines)
-    if layout.format == "TD1" and lines[0][14] == FILLER:
-        continuation = _td1_continuation(lines)
+    line, column = layout.field("document_number_check").positions[0]
+    if layout.format in LONG_NUMBERS and lines[line][column] == FILLER:
+        continuation = _continuation(lines, layout)
         if continuation is not None:
             extra, _ = continuation
-            number += "".join(lines[0][c] for _, c in extra)
+            number += "".join(lines[row][c] for row, c in extra)
             # Skip the continuation, its check digit and the < that ends them.
             optional = optional[len(extra) + 2 :]
     return number, optional.rstrip(FILLER)
