@@ -463,3 +463,29 @@ def test_a_td2_number_longer_than_9_runs_on_into_the_optional_data(belgian: bool
         sex="F", expiry_date=date(2031, 1, 1),
     )  # fmt: skip
     assert parse(written, today=TODAY).document_number == number
+
+
+WORD = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(WORD, min_size=1, max_size=3),
+    st.lists(WORD, max_size=2),
+    st.dates(date(1988, 1, 1), date(2021, 12, 31)),
+    st.from_regex(r"[0-9]{2}[0-9AB][0-9]{5}", fullmatch=True),
+    st.dates(date(1925, 6, 16), date(2021, 12, 31)),  # two-digit years: within 100 years
+    st.sampled_from("MF"),
+)
+def test_france_s_cards_written_from_their_layout_read_back(
+    surname: list[str], given: list[str], issued: date, office_sequence: str, born: date, sex: str
+) -> None:
+    assume(len("<".join(surname)) <= 25 and len("<<".join(given)) <= 14)
+    number = f"{issued:%y%m}{office_sequence[:3]}{office_sequence[3:]}"
+    lines = french_card("<".join(surname), "<<".join(given), number, f"{born:%y%m%d}", sex)
+    mrz = parse(lines, today=TODAY)
+    assert mrz.valid, (lines, mrz.checks, mrz.problems)
+    assert (mrz.format, mrz.document_number, mrz.sex) == ("FRA-ID", number, sex)
+    assert (mrz.surname, mrz.given_names) == (" ".join(surname), " ".join(given))
+    assert mrz.birth_date == born
+    assert parse(lines[0] + lines[1], today=TODAY).lines == lines
