@@ -195,3 +195,25 @@ def test_any_pdt_text_is_read_or_refused_with_a_reason(noise: str) -> None:
     else:
         refused = "read"
     assert refused  # never another exception, never an empty reason
+
+
+@pytest.mark.parametrize("joint", ["", "\n", "\r\nUNA:+.? '"])
+def test_interchanges_one_after_another_in_one_file_are_all_read(joint: str) -> None:
+    first = (DATA / "two_flights_one_line.edi").read_text()
+    second = first.replace("+77'", "+78'").replace("XQ101", "XQ111").replace("XQ202", "XQ222")
+    interchange = parse_paxlst("UNA:+.? '" + first + joint + second)
+    assert [m.flight for m in interchange.manifests] == ["XQ101", "XQ202", "XQ111", "XQ222"]
+    assert [str(w) for w in interchange.warnings] == [
+        f"segment 27 (UNB, line {1 + joint.count(chr(10))}): a further interchange in the same "
+        "file; its messages are read too"
+    ]
+    assert all(m.warnings == [] for m in interchange.manifests)
+
+
+def test_text_after_the_last_interchange_is_still_a_footer() -> None:
+    text = (DATA / "two_flights_one_line.edi").read_text() + "\nNNNN\n"
+    interchange = parse_paxlst(text)
+    assert len(interchange.manifests) == 2
+    assert [str(w) for w in interchange.warnings] == [
+        "ignored text after the interchange's last segment (teletype footer)"
+    ]

@@ -223,10 +223,15 @@ def _scan(text: str, position: int, delimiters: Delimiters) -> tuple[list[Segmen
     split = _splitter(delimiters)
     append = segments.append
     number = 0
+    skip_una = False
     for index, raw in enumerate(pieces):
         if raw[:1] in _BLANK:
             raw = raw.lstrip(" \t")
             if not raw:
+                continue
+        if skip_una:
+            skip_una = False
+            if raw.startswith("UNA"):
                 continue
         number += 1
         elements = split(raw)
@@ -238,8 +243,27 @@ def _scan(text: str, position: int, delimiters: Delimiters) -> tuple[list[Segmen
             continue
         append(Segment(tag, elements, number, locator, component))
         if tag == "UNZ":
-            return segments, terminator.join(pieces[index + 1 :]), warnings
+            following = _next_interchange(pieces[index + 1 :], delimiters)
+            if following is None:
+                return segments, terminator.join(pieces[index + 1 :]), warnings
+            skip_una = following == "UNA"
     return segments, "", warnings
+
+
+def _next_interchange(rest: list[str], delimiters: Delimiters) -> str | None:
+    """``UNB`` or ``UNA`` when another interchange in the same separators follows an UNZ.
+
+    Some gateways send several interchanges in one file; their segments are read on.
+    """
+    following = next((p.lstrip(" \t") for p in rest if p.strip(" \t")), "")
+    if following.startswith("UNB") and following[3:4] == delimiters.element:
+        return "UNB"
+    if following.startswith("UNA") and following[3:] + delimiters.segment == (
+        delimiters.component + delimiters.element + delimiters.decimal + delimiters.release
+        + delimiters.repetition + delimiters.segment
+    ):  # fmt: skip
+        return "UNA"
+    return None
 
 
 _BLANK = frozenset(["", " ", "\t"])

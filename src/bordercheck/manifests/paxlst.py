@@ -99,6 +99,7 @@ def _envelopes(segments: list[Segment], interchange: Interchange) -> Iterator[_M
     group: Segment | None = None
     in_group = messages = groups = 0
     closed = False
+    control = interchange.control_ref
     for segment in segments[1:] if enveloped else segments:
         tag = segment.tag
         if tag == "UNH":
@@ -115,8 +116,20 @@ def _envelopes(segments: list[Segment], interchange: Interchange) -> Iterator[_M
             message.trailer = segment
             yield message
             message = None
-        elif message is not None and tag not in ("UNG", "UNE", "UNZ"):
+        elif message is not None and tag not in ("UNG", "UNE", "UNZ", "UNB"):
             message.body.append(segment)
+        elif tag == "UNB":  # a further interchange in the same file
+            if message is not None:
+                warn(Problem("message has no UNT; ended at the next UNB", *_at(message.header)))
+                yield message
+                message = None
+            if enveloped and not closed:
+                warn(Problem("the interchange has no UNZ before the next UNB", *_at(segment)))
+            warn(Problem("a further interchange in the same file; its messages are read too",
+                         *_at(segment)))  # fmt: skip
+            control = segment.get(5) or None
+            messages = groups = 0
+            enveloped, closed = True, False
         elif tag == "UNG":
             group, in_group = segment, 0
             groups += 1
@@ -131,9 +144,9 @@ def _envelopes(segments: list[Segment], interchange: Interchange) -> Iterator[_M
             _check_count(segment, groups or messages, "groups" if groups else "messages",
                          None, 0, warn)  # fmt: skip
             reference = segment.get(2)
-            if interchange.control_ref and reference != interchange.control_ref:
+            if control and reference != control:
                 warn(Problem(f"control reference {reference!r} is not UNB's "
-                             f"{interchange.control_ref!r}", *_at(segment)))  # fmt: skip
+                             f"{control!r}", *_at(segment)))  # fmt: skip
             closed = True
         else:
             warn(Problem("segment outside any message; ignored", *_at(segment)))
