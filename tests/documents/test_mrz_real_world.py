@@ -181,6 +181,12 @@ def test_france_s_card_from_the_command_line_with_and_without_a_fault() -> None:
     assert obj["checks"]["birth_date"] is False
 
 
+def test_france_s_card_code_misread_as_digits_is_still_france_s_card() -> None:
+    mrz = parse(("10" + LEGRAND[0][2:], LEGRAND[1]), correct=True, today=TODAY)
+    assert (mrz.format, mrz.valid, mrz.document_code) == ("FRA-ID", True, "ID")
+    assert [(c.from_char, c.to_char) for c in mrz.corrections] == [("1", "I"), ("0", "D")]
+
+
 def test_france_s_card_with_ocr_noise_is_repaired() -> None:
     noisy = (LEGRAND[0].lower(), LEGRAND[1].replace("0", "O", 1).replace("9", "9 ", 1))
     mrz = parse(noisy, correct=True, today=TODAY)

@@ -331,9 +331,13 @@ def _french_identity_card_shape(lines: Sequence[str]) -> bool:
     card holds digits of its number there.
     """
     first, second = lines[0].upper(), lines[1].upper()
-    if not first.startswith("IDFRA") or len(second) < 13:
+    # As OCR may give it: 1 for I, 0 for D (repaired later, once the layout is known).
+    if first[:2].translate(_CODE_MISREADS) + first[2:5] != "IDFRA" or len(second) < 13:
         return False
     return country_from_mrz(second[10:13]) is None
+
+
+_CODE_MISREADS: Final = str.maketrans({"1": "I", "0": "D"})
 
 
 def refuse_other_zones(lines: Sequence[str]) -> None:

@@ -296,6 +296,13 @@ def _class_fixes(target: Field, grid: list[list[str]], layout: Layout) -> dict[P
             for i, c in enumerate(text)
             if c in AS_LETTERS
         }
+    if target.kind == "code" and layout.format == "FRA-ID":
+        # France's card is always ID: a digit there is what OCR made of I or D.
+        return {
+            (target.line, target.start + i): want
+            for i, (found, want) in enumerate(zip(text, "ID", strict=True))
+            if found != want and want in AS_LETTERS.get(found, ())
+        }
     if target.kind == "code":
         fixes = {}
         if text[0] in AS_LETTERS:
