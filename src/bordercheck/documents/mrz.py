@@ -256,12 +256,15 @@ def _evaluate(spec: CheckSpec, lines: Sequence[str], layout: Layout) -> CheckRes
         if found == check_digit(text + FILLER + tail):
             return CheckResult(spec.name, True, digit, with_filler, WITH_FILLER)
         return CheckResult(spec.name, False, digit, covers + extra)
-    blank = set(text) == {FILLER} and (spec.name == "optional_data" or _is_date(spec))
-    if found == FILLER and blank:
+    if found == FILLER and (spec.name == "optional_data" or _is_date(spec)) and _blank(text):
         # Doc 9303 Part 4: an unused personal number field may have a filler check digit;
         # so has a date left blank (the expiry of a Russian internal passport, which has none).
         return CheckResult(spec.name, True, digit, covers)
     return CheckResult(spec.name, found == check_digit(text), digit, covers)
+
+
+def _blank(text: str) -> bool:
+    return text == FILLER * len(text)
 
 
 def _is_date(spec: CheckSpec) -> bool:

@@ -106,6 +106,7 @@ FILLER_LOOKALIKES: Final[Mapping[str, str]] = {
     "«": "<<", "‹": "<", "〈": "<", "＜": "<", "≪": "<<", "⟨": "<", "﹤": "<",
 }  # fmt: skip
 _MRZ_CHARACTERS: Final = frozenset(DIGITS + LETTERS + FILLER)
+_NOISE: Final = re.compile("[^0-9A-Z<]")
 _LENGTHS: Final[dict[int, frozenset[int]]] = {2: frozenset({36, 44}), 3: frozenset({30})}
 
 
@@ -121,7 +122,12 @@ def clean_ocr_text(text: str | Sequence[str]) -> tuple[list[str], list[str]]:
     lines: list[str] = []
     notes: list[str] = []
     for line in raw.splitlines():
-        upper = "".join(FILLER_LOOKALIKES.get(c, c) for c in line.strip().upper())
+        upper = line.strip().upper()
+        if not _NOISE.search(upper):  # the usual case, and the quick one
+            if upper:
+                lines.append(upper)
+            continue
+        upper = "".join(FILLER_LOOKALIKES.get(c, c) for c in upper)
         stray = [c for c in upper if c not in _MRZ_CHARACTERS and c != " "]
         kept = "".join(c for c in upper if c in _MRZ_CHARACTERS or c == " ").strip()
         if kept:
@@ -182,8 +188,10 @@ def correct_mrz(text: str | Sequence[str], *, today: date | None = None) -> Mrz:
     grid = [list(line) for line in lines]
     corrections: list[Correction] = []
     k_for_filler = FILLER not in "".join(lines)
-    for target in layout.fields:
-        for (line, column), char in _filler_fixes(target, grid, k_for_filler).items():
+    has_k = any("K" in line for line in lines)
+    for target in layout.fields if has_k else ():
+        # Fields do not overlap: each is read from the lines as given.
+        for (line, column), char in _filler_fixes(target, lines, k_for_filler).items():
             corrections.append(_correction(target, line, column, grid[line][column], char))
             grid[line][column] = char
     if k_for_filler and any(
@@ -232,9 +240,9 @@ def _read(
     return dataclasses.replace(mrz, notes=(*cleaning, *mrz.notes)) if cleaning else mrz
 
 
-def _filler_fixes(target: Field, grid: list[list[str]], k_mode: bool) -> dict[Position, str]:
+def _filler_fixes(target: Field, lines: Sequence[str], k_mode: bool) -> dict[Position, str]:
     """``K`` read for ``<`` in ``target``, where only a filler can be (see the module doc)."""
-    text = "".join(grid[target.line][target.start : target.end])
+    text = lines[target.line][target.start : target.end]
     if "K" not in text:
         return {}
     if target.kind == "check" or (target.kind == "date" and set(text) <= {"K", FILLER}):
