@@ -5,7 +5,7 @@ generate them), and France's national identity card (FRA-ID).
 characters), and its NotATravelDocument for the zones of other documents (driving licences).
 An MRZ whose check digits or fields are wrong still parses, with ``valid`` False and the
 failing ``checks`` and ``problems`` saying why; ``notes`` say what was read in a way Doc 9303
-does not describe (a national variant) without making it invalid.
+does not describe (a national variant, OCR text cleaned) without making it invalid.
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ class Mrz:
             "corrections": [c.as_dict() for c in self.corrections],
             # Why an MRZ is invalid when every check digit passes (bad country, bad date…).
             "problems": list(self.problems),
-            # What was read as a national variant of Doc 9303 (valid all the same).
+            # Read as a national variant of Doc 9303, or cleaned from OCR text (still valid).
             "notes": list(self.notes),
         }
 
@@ -220,7 +220,7 @@ def parse(text: str | Sequence[str], *, correct: bool = False, today: date | Non
 def printed_check_digit(mrz: Mrz, check: str = "document_number") -> str | None:
     """A check digit as the MRZ holds it (after any repair), whether or not it passes.
 
-    None for a long TD1 number whose digit holds only with its filler (Belgium's reading):
+    None for a long number whose digit holds only with its filler (Belgium's reading):
     that digit is not the number's Doc 9303 check digit, which screening compares it with.
     """
     for result in evaluate_checks(mrz.lines, LAYOUTS[mrz.format]):
