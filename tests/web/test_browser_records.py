@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from pathlib import Path
 
 from bordercheck.auth.models import Role
 from tests.web.conftest import LiveConsole, Tab
@@ -56,13 +57,9 @@ def test_a_record_added_in_the_console_is_a_hit_at_the_border(
 
 
 def test_an_import_with_a_bad_row_shows_the_report_naming_the_row(
-    live: LiveConsole, tab: Tab, tmp_path_factory: object
+    live: LiveConsole, tab: Tab, tmp_path: Path
 ) -> None:
-    import tempfile
-    from pathlib import Path
-
-    folder = Path(tempfile.mkdtemp())
-    upload = folder / "lot.csv"
+    upload = tmp_path / "lot.csv"
     upload.write_text(
         "document_number,issuing_country,document_type,status\n"
         "BR0WS3R02,DEU,passport,stolen\n"
