@@ -274,9 +274,25 @@ def _console_record_withhold(w: World) -> None:
     assert w.console("elke.b").post(f"{page}/withheld-from", sent, page=page).status_code == 303
 
 
+def _console_record_review(w: World) -> None:
+    page = _console_record(w)
+    sent = {"version": "3"}
+    assert w.console("elke.b").post(f"{page}/review", sent, page=page).status_code == 303
+
+
+def _console_record_watch(w: World) -> None:
+    page = _console_record(w)
+    assert w.console("elke.b").post(f"{page}/watch", {}, page=page).status_code == 303
+
+
+def _console_record_unwatch(w: World) -> None:
+    page = _console_record(w)
+    assert w.console("elke.b").post(f"{page}/unwatch", {}, page=page).status_code == 303
+
+
 def _console_record_withdraw(w: World) -> None:
     page = _console_record(w)
-    sent = {"version": "3", "reason": "found again"}
+    sent = {"version": "4", "reason": "found again"}
     assert w.console("elke.b").post(f"{page}/withdraw", sent, page=page).status_code == 303
 
 
@@ -307,6 +323,9 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "POST /records/new": ("record.created", _console_record),
     "POST /records/{record_id}/edit": ("record.updated", _console_record_change),
     "POST /records/{record_id}/withheld-from": ("record.withheld", _console_record_withhold),
+    "POST /records/{record_id}/review": ("record.reviewed", _console_record_review),
+    "POST /records/{record_id}/watch": ("record.watched", _console_record_watch),
+    "POST /records/{record_id}/unwatch": ("record.unwatched", _console_record_unwatch),
     "POST /records/{record_id}/withdraw": ("record.withdrawn", _console_record_withdraw),
     "POST /records/import": ("records.imported", _console_import),
     "POST /api/v1/auth/revoke": (

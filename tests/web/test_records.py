@@ -268,3 +268,21 @@ def test_a_change_without_the_page_token_is_refused(browser: Console) -> None:
     )
     assert refused.status_code == 403
     assert 'data-record-state="active"' in browser.client.get(record).text
+
+
+def test_an_officer_confirms_a_record_and_follows_its_searches(browser: Console) -> None:
+    browser = signed_in(browser.api)
+    record = add(browser, "R3V13W001")
+    assert browser.post(f"{record}/review", {"version": "1"}, page=record).status_code == 303
+    page = browser.client.get(record).text
+    assert "Reviewed" in page
+    assert browser.post(f"{record}/review", {"version": "1"}, page=record).status_code == 409
+    assert 'data-watching="no"' in page
+    assert browser.post(f"{record}/watch", {}, page=record).status_code == 303
+    assert 'data-watching="yes"' in browser.client.get(record).text
+    assert browser.post(f"{record}/unwatch", {}, page=record).status_code == 303
+    assert 'data-watching="no"' in browser.client.get(record).text
+    # An administrator reads the record but does not follow it for the bureau.
+    admin = signed_in(browser.api, "admin.xpo")
+    assert "data-watching" not in admin.client.get(record).text
+    assert admin.post(f"{record}/watch", {}, page=record).status_code == 403

@@ -27,6 +27,8 @@ from bordercheck.registry import service
 from bordercheck.registry.api_models import RecordQuery, record_out
 from bordercheck.registry.models import Record, Status
 from bordercheck.registry.schemas import RECORD_FIELDS
+from bordercheck.screening import watches
+from bordercheck.screening.api import WATCHERS
 from bordercheck.screening.live import LiveIndex
 from bordercheck.web.access import ViewerDep, allow, database_of, language_of, settings_of
 from bordercheck.web.i18n import N_
@@ -345,12 +347,17 @@ def _record_page(
     status_code: int = 200,
 ) -> Response:
     shown = record_out(record)
+    may_watch = viewer.role in WATCHERS and record.issuing_country == viewer.bureau_code
+    with database_of(request).session() as session:
+        watching = may_watch and watches.is_watching(session, record.id, viewer.bureau_code)
     return _page(
         request,
         viewer,
         "records/record.html",
         {
             "record": shown,
+            "may_watch": may_watch,
+            "watching": watching,
             "history": _changes(history),
             "errors": errors or {},
             "withheld": " ".join(shown.withheld_from) if withheld is None else withheld,
@@ -523,4 +530,43 @@ def withdraw(
                 status_code=409 if stale else 422,
             )
     _screen_now(request)
+    return redirect(request, f"/records/{record_id}")
+
+
+# Confirming a record still stands, and following the searches that find it.
+
+
+@router.post("/records/{record_id}/review")
+def review(
+    request: Request, viewer: ViewerDep, record_id: int, version: Annotated[int, Form(ge=1)]
+) -> Response:
+    """The record still stands: its review date moves on (a stale version is a 409 page)."""
+    allow(viewer, *RECORD_WRITERS)
+    with database_of(request).session(write=True) as session:
+        service.mark_reviewed(
+            session,
+            viewer.principal.actor(),
+            record_id,
+            version,
+            review_years=settings_of(request).review_years,
+        )
+    _screen_now(request)
+    return redirect(request, f"/records/{record_id}")
+
+
+@router.post("/records/{record_id}/watch")
+def watch(request: Request, viewer: ViewerDep, record_id: int) -> Response:
+    allow(viewer, *WATCHERS)
+    with database_of(request).session(write=True) as session:
+        watches.ensure_owner(session, viewer.bureau_code, record_id)
+        watches.watch(session, record_id, viewer.bureau_code, viewer.name)
+    return redirect(request, f"/records/{record_id}")
+
+
+@router.post("/records/{record_id}/unwatch")
+def unwatch(request: Request, viewer: ViewerDep, record_id: int) -> Response:
+    allow(viewer, *WATCHERS)
+    with database_of(request).session(write=True) as session:
+        watches.ensure_owner(session, viewer.bureau_code, record_id)
+        watches.unwatch(session, record_id, viewer.bureau_code, viewer.name)
     return redirect(request, f"/records/{record_id}")
