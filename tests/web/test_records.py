@@ -286,3 +286,36 @@ def test_an_officer_confirms_a_record_and_follows_its_searches(browser: Console)
     admin = signed_in(browser.api, "admin.xpo")
     assert "data-watching" not in admin.client.get(record).text
     assert admin.post(f"{record}/watch", {}, page=record).status_code == 403
+
+
+def test_a_large_import_shows_its_progress_until_its_report(browser: Console) -> None:
+    browser = signed_in(browser.api)
+    rows = "".join(f"L4RG3{n:05d},DEU,passport,lost\n" for n in range(30_000))
+    token = browser.csrf("/records/import")
+    sent = browser.client.post(
+        "/records/import",
+        data={"csrf_token": token},
+        files={
+            "file": (
+                "large.csv",
+                b"document_number,issuing_country,document_type,status\n" + rows.encode(),
+                "text/csv",
+            )
+        },
+    )
+    assert sent.status_code == 303
+    first = browser.client.get(sent.headers["location"])
+    assert 'data-import-state="running"' in first.text
+    assert re.search(r'<progress class="progress" max="30000" value="\d+"', first.text)
+    report = import_file_report(browser, sent.headers["location"])
+    assert "30,000 rows: 30,000 added" in report
+
+
+def import_file_report(browser: Console, address: str) -> str:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        page = browser.client.get(address, headers={"HX-Request": "true"})
+        if 'data-import-state="running"' not in page.text:
+            return str(page.text)
+        time.sleep(0.1)
+    raise AssertionError("the import did not end within 120 s")
