@@ -66,6 +66,14 @@ def test_the_form_shows_the_service_errors_by_field(browser: Console) -> None:
     )
     assert future.status_code == 422
     assert "in the future" in future.text
+    holder = browser.post(
+        "/records/new",
+        {**PASSPORT, "document_number": "BL4NK0001", "blank": "true", "holder_surname": "X"},
+        page="/records/new",
+    )
+    assert holder.status_code == 422
+    assert 'href="#record"' in holder.text
+    assert "a blank document has no holder" in holder.text
     add(browser, "D0UBL3001")
     twice = browser.post(
         "/records/new", {**PASSPORT, "document_number": "D0UBL3001"}, page="/records/new"

@@ -77,9 +77,6 @@ FIELD_HINTS = {
     "circumstances": N_("What happened, in a few words (at most 2,000 characters)."),
     "incident_ref": N_("Your police or incident report number, to find records of one case."),
 }
-DATE_FIELDS = ("issue_date", "expiry_date", "event_date", "holder_birth_date")
-COUNTRY_FIELDS = ("issuing_country", "event_country", "holder_nationality")
-HOLDER_FIELDS = ("holder_surname", "holder_given_names", "holder_birth_date", "holder_nationality")
 FILTERS = (
     "document_number",
     "number_prefix",
@@ -131,10 +128,12 @@ def _page(
 
 
 def _errors(errors: list[FieldError]) -> dict[str, str]:
+    """The service's errors by form field; one about the record as a whole (a blank document
+    with a holder) goes to ``record``, the form itself."""
     found: dict[str, str] = {}
     for error in errors:
         name = error.field.removeprefix("query.").split(".")[0]
-        found.setdefault(name if name in FIELD_LABELS else "document_number", error.reason)
+        found.setdefault(name if name in FIELD_LABELS else "record", error.reason)
     return found
 
 
@@ -257,8 +256,6 @@ def _form_page(
             "version": version,
             "errors": errors or {},
             "stale": stale,
-            "date_fields": DATE_FIELDS,
-            "country_fields": COUNTRY_FIELDS,
         },
         status_code=status_code,
     )
