@@ -8,7 +8,7 @@ from bordercheck.edge.models import EdgeKit, EdgeUpload
 from bordercheck.hits.models import Delivery, Hit, Notification, Webhook
 from bordercheck.manifests.models import ManifestTraveller, StoredManifest
 from bordercheck.messaging.models import Attachment, Message, Participant, Receipt, Thread
-from bordercheck.registry.models import Change, FeedCounter, Record, RecordVersion
+from bordercheck.registry.models import Change, FeedCounter, Record, RecordImport, RecordVersion
 from bordercheck.screening.models import RecordWatch, ScreeningMatch, ScreeningQuery
 from bordercheck.web.models import ConsoleSession
 
@@ -33,6 +33,7 @@ __all__ = [
     "Participant",
     "Receipt",
     "Record",
+    "RecordImport",
     "RecordVersion",
     "RecordWatch",
     "RecoveryCode",

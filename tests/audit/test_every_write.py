@@ -249,6 +249,68 @@ def _record_for(w: World, key: str, number: str) -> dict[str, Any]:
     return record
 
 
+def _console_record(w: World) -> str:
+    """A record added through the console's form by a DEU bureau officer: its page."""
+    if "console_record" not in w.made:
+        fields = {"document_type": "passport", "status": "stolen", "issuing_country": "DEU"}
+        response = w.console("elke.b").post(
+            "/records/new", {"document_number": "C0NS0L301", **fields}, page="/records/new"
+        )
+        assert response.status_code == 303, response.text
+        w.made["console_record"] = response.headers["location"]
+    return str(w.made["console_record"])
+
+
+def _console_record_change(w: World) -> None:
+    page = _console_record(w)
+    fields = {"document_type": "passport", "status": "lost", "issuing_country": "DEU"}
+    sent = {"version": "1", "document_number": "C0NS0L301", **fields}
+    assert w.console("elke.b").post(f"{page}/edit", sent, page=page).status_code == 303
+
+
+def _console_record_withhold(w: World) -> None:
+    page = _console_record(w)
+    sent = {"version": "2", "countries": "RUS"}
+    assert w.console("elke.b").post(f"{page}/withheld-from", sent, page=page).status_code == 303
+
+
+def _console_record_review(w: World) -> None:
+    page = _console_record(w)
+    sent = {"version": "3"}
+    assert w.console("elke.b").post(f"{page}/review", sent, page=page).status_code == 303
+
+
+def _console_record_watch(w: World) -> None:
+    page = _console_record(w)
+    assert w.console("elke.b").post(f"{page}/watch", {}, page=page).status_code == 303
+
+
+def _console_record_unwatch(w: World) -> None:
+    page = _console_record(w)
+    assert w.console("elke.b").post(f"{page}/unwatch", {}, page=page).status_code == 303
+
+
+def _console_record_withdraw(w: World) -> None:
+    page = _console_record(w)
+    sent = {"version": "4", "reason": "found again"}
+    assert w.console("elke.b").post(f"{page}/withdraw", sent, page=page).status_code == 303
+
+
+def _console_import(w: World) -> None:
+    browser = w.console("elke.b")
+    body = b"document_number,issuing_country,document_type,status\nC0NS0L302,DEU,visa,lost\n"
+    sent = browser.client.post(
+        "/records/import",
+        data={"csrf_token": browser.csrf("/records/import")},
+        files={"file": ("lot.csv", body, "text/csv")},
+    )
+    assert sent.status_code == 303, sent.text
+    deadline = time.monotonic() + 30
+    while 'data-import-state="running"' in browser.client.get(sent.headers["location"]).text:
+        assert time.monotonic() < deadline, "the import did not end within 30 s"
+        time.sleep(0.05)
+
+
 # Each route, the action its scenario must leave, and the scenario. In order: some use what
 # earlier ones made.
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
@@ -258,6 +320,14 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "POST /sign-in/second-factor": ("auth.signed_in", _console_second_factor),
     "POST /account/password": ("user.password_changed", _console_password),
     "POST /sign-out": ("auth.signed_out", _console_sign_out),
+    "POST /records/new": ("record.created", _console_record),
+    "POST /records/{record_id}/edit": ("record.updated", _console_record_change),
+    "POST /records/{record_id}/withheld-from": ("record.withheld", _console_record_withhold),
+    "POST /records/{record_id}/review": ("record.reviewed", _console_record_review),
+    "POST /records/{record_id}/watch": ("record.watched", _console_record_watch),
+    "POST /records/{record_id}/unwatch": ("record.unwatched", _console_record_unwatch),
+    "POST /records/{record_id}/withdraw": ("record.withdrawn", _console_record_withdraw),
+    "POST /records/import": ("records.imported", _console_import),
     "POST /api/v1/auth/revoke": (
         "token.revoked",
         lambda w: w.ok(w.api.client.post(f"{V1}/auth/revoke", headers=w.made["anna"])),

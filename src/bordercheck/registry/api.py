@@ -28,11 +28,8 @@ from bordercheck.auth.policy import (
     RECORD_WRITERS,
     ensure_may_follow_changes,
     ensure_may_read_record,
-    readable_countries,
 )
-from bordercheck.documents.countries import InvalidCountry, normalise_country
-from bordercheck.documents.numbers import InvalidDocumentNumber, normalise_number
-from bordercheck.errors import FieldError, Forbidden, ValidationFailed
+from bordercheck.errors import FieldError, ValidationFailed
 from bordercheck.registry import feed, service
 from bordercheck.registry.api_models import (
     BULK_LIMIT,
@@ -54,7 +51,6 @@ from bordercheck.registry.api_models import (
 from bordercheck.registry.importer import Importer, ImportRejected
 from bordercheck.registry.models import Record
 from bordercheck.registry.schemas import RecordFields
-from bordercheck.registry.search import RecordFilter, decode_cursor, search_records
 from bordercheck.screening.live import LiveIndex
 from bordercheck.timestamps import utcnow
 
@@ -120,49 +116,9 @@ def list_records(
     session: SessionDep,
     settings: SettingsDep,
 ) -> RecordsPage:
-    """List and search records, newest first: the caller's bureau's own (every country's for
-    administrators and the secretariat's analysts)."""
-    readable = readable_countries(principal, settings.secretariat_code)
-    errors: list[FieldError] = []
-    numbers: dict[str, str | None] = {"document_number": None, "number_prefix": None}
-    for name in numbers:
-        raw = getattr(params, name)
-        if raw is not None:
-            try:
-                numbers[name] = normalise_number(raw)
-            except InvalidDocumentNumber as exc:
-                errors.append(FieldError(f"query.{name}", str(exc)))
-    countries = readable
-    if params.issuing_country is not None:
-        try:
-            country = normalise_country(params.issuing_country)
-        except InvalidCountry as exc:
-            errors.append(FieldError("query.issuing_country", str(exc)))
-        else:
-            if readable is not None and country not in readable:
-                raise Forbidden(
-                    f"{principal.name} may list only {', '.join(sorted(readable))} records"
-                )
-            countries = frozenset({country})
-    after = decode_cursor(params.cursor, "query.cursor") if params.cursor is not None else None
-    if errors:
-        raise ValidationFailed(errors=errors)
-    criteria = RecordFilter(
-        countries=countries,
-        document_number=numbers["document_number"],
-        number_prefix=numbers["number_prefix"],
-        status=params.status.value if params.status else None,
-        document_type=params.document_type.value if params.document_type else None,
-        blank=params.blank,
-        incident_ref=params.incident_ref,
-        event_from=params.event_from,
-        event_to=params.event_to,
-        created_from=params.created_from,
-        created_to=params.created_to,
-        review_due_by=params.review_due_by,
-        include_withdrawn=params.include_withdrawn,
-    )
-    page = search_records(session, criteria, limit=params.limit, after=after)
+    """List and search records, newest first (or oldest first): the caller's bureau's own
+    (every country's for administrators and the secretariat's analysts)."""
+    page = service.search(session, principal, settings.secretariat_code, params)
     today = date.today()
     return RecordsPage(
         records=[record_out(record, today) for record in page.records],

@@ -197,6 +197,7 @@ class RecordQuery(BaseModel):
         None, description="Review due on or before this day (today's date: the overdue ones)."
     )
     include_withdrawn: bool = Field(False, description="Withdrawn records too.")
+    oldest_first: bool = Field(False, description="Oldest records first (newest by default).")
     limit: int = Field(100, ge=1, le=MAX_PAGE)
     cursor: str | None = Field(
         None, max_length=100, description="`next_cursor` of the previous page."
@@ -204,7 +205,7 @@ class RecordQuery(BaseModel):
 
 
 class RecordsPage(BaseModel):
-    """One page of a listing, newest first."""
+    """One page of a listing, newest first unless ``oldest_first``."""
 
     records: list[RecordOut]
     next_cursor: str | None = Field(

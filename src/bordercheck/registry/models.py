@@ -152,3 +152,35 @@ class FeedCounter(Base):
 # The tables as Core objects, for bulk writes that bypass the ORM.
 records_table: Table = Record.__table__  # type: ignore[assignment]
 changes_table: Table = Change.__table__  # type: ignore[assignment]
+
+
+class RecordImport(Base):
+    """A file imported from the console: how far it has gone and, once done, its report.
+
+    In the database, not in the memory of the process running it, so that whichever process
+    of whichever node answers the page following the import can show it.
+    """
+
+    __tablename__ = "record_imports"
+
+    # Random: the page that follows an import is named by it.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bureau_code: Mapped[str] = mapped_column(String(3), index=True)
+    started_by: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(200))
+    skip_invalid: Mapped[bool] = mapped_column(Boolean, default=False)
+    merge: Mapped[bool] = mapped_column(Boolean, default=False)
+    # running, done (written), rejected (invalid rows, nothing written), failed (unreadable)
+    state: Mapped[str] = mapped_column(String(16))
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)  # estimated from the lines
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+    # [{"line", "field", "reason"}], the first ones (the rejects file holds every row).
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    rejects_file: Mapped[str | None] = mapped_column(Text)  # the refused rows, with why
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

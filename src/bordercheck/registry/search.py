@@ -1,5 +1,6 @@
 """Listing and searching records: by number (exact or prefix), status, type, dates, incident,
-review due; newest first, in pages a cursor continues however the table changes meanwhile."""
+review due; newest (or oldest) first, in pages a cursor continues however the table changes
+meanwhile."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class RecordFilter:
     created_to: date | None = None
     review_due_by: date | None = None
     include_withdrawn: bool = False
+    oldest_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,12 +105,19 @@ def _midnight(day: date) -> datetime:
 def search_records(
     session: Session, criteria: RecordFilter, *, limit: int = 100, after: int | None = None
 ) -> RecordPage:
-    """One page of records matching ``criteria``, newest first; ``after`` continues a page."""
+    """One page of records matching ``criteria``, newest first (or oldest first, as the
+    criteria say); ``after`` continues a page. Ids follow the order records were made in."""
     limit = max(1, min(limit, MAX_PAGE))
     query = _query(criteria)
-    if after is not None:
-        query = query.where(Record.id < after)
-    rows = list(session.scalars(query.order_by(Record.id.desc()).limit(limit + 1)))
+    if criteria.oldest_first:
+        if after is not None:
+            query = query.where(Record.id > after)
+        query = query.order_by(Record.id)
+    else:
+        if after is not None:
+            query = query.where(Record.id < after)
+        query = query.order_by(Record.id.desc())
+    rows = list(session.scalars(query.limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return RecordPage(rows, encode_cursor(rows[-1].id) if more else None)

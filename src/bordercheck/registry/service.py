@@ -14,20 +14,24 @@ from sqlalchemy.orm.exc import StaleDataError
 from bordercheck.audit.service import record_event
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.actors import Actor
-from bordercheck.auth.policy import withheld_codes
+from bordercheck.auth.policy import readable_countries, withheld_codes
+from bordercheck.auth.tokens import Principal
 from bordercheck.documents.countries import InvalidCountry, normalise_country
-from bordercheck.documents.numbers import split_serial
+from bordercheck.documents.numbers import InvalidDocumentNumber, normalise_number, split_serial
 from bordercheck.errors import (
     Conflict,
     DuplicateRecord,
     FieldError,
+    Forbidden,
     NotFound,
     StaleVersion,
     ValidationFailed,
 )
+from bordercheck.registry.api_models import RecordQuery
 from bordercheck.registry.feed import append_changes, change_row
 from bordercheck.registry.models import ChangeKind, Record, RecordVersion
 from bordercheck.registry.schemas import RECORD_FIELDS, RecordFields, field_errors
+from bordercheck.registry.search import RecordFilter, RecordPage, decode_cursor, search_records
 from bordercheck.timestamps import utcnow
 
 
@@ -74,6 +78,58 @@ def find_records(session: Session, number: str, country: str | None = None) -> l
     if country is not None:
         query = query.where(Record.issuing_country == country)
     return list(session.scalars(query.order_by(Record.id)))
+
+
+def search(
+    session: Session, principal: Principal, secretariat_code: str, params: RecordQuery
+) -> RecordPage:
+    """One page of the records ``principal`` may list that match ``params``: the bureau's
+    own (every country's for administrators and the secretariat's analysts).
+
+    Each criterion that cannot be read is reported by its field (``query.NAME``).
+    """
+    readable = readable_countries(principal, secretariat_code)
+    errors: list[FieldError] = []
+    numbers: dict[str, str | None] = {"document_number": None, "number_prefix": None}
+    for name in numbers:
+        raw = getattr(params, name)
+        if raw is not None:
+            try:
+                numbers[name] = normalise_number(raw)
+            except InvalidDocumentNumber as exc:
+                errors.append(FieldError(f"query.{name}", str(exc)))
+    countries = readable
+    if params.issuing_country is not None:
+        try:
+            country = normalise_country(params.issuing_country)
+        except InvalidCountry as exc:
+            errors.append(FieldError("query.issuing_country", str(exc)))
+        else:
+            if readable is not None and country not in readable:
+                raise Forbidden(
+                    f"{principal.name} may list only {', '.join(sorted(readable))} records"
+                )
+            countries = frozenset({country})
+    after = decode_cursor(params.cursor, "query.cursor") if params.cursor is not None else None
+    if errors:
+        raise ValidationFailed(errors=errors)
+    criteria = RecordFilter(
+        countries=countries,
+        document_number=numbers["document_number"],
+        number_prefix=numbers["number_prefix"],
+        status=params.status.value if params.status else None,
+        document_type=params.document_type.value if params.document_type else None,
+        blank=params.blank,
+        incident_ref=params.incident_ref,
+        event_from=params.event_from,
+        event_to=params.event_to,
+        created_from=params.created_from,
+        created_to=params.created_to,
+        review_due_by=params.review_due_by,
+        include_withdrawn=params.include_withdrawn,
+        oldest_first=params.oldest_first,
+    )
+    return search_records(session, criteria, limit=params.limit, after=after)
 
 
 def overlapping_range(session: Session, fields: RecordFields) -> Record | None:

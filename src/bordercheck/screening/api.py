@@ -16,7 +16,6 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from bordercheck.api.deps import (
@@ -29,8 +28,7 @@ from bordercheck.api.deps import (
 from bordercheck.api.limits import rate_limit
 from bordercheck.api.types import RecordId, UtcDatetime
 from bordercheck.auth.models import Role
-from bordercheck.errors import Forbidden, ServiceUnavailable
-from bordercheck.registry import service as registry_service
+from bordercheck.errors import ServiceUnavailable
 from bordercheck.screening import watches
 from bordercheck.screening.live import LiveIndex
 from bordercheck.screening.querylog import QueryLogWriter
@@ -121,7 +119,9 @@ async def screen_batch(request: Request, principal: PrincipalDep) -> Response:
 
 # Owners following searches on their records.
 records_router = APIRouter(tags=["records"], dependencies=[Depends(rate_limit)])
-OwnerDep = Annotated[Principal, Depends(require_roles(Role.BUREAU_OFFICER))]
+# Following a record's searches is for the bureau that owns it (people of that bureau).
+WATCHERS = (Role.BUREAU_OFFICER,)
+OwnerDep = Annotated[Principal, Depends(require_roles(*WATCHERS))]
 
 
 class WatchOut(BaseModel):
@@ -142,17 +142,10 @@ class SearchOut(BaseModel):
     score: float
 
 
-def _owned(session: Session, principal: Principal, record_id: int) -> int:
-    record = registry_service.get_record(session, record_id)
-    if record.issuing_country != principal.bureau_code:
-        raise Forbidden(f"only the {record.issuing_country} bureau follows record {record_id}")
-    return record.id
-
-
 @records_router.post("/records/{record_id}/watch", response_model=WatchOut, status_code=201)
 def watch_record(record_id: RecordId, principal: OwnerDep, session: SessionDep) -> WatchOut:
     """Be told of every search that finds this record (owning bureau only)."""
-    _owned(session, principal, record_id)
+    watches.ensure_owner(session, principal.bureau_code, record_id)
     row = watches.watch(session, record_id, principal.bureau_code, principal.name)
     return WatchOut(record_id=record_id, bureau_code=row.bureau_code, since=row.created_at)
 
@@ -160,7 +153,7 @@ def watch_record(record_id: RecordId, principal: OwnerDep, session: SessionDep) 
 @records_router.delete("/records/{record_id}/watch", status_code=204)
 def unwatch_record(record_id: RecordId, principal: OwnerDep, session: SessionDep) -> Response:
     """Stop following searches on this record."""
-    _owned(session, principal, record_id)
+    watches.ensure_owner(session, principal.bureau_code, record_id)
     watches.unwatch(session, record_id, principal.bureau_code, principal.name)
     return Response(status_code=204)
 
@@ -173,7 +166,7 @@ def record_searches(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[SearchOut]:
     """The searches that found this record since your bureau began to follow it (audited)."""
-    _owned(session, principal, record_id)
+    watches.ensure_owner(session, principal.bureau_code, record_id)
     found = watches.searches_on(
         session, record_id, principal.bureau_code, by=principal.name, limit=limit
     )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bordercheck.audit.service import record_event
 from bordercheck.errors import Forbidden
+from bordercheck.registry import service as registry_service
 from bordercheck.screening.models import RecordWatch, ScreeningMatch, ScreeningQuery
 from bordercheck.timestamps import utcnow
 
@@ -26,6 +27,17 @@ class Search:
     result: str
     match: str
     score: float
+
+
+def ensure_owner(session: Session, bureau_code: str, record_id: int) -> None:
+    """Only the bureau that owns a record follows the searches on it (403 for others)."""
+    record = registry_service.get_record(session, record_id)
+    if record.issuing_country != bureau_code:
+        raise Forbidden(f"only the {record.issuing_country} bureau follows record {record_id}")
+
+
+def is_watching(session: Session, record_id: int, bureau_code: str) -> bool:
+    return _watch(session, record_id, bureau_code) is not None
 
 
 def watch(session: Session, record_id: int, bureau_code: str, by: str) -> RecordWatch:
