@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bordercheck.auth.api import ADMINS
 from bordercheck.auth.models import Role
+from bordercheck.manifests.api import READERS as MANIFEST_READERS
 from bordercheck.screening.api import SCREENERS
 from bordercheck.web.i18n import N_
 
@@ -23,6 +25,18 @@ PAGES: list[Page] = [
         N_("Check a document"),
         N_("Is this passport or identity card recorded as stolen or lost?"),
         SCREENERS,
+    ),
+    Page(
+        "/manifests",
+        N_("Passenger lists"),
+        N_("Upload an airline's PAXLST list and see its travellers, hits first."),
+        MANIFEST_READERS,
+    ),
+    Page(
+        "/admin",
+        N_("Administration"),
+        N_("Bureaus, people, API clients, offline kits and the audit trail."),
+        ADMINS,
     ),
 ]
 
