@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from bordercheck.errors import BordercheckError, ValidationFailed
@@ -136,6 +137,7 @@ def flight(
         cases = {t.position: _cases(session, t) for t in flagged}
         others = [t for t in travellers if t.result not in FLAGGED]
         pages = max(1, -(-len(others) // TRAVELLERS_PAGE))
+        page = min(page, pages)
         shown = others[(page - 1) * TRAVELLERS_PAGE : page * TRAVELLERS_PAGE]
         context: dict[str, Any] = {
             "viewer": viewer,
@@ -144,7 +146,7 @@ def flight(
             "cases": cases,
             "others": [traveller_out(t) for t in shown],
             "others_total": len(others),
-            "page": min(page, pages),
+            "page": page,
             "pages": pages,
             "names": NAMES,
             "page_size": TRAVELLERS_PAGE,
@@ -152,7 +154,7 @@ def flight(
     return render(request, "manifests/flight.html", context, language=language_of(request, viewer))
 
 
-def _cases(session: Any, traveller: ManifestTraveller) -> list[int]:
+def _cases(session: Session, traveller: ManifestTraveller) -> list[int]:
     if traveller.query_id is None:
         return []
     return [hit.id for hit in hits_service.hits_for_query(session, traveller.query_id)]

@@ -22,6 +22,7 @@ from bordercheck.web.admin import form_errors, page
 from bordercheck.web.i18n import N_
 from bordercheck.web.render import translate
 from bordercheck.web.routing import console_router, redirect
+from bordercheck.web.sessions import Viewer
 
 router = console_router()
 
@@ -52,7 +53,7 @@ def bureaus(request: Request, viewer: ViewerDep) -> Response:
 
 def _bureaus_page(
     request: Request,
-    viewer: ViewerDep,
+    viewer: Viewer,
     *,
     form: dict[str, str],
     errors: dict[str, str],
@@ -95,7 +96,7 @@ def new_user(request: Request, viewer: ViewerDep) -> Response:
 
 def _new_user_page(
     request: Request,
-    viewer: ViewerDep,
+    viewer: Viewer,
     *,
     form: dict[str, str],
     errors: dict[str, str],
@@ -137,7 +138,7 @@ def add_user(
 
 
 def _user_page(
-    request: Request, viewer: ViewerDep, user: User, *, temporary: str | None = None
+    request: Request, viewer: Viewer, user: User, *, temporary: str | None = None
 ) -> Response:
     context = {
         "user": user,
@@ -206,7 +207,7 @@ def clients(request: Request, viewer: ViewerDep) -> Response:
 
 def _clients_page(
     request: Request,
-    viewer: ViewerDep,
+    viewer: Viewer,
     *,
     form: dict[str, str],
     errors: dict[str, str],
