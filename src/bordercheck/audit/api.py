@@ -19,7 +19,6 @@ from bordercheck.api.types import UtcDatetime
 from bordercheck.audit import service
 from bordercheck.audit.models import AuditEntry
 from bordercheck.auth.models import Role
-from bordercheck.errors import Forbidden
 
 router = APIRouter(tags=["audit"], dependencies=[Depends(rate_limit)])
 SearcherDep = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.BUREAU_OFFICER))]
@@ -59,19 +58,6 @@ def _entry_out(entry: AuditEntry) -> AuditEntryOut:
     )
 
 
-def _searchable_bureau(principal: Principal, bureau: str | None) -> str | None:
-    """The bureau whose entries the caller may search: any for admins, else their own."""
-    if principal.role is Role.ADMIN:
-        return bureau.upper() if bureau else None
-    if bureau is not None and bureau.upper() != principal.bureau_code:
-        raise Forbidden(
-            f"bureau {principal.bureau_code} may search only its own audit entries, "
-            f"not those of {bureau.upper()}",
-            bureau=bureau.upper(),
-        )
-    return principal.bureau_code
-
-
 @router.get("/audit", response_model=AuditPageOut)
 def search_audit(
     principal: SearcherDep,
@@ -93,7 +79,7 @@ def search_audit(
 ) -> AuditPageOut:
     """Audit entries, newest first: administrators see all, bureau officers their bureau's."""
     criteria = service.AuditFilter(
-        bureau_code=_searchable_bureau(principal, bureau),
+        bureau_code=service.searchable_bureau(principal, bureau),
         action=action,
         actor=actor,
         subject=subject,

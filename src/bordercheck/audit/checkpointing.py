@@ -9,17 +9,21 @@ cost to the entries written since.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from bordercheck.audit import service
 from bordercheck.audit.checkpoints import (
     Checkpoint,
+    CheckpointFile,
     CheckpointSigner,
     append_line,
     checkpoint_paths,
     daily_file,
     latest_own,
+    read_checkpoints,
+    trusted_keys,
 )
 from bordercheck.audit.models import GENESIS_HASH
 from bordercheck.db import Database
@@ -50,6 +54,24 @@ def signer_from(settings: Settings) -> CheckpointSigner:
             "key the database does not hold (see docs/deployment.md, Audit checkpoints)"
         )
     return signer
+
+
+class NoCheckpointKey(BordercheckError):
+    code = "no_audit_public_key"
+
+
+def trusted_checkpoints(
+    settings: Settings, path: Path, public_keys: Sequence[str] = ()
+) -> CheckpointFile:
+    """The checkpoints in ``path`` (a file or a directory), each checked against the keys the
+    settings trust and ``public_keys``; raises ``ValueError`` for a malformed key."""
+    trusted = trusted_keys(settings.audit_signing_key, [settings.audit_public_keys, *public_keys])
+    if not trusted:
+        raise NoCheckpointKey(
+            "no key to check checkpoints with: set BORDERCHECK_AUDIT_SIGNING_KEY or "
+            "BORDERCHECK_AUDIT_PUBLIC_KEYS, or pass --public-key"
+        )
+    return read_checkpoints(checkpoint_paths(path), trusted)
 
 
 def take_checkpoint(

@@ -10,15 +10,18 @@ from typing import Annotated
 import typer
 
 from bordercheck.audit import service
-from bordercheck.audit.checkpointing import signer_from, take_checkpoint
+from bordercheck.audit.checkpointing import (
+    NoCheckpointKey,
+    signer_from,
+    take_checkpoint,
+    trusted_checkpoints,
+)
 from bordercheck.audit.checkpoints import (
     CheckpointError,
     append_line,
     checkpoint_paths,
     daily_file,
     latest_own,
-    read_checkpoints,
-    trusted_keys,
 )
 from bordercheck.console import err, new_app, out, state
 
@@ -49,23 +52,11 @@ def verify(
     pins = []
     if checkpoint is not None:
         try:
-            trusted = trusted_keys(
-                settings.audit_signing_key, [settings.audit_public_keys, *(public_key or [])]
-            )
+            found = trusted_checkpoints(settings, checkpoint, public_key or [])
         except ValueError as exc:
             err.print(f"[red]error:[/] --public-key: {exc}", soft_wrap=True)
             raise typer.Exit(2) from None
-        if not trusted:
-            err.print(
-                "[red]error:[/] no key to check checkpoints with: set "
-                "BORDERCHECK_AUDIT_SIGNING_KEY or BORDERCHECK_AUDIT_PUBLIC_KEYS, or pass "
-                "--public-key",
-                soft_wrap=True,
-            )
-            raise typer.Exit(2)
-        try:
-            found = read_checkpoints(checkpoint_paths(checkpoint), trusted)
-        except CheckpointError as exc:
+        except (NoCheckpointKey, CheckpointError) as exc:
             err.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
             raise typer.Exit(2) from None
         if found.refusals:

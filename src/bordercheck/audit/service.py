@@ -7,7 +7,7 @@ import getpass
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -25,8 +25,13 @@ from bordercheck.audit.chain import (
     verify_chain,
 )
 from bordercheck.audit.models import GENESIS_HASH, AuditEntry, AuditHead
+from bordercheck.auth.models import Role
 from bordercheck.db import secret_key_of
+from bordercheck.errors import Forbidden
 from bordercheck.timestamps import utcnow
+
+if TYPE_CHECKING:
+    from bordercheck.auth.tokens import Principal
 
 __all__ = [
     "SYSTEM_ACTOR",
@@ -39,6 +44,7 @@ __all__ = [
     "record_event",
     "record_events",
     "search",
+    "searchable_bureau",
     "verify",
 ]
 
@@ -233,6 +239,20 @@ class AuditPage:
     entries: Sequence[AuditEntry]
     # Pass back as ``before`` for the next, older page; None when this was the last.
     next_cursor: int | None
+
+
+def searchable_bureau(principal: Principal, bureau: str | None) -> str | None:
+    """The bureau whose entries ``principal`` may search: any (None: all) for administrators,
+    else their own; asking for another bureau's is refused."""
+    if principal.role is Role.ADMIN:
+        return bureau.upper() if bureau else None
+    if bureau is not None and bureau.upper() != principal.bureau_code:
+        raise Forbidden(
+            f"bureau {principal.bureau_code} may search only its own audit entries, "
+            f"not those of {bureau.upper()}",
+            bureau=bureau.upper(),
+        )
+    return principal.bureau_code
 
 
 def search(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import unquote_plus
 
@@ -34,7 +35,6 @@ from bordercheck.auth.signin import (
 )
 from bordercheck.auth.tokens import Principal, TokenAuthority
 from bordercheck.errors import (
-    Conflict,
     FieldError,
     Forbidden,
     Unauthorized,
@@ -43,8 +43,9 @@ from bordercheck.errors import (
 from bordercheck.timestamps import utcnow
 
 router = APIRouter(tags=["auth"])
-admin = APIRouter(tags=["administration"], dependencies=[Depends(require_roles(Role.ADMIN))])
-AdminDep = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+ADMINS = (Role.ADMIN,)
+admin = APIRouter(tags=["administration"], dependencies=[Depends(require_roles(*ADMINS))])
+AdminDep = Annotated[Principal, Depends(require_roles(*ADMINS))]
 
 _basic = HTTPBasic(auto_error=False, description="client_id and client_secret, for machines")
 BAD_CREDENTIALS = "the credentials are not valid"
@@ -64,6 +65,11 @@ class TokenResponse(BaseModel):
 def _authority(request: Request) -> TokenAuthority:
     authority: TokenAuthority = request.app.state.tokens
     return authority
+
+
+def revoke_in_process(request: Request, subject: str, at: datetime) -> None:
+    """Apply a revocation just written at once in this process (the others within seconds)."""
+    _authority(request).revocations.add_subject(subject, at)
 
 
 def _missing(*names: str) -> ValidationFailed:
@@ -307,10 +313,8 @@ def deactivate_user(
     request: Request, username: str, caller: AdminDep, session: SessionDep
 ) -> UserOut:
     """The user can no longer sign in; the tokens they hold stop working."""
-    if caller.kind == "user" and caller.name == username.strip().lower():
-        raise Conflict("you cannot deactivate yourself; ask another administrator")
-    user = service.deactivate_user(session, username, actor=caller.name)
-    _authority(request).revocations.add_subject(subject_of("user", user.id), utcnow())
+    user = service.deactivate_user_by(session, username, caller)
+    revoke_in_process(request, subject_of("user", user.id), utcnow())
     return _user_out(user)
 
 
@@ -334,7 +338,7 @@ def reset_password(
 ) -> PasswordReset:
     """Reset a user's password to a temporary one; the tokens they hold stop working."""
     user, temporary, revoked_at = service.reset_password(session, username, actor=caller.name)
-    _authority(request).revocations.add_subject(subject_of("user", user.id), revoked_at)
+    revoke_in_process(request, subject_of("user", user.id), revoked_at)
     return PasswordReset(username=user.username, temporary_password=temporary)
 
 
@@ -390,5 +394,5 @@ def deactivate_client(
 ) -> ClientOut:
     """The client can no longer get tokens; the tokens it holds stop working."""
     client = service.deactivate_client(session, client_id, actor=caller.name)
-    _authority(request).revocations.add_subject(subject_of("client", client.client_id), utcnow())
+    revoke_in_process(request, subject_of("client", client.client_id), utcnow())
     return _client_out(client)

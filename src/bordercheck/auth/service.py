@@ -14,6 +14,7 @@ from bordercheck.auth.guessing import clear_account
 from bordercheck.auth.models import ApiClient, Bureau, Role, User
 from bordercheck.auth.passwords import check_password, hash_password, password_matches
 from bordercheck.auth.revocation import revoke_subject, subject_of
+from bordercheck.auth.tokens import Principal
 from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.errors import Conflict, InvalidInput, NotFound
 from bordercheck.timestamps import utcnow
@@ -193,6 +194,14 @@ def deactivate_user(session: Session, username: str, *, actor: str = SYSTEM_ACTO
         revoke_subject(session, subject_of("user", user.id))
         _audit_user(session, actor, user, "user.deactivated")
     return user
+
+
+def deactivate_user_by(session: Session, username: str, by: Principal) -> User:
+    """An administrator's deactivation of someone else: their own would lock the door behind
+    them, so another administrator does it."""
+    if by.kind == "user" and by.name == username.strip().lower():
+        raise Conflict("you cannot deactivate yourself; ask another administrator")
+    return deactivate_user(session, username, actor=by.name)
 
 
 def reactivate_user(session: Session, username: str, *, actor: str = SYSTEM_ACTOR) -> User:

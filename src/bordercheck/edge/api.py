@@ -43,8 +43,9 @@ router = APIRouter(
     tags=["edge kits"],
     dependencies=[Depends(require_roles(*KIT_ROLES)), Depends(rate_limit)],
 )
+ADMINS = (Role.ADMIN,)
 admin = APIRouter(
-    prefix="/edge", tags=["edge kits"], dependencies=[Depends(require_roles(Role.ADMIN))]
+    prefix="/edge", tags=["edge kits"], dependencies=[Depends(require_roles(*ADMINS))]
 )
 
 
@@ -228,7 +229,7 @@ def list_kits(session: ReadSessionDep) -> list[KitOut]:
     return [kit_out(kit) for kit in service.list_kits(session)]
 
 
-AdminDep = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+AdminDep = Annotated[Principal, Depends(require_roles(*ADMINS))]
 
 
 @admin.delete("/kits/{kit_id}", response_model=KitOut)

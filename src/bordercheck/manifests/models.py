@@ -20,7 +20,7 @@ class StoredManifest(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     submitted_by: Mapped[str] = mapped_column(String(100))
     bureau_code: Mapped[str] = mapped_column(String(3))
-    source: Mapped[str] = mapped_column(String(16))  # api, cli
+    source: Mapped[str] = mapped_column(String(16))  # api, cli, console
     list_type: Mapped[str] = mapped_column(String(16))
     flight: Mapped[str | None] = mapped_column(String(17))
     carrier: Mapped[str | None] = mapped_column(String(17))

@@ -18,7 +18,9 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from bordercheck.audit.service import record_event
-from bordercheck.errors import FieldError, NotFound, ValidationFailed
+from bordercheck.auth.models import Role
+from bordercheck.auth.tokens import Principal
+from bordercheck.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from bordercheck.manifests.flight import Interchange, Manifest, TravelDocument, Traveller
 from bordercheck.manifests.models import ManifestTraveller, StoredManifest
 from bordercheck.screening.index import ScreeningIndex
@@ -257,6 +259,39 @@ def _tag_hits(screened: ScreenedManifest, manifest_id: int) -> None:
                 dataclasses.replace(hit, manifest_id=manifest_id, flight=flight)
                 for hit in logged.hits
             )
+
+
+def ensure_may_read(principal: Principal, manifest: StoredManifest, secretariat: str) -> None:
+    """A list is read by the bureau that sent it, administrators and the secretariat's
+    analysts."""
+    _ensure_may_read(principal, manifest.bureau_code, secretariat, f"manifest {manifest.id}")
+
+
+def listable_bureau(principal: Principal, bureau: str | None, secretariat: str) -> str | None:
+    """Whose lists ``principal`` may list when asking for ``bureau``: None for every bureau
+    (administrators and the secretariat's analysts), else their own bureau's only."""
+    sees_all = principal.role is Role.ADMIN or (
+        principal.role is Role.ANALYST and principal.bureau_code == secretariat
+    )
+    if sees_all:
+        return bureau.upper() if bureau else None
+    _ensure_may_read(principal, bureau or principal.bureau_code, secretariat,
+                     f"the lists of bureau {bureau}")  # fmt: skip
+    return principal.bureau_code
+
+
+def _ensure_may_read(principal: Principal, bureau_code: str, secretariat: str, what: str) -> None:
+    if principal.role is Role.ADMIN:
+        return
+    if principal.role is Role.ANALYST:
+        if principal.bureau_code == secretariat:
+            return
+        raise Forbidden(f"{what}: only the secretariat's analysts read other bureaus' lists")
+    if principal.bureau_code != bureau_code:
+        raise Forbidden(
+            f"{what} was submitted by bureau {bureau_code}; only that bureau, administrators "
+            "and the secretariat's analysts may read it"
+        )
 
 
 def get_manifest(session: Session, manifest_id: int) -> StoredManifest:

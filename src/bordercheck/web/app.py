@@ -7,7 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from bordercheck.web import auth_pages, check, records
+from bordercheck.web import auth_pages, check, manifests, records
+from bordercheck.web.admin import audit, kits, people
 from bordercheck.web.render import STATIC_PREFIX
 from bordercheck.web.routing import error_page, wants_page
 
@@ -22,5 +23,9 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(auth_pages.router)
     app.include_router(check.router)
     app.include_router(records.router)
+    app.include_router(manifests.router)
+    app.include_router(people.router)
+    app.include_router(kits.router)
+    app.include_router(audit.router)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC), name="console-static")
     app.state.error_page = _error_page

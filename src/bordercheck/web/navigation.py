@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bordercheck.auth.api import ADMINS
 from bordercheck.auth.models import Role
 from bordercheck.auth.policy import RECORD_WRITERS
+from bordercheck.manifests.api import READERS as MANIFEST_READERS
 from bordercheck.screening.api import SCREENERS
 from bordercheck.web.i18n import N_
 
@@ -30,6 +32,18 @@ PAGES: list[Page] = [
         N_("Records"),
         N_("Your bureau's records: search, add, change, withdraw, import a file."),
         RECORD_WRITERS,
+    ),
+    Page(
+        "/manifests",
+        N_("Passenger lists"),
+        N_("Upload an airline's PAXLST list and see its travellers, hits first."),
+        MANIFEST_READERS,
+    ),
+    Page(
+        "/admin",
+        N_("Administration"),
+        N_("Bureaus, people, API clients, offline kits and the audit trail."),
+        ADMINS,
     ),
 ]
 
