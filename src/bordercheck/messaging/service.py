@@ -19,8 +19,15 @@ from bordercheck.audit.service import record_event
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
-from bordercheck.errors import FieldError, NotFound, ValidationFailed
+from bordercheck.auth.tokens import Principal
+from bordercheck.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from bordercheck.hits.models import Hit
+from bordercheck.messaging.access import (
+    View,
+    ensure_may_use_messaging,
+    may_oversee,
+    thread_view,
+)
 from bordercheck.messaging.attachments import NewAttachment, check_attachments
 from bordercheck.messaging.crypto import MessageCrypto
 from bordercheck.messaging.envelope import digest, seal
@@ -323,6 +330,62 @@ def hit_bureaus(session: Session, hit_id: int) -> tuple[str, str] | None:
         select(Hit.owner_bureau, Hit.querying_bureau).where(Hit.id == hit_id)
     ).first()
     return (row[0], row[1]) if row is not None else None
+
+
+def hit_parties(
+    session: Session, principal: Principal, secretariat_code: str, hit_id: int
+) -> list[str]:
+    """The hit's bureaus, for a caller who may see its thread (404 for any other bureau)."""
+    ensure_may_use_messaging(principal, secretariat_code)
+    parties = hit_bureaus(session, hit_id)
+    if parties is None or (
+        principal.bureau_code not in parties and not may_oversee(principal, secretariat_code)
+    ):
+        raise NotFound(f"there is no hit {hit_id} of your bureau", hit_id=hit_id)
+    return sorted(set(parties))
+
+
+def hit_thread_of(
+    session: Session, principal: Principal, secretariat_code: str, hit_id: int
+) -> tuple[Thread, list[str], View] | None:
+    """The hit's thread, its participants and how much of it the caller sees; None before
+    its first message."""
+    hit_parties(session, principal, secretariat_code, hit_id)
+    thread = thread_of_hit(session, hit_id)
+    if thread is None:
+        return None
+    participants = participants_of(session, [thread.id])[thread.id]
+    return thread, participants, thread_view(principal, thread.id, participants, secretariat_code)
+
+
+def post_to_hit(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    hit_id: int,
+    *,
+    body: str,
+    attachments: Sequence[NewAttachment] = (),
+) -> tuple[int, int]:
+    """Write to the other bureau of a hit, starting its thread if need be:
+    ``(thread_id, message_id)``."""
+    parties = hit_parties(session, principal, settings.secretariat_code, hit_id)
+    if principal.bureau_code not in parties:
+        raise Forbidden(f"hit {hit_id}: only its owning and querying bureaus write in its thread")
+    thread_id, participants, _ = hit_thread(
+        session,
+        MessageCrypto.from_settings(settings),
+        hit_id,
+        parties,
+        by=principal.actor(),
+        at=utcnow(),
+    )
+    thread = get_thread(session, thread_id)
+    message_id = post_message(
+        session, settings, principal.actor(), thread, participants, body=body,
+        attachments=attachments,
+    )  # fmt: skip
+    return thread_id, message_id
 
 
 def participants_of(session: Session, thread_ids: Sequence[int]) -> dict[int, list[str]]:
