@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bordercheck.auth.models import Role
+from bordercheck.hits.api import CASE_ROLES, NOTIFICATION_ROLES
 from bordercheck.screening.api import SCREENERS
 from bordercheck.web.i18n import N_
 
@@ -15,6 +16,7 @@ class Page:
     title: str  # translated where shown
     summary: str
     roles: tuple[Role, ...]
+    badge: str | None = None  # a fragment with a count the menu shows beside the title
 
 
 PAGES: list[Page] = [
@@ -23,6 +25,20 @@ PAGES: list[Page] = [
         N_("Check a document"),
         N_("Is this passport or identity card recorded as stolen or lost?"),
         SCREENERS,
+    ),
+    Page(
+        "/hits",
+        N_("Hits"),
+        N_("Answer the hits on your records; follow the hits from your checks."),
+        CASE_ROLES,
+        badge="/hits/badge",
+    ),
+    Page(
+        "/notifications",
+        N_("Notifications"),
+        N_("What happened to your bureau's cases."),
+        NOTIFICATION_ROLES,
+        badge="/notifications/badge",
     ),
 ]
 
