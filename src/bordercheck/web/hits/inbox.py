@@ -121,7 +121,7 @@ def inbox(
             "rows": rows,
             "overdue": sum(r.overdue for r in rows),
             "query": query,
-            "version": version,
+            "live_version": version,
             "live": live,
             "names": NAMES,
         },
