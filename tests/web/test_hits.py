@@ -285,3 +285,19 @@ def test_notifications_are_listed_counted_and_marked_read(api: Api, browser: Con
     assert marked.status_code == 303
     assert browser.client.get("/notifications/badge").text.strip() == ""
     assert "read by officer.deu" in browser.client.get("/notifications").text
+
+
+def test_an_administrator_sees_the_case_but_neither_answers_nor_reads_the_thread(
+    api: Api, browser: Console
+) -> None:
+    _record(api, "M01X00T47")
+    querying = Console(api)
+    querying.sign_in("border.fra")
+    hit_id = _check(querying, "M01X00T47")
+    browser.sign_in("admin.xpo")
+    case = browser.client.get(f"/hits/{hit_id}")
+    assert case.status_code == 200
+    assert f'action="/hits/{hit_id}/answer"' not in case.text
+    assert f'action="/hits/{hit_id}/outcome"' not in case.text
+    assert "Only the two bureaus read their messages. Messages so far: 1." in case.text
+    assert "opened: a FRA screening" not in case.text
