@@ -301,3 +301,6 @@ def test_an_administrator_sees_the_case_but_neither_answers_nor_reads_the_thread
     assert f'action="/hits/{hit_id}/outcome"' not in case.text
     assert "Only the two bureaus read their messages. Messages so far: 1." in case.text
     assert "opened: a FRA screening" not in case.text
+    # Though of the case's bureau here, an administrator sends no police messages.
+    written = browser.post(f"/hits/{hit_id}/messages", {"body": "Hello."}, page=f"/hits/{hit_id}")
+    assert written.status_code == 403

@@ -25,6 +25,7 @@ from bordercheck.hits.models import Hit
 from bordercheck.messaging.access import (
     View,
     ensure_may_use_messaging,
+    ensure_may_write,
     may_oversee,
     thread_view,
 )
@@ -369,6 +370,7 @@ def post_to_hit(
 ) -> tuple[int, int]:
     """Write to the other bureau of a hit, starting its thread if need be:
     ``(thread_id, message_id)``."""
+    ensure_may_write(principal)
     parties = hit_parties(session, principal, settings.secretariat_code, hit_id)
     if principal.bureau_code not in parties:
         raise Forbidden(f"hit {hit_id}: only its owning and querying bureaus write in its thread")

@@ -13,7 +13,6 @@ from fastapi import Form, Path, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from bordercheck.auth.models import Role
 from bordercheck.auth.policy import restricted_notice
 from bordercheck.errors import Forbidden, ValidationFailed
 from bordercheck.hits import cases, sightings
@@ -22,7 +21,7 @@ from bordercheck.hits.models import Action, Answer, Hit, HitSighting, Outcome
 from bordercheck.hits.schemas import AnswerIn, OutcomeIn
 from bordercheck.messaging import reading
 from bordercheck.messaging import service as messaging
-from bordercheck.messaging.access import View
+from bordercheck.messaging.access import View, thread_view
 from bordercheck.messaging.crypto import MessageCrypto
 from bordercheck.messaging.service import BODY_MAX
 from bordercheck.registry.models import Record
@@ -91,10 +90,11 @@ def _view(
 class ThreadView:
     """The case's messages as the viewer may read them."""
 
-    readable: bool  # the viewer's bureau takes part and the viewer is a bureau officer
-    may_write: bool
+    # The viewer reads and writes in it (a bureau officer of one of the case's bureaus);
+    # otherwise they see at most how many messages it holds.
+    full: bool
     messages: list[reading.OpenedMessage]
-    count: int  # messages in the thread, read or not
+    count: int
 
     @property
     def last_id(self) -> int:
@@ -104,23 +104,23 @@ class ThreadView:
 def _thread(
     request: Request, session: Session, viewer: Viewer, hit: Hit, after: int = 0
 ) -> ThreadView:
+    """The thread by messaging's own rules (``messaging.access``), as its API applies them."""
     settings = settings_of(request)
-    principal = viewer.principal
-    parties = (hit.owner_bureau, hit.querying_bureau)
-    may_write = principal.role is Role.BUREAU_OFFICER and principal.bureau_code in parties
+    principal, secretariat = viewer.principal, settings.secretariat_code
     try:
-        found = messaging.hit_thread_of(session, principal, settings.secretariat_code, hit.id)
-    except Forbidden:  # messages are not for this role (border officers): no thread to show
-        return ThreadView(False, False, [], 0)
-    if found is None:
-        return ThreadView(may_write, may_write, [], 0)
+        found = messaging.hit_thread_of(session, principal, secretariat, hit.id)
+    except Forbidden:  # messages are not for this role (border officers)
+        return ThreadView(False, [], 0)
+    if found is None:  # no message yet: its participants will be the case's two bureaus
+        parties = messaging.hit_parties(session, principal, secretariat, hit.id)
+        return ThreadView(thread_view(principal, hit.id, parties, secretariat) is View.FULL, [], 0)
     thread, _participants, view = found
     if view is not View.FULL:
-        return ThreadView(False, False, [], thread.message_count)
+        return ThreadView(False, [], thread.message_count)
     messages = reading.thread_messages(
         session, MessageCrypto.from_settings(settings), thread.id, after=after
     )
-    return ThreadView(True, may_write, messages, thread.message_count)
+    return ThreadView(True, messages, thread.message_count)
 
 
 def _page(
