@@ -1,7 +1,8 @@
 # The commands people and CI run. Each creates the virtual environment it needs.
 PYTHON ?= python3
-# Two workers: every test database is a schema or file of its own, so they run side by side.
-PYTEST_ARGS ?= -n 2
+# Two workers: every test database is a schema or file of its own, so they run side by side;
+# a file's tests stay in one worker (the browser tests share one browser per file).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 VENV ?= .venv
 BIN := $(VENV)/bin
 

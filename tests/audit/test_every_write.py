@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from bordercheck.api.app import create_app
 from bordercheck.audit.models import AuditEntry
 from bordercheck.auth.models import Role
+from bordercheck.hits import service as hits_service
 from bordercheck.manifests.writer import synthetic_flight, write_paxlst
 from bordercheck.settings import Settings
 from tests.signin import PASSWORD, Api, open_api
@@ -86,10 +87,12 @@ class World:
         self.border = api.bearer(Role.BORDER_OFFICER, "FRA", name="border.fra")
         self.admin = api.bearer(Role.ADMIN, "XPO", name="root")
 
-    def console(self, username: str, role: Role = Role.BUREAU_OFFICER) -> Console:
+    def console(
+        self, username: str, role: Role = Role.BUREAU_OFFICER, bureau: str = "DEU"
+    ) -> Console:
         """A browser signed in to the console as ``username`` (made if need be)."""
         if username not in self.made:
-            self.api.add_user(username, role, "DEU")
+            self.api.add_user(username, role, bureau)
             browser = Console(self.api)
             assert browser.sign_in(username).status_code == 303
             self.made[username] = browser
@@ -135,6 +138,37 @@ class World:
 
 
 Scenario = Callable[[World], object]
+
+
+def _console_hit(w: World) -> int:
+    """Another case, for the console's scenarios: the API's were answered and closed."""
+    if "console_hit" in w.made:
+        return int(w.made["console_hit"])
+    w.record("H02T00T47")
+    body = {"document_number": "H02T00T47", "issuing_country": "DEU"}
+    deadline = time.monotonic() + 30
+    while True:
+        answer = w.ok(w.api.client.post(f"{V1}/screen", headers=w.border, json=body))
+        if answer["result"] == "hit" or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    while time.monotonic() < deadline:
+        with w.api.database.session() as session:
+            found = hits_service.hits_for_query(session, answer["query_id"])
+        if found:
+            w.made["console_hit"] = found[0].id
+            return found[0].id
+        time.sleep(0.05)
+    raise AssertionError("no hit case was opened within 30 s")
+
+
+def _console_case_post(
+    w: World, username: str, role: Role, bureau: str, what: str, data: dict[str, str]
+) -> None:
+    hit_id = _console_hit(w)
+    page = f"/hits/{hit_id}"
+    response = w.console(username, role, bureau).post(f"{page}/{what}", data, page=page)
+    assert response.status_code == 303, response.text
 
 
 def _console_sign_in(w: World) -> None:
@@ -562,6 +596,28 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
             w.hit(),
             w.ok(w.api.client.post(f"{V1}/notifications/read", headers=w.deu, json={})),
         ),
+    ),
+    "POST /hits/{hit_id}/answer": (
+        "hit.answered",
+        lambda w: _console_case_post(
+            w, "carla.m", Role.BUREAU_OFFICER, "DEU", "answer", {"answer": "confirmed"}
+        ),
+    ),
+    "POST /hits/{hit_id}/outcome": (
+        "hit.outcome",
+        lambda w: _console_case_post(
+            w, "border.fra.console", Role.BORDER_OFFICER, "FRA", "outcome", {"outcome": "seized"}
+        ),
+    ),
+    "POST /hits/{hit_id}/messages": (
+        "messages.sent",
+        lambda w: _console_case_post(
+            w, "carla.m", Role.BUREAU_OFFICER, "DEU", "messages", {"body": "Thank you."}
+        ),
+    ),
+    "POST /notifications/read": (
+        "notifications.read",
+        lambda w: w.console("carla.m").post("/notifications/read", {}, page="/notifications"),
     ),
 }
 

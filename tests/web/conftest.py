@@ -124,7 +124,11 @@ def live(
     console.stop()
 
 
-@pytest.fixture(scope="session")
+# One browser per test module, closed when the module ends: Playwright's synchronous API keeps
+# an event loop running in the worker while it is open, and tests elsewhere that start one of
+# their own (asyncio.run) must not meet it. The suite runs a file's tests in one worker
+# (--dist loadfile, in the Makefile).
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     if not CHROMIUM.exists():
         if os.environ.get("BORDERCHECK_TEST_BROWSER") == "required":

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 from bordercheck.api.deps import Principal, PrincipalDep, SessionDep, SettingsDep, require_roles
 from bordercheck.api.limits import rate_limit
 from bordercheck.auth.models import Role
-from bordercheck.auth.policy import details_withheld_from_viewer, restricted_notice
+from bordercheck.auth.policy import restricted_notice
 from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.errors import FieldError, Forbidden, ValidationFailed
 from bordercheck.hits import cases, notifications, rules, sightings, webhooks
 from bordercheck.hits.figures import figures
-from bordercheck.hits.models import DomesticRule, Hit, HitRules, HitState, Notification, Webhook
+from bordercheck.hits.models import DomesticRule, Hit, HitRules, Notification, Webhook
 from bordercheck.hits.schemas import (
     AnswerIn,
     BureauFiguresOut,
@@ -42,20 +42,19 @@ from bordercheck.hits.schemas import (
     WebhookOut,
 )
 from bordercheck.messaging.service import CentreNotes
-from bordercheck.registry import service as registry
 from bordercheck.settings import Settings
 from bordercheck.timestamps import utcnow
 
+# Who opens cases at all (``cases.Viewer.may_see`` says which), and who reads a bureau's
+# notifications.
+CASE_ROLES = (Role.ADMIN, Role.BUREAU_OFFICER, Role.BORDER_OFFICER, Role.ANALYST)
+NOTIFICATION_ROLES = (Role.ADMIN, Role.BUREAU_OFFICER)
 router = APIRouter(
-    tags=["hits"],
-    dependencies=[
-        Depends(require_roles(Role.ADMIN, Role.BUREAU_OFFICER, Role.BORDER_OFFICER, Role.ANALYST)),
-        Depends(rate_limit),
-    ],
+    tags=["hits"], dependencies=[Depends(require_roles(*CASE_ROLES)), Depends(rate_limit)]
 )
 notifications_router = APIRouter(
     tags=["hits"],
-    dependencies=[Depends(require_roles(Role.ADMIN, Role.BUREAU_OFFICER)), Depends(rate_limit)],
+    dependencies=[Depends(require_roles(*NOTIFICATION_ROLES)), Depends(rate_limit)],
 )
 HitId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The case's id.")]
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -77,17 +76,10 @@ def _hit_out(
     session: Session, viewer: cases.Viewer, hit: Hit, now: datetime, *, seen: bool = False
 ) -> HitOut:
     """The case as the viewer may see it; with its latest sightings when ``seen``."""
-    record = registry.get_record(session, hit.record_id)
-    # Withheld as the screening answered it, or as the owner withholds the record now.
-    withheld_from = registry.withheld_from(record) | (
-        {hit.querying_bureau} if hit.withheld else set()
-    )
-    actor = viewer.actor
-    withheld = details_withheld_from_viewer(
-        actor.role, actor.bureau_code, hit.owner_bureau, withheld_from, viewer.secretariat
-    )
+    record = cases.record_for(session, viewer, hit)
+    withheld = record is None
     summary = None
-    if not withheld:
+    if record is not None:
         summary = RecordSummary(
             document_number=record.document_number,
             issuing_country=record.issuing_country,
@@ -104,7 +96,7 @@ def _hit_out(
         queried_by=hit.queried_by, location=hit.location, operation_id=hit.operation_id,
         manifest_id=hit.manifest_id, flight=hit.flight, created_at=hit.created_at,
         due_at=hit.due_at,
-        overdue=hit.state == HitState.OPEN.value and hit.due_at <= now,
+        overdue=cases.overdue(hit, now),
         reminded_at=hit.reminded_at, escalated_at=hit.escalated_at, answer=hit.answer,
         action=hit.action, answer_note=hit.answer_note, answered_at=hit.answered_at,
         answered_by=hit.answered_by, outcome=hit.outcome, outcome_note=hit.outcome_note,

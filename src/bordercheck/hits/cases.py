@@ -7,17 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from bordercheck.audit.service import AuditEvent, record_events
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
+from bordercheck.auth.policy import details_withheld_from_viewer
 from bordercheck.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from bordercheck.hits.events import Notice, announce, case_restricted_for, summary_of
 from bordercheck.hits.models import Action, Answer, Hit, HitState, Outcome
 from bordercheck.messaging.service import CentreNotes
 from bordercheck.registry import service as registry
+from bordercheck.registry.models import Record
+from bordercheck.timestamps import as_utc
 
 OWNER_ROLES = frozenset({Role.BUREAU_OFFICER})
 QUERYING_ROLES = frozenset({Role.BUREAU_OFFICER, Role.BORDER_OFFICER})
@@ -84,6 +87,58 @@ def list_cases(
     if before is not None:
         query = query.where(Hit.id < before)
     return list(session.scalars(query.order_by(Hit.id.desc()).limit(limit)))
+
+
+def cases_by_deadline(
+    session: Session,
+    viewer: Viewer,
+    *,
+    role: str | None = None,
+    state: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> list[Hit]:
+    """The viewer's bureau's cases, the ones still to work on first, the nearest deadline
+    first; closed ones after, the latest first (an inbox, not a log)."""
+    query = _visible(viewer, role)
+    if state == "escalated":
+        query = query.where(Hit.escalated_at.is_not(None), Hit.state == HitState.OPEN.value)
+    elif state is not None:
+        query = query.where(Hit.state == state)
+    closed = Hit.state == HitState.CLOSED.value
+    query = query.order_by(
+        case((closed, 1), else_=0),
+        case((closed, None), else_=Hit.due_at).asc(),
+        Hit.due_at.desc(),
+        Hit.id.desc(),
+    )
+    return list(session.scalars(query.offset(offset).limit(limit)))
+
+
+def count_open(session: Session, viewer: Viewer, *, role: str | None = None) -> int:
+    """How many of the viewer's bureau's cases wait for the owner's answer."""
+    query = _visible(viewer, role).where(Hit.state == HitState.OPEN.value)
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def overdue(hit: Hit, now: datetime) -> bool:
+    """Open and past the owner's deadline."""
+    return hit.state == HitState.OPEN.value and as_utc(hit.due_at) <= now
+
+
+def record_for(session: Session, viewer: Viewer, hit: Hit) -> Record | None:
+    """The case's record as the viewer may see it: None when its owner withholds its details
+    from the viewer's bureau (as the screening answered it, or as the owner does now)."""
+    record = registry.get_record(session, hit.record_id)
+    withheld_from = registry.withheld_from(record) | (
+        {hit.querying_bureau} if hit.withheld else set()
+    )
+    actor = viewer.actor
+    if details_withheld_from_viewer(
+        actor.role, actor.bureau_code, hit.owner_bureau, withheld_from, viewer.secretariat
+    ):
+        return None
+    return record
 
 
 def _visible(viewer: Viewer, role: str | None) -> Select[Hit]:

@@ -94,12 +94,20 @@ def open_message(
 
 
 def thread_messages(
-    session: Session, crypto: MessageCrypto, thread_id: int, *, message_id: int | None = None
+    session: Session,
+    crypto: MessageCrypto,
+    thread_id: int,
+    *,
+    message_id: int | None = None,
+    after: int | None = None,
 ) -> list[OpenedMessage]:
-    """The thread's messages (or the one asked for), oldest first, opened, with receipts."""
+    """The thread's messages (or the one asked for, or those after ``after``), oldest first,
+    opened, with receipts."""
     query = select(Message).where(Message.thread_id == thread_id).order_by(Message.id)
     if message_id is not None:
         query = query.where(Message.id == message_id)
+    if after is not None:
+        query = query.where(Message.id > after)
     messages = list(session.scalars(query))
     if message_id is not None and not messages:
         raise NotFound(f"there is no message {message_id} in thread {thread_id}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bordercheck.auth.api import ADMINS
 from bordercheck.auth.models import Role
 from bordercheck.auth.policy import RECORD_WRITERS
+from bordercheck.hits.api import CASE_ROLES, NOTIFICATION_ROLES
 from bordercheck.manifests.api import READERS as MANIFEST_READERS
 from bordercheck.screening.api import SCREENERS
 from bordercheck.web.i18n import N_
@@ -18,6 +19,7 @@ class Page:
     title: str  # translated where shown
     summary: str
     roles: tuple[Role, ...]
+    badge: str | None = None  # a fragment with a count the menu shows beside the title
 
 
 PAGES: list[Page] = [
@@ -26,6 +28,13 @@ PAGES: list[Page] = [
         N_("Check a document"),
         N_("Is this passport or identity card recorded as stolen or lost?"),
         SCREENERS,
+    ),
+    Page(
+        "/hits",
+        N_("Hits"),
+        N_("Answer the hits on your records; follow the hits from your checks."),
+        CASE_ROLES,
+        badge="/hits/badge",
     ),
     Page(
         "/records",
@@ -38,6 +47,13 @@ PAGES: list[Page] = [
         N_("Passenger lists"),
         N_("Upload an airline's PAXLST list and see its travellers, hits first."),
         MANIFEST_READERS,
+    ),
+    Page(
+        "/notifications",
+        N_("Notifications"),
+        N_("What happened to your bureau's cases."),
+        NOTIFICATION_ROLES,
+        badge="/notifications/badge",
     ),
     Page(
         "/admin",
