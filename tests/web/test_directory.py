@@ -3,6 +3,7 @@ own entries (and only its own)."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 from typing import Any
@@ -137,3 +138,35 @@ def test_changes_need_the_forms_token(api: Api) -> None:
     forged = deu.client.post(f"/directory/{entry}/remove")
     assert forged.status_code == 403
     assert deu.client.get(f"/directory/{entry}").status_code == 200
+
+
+def test_two_officers_editing_different_fields_keep_both_changes(api: Api) -> None:
+    anna = _signed_in(api, "anna.deu", "DEU")
+    ben = _signed_in(api, "ben.deu", "DEU")
+    entry = _add(anna)
+    form_a = anna.client.get(f"/directory/{entry}/edit").text
+    form_b = ben.client.get(f"/directory/{entry}/edit").text
+    loaded_a = re.search(r'name="loaded" value="([^"]*)"', form_a)
+    loaded_b = re.search(r'name="loaded" value="([^"]*)"', form_b)
+    assert loaded_a is not None
+    assert loaded_b is not None
+    opened = ENTRY | {"phone": "+49611550"}  # the form shows the number as stored
+
+    def loaded(match: re.Match[str]) -> str:
+        return html.unescape(match.group(1))
+
+    first = anna.post(
+        f"/directory/{entry}/edit",
+        opened | {"phone": "+49 611 55-777", "loaded": loaded(loaded_a)},
+        page=f"/directory/{entry}",
+    )
+    assert first.status_code == 303
+    second = ben.post(
+        f"/directory/{entry}/edit",
+        opened | {"hours": "24/7", "loaded": loaded(loaded_b)},
+        page=f"/directory/{entry}",
+    )
+    assert second.status_code == 303
+    page = anna.client.get(f"/directory/{entry}").text
+    assert "+4961155777" in page
+    assert "24/7" in page

@@ -7,6 +7,7 @@ the same checks of each field; changing an entry does not confirm it, as in the 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from typing import Annotated, Any
@@ -238,6 +239,17 @@ def _fields(
     return checked.model_dump(exclude_unset=True), {}
 
 
+def _changed(form: dict[str, Any], loaded: str) -> set[str] | None:
+    """The fields that differ from the values the form was opened with (None: unknown)."""
+    try:
+        before = json.loads(loaded)
+    except ValueError:
+        return None
+    if not isinstance(before, dict):
+        return None
+    return {name for name, value in form.items() if before.get(name) != value}
+
+
 def _form_of(entry: DirectoryEntry | None) -> dict[str, Any]:
     if entry is None:
         return dict.fromkeys(FIELDS, "") | {"topics": [], "languages": ""}
@@ -255,10 +267,12 @@ def _editor(
     errors: dict[str, str],
     entry_id: int | None = None,
     bureau: str = "",
+    loaded: str = "",
     status: int = 200,
 ) -> Response:
     context = {
         "form": form,
+        "loaded": loaded or json.dumps(form),
         "errors": errors,
         "entry_id": entry_id,
         "bureau": bureau or viewer.bureau_code,
@@ -340,6 +354,7 @@ def edit_entry(
     email: Text = "",
     hours: Text = "",
     time_zone: Text = "",
+    loaded: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     allow(viewer, *KEEPERS)
     form = _posted(name, function, unit, topics, languages, phone, email, hours, time_zone)
@@ -349,11 +364,21 @@ def edit_entry(
         bureau = entry.bureau_code
         values, errors = _fields(form, EntryChanges)
         if not errors:
-            # As PATCH /directory/{id}: only what differs is written; it does not confirm.
+            # As PATCH /directory/{id}: only the fields this person changed are sent, so an
+            # edit made meanwhile by someone else to other fields stays; it does not confirm.
+            changed = _changed(form, loaded)
+            values = {k: v for k, v in values.items() if changed is None or k in changed}
             service.update_entry(session, viewer.principal.actor(), entry_id, values)
     if errors:
         return _editor(
-            request, viewer, form=form, errors=errors, entry_id=entry_id, bureau=bureau, status=422
+            request,
+            viewer,
+            form=form,
+            errors=errors,
+            entry_id=entry_id,
+            bureau=bureau,
+            loaded=loaded,
+            status=422,
         )
     return redirect(request, f"/directory/{entry_id}")
 
