@@ -11,8 +11,9 @@ import json
 import re
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import Form, Path, Query, Request, Response
+from fastapi import Depends, Form, Path, Query, Request, Response
 from pydantic import ValidationError
 
 from bordercheck.directory import export, service
@@ -137,7 +138,7 @@ def search_page(
             session, today=today, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE, **filters
         )
         entries = [_view(entry, today) for entry in found[:PAGE_SIZE]]
-    query = "&".join(f"{k}={v}" for k, v in form.items() if v)
+    query = urlencode({k: v for k, v in form.items() if v})
     context = {
         "form": form,
         "errors": {},
@@ -281,46 +282,45 @@ def _editor(
     return _page(request, viewer, "directory/edit.html", context, status)
 
 
-def _posted(
-    name: str,
-    function: str,
-    unit: str,
-    topics: list[str],
-    languages: str,
-    phone: str,
-    email: str,
-    hours: str,
-    time_zone: str,
-) -> dict[str, Any]:
-    return {
-        "name": name,
-        "function": function,
-        "unit": unit,
-        "topics": topics,
-        "languages": languages,
-        "phone": phone,
-        "email": email,
-        "hours": hours,
-        "time_zone": time_zone,
-    }
+class EntryForm:
+    """An entry's form as posted (checked afterwards, as the API checks a body)."""
+
+    def __init__(
+        self,
+        name: Text = "",
+        function: Text = "",
+        unit: Text = "",
+        topics: Annotated[list[str], Form(max_length=len(Topic))] = [],  # noqa: B006
+        languages: Text = "",
+        phone: Text = "",
+        email: Text = "",
+        hours: Text = "",
+        time_zone: Text = "",
+    ) -> None:
+        self.values: dict[str, Any] = {
+            "name": name,
+            "function": function,
+            "unit": unit,
+            "topics": topics,
+            "languages": languages,
+            "phone": phone,
+            "email": email,
+            "hours": hours,
+            "time_zone": time_zone,
+        }
+
+
+EntryFormDep = Annotated[EntryForm, Depends()]
 
 
 @router.post("/directory")
 def add_entry(
     request: Request,
     viewer: ViewerDep,
-    name: Text = "",
-    function: Text = "",
-    unit: Text = "",
-    topics: Annotated[list[str], Form(max_length=len(Topic))] = [],  # noqa: B006
-    languages: Text = "",
-    phone: Text = "",
-    email: Text = "",
-    hours: Text = "",
-    time_zone: Text = "",
+    posted: EntryFormDep,
 ) -> Response:
     allow(viewer, *KEEPERS)
-    form = _posted(name, function, unit, topics, languages, phone, email, hours, time_zone)
+    form = posted.values
     values, errors = _fields(form, EntryFields)
     if errors:
         return _editor(request, viewer, form=form, errors=errors, status=422)
@@ -345,19 +345,11 @@ def edit_entry(
     request: Request,
     viewer: ViewerDep,
     entry_id: EntryId,
-    name: Text = "",
-    function: Text = "",
-    unit: Text = "",
-    topics: Annotated[list[str], Form(max_length=len(Topic))] = [],  # noqa: B006
-    languages: Text = "",
-    phone: Text = "",
-    email: Text = "",
-    hours: Text = "",
-    time_zone: Text = "",
+    posted: EntryFormDep,
     loaded: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     allow(viewer, *KEEPERS)
-    form = _posted(name, function, unit, topics, languages, phone, email, hours, time_zone)
+    form = posted.values
     with database_of(request).session(write=True) as session:
         entry = service.get_entry(session, entry_id)
         service.ensure_may_change(viewer.principal.actor(), entry.bureau_code)
