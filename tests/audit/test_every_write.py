@@ -137,6 +137,60 @@ class World:
         raise AssertionError("no hit case was opened within 30 s")
 
 
+def _console_thread(w: World) -> None:
+    browser = w.console("carla.m")
+    sent = browser.post(
+        "/messages",
+        {"recipients": "FRA", "subject": "Blanks", "body": "Seen any?"},
+        page="/messages/new",
+        files=[("attachments", ("note.txt", b"series C01", "text/plain"))],
+    )
+    assert sent.status_code == 303, sent.text
+    w.made["console_thread"] = int(sent.headers["location"].rsplit("/", 1)[1])
+
+
+def _console_reply(w: World) -> None:
+    thread = w.made["console_thread"]
+    browser = w.console("carla.m")
+    sent = browser.post(f"/messages/{thread}", {"body": "And?"}, page=f"/messages/{thread}")
+    assert sent.status_code == 303, sent.text
+
+
+def _console_read(w: World) -> None:
+    thread = w.made["console_thread"]
+    w.ok(w.api.client.post(f"{V1}/messages/{thread}", headers=w.fra, json={"body": "None."}))
+    browser = w.console("carla.m")
+    read = browser.post(f"/messages/{thread}/read", {}, page=f"/messages/{thread}")
+    assert read.status_code == 303, read.text
+
+
+CONSOLE_ENTRY = {
+    "name": "Carla Moretti",
+    "function": "Focal point, document fraud",
+    "unit": "Document fraud",
+    "topics": ["document_fraud"],
+    "languages": "de en",
+    "phone": "+49 611 55-1",
+    "email": "fraud@bka.example",
+    "hours": "Mon-Fri 08:00-17:00",
+    "time_zone": "Europe/Berlin",
+}
+
+
+def _console_entry(w: World) -> None:
+    added = w.console("carla.m").post("/directory", CONSOLE_ENTRY, page="/directory/new")
+    assert added.status_code == 303, added.text
+    w.made["console_entry"] = int(added.headers["location"].rsplit("/", 1)[1])
+
+
+def _console_entry_change(w: World, action: str, data: dict[str, Any]) -> None:
+    entry = w.made["console_entry"]
+    done = w.console("carla.m").post(
+        f"/directory/{entry}/{action}", data, page=f"/directory/{entry}"
+    )
+    assert done.status_code == 303, done.text
+
+
 Scenario = Callable[[World], object]
 
 
@@ -694,6 +748,22 @@ SCENARIOS |= {
     "POST /admin/clients/{client_id}/deactivate": ("client.revoked", _console_client_deactivated),
     "POST /admin/kits/{kit_id}/revoke": ("edge.kit_revoked", _console_kit_revoked),
     "POST /manifests": ("manifest.screened", _console_manifest),
+    "POST /messages": ("messages.thread_created", _console_thread),
+    "POST /messages/{thread_id}": ("messages.sent", _console_reply),
+    "POST /messages/{thread_id}/read": ("messages.read", _console_read),
+    "POST /directory": ("directory.added", _console_entry),
+    "POST /directory/{entry_id}/edit": (
+        "directory.updated",
+        lambda w: _console_entry_change(w, "edit", CONSOLE_ENTRY | {"unit": "Fraud unit"}),
+    ),
+    "POST /directory/{entry_id}/confirm": (
+        "directory.confirmed",
+        lambda w: _console_entry_change(w, "confirm", {}),
+    ),
+    "POST /directory/{entry_id}/remove": (
+        "directory.deleted",
+        lambda w: _console_entry_change(w, "remove", {}),
+    ),
 }
 
 

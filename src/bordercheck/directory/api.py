@@ -13,17 +13,15 @@ from sqlalchemy.orm import Session
 from bordercheck.api.deps import Principal, PrincipalDep, SessionDep, require_roles
 from bordercheck.api.limits import rate_limit
 from bordercheck.api.types import UtcDatetime
-from bordercheck.auth import service as auth_service
-from bordercheck.auth.models import Role
 from bordercheck.directory import export, service
 from bordercheck.directory.models import DirectoryEntry, Topic
-from bordercheck.directory.schemas import EntryChanges, EntryFields, language_codes
-from bordercheck.documents.countries import InvalidCountry, normalise_country
-from bordercheck.errors import FieldError, Forbidden, ValidationFailed
+from bordercheck.directory.schemas import EntryChanges, EntryFields
+from bordercheck.directory.service import KEEPERS
+from bordercheck.errors import Forbidden
 from bordercheck.timestamps import utcnow
 
 router = APIRouter(tags=["directory"], dependencies=[Depends(rate_limit)])
-KeeperDep = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.BUREAU_OFFICER))]
+KeeperDep = Annotated[Principal, Depends(require_roles(*KEEPERS))]
 EntryId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The entry's id.")]
 MAX_PAGE = 1000
 
@@ -99,19 +97,7 @@ class Filters:
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 500,
         offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     ) -> None:
-        errors = []
-        if country is not None:
-            try:
-                country = normalise_country(country)
-            except InvalidCountry as exc:
-                errors.append(FieldError(field="country", reason=str(exc)))
-        if language is not None:
-            language = language.strip().lower()
-            if language not in language_codes():
-                reason = f"{language!r} is not an ISO 639-1 language code (two letters, e.g. en)"
-                errors.append(FieldError(field="language", reason=reason))
-        if errors:
-            raise ValidationFailed(errors=errors)
+        country, language = service.check_filters(country, language)
         self.country, self.topic, self.language, self.stale = country, topic, language, stale
         self.limit, self.offset = limit, offset
 
@@ -131,10 +117,6 @@ class Filters:
 FiltersDep = Annotated[Filters, Depends()]
 
 
-def _bureau_names(session: Session) -> dict[str, str]:
-    return {b.country_code: b.name for b in auth_service.list_bureaus(session)}
-
-
 @router.get("/directory", response_model=EntryList)
 def list_entries(_reader: ReaderDep, session: SessionDep, filters: FiltersDep) -> EntryList:
     """Focal points by country, topic and language; stale ones flagged (and filterable)."""
@@ -151,7 +133,7 @@ def list_entries(_reader: ReaderDep, session: SessionDep, filters: FiltersDep) -
 def export_vcards(_reader: ReaderDep, session: SessionDep, filters: FiltersDep) -> Response:
     """The entries found, as vCards (4.0) to load into a phone or mail client."""
     today = utcnow().date()
-    body = export.vcards(filters.entries(session, today), _bureau_names(session), today)
+    body = export.vcards(filters.entries(session, today), service.bureau_names(session), today)
     return Response(
         body,
         media_type="text/vcard; charset=utf-8",
@@ -167,7 +149,7 @@ def export_vcards(_reader: ReaderDep, session: SessionDep, filters: FiltersDep) 
 def export_csv(_reader: ReaderDep, session: SessionDep, filters: FiltersDep) -> Response:
     """The entries found, as CSV with a header row."""
     today = utcnow().date()
-    body = export.csv_text(filters.entries(session, today), _bureau_names(session), today)
+    body = export.csv_text(filters.entries(session, today), service.bureau_names(session), today)
     return Response(
         body,
         media_type="text/csv; charset=utf-8",

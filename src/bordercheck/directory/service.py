@@ -16,9 +16,15 @@ from bordercheck.auth import service as auth_service
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
 from bordercheck.directory.models import DirectoryEntry, Topic
-from bordercheck.directory.schemas import EntryFields
+from bordercheck.directory.schemas import EntryFields, language_codes
+from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from bordercheck.timestamps import utcnow
+
+# Everyone signed in reads the directory (people, not API clients); these keep it, each
+# bureau its own entries.
+READERS = tuple(Role)
+KEEPERS = (Role.ADMIN, Role.BUREAU_OFFICER)
 
 # An entry not confirmed for this long is flagged: people move on, numbers change.
 STALE_AFTER_MONTHS = 12
@@ -60,7 +66,7 @@ def ensure_may_change(actor: Actor, bureau_code: str) -> None:
     """Only the bureau itself keeps its entries; administrators may act for any."""
     if actor.role is Role.ADMIN:
         return
-    if actor.role is not Role.BUREAU_OFFICER:
+    if actor.role not in KEEPERS:
         raise Forbidden(
             f"{actor.name} ({actor.role.value}) may not change the contact directory; "
             "its entries are kept by bureau officers"
@@ -153,6 +159,28 @@ def delete_entry(session: Session, actor: Actor, entry_id: int) -> None:
     _audit(session, actor, entry, "directory.deleted", name=entry.name)
     session.delete(entry)
     session.flush()
+
+
+def check_filters(country: str | None, language: str | None) -> tuple[str | None, str | None]:
+    """A search's country and language as codes; 422 naming each one that is not."""
+    errors = []
+    if country is not None:
+        try:
+            country = normalise_country(country)
+        except InvalidCountry as exc:
+            errors.append(FieldError(field="country", reason=str(exc)))
+    if language is not None:
+        language = language.strip().lower()
+        if language not in language_codes():
+            reason = f"{language!r} is not an ISO 639-1 language code (two letters, e.g. en)"
+            errors.append(FieldError(field="language", reason=reason))
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return country, language
+
+
+def bureau_names(session: Session) -> dict[str, str]:
+    return {b.country_code: b.name for b in auth_service.list_bureaus(session)}
 
 
 def search_entries(

@@ -15,6 +15,11 @@ from bordercheck.auth.models import Role
 from bordercheck.auth.tokens import Principal
 from bordercheck.errors import Forbidden, NotFound
 
+# Who may open messaging at all (analysts: the secretariat's only, ``ensure_may_use_messaging``),
+# and who writes. The API's routes and the console's pages take these.
+READERS = (Role.BUREAU_OFFICER, Role.ANALYST, Role.ADMIN)
+WRITERS = (Role.BUREAU_OFFICER,)
+
 
 class View(Enum):
     FULL = "full"
@@ -33,7 +38,7 @@ def ensure_may_use_messaging(principal: Principal, secretariat_code: str) -> Non
 
 
 def ensure_may_write(principal: Principal) -> None:
-    if principal.role is not Role.BUREAU_OFFICER:
+    if principal.role not in WRITERS:
         raise Forbidden(
             f"only bureau officers send messages; {principal.name} is {principal.role.value}"
         )

@@ -25,17 +25,12 @@ from bordercheck.api.deps import (
 )
 from bordercheck.api.limits import rate_limit
 from bordercheck.api.types import MAX_ID, BeforeId
-from bordercheck.auth.models import Role
 from bordercheck.auth.tokens import TokenAuthority
-from bordercheck.errors import FieldError, NotFound, ValidationFailed
+from bordercheck.errors import FieldError, ValidationFailed
 from bordercheck.messaging import reading, service
 from bordercheck.messaging.access import (
+    WRITERS,
     View,
-    ensure_full,
-    ensure_may_use_messaging,
-    ensure_may_write,
-    may_oversee,
-    thread_view,
 )
 from bordercheck.messaging.api_models import (
     AttachmentOut,
@@ -57,7 +52,7 @@ router = APIRouter(tags=["messages"], dependencies=[Depends(rate_limit)])
 log = structlog.get_logger(__name__)
 
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-OfficerDep = Annotated[Principal, Depends(require_roles(Role.BUREAU_OFFICER))]
+OfficerDep = Annotated[Principal, Depends(require_roles(*WRITERS))]
 MAX_THREADS_PAGE = 500
 # How old the revocation list may be when an open stream checks its token (seconds).
 STREAM_REVOCATION_AGE = 1.0
@@ -119,30 +114,6 @@ def thread_out(
     return out
 
 
-def _thread(
-    session: Session, settings: Settings, principal: Principal, thread_id: int
-) -> tuple[Thread, list[str], View]:
-    ensure_may_use_messaging(principal, settings.secretariat_code)
-    thread = session.get(Thread, thread_id)
-    if thread is None:
-        raise NotFound(f"there is no thread {thread_id} of your bureau", thread_id=thread_id)
-    participants = service.participants_of(session, [thread_id])[thread_id]
-    return (
-        thread,
-        participants,
-        thread_view(principal, thread_id, participants, settings.secretariat_code),
-    )
-
-
-def _as_participant(
-    session: Session, settings: Settings, principal: Principal, thread_id: int
-) -> tuple[Thread, list[str]]:
-    """The thread, for a caller whose bureau takes part in it (403 for the secretariat)."""
-    thread, participants, view = _thread(session, settings, principal, thread_id)
-    ensure_full(view, thread_id)
-    return thread, participants
-
-
 @router.get(
     "/messages/stream",
     response_class=StreamingResponse,
@@ -202,27 +173,20 @@ def list_threads(
 ) -> ThreadList:
     """Your bureau's threads, latest activity first; for the secretariat and administrators,
     every thread's metadata (with full view of those their bureau takes part in)."""
-    ensure_may_use_messaging(principal, settings.secretariat_code)
-    oversee = may_oversee(principal, settings.secretariat_code)
-    threads = service.list_threads(
-        session, bureau_code=None if oversee else principal.bureau_code, limit=limit, before=before
-    )
-    ids = [t.id for t in threads]
-    participants = service.participants_of(session, ids)
-    unread = service.unread_counts(session, principal.bureau_code, ids)
+    visible = service.visible_threads(session, settings, principal, limit=limit, before=before)
     return ThreadList(
         threads=[
             thread_out(
                 session,
                 settings,
                 principal,
-                t,
-                participants[t.id],
-                thread_view(principal, t.id, participants[t.id], settings.secretariat_code),
+                v.thread,
+                v.participants,
+                v.view,
                 with_messages=False,
-                unread=unread.get(t.id, 0),
+                unread=v.unread,
             )
-            for t in threads
+            for v in visible
         ]
     )
 
@@ -250,7 +214,7 @@ def get_thread(
     thread_id: Id, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
 ) -> ThreadOut:
     """The thread with its messages (participants), or its metadata (the secretariat)."""
-    thread, participants, view = _thread(session, settings, principal, thread_id)
+    thread, participants, view = service.thread_for(session, settings, principal, thread_id)
     return thread_out(session, settings, principal, thread, participants, view)
 
 
@@ -265,14 +229,11 @@ def post_message(
     settings: SettingsDep,
 ) -> MessageOut:
     """Add a message to a thread your bureau takes part in."""
-    thread, participants = _as_participant(session, settings, principal, thread_id)
-    ensure_may_write(principal)
-    message_id = service.post_message(
+    message_id = service.reply(
         session,
         settings,
-        principal.actor(),
-        thread,
-        participants,
+        principal,
+        thread_id,
         body=body.body,
         attachments=[a.new() for a in body.attachments],
     )
@@ -294,7 +255,7 @@ def get_message(
     settings: SettingsDep,
 ) -> MessageOut:
     """One message, with ``verified``: whether its signature holds."""
-    _as_participant(session, settings, principal, thread_id)
+    service.thread_as_participant(session, settings, principal, thread_id)
     return message_of(session, settings, thread_id, message_id)
 
 
@@ -312,24 +273,18 @@ def get_attachment(
     settings: SettingsDep,
 ) -> Response:
     """The attached file, as a download."""
-    _as_participant(session, settings, principal, thread_id)
-    crypto = MessageCrypto.from_settings(settings)
-    filename, content_type, content = reading.read_attachment(
-        session, crypto, thread_id, message_id, attachment_id
+    filename, content_type, content = reading.attachment_for(
+        session, settings, principal, thread_id, message_id, attachment_id
     )
-    log.info(
-        "attachment read",
-        thread_id=thread_id,
-        message_id=message_id,
-        attachment_id=attachment_id,
-        by=principal.name,
-        bureau=principal.bureau_code,
-    )
+    return attachment_download(filename, content_type, content)
+
+
+def attachment_download(filename: str, content_type: str, content: bytes) -> Response:
+    """An attachment as a download, never rendered in the console's origin."""
     return Response(
         content,
         media_type=content_type,
         headers={
-            # Always a download, never rendered in the console's origin.
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename, safe='')}",
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
@@ -346,7 +301,5 @@ def mark_read(
     body: Annotated[MarkRead | None, Body()] = None,
 ) -> ReadReport:
     """Record that your bureau read the thread (up to ``up_to``): the senders see it."""
-    _as_participant(session, settings, principal, thread_id)
-    ensure_may_write(principal)
     up_to = body.up_to if body is not None else None
-    return ReadReport(read=service.mark_read(session, principal.actor(), thread_id, up_to))
+    return ReadReport(read=service.read_thread(session, settings, principal, thread_id, up_to))

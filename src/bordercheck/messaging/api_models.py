@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bordercheck.api.types import MAX_ID, UtcDatetime
-from bordercheck.messaging.attachments import MAX_ATTACHMENTS, NewAttachment
+from bordercheck.messaging.attachments import MAX_ATTACHMENTS, NewAttachment, media_type
 from bordercheck.messaging.service import BODY_MAX, SUBJECT_MAX
 
 MAX_RECIPIENTS = 50
@@ -25,7 +25,7 @@ class AttachmentIn(BaseModel):
     @field_validator("content_type")
     @classmethod
     def _media_type(cls, value: str) -> str:
-        return value.split(";", 1)[0].strip().lower()
+        return media_type(value)
 
     @field_validator("content", mode="before")
     @classmethod

@@ -128,6 +128,11 @@ class NewAttachment:
     content: bytes
 
 
+def media_type(declared: str) -> str:
+    """The media type without its parameters: ``text/plain; charset=utf-8`` is ``text/plain``."""
+    return declared.split(";", 1)[0].strip().lower()
+
+
 def allowed_types(settings: Settings) -> frozenset[str]:
     return frozenset(
         t.strip().lower() for t in settings.message_attachment_types.split(",") if t.strip()

@@ -13,13 +13,22 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bordercheck.auth.tokens import Principal
 from bordercheck.errors import NotFound
 from bordercheck.messaging.attachments import NewAttachment
 from bordercheck.messaging.crypto import MessageCrypto
 from bordercheck.messaging.envelope import Unreadable, WrappedKey, digest, unseal
 from bordercheck.messaging.models import Attachment, Message, Receipt, Thread
-from bordercheck.messaging.service import BODY, CONTENT, FILENAME, SUBJECT, attachment_digest
+from bordercheck.messaging.service import (
+    BODY,
+    CONTENT,
+    FILENAME,
+    SUBJECT,
+    attachment_digest,
+    thread_as_participant,
+)
 from bordercheck.messaging.signatures import SignedFields
+from bordercheck.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -158,3 +167,27 @@ def read_attachment(
         raise NotFound(
             f"attachment {attachment_id} cannot be opened; the administrators have been told"
         ) from None
+
+
+def attachment_for(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    thread_id: int,
+    message_id: int,
+    attachment_id: int,
+) -> tuple[str, str, bytes]:
+    """An attachment of a thread the caller's bureau takes part in, its reading logged."""
+    thread_as_participant(session, settings, principal, thread_id)
+    found = read_attachment(
+        session, MessageCrypto.from_settings(settings), thread_id, message_id, attachment_id
+    )
+    log.info(
+        "attachment read",
+        thread_id=thread_id,
+        message_id=message_id,
+        attachment_id=attachment_id,
+        by=principal.name,
+        bureau=principal.bureau_code,
+    )
+    return found

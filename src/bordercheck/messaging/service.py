@@ -20,7 +20,16 @@ from bordercheck.audit.service import AuditEvent, record_event
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
+from bordercheck.auth.tokens import Principal
 from bordercheck.errors import FieldError, NotFound, ValidationFailed
+from bordercheck.messaging.access import (
+    View,
+    ensure_full,
+    ensure_may_use_messaging,
+    ensure_may_write,
+    may_oversee,
+    thread_view,
+)
 from bordercheck.messaging.attachments import NewAttachment, check_attachments
 from bordercheck.messaging.crypto import MessageCrypto
 from bordercheck.messaging.envelope import digest, seal
@@ -346,10 +355,20 @@ def participants_of(session: Session, thread_ids: Sequence[int]) -> dict[int, li
 
 
 def list_threads(
-    session: Session, *, bureau_code: str | None, limit: int, before: int | None = None
+    session: Session,
+    *,
+    bureau_code: str | None,
+    limit: int,
+    before: int | None = None,
+    offset: int = 0,
 ) -> list[Thread]:
     """Threads ``bureau_code`` takes part in (all threads if None), latest activity first."""
-    query = select(Thread).order_by(Thread.last_message_at.desc(), Thread.id.desc()).limit(limit)
+    query = (
+        select(Thread)
+        .order_by(Thread.last_message_at.desc(), Thread.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     if bureau_code is not None:
         query = query.join(Participant, Participant.thread_id == Thread.id).where(
             Participant.bureau_code == bureau_code
@@ -436,3 +455,105 @@ def events_since(
         )
         for row in rows
     ]
+
+
+# What a caller may see and do, for the API's routes and the console's pages alike.
+
+
+@dataclass(frozen=True)
+class VisibleThread:
+    thread: Thread
+    participants: list[str]
+    view: View
+    unread: int
+
+
+def visible_threads(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    *,
+    limit: int,
+    before: int | None = None,
+    offset: int = 0,
+) -> list[VisibleThread]:
+    """The caller's bureau's threads, latest activity first; for the secretariat and
+    administrators, every thread (metadata only of those their bureau is not part of)."""
+    ensure_may_use_messaging(principal, settings.secretariat_code)
+    oversee = may_oversee(principal, settings.secretariat_code)
+    threads = list_threads(
+        session,
+        bureau_code=None if oversee else principal.bureau_code,
+        limit=limit,
+        before=before,
+        offset=offset,
+    )
+    ids = [t.id for t in threads]
+    participants = participants_of(session, ids)
+    unread = unread_counts(session, principal.bureau_code, ids)
+    return [
+        VisibleThread(
+            t,
+            participants[t.id],
+            thread_view(principal, t.id, participants[t.id], settings.secretariat_code),
+            unread.get(t.id, 0),
+        )
+        for t in threads
+    ]
+
+
+def thread_for(
+    session: Session, settings: Settings, principal: Principal, thread_id: int
+) -> tuple[Thread, list[str], View]:
+    """The thread, its participants and how much of it the caller sees (404 if nothing)."""
+    ensure_may_use_messaging(principal, settings.secretariat_code)
+    thread = session.get(Thread, thread_id)
+    if thread is None:
+        raise NotFound(f"there is no thread {thread_id} of your bureau", thread_id=thread_id)
+    participants = participants_of(session, [thread_id])[thread_id]
+    return (
+        thread,
+        participants,
+        thread_view(principal, thread_id, participants, settings.secretariat_code),
+    )
+
+
+def thread_as_participant(
+    session: Session, settings: Settings, principal: Principal, thread_id: int
+) -> tuple[Thread, list[str]]:
+    """The thread, for a caller whose bureau takes part in it (403 for the secretariat)."""
+    thread, participants, view = thread_for(session, settings, principal, thread_id)
+    ensure_full(view, thread_id)
+    return thread, participants
+
+
+def reply(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    thread_id: int,
+    *,
+    body: str,
+    attachments: Sequence[NewAttachment] = (),
+) -> int:
+    """A message from the caller in a thread their bureau takes part in: its id."""
+    thread, participants = thread_as_participant(session, settings, principal, thread_id)
+    ensure_may_write(principal)
+    return post_message(
+        session,
+        settings,
+        principal.actor(),
+        thread,
+        participants,
+        body=body,
+        attachments=attachments,
+    )
+
+
+def read_thread(
+    session: Session, settings: Settings, principal: Principal, thread_id: int, up_to: int | None
+) -> int:
+    """The caller's bureau read the thread (up to ``up_to``): how many messages newly read."""
+    thread_as_participant(session, settings, principal, thread_id)
+    ensure_may_write(principal)
+    return mark_read(session, principal.actor(), thread_id, up_to)

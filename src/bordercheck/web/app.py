@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from bordercheck.web import auth_pages, check, hits, manifests, records
+from bordercheck.web import auth_pages, check, directory, hits, manifests, messages, records
 from bordercheck.web.admin import audit, kits, people
 from bordercheck.web.render import STATIC_PREFIX
 from bordercheck.web.routing import error_page, wants_page
@@ -25,6 +25,8 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(records.router)
     for router in hits.routers:
         app.include_router(router)
+    app.include_router(messages.router)
+    app.include_router(directory.router)
     app.include_router(manifests.router)
     app.include_router(people.router)
     app.include_router(kits.router)

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from bordercheck.auth.api import ADMINS
 from bordercheck.auth.models import Role
 from bordercheck.auth.policy import RECORD_WRITERS
+from bordercheck.directory.service import READERS as DIRECTORY_READERS
 from bordercheck.hits.api import CASE_ROLES, NOTIFICATION_ROLES
 from bordercheck.manifests.api import READERS as MANIFEST_READERS
+from bordercheck.messaging.access import READERS as MESSAGE_READERS
 from bordercheck.screening.api import SCREENERS
 from bordercheck.web.i18n import N_
 
@@ -41,6 +43,18 @@ PAGES: list[Page] = [
         N_("Records"),
         N_("Your bureau's records: search, add, change, withdraw, import a file."),
         RECORD_WRITERS,
+    ),
+    Page(
+        "/messages",
+        N_("Messages"),
+        N_("Threads between your bureau and the others, with their attachments."),
+        MESSAGE_READERS,
+    ),
+    Page(
+        "/directory",
+        N_("Contact directory"),
+        N_("Focal points of every bureau: search them, save them as vCards."),
+        DIRECTORY_READERS,
     ),
     Page(
         "/manifests",
