@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bordercheck.documents.mrz import check_digit
 from bordercheck.screening.confusions import DEFAULT_CONFUSIONS
 from bordercheck.screening.index import IndexChange, ScreeningIndex
-from bordercheck.screening.keys import WIDTH
 from bordercheck.screening.matcher import (
     SETTLE_FROM,
     MatchPolicy,
@@ -99,11 +97,11 @@ def test_a_batch_answers_as_single_screens_do(
         assert screen_batch(index, queries * SETTLE_FROM, policy)[: len(queries)] == expected
 
 
-def stripped(index: ScreeningIndex, **empty: np.ndarray) -> ScreeningIndex:
-    """The same index with some of its base's tables empty, as in an index saved before it
-    held them."""
+def stripped(index: ScreeningIndex, **unknown: None) -> ScreeningIndex:
+    """The same index with some of its base's tables not known, as in an index saved before
+    it held them."""
     view = index.view()
-    base = dataclasses.replace(view.base, **empty)
+    base = dataclasses.replace(view.base, **unknown)
     return ScreeningIndex(
         IndexView(base, view.ranges, view.overlay, view.scheme, view.confusions, view.sequence)
     )
@@ -111,14 +109,12 @@ def stripped(index: ScreeningIndex, **empty: np.ndarray) -> ScreeningIndex:
 
 def without_alphabets(index: ScreeningIndex) -> ScreeningIndex:
     """Every blind variant probed, whatever characters the records hold."""
-    return stripped(
-        index, alphabet_shapes=np.zeros(0, np.uint64), alphabet=np.zeros((0, WIDTH), np.uint64)
-    )
+    return stripped(index, alphabet_shapes=None, alphabet=None)
 
 
 def without_filters(index: ScreeningIndex) -> ScreeningIndex:
     """No coarse or mixed filter: every number's skeleton and blind variants probed."""
-    return stripped(index, coarse=np.zeros(0, np.uint8), mixed=np.zeros(0, np.uint8))
+    return stripped(index, coarse_filter=None, mixed_filter=None)
 
 
 @settings(max_examples=150, deadline=None)
