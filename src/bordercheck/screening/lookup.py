@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final, NamedTuple
 
 import numpy as np
@@ -18,6 +18,7 @@ from bordercheck.screening.alphabet import CHAR_BIT, NO_MASKS, shape_of
 from bordercheck.screening.base import encode
 from bordercheck.screening.deltas import (
     PAIRED,
+    BlindStep,
     PairTable,
     blind_steps,
     by_top,
@@ -45,20 +46,21 @@ class Reading(NamedTuple):
     row: int
 
 
-class BlindStep(NamedTuple):
-    """One blind substitution of the number asked: ``character`` at ``position``, which adds
-    ``delta`` to its skeleton sum."""
-
-    delta: int
-    position: int
-    character: str
-
-
 class BlindVariant(NamedTuple):
     """One or two blind substitutions: what they add to the skeleton sum, and which."""
 
     delta: int
     changes: tuple[tuple[int, str], ...]  # (position, character)
+
+
+# Made from a tuple of their fields, without NamedTuple's argument handling (a third of the
+# cost).
+_reading: Final[Callable[[tuple[str, int, int]], Reading]] = functools.partial(
+    tuple.__new__, Reading
+)
+_blind_variant: Final[Callable[[tuple[int, tuple[tuple[int, str], ...]]], BlindVariant]] = (
+    functools.partial(tuple.__new__, BlindVariant)
+)
 
 
 class Lookup:
@@ -172,10 +174,10 @@ class Lookup:
         if masks is None:
             return []  # no record has this country and length
         return [
-            BlindStep(delta, p, other)
+            step
             for p, char in enumerate(number)
-            for delta, other in steps[p].get(char, ())
-            if alphabets is None or masks[p] >> CHAR_BIT[other] & 1
+            for step in steps[p].get(char, ())
+            if alphabets is None or masks[p] >> CHAR_BIT[step.character] & 1
         ]
 
     def _find_blind(
@@ -194,14 +196,14 @@ class Lookup:
             once = (total + first) & MASK
             top = once >> shift
             if live or (sum_filter[top >> 3] >> (top & 7)) & 1:
-                variants.append(BlindVariant(first, ((p1, c1),)))
+                variants.append(_blind_variant((first, ((p1, c1),))))
             if max_changes < 2:
                 continue
             for second, p2, c2 in steps[i + 1 :]:
                 top = ((once + second) & MASK) >> shift
                 # A character changes once: no pair at one position.
                 if p2 != p1 and (live or (sum_filter[top >> 3] >> (top & 7)) & 1):
-                    variants.append(BlindVariant(first + second, ((p1, c1), (p2, c2))))
+                    variants.append(_blind_variant((first + second, ((p1, c1), (p2, c2)))))
         overlay = self.overlay.by_skeleton if live else None
         found: list[Candidate] = []
         for delta, changes in variants:
@@ -304,7 +306,7 @@ class Lookup:
         into [t·2^32, (t+1)·2^32): d lies in [need, need + 2^32) for need = t·2^32 - sum, so
         the top half of d is one of two values, looked up in a table of every delta.
         """
-        out = [Reading(number, 0, row) for row in targets.get(total >> 32, ())]
+        out = [_reading((number, 0, row)) for row in targets.get(total >> 32, ())]
         if max_changes < 1 or len(out) == wanted:
             return out
         get, length = self._by_top.get, len(number)
@@ -314,7 +316,7 @@ class Lookup:
             for delta, p, old, new in (get(top) or ()) + (get((top + 1) & _LOW) or ()):
                 if p < length and number[p] == old and (delta - need) & MASK < _SPAN:
                     reading = f"{number[:p]}{new}{number[p + 1 :]}"
-                    out += [Reading(reading, 1, row) for row in rows]
+                    out += [_reading((reading, 1, row)) for row in rows]
         if max_changes < 2 or len(out) == wanted:
             return out
         # Two changes: the same, with a table of every pair of changes by their sum's top
@@ -341,7 +343,7 @@ class Lookup:
                         reading = (
                             f"{number[:p1]}{new1}{number[p1 + 1 : p2]}{new2}{number[p2 + 1 :]}"
                         )
-                        out += [Reading(reading, 2, row) for row in rows]
+                        out += [_reading((reading, 2, row)) for row in rows]
                     k = after[k]
         return out
 
@@ -374,7 +376,7 @@ class Lookup:
                         seen.add(pair)
                         chars = list(number)
                         chars[p1], chars[p2] = c1, c2
-                        out += [Reading("".join(chars), 2, row) for row in rows]
+                        out += [_reading(("".join(chars), 2, row)) for row in rows]
         return out
 
     @functools.cached_property
