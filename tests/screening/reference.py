@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from bordercheck.screening.matcher import DEFAULT_POLICY, Match, MatchPolicy, Screening
 
 # "OCR variants": the look-alike table, and the pairs a check digit cannot see.
-LOOK_ALIKES = "O0 Q0 D0 I1 L1 B8 S5 Z2 G6 A4 T7"
+LOOK_ALIKES = "O0 Q0 D0 I1 L1 B8 S5 Z2 G6 A4 T7 OQ OD QD IL"
 BLIND = "S8 Z5 A0 K0 AK"
 CONFUSED = {frozenset(pair) for pair in (LOOK_ALIKES + " " + BLIND).split()}
 LOOKING_ALIKE = {frozenset(pair) for pair in LOOK_ALIKES.split()}

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bordercheck.documents.ocr import CONFUSABLE_PAIRS
+from bordercheck.screening.confusions import Confusions
 from bordercheck.screening.index import IndexChange, IndexEntry, ScreeningIndex
 from bordercheck.screening.matcher import MatchPolicy, Query, screen, screen_batch
 from bordercheck.screening.records import DOCUMENT_TYPES, STATUSES, Found
@@ -226,3 +228,15 @@ def test_rows_become_records_through_the_row_reader_hook(build: Build) -> None:
         assert [number for _, number in asked] == ["C01X00T47"]
     batch = screen_batch(hooked, [Query("X1234567", "DEU")] * 100)
     assert {m.restricted for answer in batch for m in answer.matches} == {True}
+
+
+def test_a_snapshot_saved_when_letters_counted_as_two_confusions_reads_them_as_one(
+    tmp_path: Path,
+) -> None:
+    before = Confusions(pairs=CONFUSABLE_PAIRS)  # O/Q, O/D, Q/D, I/L through their digit
+    index = ScreeningIndex.build([entry(1, "Q1234567")], key=KEY, confusions=before)
+    assert ids(index, "O1234567") == [(1, "substitution")]  # a typing slip, not a misreading
+    index.save(tmp_path / "index.snapshot")
+    loaded = ScreeningIndex.load(tmp_path / "index.snapshot", key=KEY)
+    assert ids(loaded, "O1234567") == [(1, "ocr_variant")]
+    assert ids(loaded, "OI234567") == [(1, "ocr_variant")]  # and one other confusion

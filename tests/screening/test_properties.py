@@ -78,31 +78,10 @@ def registries(draw: st.DrawFn, first_id: int = 1, max_size: int = 30) -> list[R
 
 # What a reader may read for what: the confusions screening searches, and a few it does not
 # (C/G, 8/3, K/X), drawn independently of the reference's tables.
-MISREADS = [
-    "O0",
-    "Q0",
-    "D0",
-    "I1",
-    "L1",
-    "B8",
-    "S5",
-    "Z2",
-    "G6",
-    "A4",
-    "T7",
-    "OQ",
-    "OD",
-    "QD",
-    "IL",
-    "S8",
-    "Z5",
-    "A0",
-    "K0",
-    "AK",
-    "CG",
-    "83",
-    "KX",
-]
+MISREADS = (
+    "O0", "Q0", "D0", "I1", "L1", "B8", "S5", "Z2", "G6", "A4", "T7", "OQ", "OD", "QD", "IL",
+    "S8", "Z5", "A0", "K0", "AK", "CG", "83", "KX",
+)  # fmt: skip
 
 
 def misread(number: str, draw: st.DrawFn) -> str:
