@@ -9,10 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bordercheck.documents.ocr import CONFUSABLE_PAIRS
+from bordercheck.screening.confusions import Confusions
 from bordercheck.screening.index import IndexChange, IndexEntry, ScreeningIndex
 from bordercheck.screening.matcher import MatchPolicy, Query, screen, screen_batch
-from bordercheck.screening.records import DOCUMENT_TYPES, STATUSES
+from bordercheck.screening.records import DOCUMENT_TYPES, STATUSES, Found
 from bordercheck.screening.snapshot import SnapshotError
+from bordercheck.screening.view import IndexView
 
 from .conftest import KEY, Build, entry
 
@@ -204,3 +207,36 @@ def test_lookups_see_a_whole_state_while_changes_are_applied(build: Build) -> No
         assert found == [1, 2]
         seen += 1
     thread.join()
+
+
+def test_rows_become_records_through_the_row_reader_hook(build: Build) -> None:
+    index = build(entry(1, "C01X00T47"), entry(2, "X1234567"))
+    view = index.view()
+    asked: list[tuple[int, str]] = []
+
+    def read_row(row: int, number: str) -> Found:
+        asked.append((row, number))
+        return view.read_row(row, number)._replace(restricted=True)
+
+    hooked = IndexView(view.base, view.ranges, view.overlay, view.scheme, view.confusions,
+                       view.sequence, read_row=read_row)  # fmt: skip
+    # Given the number the look-up resolved: the one asked, or the variant recorded.
+    for read in ("C01X00T47", "CO1X0OT47"):
+        asked.clear()
+        answer = screen(hooked, Query(read, "DEU"))
+        assert [(m.record_id, m.restricted) for m in answer.matches] == [(1, True)]
+        assert [number for _, number in asked] == ["C01X00T47"]
+    batch = screen_batch(hooked, [Query("X1234567", "DEU")] * 100)
+    assert {m.restricted for answer in batch for m in answer.matches} == {True}
+
+
+def test_a_snapshot_saved_when_letters_counted_as_two_confusions_reads_them_as_one(
+    tmp_path: Path,
+) -> None:
+    before = Confusions(pairs=CONFUSABLE_PAIRS)  # O/Q, O/D, Q/D, I/L through their digit
+    index = ScreeningIndex.build([entry(1, "Q1234567")], key=KEY, confusions=before)
+    assert ids(index, "O1234567") == [(1, "substitution")]  # a typing slip, not a misreading
+    index.save(tmp_path / "index.snapshot")
+    loaded = ScreeningIndex.load(tmp_path / "index.snapshot", key=KEY)
+    assert ids(loaded, "O1234567") == [(1, "ocr_variant")]
+    assert ids(loaded, "OI234567") == [(1, "ocr_variant")]  # and one other confusion

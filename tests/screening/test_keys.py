@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bordercheck.screening.base import encode
 from bordercheck.screening.confusions import DEFAULT_CONFUSIONS, Confusions
 from bordercheck.screening.keys import MASK, KeyScheme, country_code, country_codes
-from bordercheck.screening.view import encode
 
 from .conftest import KEY
 

@@ -1,23 +1,33 @@
 """The OCR confusion graph screening works with, and the skeleton it induces on numbers.
 
 An OCR variant of a number is the number with one or two characters each replaced by a
-character it is confused with (one edge of the graph; ``O``→``Q`` is two confusions, via
-``0``, and is not counted as one). The skeleton maps every character to one representative
-of its connected component, so a number and all its OCR variants share one skeleton: one
-probe on the skeleton key tells whether any variant is recorded at all.
+character it is confused with (one edge of the graph; a character changes once). The
+skeleton maps every character to one representative of its connected component, so a
+number and all its OCR variants share one skeleton: one probe on the skeleton key tells
+whether any variant is recorded at all.
 
-The look-alike graph is ``documents.ocr.CONFUSABLE_PAIRS`` (the table MRZ correction uses).
-Besides it, ``CHECK_DIGIT_BLIND_PAIRS`` (S/8, Z/5, A/K/0): substitutions a check digit cannot
-catch, both characters having the same value modulo 10 (G/6 and L/1 are look-alikes too).
-A misread the check digit catches comes with a failed check, repaired or refused upstream;
-these pass it, so screening must find them itself. They are kept out of the skeleton: they
-would join the digits 2/5/8 and 0/4 into one class each, and at 10 M records 7 % of clean
-numbers would then share a skeleton with some record (0.1 % without), each to be resolved
-one by one. Instead a query's blind variants (one or two such substitutions) are probed
-under their own skeletons: a few more probes for a single look-up, and in a batch only for
-the numbers that pass a coarse filter built over the skeleton with the blind pairs joined.
-The graphs are parameters of the index for whoever measures otherwise; the snapshot
-records them.
+The look-alike graph is ``documents.ocr.CONFUSABLE_PAIRS`` (the table MRZ correction uses,
+each letter paired with the digit it resembles) and ``LETTER_LOOK_ALIKES``, the letters that
+resemble one another (O/Q, O/D, Q/D, I/L): without them O read for Q would be two
+confusions, through 0, and a number holding such a misreading would not be found (a
+character changes once). Counted as one, every misreading of that kind is found; MRZ
+queries raise about as many false alarms (a check digit catches a letter read for a letter
+alone), number-only queries more (0.0105 % of clean numbers at 10 M records instead of
+0.0030 %, 0.030 % at 30 M instead of 0.005 %: docs/benchmarks.md, "Letters that look
+alike"). They join no new component: the skeleton, and every array built from it, are the
+same either way.
+
+Besides the look-alikes, ``CHECK_DIGIT_BLIND_PAIRS`` (S/8, Z/5, A/K/0): substitutions a check
+digit cannot catch, both characters having the same value modulo 10 (G/6 and L/1 are
+look-alikes too). A misread the check digit catches comes with a failed check, repaired or
+refused upstream; these pass it, so screening must find them itself. They are kept out of
+the skeleton: they would join the digits 2/5/8 and 0/4 into one class each, and at 10 M
+records 7 % of clean numbers would then share a skeleton with some record (0.1 % without),
+each to be resolved one by one. Instead a query's blind variants (one or two such
+substitutions) are probed under their own skeletons: a few more probes for a single
+look-up, and in a batch only for the numbers that pass a coarse filter built over the
+skeleton with the blind pairs joined. The graphs are parameters of the index for whoever
+measures otherwise; the snapshot records them.
 """
 
 from __future__ import annotations
@@ -31,6 +41,15 @@ from numpy.typing import NDArray
 from bordercheck.documents.ocr import CONFUSABLE_PAIRS
 
 ALPHABET: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Letters that look alike: in ``CONFUSABLE_PAIRS`` each is paired with a digit only (O/0,
+# Q/0, D/0, I/1, L/1), which would make O read for Q two confusions.
+LETTER_LOOK_ALIKES: Final[tuple[tuple[str, str], ...]] = (
+    ("O", "Q"),
+    ("O", "D"),
+    ("Q", "D"),
+    ("I", "L"),
+)
+LOOK_ALIKES: Final = (*CONFUSABLE_PAIRS, *LETTER_LOOK_ALIKES)
 # Equal values modulo 10 in the check digit's arithmetic (S=28, Z=35, A=10, K=20): a number
 # misread this way still passes its check digit.
 CHECK_DIGIT_BLIND_PAIRS: Final[tuple[tuple[str, str], ...]] = (
@@ -47,7 +66,7 @@ class Confusions:
 
     def __init__(
         self,
-        pairs: Iterable[tuple[str, str]] = CONFUSABLE_PAIRS,
+        pairs: Iterable[tuple[str, str]] = LOOK_ALIKES,
         blind: Iterable[tuple[str, str]] = CHECK_DIGIT_BLIND_PAIRS,
     ) -> None:
         self.pairs = _clean(pairs)
@@ -93,9 +112,12 @@ class Confusions:
     @classmethod
     def from_spec(cls, spec: str) -> Confusions:
         look_alikes, _, blind = spec.partition("/")
-        return cls(
-            ((p[0], p[1]) for p in look_alikes.split()), ((p[0], p[1]) for p in blind.split())
-        )
+        pairs = [(p[0], p[1]) for p in look_alikes.split()]
+        if _clean(pairs) == _clean(CONFUSABLE_PAIRS):
+            # Saved before letters that look alike counted as one confusion: read with them
+            # (they join no new component, so the arrays saved are the same either way).
+            pairs += LETTER_LOOK_ALIKES
+        return cls(pairs, ((p[0], p[1]) for p in blind.split()))
 
     @property
     def spec(self) -> str:

@@ -66,7 +66,7 @@ def blind_table(scheme: KeyScheme, confusions: Confusions) -> NDArray[np.uint64]
     steps = blind_steps(scheme, confusions)
     for column, weight in enumerate(scheme.weights):
         for char, options in steps[column].items():
-            for k, (delta, other) in enumerate(options):
+            for k, (delta, _, other) in enumerate(options):
                 table[column, ord(char), k] = delta, ((ord(other) - ord(char)) * weight) & MASK
     return table
 
@@ -84,21 +84,31 @@ def delta_table(scheme: KeyScheme, confusions: Confusions) -> NDArray[np.uint64]
     return table
 
 
+class BlindStep(NamedTuple):
+    """One blind substitution: ``character`` at ``position``, which adds ``delta`` to the
+    number's skeleton sum."""
+
+    delta: int
+    position: int
+    character: str
+
+
 @functools.lru_cache(maxsize=8)
 def blind_steps(
     scheme: KeyScheme, confusions: Confusions
-) -> list[dict[str, tuple[tuple[int, str], ...]]]:
-    """Per position, each character with blind neighbours → (skeleton-sum delta, neighbour)."""
+) -> list[dict[str, tuple[BlindStep, ...]]]:
+    """Per position, each character with blind neighbours → its blind steps there (made
+    once: a look-up picks them, it does not build them)."""
     skeleton = confusions.skeleton_table
     return [
         {
             char: tuple(
-                (((skeleton[ord(other)] - skeleton[ord(char)]) * weight) & MASK, other)
+                BlindStep(((skeleton[ord(other)] - skeleton[ord(char)]) * weight) & MASK, p, other)
                 for other in others
             )
             for char, others in confusions.blind_neighbours.items()
         }
-        for weight in scheme.skeleton_weights
+        for p, weight in enumerate(scheme.skeleton_weights)
     ]
 
 

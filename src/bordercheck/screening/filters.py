@@ -26,13 +26,13 @@ def coarse_filters(
     scheme: KeyScheme,
     confusions: Confusions,
     bits: int,
-) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+) -> tuple[NDArray[np.uint8] | None, NDArray[np.uint8] | None]:
     """The coarse filter (``2^bits`` bits over the coarse skeleton sums of ``numbers``) and
     the mixed filter (over the coarse sums of records that are blind variants of one
-    another); empty when there are no blind pairs. Sizes are set here, once: compactions
+    another); None when there are no blind pairs. Sizes are set here, once: compactions
     add to them."""
     if not confusions.blind:
-        return np.zeros(0, np.uint8), np.zeros(0, np.uint8)
+        return None, None
     table = np.zeros(1 << (bits - 3), np.uint8)
     coarse = np.empty(len(numbers), np.uint64)
     chunk = 1 << 22

@@ -21,10 +21,11 @@ from numpy.typing import NDArray
 from bordercheck.documents.types import DocumentType, Status
 from bordercheck.screening import snapshot
 from bordercheck.screening.alphabet import Alphabets, as_arrays, build_alphabets, merged
+from bordercheck.screening.base import BaseArrays
 from bordercheck.screening.confusions import DEFAULT_CONFUSIONS, Confusions
 from bordercheck.screening.filters import add_to_filter, coarse_filters
 from bordercheck.screening.keys import WIDTH, KeyScheme, country_codes
-from bordercheck.screening.overlay import EMPTY, Overlay
+from bordercheck.screening.overlay import EMPTY
 from bordercheck.screening.probe import (
     build_directory,
     build_filter,
@@ -40,7 +41,7 @@ from bordercheck.screening.records import (
     pack_meta,
     pack_meta_arrays,
 )
-from bordercheck.screening.view import BaseArrays, IndexView
+from bordercheck.screening.view import IndexView
 
 __all__ = ["IndexChange", "IndexEntry", "ScreeningIndex"]
 
@@ -48,8 +49,6 @@ _CHUNK = 1 << 22  # rows at a time: bounds the temporaries of a 100 M build
 _COLUMN_TYPES: tuple[np.dtype[Any], ...] = tuple(
     np.dtype(t) for t in (np.uint32, f"S{WIDTH}", "S3", np.uint8, np.uint8, bool, bool)
 )
-_NO_SHAPES = np.zeros(0, np.uint64)
-_NO_MASKS = np.zeros((0, WIDTH), np.uint64)
 _VALID = np.zeros(256, bool)
 _VALID[[ord(c) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"]] = True
 
@@ -170,10 +169,11 @@ class ScreeningIndex:
         """Apply feed changes up to ``sequence``: upserts and removals by record id."""
         with self._writer:
             view = self._view
+            assert view.base.id_bitmap is not None  # the index's base always has one
             overlay = view.overlay.with_changes(
-                changes, view.scheme, view.confusions, view.base.present
+                changes, view.scheme, view.confusions, view.base.id_bitmap
             )
-            self._view = _replace(view, overlay=overlay, sequence=sequence)
+            self._view = view.replaced(overlay=overlay, sequence=sequence)
 
     def compact(self) -> None:
         """Fold the overlay into new base arrays (seconds at 100 M records; lookups go on)."""
@@ -195,7 +195,7 @@ class ScreeningIndex:
                 key_fingerprint=view.scheme.fingerprint,
                 confusions=view.confusions.spec,
                 directory_bits=view.base.directory_bits,
-                presence_bits=view.base.presence_bits,
+                presence_bits=view.base.sum_filter_bits,
             )
 
     @classmethod
@@ -204,21 +204,7 @@ class ScreeningIndex:
         scheme = KeyScheme(key)
         loaded = snapshot.read(Path(path), key_fingerprint=scheme.fingerprint, verify=verify)
         a = loaded.arrays
-        base = BaseArrays(
-            a["skeletons"],
-            a["fingerprints"],
-            a["record_ids"],
-            a["meta"],
-            a["directory"],
-            a["presence"],
-            a["present"],
-            a.get("coarse", np.zeros(0, np.uint8)),
-            a.get("mixed", np.zeros(0, np.uint8)),
-            loaded.directory_bits,
-            loaded.presence_bits,
-            a.get("alphabet_shapes", _NO_SHAPES),
-            a.get("alphabet", _NO_MASKS),
-        )
+        base = BaseArrays.of_stored(a, loaded.directory_bits, loaded.presence_bits)
         ranges = RangeTable(
             {k.removeprefix("range_"): v for k, v in a.items() if k.startswith("range_")}
         )
@@ -228,10 +214,6 @@ class ScreeningIndex:
 
 def _prefixed(arrays: dict[str, NDArray[Any]]) -> dict[str, NDArray[Any]]:
     return {f"range_{name}": value for name, value in arrays.items()}
-
-
-def _replace(view: IndexView, *, overlay: Overlay, sequence: int) -> IndexView:
-    return IndexView(view.base, view.ranges, overlay, view.scheme, view.confusions, sequence)
 
 
 def _range_row(entry: IndexEntry) -> RangeRow:
@@ -284,7 +266,7 @@ def _base(
         sums[start : start + _CHUNK], skeletons[start : start + _CHUNK] = chunk, keys
         fingerprints[start : start + _CHUNK] = scheme.fingerprints(block, keys)
         alphabets = merged(alphabets, build_alphabets(block, block_codes))
-    presence = build_filter(sums, filter_bits(n))
+    sum_filter = build_filter(sums, filter_bits(n))
     del sums
     coarse, mixed = coarse_filters(numbers, codes, skeletons, scheme, confusions, filter_bits(n))
     order = np.argsort(skeletons)
@@ -294,7 +276,7 @@ def _base(
         record_ids[order],
         meta[order],
         range_ids,
-        (presence, coarse, mixed),
+        (sum_filter, coarse, mixed),
         alphabets,
     )
 
@@ -305,28 +287,28 @@ def _sorted_base(
     record_ids: NDArray[np.uint32],
     meta: NDArray[np.uint8],
     range_ids: Sequence[int],
-    filters: tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]],
+    filters: tuple[NDArray[np.uint8], NDArray[np.uint8] | None, NDArray[np.uint8] | None],
     alphabets: Alphabets | None,
 ) -> BaseArrays:
-    """The base arrays, given the filters (presence over skeleton sums, coarse, mixed) and
-    the alphabets (None: not known)."""
-    presence, coarse, mixed = filters
+    """The base arrays, given the filters (over skeleton sums, coarse, mixed: None when not
+    known) and the alphabets (None: not known)."""
+    sum_filter, coarse, mixed = filters
     bits = directory_bits(len(skeletons))
-    shapes, masks = as_arrays(alphabets) if alphabets is not None else (_NO_SHAPES, _NO_MASKS)
+    shapes, masks = as_arrays(alphabets) if alphabets else (None, None)
     return BaseArrays(
-        skeletons,
-        fingerprints,
-        record_ids,
-        meta,
-        build_directory(skeletons, bits),
-        presence,
-        _bitmap(record_ids, range_ids),
-        coarse,
-        mixed,
-        bits,
-        (len(presence) * 8).bit_length() - 1,
-        shapes,
-        masks,
+        skeletons=skeletons,
+        fingerprints=fingerprints,
+        record_ids=record_ids,
+        meta=meta,
+        directory=build_directory(skeletons, bits),
+        directory_bits=bits,
+        sum_filter=sum_filter,
+        sum_filter_bits=(len(sum_filter) * 8).bit_length() - 1,
+        id_bitmap=_bitmap(record_ids, range_ids),
+        coarse_filter=coarse,
+        mixed_filter=mixed,
+        alphabet_shapes=shapes,
+        alphabet=masks,
     )
 
 
@@ -349,7 +331,9 @@ def _compacted(view: IndexView) -> IndexView:
     if not len(overlay):
         return view
     base = view.base
-    removed = np.zeros(max(len(base.present) * 8, max(overlay.removed) + 1), bool)
+    assert base.id_bitmap is not None  # the index's own rows: never None
+    assert base.meta is not None
+    removed = np.zeros(max(len(base.id_bitmap) * 8, max(overlay.removed) + 1), bool)
     removed[np.fromiter(overlay.removed, np.int64, len(overlay.removed))] = True
     keep = ~removed[base.record_ids]
     live = sorted(
@@ -367,9 +351,9 @@ def _compacted(view: IndexView) -> IndexView:
     ]
     codes = np.array([item.code for item in live], np.uint32)
     merged = np.insert(kept, at, keys)
-    # The presence filter is made anew, sized for the rows now held, from their keys' sums.
-    presence = build_filter(view.scheme.skeleton_sums_of(merged), filter_bits(len(merged)))
-    filters = (presence, *_compacted_filters(view, matrix, codes))
+    # The sum filter is made anew, sized for the rows now held, from their keys' sums.
+    sum_filter = build_filter(view.scheme.skeleton_sums_of(merged), filter_bits(len(merged)))
+    filters = (sum_filter, *_compacted_filters(view, matrix, codes))
     new_base = _sorted_base(
         merged,
         np.insert(base.fingerprints[keep], at, view.scheme.fingerprints(matrix, keys)),
@@ -387,19 +371,19 @@ def _compacted(view: IndexView) -> IndexView:
 
 def _compacted_filters(
     view: IndexView, matrix: NDArray[np.uint8], countries: NDArray[np.uint32]
-) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+) -> tuple[NDArray[np.uint8] | None, NDArray[np.uint8] | None]:
     """The coarse and mixed filters with the live rows added (removed rows keep their bits:
     harmless). A live row's coarse key is counted as mixed: knowing would take every
-    record's skeleton, and a few idle probes cost less."""
+    record's skeleton, and a few idle probes cost less. None: not known (nor needed
+    without blind pairs)."""
     base = view.base
-    if not view.confusions.blind:
-        return np.zeros(0, np.uint8), np.zeros(0, np.uint8)
-    if not len(base.coarse):  # a snapshot made without blind pairs: let every number by
-        bits = filter_bits(len(base.record_ids) + len(matrix))
-        return np.full(1 << (bits - 3), 0xFF, np.uint8), np.zeros(0, np.uint8)
+    if not view.confusions.blind or base.coarse_filter is None:
+        return None, None
     sums = view.scheme.skeleton_sums(view.confusions.coarse_array[matrix], countries)
-    coarse, mixed = base.coarse.copy(), base.mixed.copy()
+    coarse = base.coarse_filter.copy()
     add_to_filter(coarse, sums)
-    if len(mixed):
+    mixed = None
+    if base.mixed_filter is not None:
+        mixed = base.mixed_filter.copy()
         add_to_filter(mixed, sums)
     return coarse, mixed

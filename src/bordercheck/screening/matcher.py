@@ -30,7 +30,7 @@ from bordercheck.screening.query import (
     families_of,
     prepare,
 )
-from bordercheck.screening.records import BLIND, MAY_MATCH, Found
+from bordercheck.screening.records import BLIND, MAY_MATCH, Candidate, Found, FoundAt
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -112,8 +112,6 @@ class MatchPolicy:
 
 DEFAULT_POLICY: Final = MatchPolicy()
 
-Candidate = tuple[str, int, Found]
-
 
 class RecordSource(Protocol):
     """What matching needs from storage; ``view()`` pins one consistent state."""
@@ -129,13 +127,15 @@ class RecordSource(Protocol):
     def find(
         self, country: str, number: str, max_changes: int, *, blind: bool = True
     ) -> list[Candidate]:
-        """(number as recorded or as a range reads it, confusions, record) for every record
-        whose number is ``number`` or up to ``max_changes`` confusions from it, or whose
-        range holds it (possibly with letters read as the digits they are confused with).
-        ``blind=False`` leaves out blind variants, when ``may_match`` ruled them out."""
+        """A ``Candidate`` for every record whose number is ``number`` or up to
+        ``max_changes`` confusions from it, or whose range holds it (possibly with letters
+        read as the digits they are confused with). ``blind=False`` leaves out blind
+        variants, when ``may_match`` ruled them out."""
         ...
 
-    def find_numbers(self, country: str, numbers: Sequence[str]) -> list[tuple[int, Found]]: ...
+    def find_numbers(self, country: str, numbers: Sequence[str]) -> list[FoundAt]:
+        """The records whose number is exactly one of ``numbers``."""
+        ...
 
     def may_match(
         self,

@@ -20,7 +20,7 @@ from bordercheck.screening.alphabet import with_numbers
 from bordercheck.screening.confusions import Confusions
 from bordercheck.screening.keys import KeyScheme, country_code
 from bordercheck.screening.ranges import Serial, readings
-from bordercheck.screening.records import Found, IndexChange, IndexEntry, pack_meta
+from bordercheck.screening.records import Candidate, Found, IndexChange, IndexEntry, pack_meta
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,17 +108,17 @@ class Overlay:
 
     def find(
         self, skeleton_key: int, number: str, confusions: Confusions, max_changes: int
-    ) -> list[tuple[str, int, Found]]:
+    ) -> list[Candidate]:
         found = []
         for item in self.by_skeleton.get(skeleton_key, ()):
             changes = confusions.changes_between(number, item.entry.number)
             if changes is not None and changes <= max_changes:
-                found.append((item.entry.number, changes, item.found()))
+                found.append(Candidate(item.entry.number, changes, item.found()))
         return found
 
     def find_ranges(
         self, code: int, number: str, confusions: Confusions, max_changes: int
-    ) -> list[tuple[str, int, Found]]:
+    ) -> list[Candidate]:
         found = []
         for item in self.ranges:
             serial = item.serial
@@ -129,7 +129,7 @@ class Overlay:
                 number, [serial.width], confusions, max_changes
             ):
                 if prefix == serial.prefix and serial.first <= int(tail) <= serial.last:
-                    found.append((prefix + tail, changes, item.found()))
+                    found.append(Candidate(prefix + tail, changes, item.found()))
         return found
 
 

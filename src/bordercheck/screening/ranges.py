@@ -29,7 +29,7 @@ from bordercheck.documents.numbers import split_serial
 from bordercheck.screening.confusions import Confusions
 from bordercheck.screening.keys import WIDTH, KeyScheme
 from bordercheck.screening.probe import lower_bound
-from bordercheck.screening.records import Found, unpack_meta
+from bordercheck.screening.records import Candidate, Found, unpack_meta
 
 MAX_SERIAL_DIGITS: Final = 18
 MARK: Final = 1  # stands for each serial digit in a group key
@@ -154,7 +154,7 @@ class RangeTable:
 
     def find(
         self, code: int, number: str, confusions: Confusions, max_changes: int
-    ) -> list[tuple[str, int, Found]]:
+    ) -> list[Candidate]:
         """(reading, confusions read through, record) for every range holding ``number``."""
         widths = self._widths.get((code, len(number)))
         if not widths:
@@ -165,7 +165,7 @@ class RangeTable:
             if group is None:
                 continue
             for row in self._containing(group, int(tail)):
-                found.append((prefix + tail, changes, self._found(group, row)))
+                found.append(Candidate(prefix + tail, changes, self._found(group, row)))
         return found
 
     def _containing(self, group: int, serial: int) -> Iterator[int]:

@@ -138,9 +138,29 @@ class Found(NamedTuple):
         return _TYPE_BITS[self.document_type]
 
 
-# A Found from a tuple of its fields, without NamedTuple's argument handling (a third of
-# the cost): the index makes one for every record a look-up reaches.
+class Candidate(NamedTuple):
+    """A record a look-up found for a number, and how: ``reading`` is the number as the
+    record holds it (for a range, the reading of the number that lies in it), ``changes``
+    the confusions between it and the number asked (0: the number itself)."""
+
+    reading: str
+    changes: int
+    record: Found
+
+
+class FoundAt(NamedTuple):
+    """A record an exact look-up of many numbers found: ``position`` of its number in them."""
+
+    position: int
+    record: Found
+
+
+# Made from a tuple of their fields, without NamedTuple's argument handling (a third of the
+# cost): the index makes one for every record a look-up reaches.
 new_found: Final[Callable[[tuple[object, ...]], Found]] = functools.partial(tuple.__new__, Found)
+new_candidate: Final[Callable[[tuple[str, int, Found]], Candidate]] = functools.partial(
+    tuple.__new__, Candidate
+)
 
 
 def family_bit(family: TypeFamily) -> int:
