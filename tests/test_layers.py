@@ -23,8 +23,9 @@ PACKAGE = "bordercheck"
 ENGINE = tuple(
     f"bordercheck.screening.{name}"
     for name in (
-        "alphabet", "confusions", "deltas", "filters", "index", "keys", "matcher", "overlay",
-        "probe", "query", "ranges", "records", "snapshot", "view",
+        "alphabet", "base", "confusions", "deltas", "filters", "index", "keys", "lookup",
+        "matcher", "overlay", "prefilter", "probe", "query", "ranges", "records", "snapshot",
+        "view",
     )
 )  # fmt: skip
 # Libraries that talk to a database, a network or a web framework.
