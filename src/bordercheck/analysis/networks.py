@@ -1,0 +1,255 @@
+"""Networks, their trips and routes, ranked: what the link graph says, computed on demand.
+
+A network is a connected part of the link graph holding at least two suspect documents:
+documents tied by a shared theft (record, range or incident), by a shared booking, or by
+one traveller carrying both. A document alone in its part (a lone impostor) is no network.
+
+Ranking, stated: score = documents + 2 × hits confirmed by the owner + 3 × trips in the
+last 28 days of the data + growth (documents first seen in those 28 days, less those of
+the 28 before, when more); ties go to the most recently seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import networkx as nx
+
+from bordercheck.analysis.graph import Document, LinkGraph
+from bordercheck.analysis.rows import Leg
+from bordercheck.analysis.shifts import Shift, detect_shifts
+
+RECENT = timedelta(days=28)
+
+
+@dataclass(frozen=True)
+class Trip:
+    key: str  # the booking node, or seat:ID for a traveller without a booking
+    day: date
+    route: tuple[str, ...]
+    legs: tuple[int, ...]
+
+    @property
+    def label(self) -> str:
+        return route_label(self.route)
+
+
+@dataclass
+class Network:
+    id: str
+    nodes: set[str]
+    documents: list[Document]
+    travellers: list[str]
+    bookings: list[str]
+    records: list[int]
+    incidents: list[str]
+    hits: list[int]
+    confirmed: int
+    owners: set[str]
+    trips: list[Trip] = field(default_factory=list)
+    shifts: list[Shift] = field(default_factory=list)
+    first_seen: date | None = None
+    last_seen: date | None = None
+    recent_trips: int = 0
+    growth: int = 0
+    score: float = 0.0
+    rank: int = 0
+
+    @property
+    def legs(self) -> list[int]:
+        return sorted({leg for trip in self.trips for leg in trip.legs})
+
+
+@dataclass
+class Picture:
+    """Everything the API and the report show, computed from one version of the graph."""
+
+    networks: list[Network]
+    by_id: dict[str, Network]
+    hit_routes: dict[str, Counter[date]]  # route → Monday of the week → hits
+    hit_routes_by_bureau: dict[str, dict[str, Counter[date]]]  # the same, per bureau party
+    hits_by_post: Counter[str]
+    first: date | None
+    latest: date | None
+    version: int
+
+
+def route_label(route: tuple[str, ...]) -> str:
+    return " → ".join(route)
+
+
+def week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def route_of(legs: list[Leg]) -> tuple[str, ...]:
+    ordered = sorted(legs, key=lambda leg: (leg.departs is None, leg.departs, leg.id))
+    codes: list[str] = []
+    for leg in ordered:
+        if leg.departure and (not codes or codes[-1] != leg.departure):
+            codes.append(leg.departure)
+        if leg.arrival:
+            codes.append(leg.arrival)
+    return tuple(codes)
+
+
+def _trip(links: LinkGraph, key: str, seat_ids: list[int]) -> Trip | None:
+    legs = {links.seats[s].leg for s in seat_ids}
+    known = [links.legs[leg] for leg in legs if leg in links.legs]
+    days = [leg.departs.date() for leg in known if leg.departs is not None]
+    if not known or not days:
+        return None
+    ordered = sorted(leg.id for leg in known)
+    return Trip(key, min(days), route_of(known), tuple(ordered))
+
+
+def seats_by_person(links: LinkGraph) -> dict[str, list[int]]:
+    seats: dict[str, list[int]] = {}
+    for seat_id, person in links.seat_person.items():
+        seats.setdefault(f"person:{person}", []).append(seat_id)
+    return seats
+
+
+def trips_of(links: LinkGraph, nodes: set[str], persons: dict[str, list[int]]) -> list[Trip]:
+    by_booking: dict[str, list[int]] = {}
+    loose: list[int] = []
+    placed = [s for n in nodes if n.startswith("person:") for s in persons.get(n, [])]
+    for seat_id in placed:
+        booking = links.seat_booking.get(seat_id)
+        if booking is not None and booking in nodes:
+            by_booking.setdefault(booking, []).append(seat_id)
+        elif booking is None:
+            loose.append(seat_id)
+    trips = [_trip(links, key, seats) for key, seats in by_booking.items()]
+    trips += [_trip(links, f"seat:{s}", [s]) for s in loose]
+    return sorted((t for t in trips if t is not None), key=lambda t: (t.day, t.key))
+
+
+def _network_id(documents: list[Document]) -> str:
+    first = min(documents)
+    return "N-" + hashlib.sha256(f"{first[0]}:{first[1]}".encode()).hexdigest()[:8].upper()
+
+
+def picture(links: LinkGraph) -> Picture:
+    graph = links.graph
+    networks: list[Network] = []
+    persons = seats_by_person(links)
+    for component in nx.connected_components(graph):
+        documents = sorted(
+            (graph.nodes[n]["issuing_country"], graph.nodes[n]["document_number"])
+            for n in component
+            if graph.nodes[n]["kind"] == "document"
+        )
+        if len(documents) < 2:
+            continue
+        hits = sorted(h for d in documents for h in links.hits_of.get(d, []))
+        records = sorted(int(n.split(":")[1]) for n in component if n.startswith("record:"))
+        network = Network(
+            id=_network_id(documents),
+            nodes=set(component),
+            documents=documents,
+            travellers=sorted(n for n in component if n.startswith("person:")),
+            bookings=sorted(n for n in component if n.startswith("booking:")),
+            records=records,
+            incidents=sorted(
+                graph.nodes[n]["reference"] for n in component if n.startswith("incident:")
+            ),
+            hits=hits,
+            confirmed=sum(1 for h in hits if links.hits[h].confirmed),
+            owners={links.records[r].issuing_country for r in records if r in links.records},
+        )
+        network.trips = trips_of(links, network.nodes, persons)
+        networks.append(network)
+    days = [leg.departs.date() for leg in links.legs.values() if leg.departs]
+    first, latest = min(days, default=None), max(days, default=None)
+    for network in networks:
+        _measure(links, network, latest, persons)
+    networks.sort(key=lambda n: (-n.score, -(n.last_seen or date.min).toordinal(), n.id))
+    for rank, network in enumerate(networks, 1):
+        network.rank = rank
+    hit_routes, by_bureau, by_post = _hit_routes(links)
+    return Picture(
+        networks,
+        {n.id: n for n in networks},
+        hit_routes,
+        by_bureau,
+        by_post,
+        first,
+        latest,
+        links.version,
+    )
+
+
+def _measure(
+    links: LinkGraph, network: Network, latest: date | None, persons: dict[str, list[int]]
+) -> None:
+    trips = network.trips
+    if trips:
+        network.first_seen, network.last_seen = trips[0].day, trips[-1].day
+        days = [t.day for t in trips]
+        routes = [t.label for t in trips]
+        seed = int(network.id[2:], 16)
+        network.shifts = detect_shifts(days, routes, seed=seed)
+    first_seen: dict[Document, date] = {}
+    documents = set(network.documents)
+    for person in network.travellers:
+        for seat_id in persons.get(person, []):
+            seat = links.seats[seat_id]
+            leg = links.legs.get(seat.leg)
+            if seat.document not in documents or leg is None or leg.departs is None:
+                continue
+            assert seat.document is not None
+            day = leg.departs.date()
+            if seat.document not in first_seen or day < first_seen[seat.document]:
+                first_seen[seat.document] = day
+    if latest is not None:
+        recent = sum(1 for d in first_seen.values() if d > latest - RECENT)
+        before = sum(1 for d in first_seen.values() if latest - 2 * RECENT < d <= latest - RECENT)
+        network.growth = max(0, recent - before)
+        network.recent_trips = sum(1 for t in trips if t.day > latest - RECENT)
+    network.score = (
+        len(network.documents) + 2 * network.confirmed + 3 * network.recent_trips + network.growth
+    )
+
+
+def _hit_routes(
+    links: LinkGraph,
+) -> tuple[dict[str, Counter[date]], dict[str, dict[str, Counter[date]]], Counter[str]]:
+    routes: dict[str, Counter[date]] = {}
+    by_bureau: dict[str, dict[str, Counter[date]]] = {}
+    posts: Counter[str] = Counter()
+    trips: dict[str, Trip | None] = {}
+    booked: dict[str, list[int]] = {}
+    for placed, node in links.seat_booking.items():
+        booked.setdefault(node, []).append(placed)
+    for hit in links.hits.values():
+        if hit.refuted:
+            continue
+        seat_id = links.by_query.get(hit.query_id)
+        trip: Trip | None = None
+        if seat_id is not None:
+            booking = links.seat_booking.get(seat_id)
+            key = booking or f"seat:{seat_id}"
+            if key not in trips:
+                seats = booked[booking] if booking else [seat_id]
+                trips[key] = _trip(links, key, seats)
+            trip = trips[key]
+            leg = links.legs.get(links.seats[seat_id].leg)
+            post = leg.arrival if leg else None
+        else:
+            post = hit.location
+        if post:
+            posts[post] += 1
+        if trip is not None:
+            label, day = trip.label, trip.day
+        elif hit.location:
+            label, day = hit.location, hit.at.date()
+        else:
+            continue
+        routes.setdefault(label, Counter())[week_of(day)] += 1
+        for bureau in {hit.owner, hit.querying}:
+            by_bureau.setdefault(bureau, {}).setdefault(label, Counter())[week_of(day)] += 1
+    return routes, by_bureau, posts

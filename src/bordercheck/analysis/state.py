@@ -1,0 +1,44 @@
+"""The analysis kept current: one link graph per process, caught up from the database's
+high-water marks before each read, rebuilt from scratch only when a hit it used is refuted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from bordercheck.analysis.graph import LinkGraph
+from bordercheck.analysis.networks import Picture, picture
+from bordercheck.analysis.sources import Marks, catch_up
+from bordercheck.logs import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass
+class AnalysisState:
+    links: LinkGraph = field(default_factory=LinkGraph)
+    marks: Marks = field(default_factory=Marks)
+    _picture: Picture | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def current(self, session: Session) -> Picture:
+        """The picture as of now: what arrived since the last read is added first."""
+        with self._lock:
+            started = time.perf_counter()
+            read = catch_up(session, self.links, self.marks)
+            if self.links.stale:
+                self.links, self.marks = LinkGraph(), Marks()
+                read = catch_up(session, self.links, self.marks)
+            if self._picture is None or self._picture.version != self.links.version:
+                self._picture = picture(self.links)
+            if read:
+                log.info(
+                    "analysis caught up",
+                    rows=read,
+                    ms=round((time.perf_counter() - started) * 1000, 1),
+                )
+            return self._picture

@@ -1,0 +1,53 @@
+"""A small synthetic world, loaded through the system once per backend for the module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from bordercheck.db import Database
+from bordercheck.settings import Settings, installed
+from bordercheck.training.load import load_world
+from bordercheck.training.world import WorldSpec, write_world
+from tests.conftest import FreshDatabases
+
+# Small enough to load in seconds, large enough that each network has a shift to find.
+SPEC = WorldSpec(
+    seed=11, start=date(2026, 1, 5), weeks=20, networks=3, lone_impostors=6,
+    background_records=300, flights_per_leg_week=1, passengers=6, scheduled_legs=8,
+)  # fmt: skip
+KEY = "t" * 48
+
+
+@dataclass
+class LoadedWorld:
+    url: str
+    directory: Path
+    truth: dict[str, Any]
+    counts: dict[str, int]
+
+
+@pytest.fixture(scope="session")
+def world_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("world")
+    write_world(SPEC, directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def loaded_world(backend: str, fresh_databases: FreshDatabases, world_files: Path) -> LoadedWorld:
+    url = fresh_databases.url(backend)
+    settings = Settings(database_url=url, env="test", secret_key=KEY)
+    database = Database(url)
+    try:
+        with installed(settings):
+            counts = load_world(database, settings, world_files)
+    finally:
+        database.dispose()
+    truth = orjson.loads((world_files / "truth.json").read_bytes())
+    return LoadedWorld(url, world_files, truth, counts)
