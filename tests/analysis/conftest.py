@@ -39,9 +39,7 @@ def world_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-@pytest.fixture(scope="session")
-def loaded_world(backend: str, fresh_databases: FreshDatabases, world_files: Path) -> LoadedWorld:
-    url = fresh_databases.url(backend)
+def load_into(url: str, world_files: Path) -> LoadedWorld:
     settings = Settings(database_url=url, env="test", secret_key=KEY)
     database = Database(url)
     try:
@@ -51,3 +49,15 @@ def loaded_world(backend: str, fresh_databases: FreshDatabases, world_files: Pat
         database.dispose()
     truth = orjson.loads((world_files / "truth.json").read_bytes())
     return LoadedWorld(url, world_files, truth, counts)
+
+
+@pytest.fixture(scope="session")
+def loaded_world(backend: str, fresh_databases: FreshDatabases, world_files: Path) -> LoadedWorld:
+    """Shared by the tests that only read: none may add to it."""
+    return load_into(fresh_databases.url(backend), world_files)
+
+
+@pytest.fixture
+def own_world(fresh_url: str, world_files: Path) -> LoadedWorld:
+    """The world in a database of the test's own, for tests that add to it."""
+    return load_into(fresh_url, world_files)

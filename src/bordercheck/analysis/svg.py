@@ -16,7 +16,7 @@ import networkx as nx
 PALETTE = ("#1d70b8", "#d4351c", "#00703c", "#f47738", "#4c2c92", "#b58840", "#28a197",
            "#912b88", "#505a5f", "#85994b")  # fmt: skip
 KIND_COLOURS = {"document": "#d4351c", "record": "#4c2c92", "incident": "#912b88",
-                "traveller": "#1d70b8", "booking": "#00703c"}  # fmt: skip
+                "person": "#1d70b8", "booking": "#00703c"}  # fmt: skip
 
 
 def network_diagram(detail: dict[str, Any], size: int = 560) -> str:
@@ -67,7 +67,7 @@ def network_diagram(detail: dict[str, Any], size: int = 560) -> str:
 def legend() -> str:
     items = "".join(
         f'<span class="key"><svg width="12" height="12"><circle cx="6" cy="6" r="5" '
-        f'fill="{colour}"/></svg> {kind}</span>'
+        f'fill="{colour}"/></svg> {"traveller" if kind == "person" else kind}</span>'
         for kind, colour in KIND_COLOURS.items()
     )
     return f'<p class="legend">{items}</p>'
