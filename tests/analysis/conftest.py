@@ -18,9 +18,16 @@ from tests.conftest import FreshDatabases
 
 # Small enough to load in seconds, large enough that each network has a shift to find.
 SPEC = WorldSpec(
-    seed=11, start=date(2026, 1, 5), weeks=20, networks=3, lone_impostors=6,
-    background_records=300, flights_per_leg_week=1, passengers=6, scheduled_legs=8,
-)  # fmt: skip
+    seed=11,
+    start=date(2026, 1, 5),
+    weeks=20,
+    networks=3,
+    lone_impostors=6,
+    background_records=300,
+    flights_per_leg_week=1,
+    passengers=6,
+    scheduled_legs=8,
+)
 KEY = "t" * 48
 
 

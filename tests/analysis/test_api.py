@@ -30,8 +30,9 @@ def test_an_analyst_sees_the_planted_networks_and_no_lone_impostor(
         listed = api.client.get(f"{V1}/networks", headers=analyst)
         assert listed.status_code == 200, listed.text
         networks = listed.json()["networks"]
-        details = [api.client.get(f"{V1}/networks/{n['id']}", headers=analyst).json()
-                   for n in networks]  # fmt: skip
+        details = [
+            api.client.get(f"{V1}/networks/{n['id']}", headers=analyst).json() for n in networks
+        ]
     truth = loaded_world.truth
     result = score(truth, details)
     assert result.f1 >= 0.95, result
@@ -68,9 +69,12 @@ def test_each_planted_shift_is_found_within_two_weeks(loaded_world: LoadedWorld)
     for shift in planted:
         when = date.fromisoformat(shift["date"])
         after = " → ".join(shift["after"])
-        close = [s for s in shifts
-                 if abs((date.fromisoformat(s["detected_on"]) - when).days) <= 14
-                 and s["after"][0]["route"] == after]  # fmt: skip
+        close = [
+            s
+            for s in shifts
+            if abs((date.fromisoformat(s["detected_on"]) - when).days) <= 14
+            and s["after"][0]["route"] == after
+        ]
         assert close, (shift, shifts)
         assert close[0]["before"][0]["posts"] == shift["before"]
     assert len(shifts) <= len(planted) + 1
@@ -116,8 +120,9 @@ def test_a_withheld_record_stays_withheld_in_a_network(loaded_world: LoadedWorld
 
     database = Database(loaded_world.url)
     with database.session(write=True) as session:
-        session.execute(update(Record).where(Record.issuing_country == owner)
-                        .values(withheld_from=viewer))  # fmt: skip
+        session.execute(
+            update(Record).where(Record.issuing_country == owner).values(withheld_from=viewer)
+        )
     try:
         with open_api(loaded_world.url, bureaus=(), secret_key=KEY) as api:
             officer = api.bearer(Role.BUREAU_OFFICER, viewer)
@@ -125,13 +130,16 @@ def test_a_withheld_record_stays_withheld_in_a_network(loaded_world: LoadedWorld
             theirs = [d for d in detail["documents"] if d["issuing_country"] == owner]
             assert theirs
             assert all(d["document_number"] is None for d in theirs)
-            assert all(d["restricted"] == f"restricted, contact the owning bureau ({owner})"
-                       for d in theirs)  # fmt: skip
+            assert all(
+                d["restricted"] == f"restricted, contact the owning bureau ({owner})"
+                for d in theirs
+            )
             own = [d for d in detail["documents"] if d["issuing_country"] == viewer]
             assert own
             assert all(d["document_number"] for d in own)
-            numbers = {d["document_number"] for d in network["documents"]
-                       if d["issuing_country"] == owner}  # fmt: skip
+            numbers = {
+                d["document_number"] for d in network["documents"] if d["issuing_country"] == owner
+            }
             body = api.client.get(f"{V1}/networks/{network['id']}", headers=officer).text
             assert not any(number in body for number in numbers)
             secretariat = api.bearer(Role.BUREAU_OFFICER, "XPO")
@@ -148,8 +156,9 @@ def test_a_network_exports_for_graph_tools(loaded_world: LoadedWorld, form: str)
     with open_api(loaded_world.url, bureaus=(), secret_key=KEY) as api:
         analyst = api.bearer(Role.ANALYST, "XPO")
         first = api.client.get(f"{V1}/networks", headers=analyst).json()["networks"][0]
-        answer = api.client.get(f"{V1}/networks/{first['id']}/export?format={form}",
-                                headers=analyst)  # fmt: skip
+        answer = api.client.get(
+            f"{V1}/networks/{first['id']}/export?format={form}", headers=analyst
+        )
     assert answer.status_code == 200
     read = nx.read_graphml if form == "graphml" else nx.read_gexf
     graph = read(io.BytesIO(answer.content))

@@ -36,21 +36,35 @@ def test_a_new_flight_joins_its_network_without_a_rebuild(own_world: LoadedWorld
     with open_api(own_world.url, bureaus=(), secret_key=KEY) as api:
         analyst = api.bearer(Role.ANALYST, "XPO")
         networks = api.client.get(f"{V1}/networks", headers=analyst).json()["networks"]
-        ranged = [api.client.get(f"{V1}/networks/{n['id']}", headers=analyst).json()
-                  for n in networks]  # fmt: skip
+        ranged = [
+            api.client.get(f"{V1}/networks/{n['id']}", headers=analyst).json() for n in networks
+        ]
         detail = next(d for d in ranged if any(r.get("serial_end") for r in d["records"]))
         country, number = _unused_number(detail)
         state = api.client.app.state.analysis  # type: ignore[attr-defined]
         links_before = state.links
         leaving = datetime(2026, 6, 30, 9, 0, tzinfo=UTC)
-        flight = Manifest(flight="ZV901", carrier="ZV", departure="ZTN", arrival="HNW",
-                          departure_at=leaving, arrival_at=leaving + timedelta(hours=3))  # fmt: skip
+        flight = Manifest(
+            flight="ZV901",
+            carrier="ZV",
+            departure="ZTN",
+            arrival="HNW",
+            departure_at=leaving,
+            arrival_at=leaving + timedelta(hours=3),
+        )
         flight.travellers = [
-            Traveller(position=1, role="passenger", surname="NOVAREK", given_names="TAMIR",
-                      birth_date=date(1990, 3, 4), nationality=country, booking_reference="QQ7KLM",
-                      seat="12A", documents=[TravelDocument("P", DocumentType.PASSPORT, number,
-                                                            country)]),
-        ]  # fmt: skip
+            Traveller(
+                position=1,
+                role="passenger",
+                surname="NOVAREK",
+                given_names="TAMIR",
+                birth_date=date(1990, 3, 4),
+                nationality=country,
+                booking_reference="QQ7KLM",
+                seat="12A",
+                documents=[TravelDocument("P", DocumentType.PASSPORT, number, country)],
+            ),
+        ]
         border = api.bearer(Role.BORDER_OFFICER, "DEU")
         sent = api.client.post("/api/v1/manifests", content=write_paxlst(flight), headers=border)
         assert sent.status_code == 200, sent.text
@@ -62,8 +76,13 @@ def test_a_new_flight_joins_its_network_without_a_rebuild(own_world: LoadedWorld
         assert (country, number) in documents
         assert after.json()["size"] == detail["size"] + 1
         assert state.links is links_before, "caught up, not rebuilt"
-        evidence = [e for link in after.json()["links"] if link["kind"] == "carried"
-                    for e in link["evidence"] if "ZV901" in e]  # fmt: skip
+        evidence = [
+            e
+            for link in after.json()["links"]
+            if link["kind"] == "carried"
+            for e in link["evidence"]
+            if "ZV901" in e
+        ]
         assert evidence
 
 
@@ -89,8 +108,11 @@ def test_arriving_flight_by_flight_finds_what_a_rebuild_finds(loaded_world: Load
     for leg in legs:
         seats = by_leg[leg]
         pieces.add_seats(seats)  # type: ignore[arg-type]
-        pieces.add_hits(hits_by_query[s.query_id] for s in seats  # type: ignore[attr-defined]
-                        if s.query_id in hits_by_query)  # type: ignore[attr-defined]  # fmt: skip
+        pieces.add_hits(
+            hits_by_query[s.query_id]
+            for s in seats  # type: ignore[attr-defined]
+            if s.query_id in hits_by_query
+        )  # type: ignore[attr-defined]
     desk = [h for h in whole.hits.values() if h.manifest_id is None]
     pieces.add_hits(desk)
 
