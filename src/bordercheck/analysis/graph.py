@@ -78,17 +78,21 @@ class LinkGraph:
 
     def add_seats(self, seats: Iterable[Seat]) -> None:
         arrived = []
+        known, by_booking, by_document = self.seats, self.by_booking, self.by_document
         for seat in seats:
-            if seat.id in self.seats:
+            if seat.id in known:
                 continue
-            self.seats[seat.id] = seat
+            known[seat.id] = seat
             arrived.append(seat)
             if seat.booking:
-                self.by_booking.setdefault(seat.booking, []).append(seat.id)
-            if seat.document is not None:
-                self.by_document.setdefault(seat.document, []).append(seat.id)
+                by_booking.setdefault(seat.booking, []).append(seat.id)
+            if seat.document_number:
+                document = (seat.issuing_country or "", seat.document_number)
+                by_document.setdefault(document, []).append(seat.id)
             if seat.query_id:
                 self.by_query[seat.query_id] = seat.id
+        if not self.hits_of:
+            return  # nothing is suspect yet: nothing to place
         for seat in arrived:
             if seat.document in self.hits_of or self._in_suspect_booking(seat):
                 self._place(seat)

@@ -11,6 +11,7 @@ searched again (binary segmentation). It is dated by the first trip after the sp
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,19 +60,25 @@ def _g_statistics(onehot: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def _best_split(labels: npt.NDArray[np.int64], routes: int, seed: int) -> tuple[int, float, float]:
-    n = len(labels)
-    onehot = np.eye(routes)[labels]
-    observed = _g_statistics(onehot)
+    eye = np.eye(routes)
+    observed = _g_statistics(eye[labels])
     k = int(np.argmax(observed))
     rng = np.random.default_rng(seed)
-    shuffled = np.stack([onehot[rng.permutation(n)] for _ in range(PERMUTATIONS)])
-    maxima = _g_statistics(shuffled).max(axis=-1)
+    shuffled = rng.permuted(np.tile(labels, (PERMUTATIONS, 1)), axis=1)
+    maxima = _g_statistics(eye[shuffled]).max(axis=-1)
     p = (1 + int(np.sum(maxima >= observed[k] - 1e-9))) / (PERMUTATIONS + 1)
     return k + MIN_SIDE, float(observed[k]), p
 
 
 def detect_shifts(days: Sequence[date], routes: Sequence[str], seed: int = 0) -> list[Shift]:
-    """The shifts in a network's trips (``days`` sorted, ``routes`` the route of each)."""
+    """The shifts in a network's trips (``days`` sorted, ``routes`` the route of each).
+
+    Remembered: a network whose trips did not change is not tested again."""
+    return list(_detect(tuple(days), tuple(routes), seed))
+
+
+@functools.lru_cache(maxsize=4096)
+def _detect(days: tuple[date, ...], routes: tuple[str, ...], seed: int) -> tuple[Shift, ...]:
     names = sorted(set(routes))
     index = {name: i for i, name in enumerate(names)}
     labels = np.array([index[r] for r in routes], dtype=np.int64)
@@ -92,4 +99,4 @@ def detect_shifts(days: Sequence[date], routes: Sequence[str], seed: int = 0) ->
         search(at, end)
 
     search(0, len(labels))
-    return sorted(found, key=lambda s: s.at)
+    return tuple(sorted(found, key=lambda s: s.at))
