@@ -51,29 +51,41 @@ def load_world(
     """Load the world in ``directory`` (as ``synth world`` wrote it); returns counts."""
     say = progress or (lambda _: None)
     world_file = directory / "world.json"
-    if not world_file.is_file():
-        raise InvalidInput(f"{directory} holds no world.json: make one with `synth world`")
-    world: dict[str, Any] = orjson.loads(world_file.read_bytes())
+    records_file = directory / "records.jsonl"
+    if not world_file.is_file() and not records_file.is_file():
+        raise InvalidInput(
+            f"{directory} holds neither world.json nor records.jsonl: make a world with "
+            "`synth world`"
+        )
+    # world.json names the bureaus and the border posts; without it (a world made by another
+    # tool) the bureaus are the records' countries, and a list is screened by the secretariat.
+    world: dict[str, Any] = (
+        orjson.loads(world_file.read_bytes()) if world_file.is_file() else {"posts": []}
+    )
     posts = {post["code"]: post for post in world["posts"]}
+    rows = [orjson.loads(raw) for raw in _lines(records_file)]
+    countries = world.get("bureaus") or sorted(
+        {str(row.get("issuing_country", "")).upper() for row in rows} - {""}
+    )
     system = Actor(name=ACTOR, role=Role.ADMIN, bureau_code=settings.secretariat_code)
     with database.session(write=True) as session:
         ensure_secretariat(session, settings.secretariat_code, settings.secretariat_name)
         known = bureau_ids_by_country(session)
-        for country in world["bureaus"]:
-            if country not in known:
+        for country in countries:
+            if country not in known and country != settings.secretariat_code:
                 add_bureau(session, country, f"NCB {country_name(country)}", actor=ACTOR)
     say("bureaus ready")
     with database.session(write=True) as session:
         importer = Importer(session, system, batch_size=settings.import_batch_size)
-        lines = (directory / "records.jsonl").read_bytes().splitlines()
-        for line, raw in enumerate(lines, 1):
-            importer.add(line, orjson.loads(raw))
+        for line, row in enumerate(rows, 1):
+            importer.add(line, row)
         report = importer.finish()
     say(f"{report.rows:,} records imported")
     index = build_from_registry(database, screening_key(settings.secret_key))
     withheld = withheld_records(database)
     deadlines = Deadlines.from_settings(settings)
-    files = sorted((directory / "manifests").glob("*.edi"))
+    folder = directory / "manifests"
+    files = sorted(f for f in folder.glob("*") if f.is_file() and not f.name.startswith("."))
     travellers = 0
     for number, file in enumerate(files, 1):
         interchange = parse_paxlst(file.read_bytes())
@@ -98,14 +110,15 @@ def load_world(
         if number % 200 == 0:
             say(f"{number:,} of {len(files):,} passenger lists screened")
     desk = 0
-    for raw in (directory / "screenings.jsonl").read_bytes().splitlines():
+    for raw in _lines(directory / "screenings.jsonl"):
         row = orjson.loads(raw)
-        post = posts[row["location"]]
-        asker = Asker(kind="command", name=ACTOR, bureau_code=post["country"])
+        post = posts.get(row.get("location") or "", {})
+        bureau = post.get("country", settings.secretariat_code)
+        asker = Asker(kind="command", name=ACTOR, bureau_code=bureau)
         request = ScreenRequest(
             document_number=row["document_number"],
             issuing_country=row["issuing_country"],
-            location=post["code"],
+            location=row.get("location"),
         )
         answered = screen_requests(
             index,
@@ -115,7 +128,8 @@ def load_world(
             withheld_from=lambda r: withheld.get(r, frozenset()),
         )
         logged = [a.logged for a in answered]
-        _dated(logged, datetime.fromisoformat(row["at"]))
+        if row.get("at"):
+            _dated(logged, datetime.fromisoformat(row["at"]))
         with database.session(write=True) as session:
             write_entries(session, logged, deadlines=deadlines)
         desk += 1
@@ -128,6 +142,12 @@ def load_world(
         "desk_screenings": desk,
         "hits": hits,
     }
+
+
+def _lines(path: Path) -> list[bytes]:
+    if not path.is_file():
+        return []
+    return [line for line in path.read_bytes().splitlines() if line.strip()]
 
 
 def _answer_hits(database: Database, settings: Settings) -> int:
