@@ -12,6 +12,7 @@ the 28 before, when more); ties go to the most recently seen.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,6 +24,7 @@ from bordercheck.analysis.rows import Leg
 from bordercheck.analysis.shifts import Shift, detect_shifts
 
 RECENT = timedelta(days=28)
+CONNECTION = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -113,19 +115,52 @@ def seats_by_person(links: LinkGraph) -> dict[str, list[int]]:
     return seats
 
 
-def trips_of(links: LinkGraph, nodes: set[str], persons: dict[str, list[int]]) -> list[Trip]:
-    by_booking: dict[str, list[int]] = {}
-    loose: list[int] = []
-    placed = [s for n in nodes if n.startswith("person:") for s in persons.get(n, [])]
-    for seat_id in placed:
-        booking = links.seat_booking.get(seat_id)
-        if booking is not None and booking in nodes:
-            by_booking.setdefault(booking, []).append(seat_id)
-        elif booking is None:
-            loose.append(seat_id)
-    trips = [_trip(links, key, seats) for key, seats in by_booking.items()]
-    trips += [_trip(links, f"seat:{s}", [s]) for s in loose]
-    return sorted((t for t in trips if t is not None), key=lambda t: (t.day, t.key))
+def all_trips(links: LinkGraph, persons: dict[str, list[int]]) -> dict[int, Trip]:
+    """Each placed seat's trip: the seats of one booking, and a person's connecting flights
+    booked apart (landing where the next leaves, within ``CONNECTION``), together."""
+    parent = {seat: seat for seat in links.seat_person}
+
+    def find(seat: int) -> int:
+        while parent[seat] != seat:
+            parent[seat] = parent[parent[seat]]
+            seat = parent[seat]
+        return seat
+
+    first_seat: dict[str, int] = {}
+    for seat, booking in links.seat_booking.items():
+        if booking in first_seat:
+            parent[find(seat)] = find(first_seat[booking])
+        else:
+            first_seat[booking] = seat
+    for seats in persons.values():
+        flown = [
+            (links.legs[links.seats[s].leg], s) for s in seats if links.seats[s].leg in links.legs
+        ]
+        flown = [(leg, s) for leg, s in flown if leg.departs is not None]
+        flown.sort(key=lambda pair: (pair[0].departs, pair[1]))
+        for (before, a), (after, b) in itertools.pairwise(flown):
+            gap = after.departs - before.departs  # type: ignore[operator]  # None filtered
+            if before.arrival == after.departure and timedelta(0) < gap <= CONNECTION:
+                parent[find(b)] = find(a)
+    groups: dict[int, list[int]] = {}
+    for seat in links.seat_person:
+        groups.setdefault(find(seat), []).append(seat)
+    trips: dict[int, Trip] = {}
+    for seats in groups.values():
+        bookings = sorted({links.seat_booking[s] for s in seats if s in links.seat_booking})
+        key = bookings[0] if bookings else f"seat:{min(seats)}"
+        trip = _trip(links, key, seats)
+        if trip is not None:
+            for seat in seats:
+                trips[seat] = trip
+    return trips
+
+
+def trips_of(nodes: set[str], persons: dict[str, list[int]], trips: dict[int, Trip]) -> list[Trip]:
+    found = {
+        trips[s] for n in nodes if n.startswith("person:") for s in persons.get(n, []) if s in trips
+    }
+    return sorted(found, key=lambda t: (t.day, t.key))
 
 
 def _network_id(documents: list[Document]) -> str:
@@ -137,6 +172,7 @@ def picture(links: LinkGraph) -> Picture:
     graph = links.graph
     networks: list[Network] = []
     persons = seats_by_person(links)
+    trips = all_trips(links, persons)
     for component in nx.connected_components(graph):
         documents = sorted(
             (graph.nodes[n]["issuing_country"], graph.nodes[n]["document_number"])
@@ -161,7 +197,7 @@ def picture(links: LinkGraph) -> Picture:
             confirmed=sum(1 for h in hits if links.hits[h].confirmed),
             owners={links.records[r].issuing_country for r in records if r in links.records},
         )
-        network.trips = trips_of(links, network.nodes, persons)
+        network.trips = trips_of(network.nodes, persons, trips)
         networks.append(network)
     days = [leg.departs.date() for leg in links.legs.values() if leg.departs]
     first, latest = min(days, default=None), max(days, default=None)
@@ -170,7 +206,7 @@ def picture(links: LinkGraph) -> Picture:
     networks.sort(key=lambda n: (-n.score, -(n.last_seen or date.min).toordinal(), n.id))
     for rank, network in enumerate(networks, 1):
         network.rank = rank
-    hit_routes, by_bureau, by_post = _hit_routes(links)
+    hit_routes, by_bureau, by_post = _hit_routes(links, trips)
     return Picture(
         networks,
         {n.id: n for n in networks},
@@ -216,31 +252,20 @@ def _measure(
 
 
 def _hit_routes(
-    links: LinkGraph,
+    links: LinkGraph, trips: dict[int, Trip]
 ) -> tuple[dict[str, Counter[date]], dict[str, dict[str, Counter[date]]], Counter[str]]:
     routes: dict[str, Counter[date]] = {}
     by_bureau: dict[str, dict[str, Counter[date]]] = {}
     posts: Counter[str] = Counter()
-    trips: dict[str, Trip | None] = {}
-    booked: dict[str, list[int]] = {}
-    for placed, node in links.seat_booking.items():
-        booked.setdefault(node, []).append(placed)
     for hit in links.hits.values():
         if hit.refuted:
             continue
         seat_id = links.by_query.get(hit.query_id)
-        trip: Trip | None = None
+        trip = trips.get(seat_id) if seat_id is not None else None
+        post = hit.location
         if seat_id is not None:
-            booking = links.seat_booking.get(seat_id)
-            key = booking or f"seat:{seat_id}"
-            if key not in trips:
-                seats = booked[booking] if booking else [seat_id]
-                trips[key] = _trip(links, key, seats)
-            trip = trips[key]
             leg = links.legs.get(links.seats[seat_id].leg)
-            post = leg.arrival if leg else None
-        else:
-            post = hit.location
+            post = leg.arrival if leg else post
         if post:
             posts[post] += 1
         if trip is not None:
