@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bordercheck.analysis.graph import LinkGraph
-from bordercheck.analysis.networks import picture
+from bordercheck.analysis.networks import Picture, picture
 from bordercheck.analysis.rows import HitRow, Leg, RecordRow, Seat
 
 SYLLABLES = (
@@ -236,7 +236,7 @@ class World:
         self._hit(seat, leg, record, "exact")
 
 
-def analyse(world: World) -> tuple[LinkGraph, float, float]:
+def analyse(world: World) -> tuple[LinkGraph, Picture, float, float]:
     started = time.perf_counter()
     links = LinkGraph()
     links.add_legs(world.legs)
@@ -244,11 +244,11 @@ def analyse(world: World) -> tuple[LinkGraph, float, float]:
     links.add_seats(world.seats)
     links.add_hits(world.hits)
     built = time.perf_counter() - started
-    picture(links)
-    return links, built, time.perf_counter() - started
+    found = picture(links)
+    return links, found, built, time.perf_counter() - started
 
 
-def new_flight(world: World, links: LinkGraph) -> float:
+def new_flight(world: World, links: LinkGraph, before: Picture) -> float:
     """One more flight: ordinary travellers and a group of a known network's documents."""
     record = world.records[0]
     prefix, first = record.document_number[0], int(record.document_number[1:])
@@ -295,7 +295,7 @@ def new_flight(world: World, links: LinkGraph) -> float:
     links.add_legs([leg])
     links.add_seats(seats)
     links.add_hits(hits)
-    after = picture(links)
+    after = picture(links, before)
     took = time.perf_counter() - started
     grown = [
         n
@@ -472,15 +472,14 @@ def main() -> None:
         f"(generated in {time.perf_counter() - started:.1f} s)",
         flush=True,
     )
-    links, built, total = analyse(world)
-    found = picture(links)
+    links, found, built, total = analyse(world)
     print(
         f"from scratch: graph {built:.1f} s, networks ranked with routes and shifts "
         f"{total:.1f} s in all; {len(found.networks)} networks, "
         f"{links.graph.number_of_nodes():,} nodes",
         flush=True,
     )
-    took = new_flight(world, links)
+    took = new_flight(world, links, found)
     print(
         f"a new flight (200 travellers, 3 of a network's documents): networks updated in "
         f"{took * 1000:.0f} ms",

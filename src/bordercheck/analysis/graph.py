@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import networkx as nx
@@ -56,6 +56,12 @@ class LinkGraph:
     seat_person: dict[int, int] = field(default_factory=dict)
     seat_booking: dict[int, str] = field(default_factory=dict)
     bookings: dict[str, list[_Booking]] = field(default_factory=dict)
+    person_seats: dict[str, list[int]] = field(default_factory=dict)
+    hit_node: dict[int, str] = field(default_factory=dict)
+    first_day: date | None = None
+    last_day: date | None = None
+    # Nodes changed since the networks were last described: only their networks are again.
+    touched: set[str] = field(default_factory=set)
     # A hit refuted after its document entered the graph: the next read rebuilds.
     stale: bool = False
     version: int = 0
@@ -65,6 +71,12 @@ class LinkGraph:
     def add_legs(self, legs: Iterable[Leg]) -> None:
         for leg in legs:
             self.legs[leg.id] = leg
+            if leg.departs is not None:
+                day = leg.departs.date()
+                if self.first_day is None or day < self.first_day:
+                    self.first_day = day
+                if self.last_day is None or day > self.last_day:
+                    self.last_day = day
 
     def add_records(self, records: Iterable[RecordRow]) -> None:
         for record in records:
@@ -73,6 +85,7 @@ class LinkGraph:
             node = f"record:{record.id}"
             if known is not None and node in self.graph:
                 self.graph.nodes[node].update(_record_attributes(record))
+                self.touched.add(node)
                 if known.incident != record.incident:
                     self.stale = True
 
@@ -106,6 +119,8 @@ class LinkGraph:
                     self.stale = True
                 if (hit.answer, hit.outcome) != (known.answer, known.outcome):
                     self.version += 1
+                    if hit.id in self.hit_node:
+                        self.touched.add(self.hit_node[hit.id])
                 continue
             if hit.refuted:
                 continue
@@ -125,6 +140,8 @@ class LinkGraph:
             return
         self.version += 1
         node = document_node(document)
+        self.hit_node[hit.id] = node
+        self.touched.add(node)
         first = document not in self.hits_of
         self.hits_of.setdefault(document, []).append(hit.id)
         graph = self.graph
@@ -168,6 +185,8 @@ class LinkGraph:
         resolved = self.people.resolve(seat.id, seat.name, seat.birth_date, seat.nationality)
         person = f"person:{resolved.person.id}"
         self.seat_person[seat.id] = resolved.person.id
+        self.person_seats.setdefault(person, []).append(seat.id)
+        self.touched.add(person)
         graph = self.graph
         if resolved.new:
             graph.add_node(
@@ -237,6 +256,7 @@ class LinkGraph:
         return False
 
     def _link(self, a: str, b: str, kind: str, evidence: str) -> None:
+        self.touched.update((a, b))
         if self.graph.has_edge(a, b):
             said: list[str] = self.graph.edges[a, b]["evidence"]
             if evidence not in said:

@@ -11,9 +11,11 @@ the 28 before, when more); ties go to the most recently seen.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -53,6 +55,7 @@ class Network:
     owners: set[str]
     trips: list[Trip] = field(default_factory=list)
     shifts: list[Shift] = field(default_factory=list)
+    first_seen_of: dict[Document, date] = field(default_factory=dict)
     first_seen: date | None = None
     last_seen: date | None = None
     recent_trips: int = 0
@@ -65,18 +68,36 @@ class Network:
         return sorted({leg for trip in self.trips for leg in trip.legs})
 
 
-@dataclass
 class Picture:
-    """Everything the API and the report show, computed from one version of the graph."""
+    """Everything the API and the report show, from one version of the graph. The networks
+    are described at once; the routes of all hits when first asked for."""
 
-    networks: list[Network]
-    by_id: dict[str, Network]
-    hit_routes: dict[str, Counter[date]]  # route → Monday of the week → hits
-    hit_routes_by_bureau: dict[str, dict[str, Counter[date]]]  # the same, per bureau party
-    hits_by_post: Counter[str]
-    first: date | None
-    latest: date | None
-    version: int
+    def __init__(self, links: LinkGraph, networks: list[Network]) -> None:
+        self.links = links
+        self.networks = networks
+        self.by_id = {n.id: n for n in networks}
+        self.first, self.latest = links.first_day, links.last_day
+        self.version = links.version
+
+    @functools.cached_property
+    def _hits(
+        self,
+    ) -> tuple[dict[str, Counter[date]], dict[str, dict[str, Counter[date]]], Counter[str]]:
+        return _hit_routes(self.links, all_trips(self.links, self.links.seat_person))
+
+    @property
+    def hit_routes(self) -> dict[str, Counter[date]]:
+        """Route → Monday of the week → hits."""
+        return self._hits[0]
+
+    @property
+    def hit_routes_by_bureau(self) -> dict[str, dict[str, Counter[date]]]:
+        """The same, for each bureau that owns the record hit or made the hit."""
+        return self._hits[1]
+
+    @property
+    def hits_by_post(self) -> Counter[str]:
+        return self._hits[2]
 
 
 def route_label(route: tuple[str, ...]) -> str:
@@ -108,17 +129,10 @@ def _trip(links: LinkGraph, key: str, seat_ids: list[int]) -> Trip | None:
     return Trip(key, min(days), route_of(known), tuple(ordered))
 
 
-def seats_by_person(links: LinkGraph) -> dict[str, list[int]]:
-    seats: dict[str, list[int]] = {}
-    for seat_id, person in links.seat_person.items():
-        seats.setdefault(f"person:{person}", []).append(seat_id)
-    return seats
-
-
-def all_trips(links: LinkGraph, persons: dict[str, list[int]]) -> dict[int, Trip]:
+def all_trips(links: LinkGraph, placed: Iterable[int]) -> dict[int, Trip]:
     """Each placed seat's trip: the seats of one booking, and a person's connecting flights
     booked apart (landing where the next leaves, within ``CONNECTION``), together."""
-    parent = {seat: seat for seat in links.seat_person}
+    parent = {seat: seat for seat in placed}
 
     def find(seat: int) -> int:
         while parent[seat] != seat:
@@ -127,7 +141,12 @@ def all_trips(links: LinkGraph, persons: dict[str, list[int]]) -> dict[int, Trip
         return seat
 
     first_seat: dict[str, int] = {}
-    for seat, booking in links.seat_booking.items():
+    persons: dict[int, list[int]] = {}
+    for seat in parent:
+        persons.setdefault(links.seat_person[seat], []).append(seat)
+        booking = links.seat_booking.get(seat)
+        if booking is None:
+            continue
         if booking in first_seat:
             parent[find(seat)] = find(first_seat[booking])
         else:
@@ -143,7 +162,7 @@ def all_trips(links: LinkGraph, persons: dict[str, list[int]]) -> dict[int, Trip
             if before.arrival == after.departure and timedelta(0) < gap <= CONNECTION:
                 parent[find(b)] = find(a)
     groups: dict[int, list[int]] = {}
-    for seat in links.seat_person:
+    for seat in parent:
         groups.setdefault(find(seat), []).append(seat)
     trips: dict[int, Trip] = {}
     for seats in groups.values():
@@ -156,96 +175,89 @@ def all_trips(links: LinkGraph, persons: dict[str, list[int]]) -> dict[int, Trip
     return trips
 
 
-def trips_of(nodes: set[str], persons: dict[str, list[int]], trips: dict[int, Trip]) -> list[Trip]:
-    found = {
-        trips[s] for n in nodes if n.startswith("person:") for s in persons.get(n, []) if s in trips
-    }
-    return sorted(found, key=lambda t: (t.day, t.key))
-
-
 def _network_id(documents: list[Document]) -> str:
     first = min(documents)
     return "N-" + hashlib.sha256(f"{first[0]}:{first[1]}".encode()).hexdigest()[:8].upper()
 
 
-def picture(links: LinkGraph) -> Picture:
+def picture(links: LinkGraph, previous: Picture | None = None) -> Picture:
+    """The networks, ranked. A network of ``previous`` none of whose nodes changed since is
+    taken as it was: a flight that arrives costs the networks it touches, not all of them."""
     graph = links.graph
+    touched, links.touched = links.touched, set()
+    reusable = {} if previous is None else {frozenset(n.nodes): n for n in previous.networks}
     networks: list[Network] = []
-    persons = seats_by_person(links)
-    trips = all_trips(links, persons)
     for component in nx.connected_components(graph):
-        documents = sorted(
-            (graph.nodes[n]["issuing_country"], graph.nodes[n]["document_number"])
-            for n in component
-            if graph.nodes[n]["kind"] == "document"
-        )
+        documents = [n for n in component if graph.nodes[n]["kind"] == "document"]
         if len(documents) < 2:
             continue
-        hits = sorted(h for d in documents for h in links.hits_of.get(d, []))
-        records = sorted(int(n.split(":")[1]) for n in component if n.startswith("record:"))
-        network = Network(
-            id=_network_id(documents),
-            nodes=set(component),
-            documents=documents,
-            travellers=sorted(n for n in component if n.startswith("person:")),
-            bookings=sorted(n for n in component if n.startswith("booking:")),
-            records=records,
-            incidents=sorted(
-                graph.nodes[n]["reference"] for n in component if n.startswith("incident:")
-            ),
-            hits=hits,
-            confirmed=sum(1 for h in hits if links.hits[h].confirmed),
-            owners={links.records[r].issuing_country for r in records if r in links.records},
-        )
-        network.trips = trips_of(network.nodes, persons, trips)
-        networks.append(network)
-    days = [leg.departs.date() for leg in links.legs.values() if leg.departs]
-    first, latest = min(days, default=None), max(days, default=None)
+        old = reusable.get(frozenset(component))
+        if old is not None and touched.isdisjoint(component):
+            networks.append(old)
+            continue
+        networks.append(_describe(links, component))
+    latest = links.last_day
     for network in networks:
-        _measure(links, network, latest, persons)
+        _score(network, latest)
     networks.sort(key=lambda n: (-n.score, -(n.last_seen or date.min).toordinal(), n.id))
     for rank, network in enumerate(networks, 1):
         network.rank = rank
-    hit_routes, by_bureau, by_post = _hit_routes(links, trips)
-    return Picture(
-        networks,
-        {n.id: n for n in networks},
-        hit_routes,
-        by_bureau,
-        by_post,
-        first,
-        latest,
-        links.version,
+    return Picture(links, networks)
+
+
+def _describe(links: LinkGraph, component: set[str]) -> Network:
+    graph = links.graph
+    documents = sorted(
+        (graph.nodes[n]["issuing_country"], graph.nodes[n]["document_number"])
+        for n in component
+        if graph.nodes[n]["kind"] == "document"
     )
+    hits = sorted(h for d in documents for h in links.hits_of.get(d, []))
+    records = sorted(int(n.split(":")[1]) for n in component if n.startswith("record:"))
+    travellers = sorted(n for n in component if n.startswith("person:"))
+    network = Network(
+        id=_network_id(documents),
+        nodes=set(component),
+        documents=documents,
+        travellers=travellers,
+        bookings=sorted(n for n in component if n.startswith("booking:")),
+        records=records,
+        incidents=sorted(
+            graph.nodes[n]["reference"] for n in component if n.startswith("incident:")
+        ),
+        hits=hits,
+        confirmed=sum(1 for h in hits if links.hits[h].confirmed),
+        owners={links.records[r].issuing_country for r in records if r in links.records},
+    )
+    seats = [s for person in travellers for s in links.person_seats.get(person, [])]
+    network.trips = sorted(set(all_trips(links, seats).values()), key=lambda t: (t.day, t.key))
+    if network.trips:
+        network.first_seen, network.last_seen = network.trips[0].day, network.trips[-1].day
+        network.shifts = detect_shifts(
+            [t.day for t in network.trips],
+            [t.label for t in network.trips],
+            seed=int(network.id[2:], 16),
+        )
+    wanted = set(documents)
+    for seat_id in seats:
+        seat = links.seats[seat_id]
+        leg = links.legs.get(seat.leg)
+        if seat.document not in wanted or leg is None or leg.departs is None:
+            continue
+        assert seat.document is not None
+        day = leg.departs.date()
+        if seat.document not in network.first_seen_of or day < network.first_seen_of[seat.document]:
+            network.first_seen_of[seat.document] = day
+    return network
 
 
-def _measure(
-    links: LinkGraph, network: Network, latest: date | None, persons: dict[str, list[int]]
-) -> None:
-    trips = network.trips
-    if trips:
-        network.first_seen, network.last_seen = trips[0].day, trips[-1].day
-        days = [t.day for t in trips]
-        routes = [t.label for t in trips]
-        seed = int(network.id[2:], 16)
-        network.shifts = detect_shifts(days, routes, seed=seed)
-    first_seen: dict[Document, date] = {}
-    documents = set(network.documents)
-    for person in network.travellers:
-        for seat_id in persons.get(person, []):
-            seat = links.seats[seat_id]
-            leg = links.legs.get(seat.leg)
-            if seat.document not in documents or leg is None or leg.departs is None:
-                continue
-            assert seat.document is not None
-            day = leg.departs.date()
-            if seat.document not in first_seen or day < first_seen[seat.document]:
-                first_seen[seat.document] = day
+def _score(network: Network, latest: date | None) -> None:
     if latest is not None:
-        recent = sum(1 for d in first_seen.values() if d > latest - RECENT)
-        before = sum(1 for d in first_seen.values() if latest - 2 * RECENT < d <= latest - RECENT)
+        seen = network.first_seen_of.values()
+        recent = sum(1 for d in seen if d > latest - RECENT)
+        before = sum(1 for d in seen if latest - 2 * RECENT < d <= latest - RECENT)
         network.growth = max(0, recent - before)
-        network.recent_trips = sum(1 for t in trips if t.day > latest - RECENT)
+        network.recent_trips = sum(1 for t in network.trips if t.day > latest - RECENT)
     network.score = (
         len(network.documents) + 2 * network.confirmed + 3 * network.recent_trips + network.growth
     )

@@ -31,10 +31,10 @@ class AnalysisState:
             started = time.perf_counter()
             read = catch_up(session, self.links, self.marks)
             if self.links.stale:
-                self.links, self.marks = LinkGraph(), Marks()
+                self.links, self.marks, self._picture = LinkGraph(), Marks(), None
                 read = catch_up(session, self.links, self.marks)
             if self._picture is None or self._picture.version != self.links.version:
-                self._picture = picture(self.links)
+                self._picture = picture(self.links, self._picture)
             if read:
                 log.info(
                     "analysis caught up",
