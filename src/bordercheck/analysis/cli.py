@@ -51,18 +51,10 @@ def networks(
     """List the networks, ranked."""
     _, picture = _analysed(ctx)
     table = Table()
-    for column in (
-        "#",
-        "network",
-        "score",
-        "documents",
-        "travellers",
-        "hits",
-        "seen",
-        "route",
-        "shifts",
-    ):
-        table.add_column(column)
+    table.add_column("#")
+    table.add_column("network", no_wrap=True, min_width=10)
+    for column in ("score", "documents", "travellers", "hits", "seen", "route", "shifts"):
+        table.add_column(column, overflow="fold")
     for n in picture.networks[:limit]:
         route = n.trips[-1].label if n.trips else ""
         table.add_row(
