@@ -14,6 +14,7 @@ hit cases, the records and the stored passenger lists.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -49,8 +50,10 @@ class LinkGraph:
     records: dict[int, RecordRow] = field(default_factory=dict)
     hits: dict[int, HitRow] = field(default_factory=dict)
     people: People = field(default_factory=People)
-    by_booking: dict[str, list[int]] = field(default_factory=dict)
-    by_document: dict[Document, list[int]] = field(default_factory=dict)
+    by_booking: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # A document's seat, or seats once seen twice: most documents fly once, and a list for
+    # each of a million would cost more than the rest of the index.
+    by_document: dict[Document, int | list[int]] = field(default_factory=dict)
     by_query: dict[str, int] = field(default_factory=dict)
     hits_of: dict[Document, list[int]] = field(default_factory=dict)
     seat_person: dict[int, int] = field(default_factory=dict)
@@ -98,10 +101,16 @@ class LinkGraph:
             known[seat.id] = seat
             arrived.append(seat)
             if seat.booking:
-                by_booking.setdefault(seat.booking, []).append(seat.id)
+                by_booking[seat.booking].append(seat.id)
             if seat.document_number:
                 document = (seat.issuing_country or "", seat.document_number)
-                by_document.setdefault(document, []).append(seat.id)
+                seen = by_document.get(document)
+                if seen is None:
+                    by_document[document] = seat.id
+                elif isinstance(seen, int):
+                    by_document[document] = [seen, seat.id]
+                else:
+                    seen.append(seat.id)
             if seat.query_id:
                 self.by_query[seat.query_id] = seat.id
         if not self.hits_of:
@@ -109,6 +118,12 @@ class LinkGraph:
         for seat in arrived:
             if seat.document in self.hits_of or self._in_suspect_booking(seat):
                 self._place(seat)
+
+    def seats_with(self, document: Document) -> list[int]:
+        seen = self.by_document.get(document)
+        if seen is None:
+            return []
+        return [seen] if isinstance(seen, int) else seen
 
     def add_hits(self, hits: Iterable[HitRow]) -> None:
         for hit in hits:
@@ -168,7 +183,7 @@ class LinkGraph:
             f"({hit.at:%Y-%m-%d}{', ' + where if where else ''}){said}",
         )
         if first:
-            for seat_id in self.by_document.get(document, []):
+            for seat_id in self.seats_with(document):
                 seat = self.seats[seat_id]
                 if seat.id in self.seat_person:
                     # Placed before, beside someone else's suspect document: now it is one.

@@ -123,9 +123,10 @@ def weekly_bars(
             f"shift {mark.isoformat()}</text>"
         )
     parts.append("</svg>")
+    # Swatches drawn, not styled: a page's content security policy refuses inline styles.
     keys = "".join(
-        f'<span class="key"><span class="swatch" style="background:{colours[r]}">'
-        f"</span> {escape(r)}</span>"
+        f'<span class="key"><svg width="12" height="12" aria-hidden="true"><rect width="12" '
+        f'height="12" fill="{colours[r]}"/></svg> {escape(r)}</span>'
         for r in routes[:10]
     )
     return "".join(parts) + f'<p class="legend">{keys}</p>'
