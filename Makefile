@@ -5,7 +5,7 @@ PYTEST_ARGS ?= -n 2
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit bench-import clean docs
+.PHONY: demo test lint typecheck unit bench-import clean docs screenshots
 
 docs: docs/cli.md
 
@@ -21,8 +21,8 @@ demo: $(BIN)/bordercheck  ## create a synthetic world in SQLite and serve it on 
 test: lint typecheck unit  ## everything CI checks
 
 lint: $(BIN)/bordercheck
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 typecheck: $(BIN)/bordercheck
 	$(BIN)/mypy
@@ -32,6 +32,9 @@ unit: $(BIN)/bordercheck
 
 bench-import: $(BIN)/bordercheck  ## import 1,000,000 records into SQLite and PostgreSQL
 	$(BIN)/python bench/import_records.py $(ARGS)
+
+screenshots: $(BIN)/bordercheck  ## the console's pages photographed in Chromium for the guides (docs/screenshots)
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -221,7 +221,8 @@ def _present(
         soft_wrap=True,
     )
     out.print(
-        "logins (demo passwords by design, for this synthetic world only; "
+        "logins (demo passwords by design, for this synthetic world only; they sign in to the "
+        "console without a second factor, which production requires of everyone; "
         "`bordercheck demo --keep` prints them again):",
         soft_wrap=True,
     )

@@ -1,7 +1,7 @@
 """Every domain's tables, imported in one place so that migrations see the whole schema."""
 
 from bordercheck.audit.models import AuditEntry, AuditHead
-from bordercheck.auth.models import ApiClient, Bureau, RevokedToken, User
+from bordercheck.auth.models import ApiClient, Bureau, RecoveryCode, RevokedToken, User
 from bordercheck.db import Base
 from bordercheck.directory.models import DirectoryEntry
 from bordercheck.edge.models import EdgeKit, EdgeUpload
@@ -10,6 +10,7 @@ from bordercheck.manifests.models import ManifestTraveller, StoredManifest
 from bordercheck.messaging.models import Attachment, Message, Participant, Receipt, Thread
 from bordercheck.registry.models import Change, FeedCounter, Record, RecordVersion
 from bordercheck.screening.models import RecordWatch, ScreeningMatch, ScreeningQuery
+from bordercheck.web.models import ConsoleSession
 
 __all__ = [
     "ApiClient",
@@ -19,6 +20,7 @@ __all__ = [
     "Base",
     "Bureau",
     "Change",
+    "ConsoleSession",
     "Delivery",
     "DirectoryEntry",
     "EdgeKit",
@@ -33,6 +35,7 @@ __all__ = [
     "Record",
     "RecordVersion",
     "RecordWatch",
+    "RecoveryCode",
     "RevokedToken",
     "ScreeningMatch",
     "ScreeningQuery",

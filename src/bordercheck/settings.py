@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     audit_public_keys: str = ""
     audit_checkpoint_dir: Path | None = None
     audit_checkpoint_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
+    # The console: a session ends after this long without a page, and after this long in all;
+    # the second factor is required in production, and wherever this asks for it.
+    console_idle_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
+    console_session_hours: float = Field(default=12.0, gt=0, le=7 * 24)
+    console_require_second_factor: bool = False
 
     @classmethod
     def settings_customise_sources(

@@ -44,9 +44,12 @@ def test_the_vendored_files_carry_their_licences_and_versions() -> None:
         assert any(name.endswith(".LICENSE.txt") for name in names), folder
 
 
-def test_the_address_people_open_says_where_to_go(client: TestClient) -> None:
+def test_the_address_people_open_signs_in_and_points_programs_to_the_api(
+    client: TestClient,
+) -> None:
     response = client.get("/")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
+    assert 'action="/sign-in"' in response.text
     for link in ("/docs", "/redoc", "/openapi.json"):
         assert f'href="{link}"' in response.text

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import pyotp
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
@@ -26,6 +27,7 @@ from bordercheck.auth.models import Role
 from bordercheck.manifests.writer import synthetic_flight, write_paxlst
 from bordercheck.settings import Settings
 from tests.signin import PASSWORD, Api, open_api
+from tests.web.conftest import Console
 
 V1 = "/api/v1"
 
@@ -35,6 +37,9 @@ NOT_AUDITED: dict[str, str] = {
     "found), written off the request path; a hit it finds opens a case, which is audited "
     "(hit.opened). Two logs of the same search on the hot path would halve its throughput.",
     "POST /api/v1/screen/batch": "as POST /screen: each document is in the query log",
+    "POST /check": "as POST /screen: the console's check goes through the same query log",
+    "POST /language": "a display preference of the person's own, not a change of the "
+    "system's state",
     "GET /api/v1/edge/changes": "a kit's poll for changes notes only how far it has synced "
     "(shown by GET /edge/kits); the kit's registration and snapshots are audited, and a "
     "poll every few minutes per kit would bury the trail",
@@ -81,6 +86,16 @@ class World:
         self.border = api.bearer(Role.BORDER_OFFICER, "FRA", name="border.fra")
         self.admin = api.bearer(Role.ADMIN, "XPO", name="root")
 
+    def console(self, username: str, role: Role = Role.BUREAU_OFFICER) -> Console:
+        """A browser signed in to the console as ``username`` (made if need be)."""
+        if username not in self.made:
+            self.api.add_user(username, role, "DEU")
+            browser = Console(self.api)
+            assert browser.sign_in(username).status_code == 303
+            self.made[username] = browser
+        console: Console = self.made[username]
+        return console
+
     def ok(self, response: httpx2.Response) -> Any:
         assert response.status_code < 300, f"{response.request.url}: {response.text}"
         return response.json() if response.content else None
@@ -120,6 +135,47 @@ class World:
 
 
 Scenario = Callable[[World], object]
+
+
+def _console_sign_in(w: World) -> None:
+    w.console("carla.m")
+
+
+def _console_enrol(w: World) -> None:
+    browser = w.console("carla.m")
+    page = browser.client.get("/account/second-factor").text
+    secret = page.split('name="secret" value="')[1].split('"')[0]
+    code = pyotp.TOTP(secret).now()
+    shown = browser.post(
+        "/account/second-factor", {"secret": secret, "code": code}, page="/account"
+    )
+    assert shown.status_code == 200, shown.text
+    w.made["carla_secret"] = secret
+
+
+def _console_second_factor(w: World) -> None:
+    again = Console(w.api)
+    again.sign_in("carla.m")
+    secret = w.made["carla_secret"]
+    totp = pyotp.TOTP(secret)
+    code = totp.at(time.time() + totp.interval)  # the next step: the last one was used
+    response = again.post("/sign-in/second-factor", {"code": code}, page="/sign-in/second-factor")
+    assert response.status_code == 303, response.text
+    w.made["carla.m"] = again
+
+
+def _console_password(w: World) -> None:
+    browser = w.console("dario.p")
+    body = {
+        "current_password": PASSWORD,
+        "new_password": "another passphrase of dario 7",
+        "confirm_password": "another passphrase of dario 7",
+    }
+    assert browser.post("/account/password", body).status_code == 303
+
+
+def _console_sign_out(w: World) -> None:
+    assert w.console("dario.p").post("/sign-out", {}, page="/home").status_code == 303
 
 
 def _sign_in(w: World) -> None:
@@ -197,6 +253,11 @@ def _record_for(w: World, key: str, number: str) -> dict[str, Any]:
 # earlier ones made.
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "POST /api/v1/auth/token": ("auth.signed_in", _sign_in),
+    "POST /sign-in": ("auth.signed_in", _console_sign_in),
+    "POST /account/second-factor": ("auth.second_factor_enrolled", _console_enrol),
+    "POST /sign-in/second-factor": ("auth.signed_in", _console_second_factor),
+    "POST /account/password": ("user.password_changed", _console_password),
+    "POST /sign-out": ("auth.signed_out", _console_sign_out),
     "POST /api/v1/auth/revoke": (
         "token.revoked",
         lambda w: w.ok(w.api.client.post(f"{V1}/auth/revoke", headers=w.made["anna"])),

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
@@ -40,6 +40,7 @@ from bordercheck.screening.journal import QueryJournal, default_directory
 from bordercheck.screening.live import LiveIndex, screening_key
 from bordercheck.screening.querylog import QueryLogWriter
 from bordercheck.settings import Settings, load_settings
+from bordercheck.web.app import mount_console
 
 API_PREFIX = "/api/v1"
 # One address may send this many times the sign-in rate of one person: officers share gateways.
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(hits_api.router, prefix=API_PREFIX)
     app.include_router(hits_api.notifications_router, prefix=API_PREFIX)
     app.include_router(analysis_api.router, prefix=API_PREFIX)
+    mount_console(app)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus(request: Request) -> Response:
@@ -179,11 +181,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             await run_in_threadpool(tokens.revocations.refresh, app.state.database)
         ensure_may_scrape(request, settings)
         return Response(metrics.render(), media_type=metrics.content_type)
-
-    @app.get("/", include_in_schema=False)
-    def index() -> HTMLResponse:
-        """Until the console is served, the address people open says where to go."""
-        return HTMLResponse(WELCOME)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
@@ -216,21 +213,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return JSONResponse({"status": "ready"})
 
     return app
-
-
-WELCOME = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>bordercheck</title></head>
-<body>
-<h1>bordercheck</h1>
-<p>This server answers the bordercheck API under <code>/api/v1</code>.</p>
-<ul>
-<li><a href="/docs">The API, to read and try (Swagger UI)</a></li>
-<li><a href="/redoc">The API as a reference (ReDoc)</a></li>
-<li><a href="/openapi.json">The OpenAPI document</a></li>
-<li><a href="/readyz">Readiness</a></li>
-</ul>
-</body></html>
-"""
 
 
 def _index_size(app: FastAPI) -> float:

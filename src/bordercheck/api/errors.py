@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from bordercheck.auth.tokens import TOKEN_URL
@@ -82,11 +82,21 @@ async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("invalid", message, errors), status_code=422)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+def _page(request: Request, status: int, message: str) -> Response | None:
+    """The console's error page when a browser asked for a page (``web.routing``), else None."""
+    make = getattr(request.app.state, "error_page", None)
+    page: Response | None = make(request, status, message) if make is not None else None
+    return page
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     """The framework's own refusals: no such path, a method the path does not take."""
     assert isinstance(exc, HTTPException)
     status = exc.status_code
     headers = dict(exc.headers or {})
+    page = _page(request, status, "")
+    if page is not None:
+        return page
     if status == 404:
         message = f"there is no {request.url.path}; the API's paths are listed at /docs"
     elif status == 405:
@@ -98,7 +108,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(code, message), status_code=status, headers=headers or None)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     """A fault of ours: the answer names an id to quote; the log holds the traceback."""
     incident = secrets.token_hex(6)
     log.error(
@@ -106,6 +116,9 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         exc_info=exc,
     )  # fmt: skip
     message = f"an unexpected error on our side; it was logged as incident {incident}"
+    page = _page(request, 500, message)
+    if page is not None:
+        return page
     return JSONResponse(error_body("internal", message, incident=incident), status_code=500)
 
 

@@ -18,22 +18,25 @@ from bordercheck.api.deps import (
     TokenDep,
     require_roles,
 )
-from bordercheck.api.limits import RateLimiter
 from bordercheck.api.types import UtcDatetime
 from bordercheck.audit.service import record_event
 from bordercheck.auth import service
-from bordercheck.auth.alerts import raise_alerts
-from bordercheck.auth.guessing import Attempt, SignInGuard
+from bordercheck.auth.guessing import Attempt
 from bordercheck.auth.models import ApiClient, Bureau, Role, User
 from bordercheck.auth.passwords import MIN_PASSWORD_LENGTH
 from bordercheck.auth.revocation import revoke_token, subject_of, utcnow
+from bordercheck.auth.signin import (
+    address,
+    hold_off_guessing,
+    limit_flood,
+    record_sign_in,
+    sign_in_guard,
+)
 from bordercheck.auth.tokens import Principal, TokenAuthority
-from bordercheck.db import Database
 from bordercheck.errors import (
     Conflict,
     FieldError,
     Forbidden,
-    TooManyRequests,
     Unauthorized,
     ValidationFailed,
 )
@@ -62,70 +65,6 @@ def _authority(request: Request) -> TokenAuthority:
     return authority
 
 
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def _guard(request: Request) -> SignInGuard:
-    guard: SignInGuard = request.app.state.sign_in_guard
-    return guard
-
-
-def _record_sign_in(
-    database: Database,
-    request: Request,
-    account: str,
-    grant_type: str,
-    principal: Principal | None,
-    action: str | None = None,
-) -> None:
-    """A sign-in, or a failed one with the name tried and the address (never the password),
-    and for people the count of failures that slows down guessing (``auth.guessing``).
-
-    In a write transaction of its own: the credentials were checked in a read transaction,
-    so the write lock was not held while argon2 ran, and a failure is kept although the
-    request fails.
-    """
-    kind = "user" if grant_type != "client_credentials" else "client"
-    attempt = Attempt(account, _address(request))
-    guard = _guard(request)
-    with database.session(write=True) as session:
-        if kind == "user" and principal is not None:
-            guard.record_success(session, attempt)
-        elif kind == "user":
-            raise_alerts(session, guard.record_failure(session, attempt), guard.clock())
-        record_event(
-            session,
-            actor=principal.name if principal else account,
-            bureau_code=principal.bureau_code if principal else None,
-            action=action or ("auth.signed_in" if principal else "auth.sign_in_failed"),
-            subject=f"{kind}:{account}",
-            details={"grant_type": grant_type, "address": attempt.address},
-        )
-
-
-def _limit_flood(request: Request) -> None:
-    """Bound the argon2 work one address can ask for (many officers share one gateway).
-
-    Per process and in memory: it protects the CPU. Guessing is bounded by ``auth.guessing``,
-    in the database; client secrets are 256 random bits, beyond guessing, so a count per
-    client would only let anyone lock a border system out.
-    """
-    per_address: RateLimiter = request.app.state.sign_in_address_limiter
-    per_address.take(_address(request))
-
-
-def _hold_off_guessing(request: Request, session: ReadSessionDep, username: str) -> None:
-    """429, without checking the password, while the account or address is slowed down."""
-    wait = _guard(request).retry_after(session, Attempt(username, _address(request)))
-    if wait is not None:
-        raise TooManyRequests(
-            "too many failed sign-ins for this account or from this address; "
-            f"try again in {wait} s",
-            retry_after=wait,
-        )
-
-
 def _missing(*names: str) -> ValidationFailed:
     return ValidationFailed(errors=[FieldError(field=name, reason="is required") for name in names])
 
@@ -151,34 +90,34 @@ def token(
         if not username or not password:
             missing = (("username", username), ("password", password))
             raise _missing(*[name for name, value in missing if not value])
-        _limit_flood(request)
-        _hold_off_guessing(request, session, username)
+        limit_flood(request)
+        hold_off_guessing(request, session, username)
         user = service.authenticate(session, username, password)
         if user is None:
-            _record_sign_in(database, request, username, grant_type, None)
+            record_sign_in(database, request, username, grant_type, None)
             raise Unauthorized(BAD_CREDENTIALS)
         principal = user_principal(user)
         if user.must_change_password:
             action = "auth.password_change_required"
-            _record_sign_in(database, request, user.username, grant_type, principal, action)
+            record_sign_in(database, request, user.username, grant_type, principal, action)
             raise PasswordChangeRequired(
                 "your password was reset by an administrator: choose a new one at "
                 f"POST {PASSWORD_URL} (username, current_password, new_password)"
             )
-        _record_sign_in(database, request, user.username, grant_type, principal)
+        record_sign_in(database, request, user.username, grant_type, principal)
     elif grant_type == "client_credentials":
         if basic is not None:  # RFC 6749 2.3.1: both parts are form-encoded inside Basic
             client_id, client_secret = unquote_plus(basic.username), unquote_plus(basic.password)
         if not client_id or not client_secret:
             missing = (("client_id", client_id), ("client_secret", client_secret))
             raise _missing(*[name for name, value in missing if not value])
-        _limit_flood(request)
+        limit_flood(request)
         client = service.authenticate_client(session, client_id, client_secret)
         if client is None:
-            _record_sign_in(database, request, client_id, grant_type, None)
+            record_sign_in(database, request, client_id, grant_type, None)
             raise Unauthorized(BAD_CREDENTIALS)
         principal = client_principal(client)
-        _record_sign_in(database, request, client.client_id, grant_type, principal)
+        record_sign_in(database, request, client.client_id, grant_type, principal)
     else:
         raise ValidationFailed(
             errors=[
@@ -212,16 +151,16 @@ def change_password(
     Every token you hold stops working; the answer is a new one. The current password is
     checked, and slowed down, exactly as at sign-in.
     """
-    _limit_flood(request)
-    _hold_off_guessing(request, session, body.username)
+    limit_flood(request)
+    hold_off_guessing(request, session, body.username)
     user = service.authenticate(session, body.username, body.current_password)
     if user is None:
-        _record_sign_in(database, request, body.username, "password_change", None)
+        record_sign_in(database, request, body.username, "password_change", None)
         raise Unauthorized(BAD_CREDENTIALS)
-    attempt = Attempt(user.username, _address(request))
+    attempt = Attempt(user.username, address(request))
     with database.session(write=True) as write:
         changing = service.get_user(write, user.username)
-        _guard(request).record_success(write, attempt)
+        sign_in_guard(request).record_success(write, attempt)
         revoked_at = service.change_password(write, changing, body.new_password)
         principal = user_principal(changing)
     _authority(request).revocations.add_subject(subject_of("user", principal.id), revoked_at)

@@ -47,8 +47,28 @@ class User(Base):
     # Set by an administrator's reset: the password works only to choose a new one.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The console's language for this person (en, fr, es, ar); none: the browser's choice.
+    language: Mapped[str | None] = mapped_column(String(8))
+    # The second factor: the TOTP secret, encrypted under a key derived from the installation's
+    # secret (auth.second_factor), and when it was confirmed by a first code.
+    totp_secret: Mapped[str | None] = mapped_column(String(200))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The time step of the last code accepted: a code is good once (RFC 6238, 5.2).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     bureau: Mapped[Bureau] = relationship(back_populates="users")
+
+
+class RecoveryCode(Base):
+    """One of a person's one-time codes that stand in for the second factor (a lost phone)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # SHA-256 of the code: the codes are random (60 bits), so a fast hash does not help guessing.
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ApiClient(Base):

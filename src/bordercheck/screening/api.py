@@ -46,7 +46,7 @@ router = APIRouter(
 )
 
 
-def _run(
+def run_screening(
     request: Request, principal: PrincipalDep, documents: Sequence[ScreenRequest], source: str
 ) -> tuple[list[Screened], Future[None]]:
     """The answers, and the future of the commit of their log entries and hit cases."""
@@ -65,7 +65,7 @@ def _run(
     return answered, log.record([item.logged for item in answered])
 
 
-async def _safe(logged: Future[None]) -> None:
+async def wait_until_logged(logged: Future[None]) -> None:
     """Wait until the answers' log entries are safe: journalled entries are already, and a
     done future is read at once rather than through a round of the event loop."""
     if logged.done():
@@ -81,8 +81,8 @@ def _json(data: object) -> Response:
 @router.post("/screen", response_model=ScreenResponse)
 async def screen(body: ScreenRequest, request: Request, principal: PrincipalDep) -> Response:
     """Screen one document: hit, possible hit or no hit, with the records it matched."""
-    answered, committed = _run(request, principal, [body], "mrz" if body.mrz else "number")
-    await _safe(committed)
+    answered, committed = run_screening(request, principal, [body], "mrz" if body.mrz else "number")
+    await wait_until_logged(committed)
     return _json(answered[0].answer)
 
 
@@ -112,8 +112,10 @@ async def screen_batch(request: Request, principal: PrincipalDep) -> Response:
         request.app.state.rate_limiter.take(principal.subject, extra)
     # Seconds of work for 10,000 damaged MRZs: off the event loop, so that this worker
     # goes on answering other requests (and health checks) meanwhile.
-    answered, committed = await run_in_threadpool(_run, request, principal, body.documents, "batch")
-    await _safe(committed)
+    answered, committed = await run_in_threadpool(
+        run_screening, request, principal, body.documents, "batch"
+    )
+    await wait_until_logged(committed)
     return _json({"results": [item.answer for item in answered]})
 
 
