@@ -13,13 +13,28 @@ from typing import Any
 
 import networkx as nx
 
-PALETTE = ("#1d70b8", "#d4351c", "#00703c", "#f47738", "#4c2c92", "#b58840", "#28a197",
-           "#912b88", "#505a5f", "#85994b")  # fmt: skip
-KIND_COLOURS = {"document": "#d4351c", "record": "#4c2c92", "incident": "#912b88",
-                "person": "#1d70b8", "booking": "#00703c"}  # fmt: skip
+PALETTE = (
+    "#1d70b8",
+    "#d4351c",
+    "#00703c",
+    "#f47738",
+    "#4c2c92",
+    "#b58840",
+    "#28a197",
+    "#912b88",
+    "#505a5f",
+    "#85994b",
+)
+KIND_COLOURS = {
+    "document": "#d4351c",
+    "record": "#4c2c92",
+    "incident": "#912b88",
+    "person": "#1d70b8",
+    "booking": "#00703c",
+}
 
 
-def network_diagram(detail: dict[str, Any], size: int = 560) -> str:
+def network_diagram(detail: dict[str, Any], size: int = 560, label: str | None = None) -> str:
     """Nodes coloured by kind (documents, records, thefts, travellers, bookings)."""
     graph = nx.Graph()
     for link in detail["links"]:
@@ -43,7 +58,7 @@ def network_diagram(detail: dict[str, Any], size: int = 560) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
         f'width="{size}" height="{size}" role="img" '
-        f'aria-label="diagram of network {escape(detail["id"])}">'
+        f'aria-label="{escape(label or "diagram of network " + detail["id"])}">'
     ]
     for a, b in graph.edges():
         (x1, y1), (x2, y2) = at(a), at(b)
@@ -64,10 +79,21 @@ def network_diagram(detail: dict[str, Any], size: int = 560) -> str:
     return "".join(parts)
 
 
-def legend() -> str:
+ENGLISH_KINDS = {
+    "document": "document",
+    "record": "record",
+    "incident": "theft",
+    "person": "traveller",
+    "booking": "booking",
+}
+
+
+def legend(names: dict[str, str] | None = None) -> str:
+    """The diagram's colours, named in ``names`` (by node kind) or in English."""
+    names = names or ENGLISH_KINDS
     items = "".join(
-        f'<span class="key"><svg width="12" height="12"><circle cx="6" cy="6" r="5" '
-        f'fill="{colour}"/></svg> {"traveller" if kind == "person" else kind}</span>'
+        f'<span class="key"><svg width="12" height="12" aria-hidden="true"><circle cx="6" '
+        f'cy="6" r="5" fill="{colour}"/></svg> {escape(names.get(kind, kind))}</span>'
         for kind, colour in KIND_COLOURS.items()
     )
     return f'<p class="legend">{items}</p>'
@@ -80,6 +106,8 @@ def weekly_bars(
     marks: list[date] | None = None,
     width: int = 760,
     height: int = 180,
+    mark_label: str = "shift",
+    label: str = "trips by route and week",
 ) -> str:
     """Stacked weekly bars, one colour per route, with vertical marks (shifts)."""
     if not weeks or not series:
@@ -91,7 +119,7 @@ def weekly_bars(
     step = (width - left - 6) / len(weeks)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label="weekly chart">',
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(label)}">',
         f'<text x="2" y="12" font-size="10">{top}</text>',
         f'<line x1="{left}" y1="{chart_h}" x2="{width}" y2="{chart_h}" stroke="#505a5f"/>',
     ]
@@ -120,7 +148,7 @@ def weekly_bars(
         parts.append(
             f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{chart_h}" stroke="#0b0c0c" '
             f'stroke-dasharray="4 3"/><text x="{x + 3:.1f}" y="10" font-size="10">'
-            f"shift {mark.isoformat()}</text>"
+            f"{escape(mark_label)} {mark.isoformat()}</text>"
         )
     parts.append("</svg>")
     # Swatches drawn, not styled: a page's content security policy refuses inline styles.
@@ -132,7 +160,9 @@ def weekly_bars(
     return "".join(parts) + f'<p class="legend">{keys}</p>'
 
 
-def horizontal_bars(counts: list[tuple[str, int]], width: int = 560) -> str:
+def horizontal_bars(
+    counts: list[tuple[str, int]], width: int = 560, label: str = "hits per border post"
+) -> str:
     if not counts:
         return ""
     top = max(n for _, n in counts) or 1

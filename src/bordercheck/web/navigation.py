@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bordercheck.analysis.api import READERS as ANALYSIS_READERS
 from bordercheck.auth.models import Role
 from bordercheck.screening.api import SCREENERS
 from bordercheck.web.i18n import N_
@@ -23,6 +24,12 @@ PAGES: list[Page] = [
         N_("Check a document"),
         N_("Is this passport or identity card recorded as stolen or lost?"),
         SCREENERS,
+    ),
+    Page(
+        "/analysis",
+        N_("Networks behind stolen documents"),
+        N_("Networks of stolen documents, their routes by week and when they change."),
+        ANALYSIS_READERS,
     ),
 ]
 
