@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from bordercheck.analysis.export import export
 from bordercheck.analysis.networks import Network, Picture
@@ -54,10 +53,6 @@ def _viewer(principal: Principal, secretariat: str) -> Viewer:
     return Viewer(principal.role, principal.bureau_code, secretariat)
 
 
-def _current(state: AnalysisState, session: Session) -> Picture:
-    return state.current(session)
-
-
 def _network(picture: Picture, viewer: Viewer, network_id: str) -> Network:
     network = picture.by_id.get(network_id)
     # The same 404 for a network that is not there and one the viewer may not see.
@@ -75,9 +70,9 @@ def list_networks(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """The networks, ranked (highest score first), each with its documents."""
-    picture = _current(state, session)
     viewer = _viewer(principal, settings.secretariat_code)
-    networks = networks_json(state.links, picture, viewer)
+    with state.reading(session) as picture:
+        networks = networks_json(state.links, picture, viewer)
     return {
         "as_of": picture.latest.isoformat() if picture.latest else None,
         "total": len(networks),
@@ -94,9 +89,10 @@ def get_network(
     state: StateDep,
 ) -> dict[str, Any]:
     """One network: documents, travellers, bookings, flights, and the links with evidence."""
-    picture = _current(state, session)
     viewer = _viewer(principal, settings.secretariat_code)
-    return network_detail(state.links, picture, _network(picture, viewer, network_id), viewer)
+    with state.reading(session) as picture:
+        network = _network(picture, viewer, network_id)
+        return network_detail(state.links, picture, network, viewer)
 
 
 @router.get("/networks/{network_id}/export", response_class=Response)
@@ -109,10 +105,10 @@ def export_network(
     format: Annotated[Literal["graphml", "gexf"], Query()] = "graphml",
 ) -> Response:
     """The network as a GraphML or GEXF (Gephi) file."""
-    picture = _current(state, session)
     viewer = _viewer(principal, settings.secretariat_code)
-    network = _network(picture, viewer, network_id)
-    body = export(state.links, picture, network, viewer, format)
+    with state.reading(session) as picture:
+        network = _network(picture, viewer, network_id)
+        body = export(state.links, picture, network, viewer, format)
     filename = f"network-{network_id}.{format}"
     return Response(
         body,
@@ -126,8 +122,8 @@ def list_routes(
     principal: ReaderDep, session: ReadSessionDep, settings: SettingsDep, state: StateDep
 ) -> dict[str, Any]:
     """Routes (origin → transit → destination) by week: of hits, and of each network."""
-    picture = _current(state, session)
-    return routes_json(state.links, picture, _viewer(principal, settings.secretariat_code))
+    with state.reading(session) as picture:
+        return routes_json(state.links, picture, _viewer(principal, settings.secretariat_code))
 
 
 @router.get("/shifts")
@@ -135,5 +131,5 @@ def list_shifts(
     principal: ReaderDep, session: ReadSessionDep, settings: SettingsDep, state: StateDep
 ) -> dict[str, Any]:
     """Each network's route shifts: the routes before and after, and when."""
-    picture = _current(state, session)
-    return {"shifts": shifts_json(picture, _viewer(principal, settings.secretariat_code))}
+    with state.reading(session) as picture:
+        return {"shifts": shifts_json(picture, _viewer(principal, settings.secretariat_code))}

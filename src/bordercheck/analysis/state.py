@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -25,20 +27,30 @@ class AnalysisState:
     _picture: Picture | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @contextmanager
+    def reading(self, session: Session) -> Iterator[Picture]:
+        """The picture as of now, held still while the caller reads it: another request's
+        catch-up waits (the graph is not changed under a reader's feet)."""
+        with self._lock:
+            yield self._current(session)
+
     def current(self, session: Session) -> Picture:
         """The picture as of now: what arrived since the last read is added first."""
         with self._lock:
-            started = time.perf_counter()
+            return self._current(session)
+
+    def _current(self, session: Session) -> Picture:
+        started = time.perf_counter()
+        read = catch_up(session, self.links, self.marks)
+        if self.links.stale:
+            self.links, self.marks, self._picture = LinkGraph(), Marks(), None
             read = catch_up(session, self.links, self.marks)
-            if self.links.stale:
-                self.links, self.marks, self._picture = LinkGraph(), Marks(), None
-                read = catch_up(session, self.links, self.marks)
-            if self._picture is None or self._picture.version != self.links.version:
-                self._picture = picture(self.links, self._picture)
-            if read:
-                log.info(
-                    "analysis caught up",
-                    rows=read,
-                    ms=round((time.perf_counter() - started) * 1000, 1),
-                )
-            return self._picture
+        if self._picture is None or self._picture.version != self.links.version:
+            self._picture = picture(self.links, self._picture)
+        if read:
+            log.info(
+                "analysis caught up",
+                rows=read,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+        return self._picture

@@ -10,8 +10,10 @@ as SVG: no script, nothing fetched.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import Path, Query, Request, Response
 from markupsafe import Markup
@@ -19,6 +21,7 @@ from markupsafe import Markup
 from bordercheck.analysis.api import MEDIA, READERS, analysis_state
 from bordercheck.analysis.export import export
 from bordercheck.analysis.networks import Network, Picture, week_of
+from bordercheck.analysis.state import AnalysisState
 from bordercheck.analysis.svg import horizontal_bars, legend, network_diagram, weekly_bars
 from bordercheck.analysis.views import (
     Viewer as AnalysisViewer,
@@ -55,13 +58,17 @@ LINKS = {
 }
 
 
-def _picture(request: Request, viewer: Viewer) -> tuple[Any, Picture, AnalysisViewer]:
+@contextmanager
+def _picture(
+    request: Request, viewer: Viewer
+) -> Iterator[tuple[AnalysisState, Picture, AnalysisViewer]]:
+    """The picture, held still while the page is drawn from it."""
     allow(viewer, *READERS)
     state = analysis_state(request)
-    with database_of(request).session() as session:
-        picture = state.current(session)
     secretariat = settings_of(request).secretariat_code
-    return state, picture, AnalysisViewer(viewer.role, viewer.principal.bureau_code, secretariat)
+    who = AnalysisViewer(viewer.role, viewer.principal.bureau_code, secretariat)
+    with database_of(request).session() as session, state.reading(session) as picture:
+        yield state, picture, who
 
 
 def _network(picture: Picture, who: AnalysisViewer, network_id: str) -> Network:
@@ -73,61 +80,61 @@ def _network(picture: Picture, who: AnalysisViewer, network_id: str) -> Network:
 
 @router.get("/analysis")
 def networks_page(request: Request, viewer: ViewerDep) -> Response:
-    state, picture, who = _picture(request, viewer)
-    language = language_of(request, viewer)
-    weeks = weeks_of(picture)
-    routes = picture.hit_routes
-    if not who.sees_all:
-        routes = picture.hit_routes_by_bureau.get(who.bureau, {})
-    chart = weekly_bars(routes, weeks, label=translate(language, "Routes of hits by week"))
-    posts = horizontal_bars(
-        picture.hits_by_post.most_common(15), label=translate(language, "Hits per border post")
-    )
-    return render(
-        request,
-        "analysis/networks.html",
-        {
-            "viewer": viewer,
-            "as_of": picture.latest,
-            "networks": networks_json(state.links, picture, who),
-            "shifts": shifts_json(picture, who),
-            "routes_chart": Markup(chart),  # noqa: S704  (drawn by svg.py, every text escaped)
-            "posts_chart": Markup(posts) if who.sees_all else "",  # noqa: S704
-        },
-        language=language,
-    )
+    with _picture(request, viewer) as (state, picture, who):
+        language = language_of(request, viewer)
+        weeks = weeks_of(picture)
+        routes = picture.hit_routes
+        if not who.sees_all:
+            routes = picture.hit_routes_by_bureau.get(who.bureau, {})
+        chart = weekly_bars(routes, weeks, label=translate(language, "Routes of hits by week"))
+        posts = horizontal_bars(
+            picture.hits_by_post.most_common(15), label=translate(language, "Hits per border post")
+        )
+        return render(
+            request,
+            "analysis/networks.html",
+            {
+                "viewer": viewer,
+                "as_of": picture.latest,
+                "networks": networks_json(state.links, picture, who),
+                "shifts": shifts_json(picture, who),
+                "routes_chart": Markup(chart),  # noqa: S704  (drawn by svg.py, every text escaped)
+                "posts_chart": Markup(posts) if who.sees_all else "",  # noqa: S704
+            },
+            language=language,
+        )
 
 
 @router.get("/analysis/networks/{network_id}")
 def network_page(request: Request, viewer: ViewerDep, network_id: NetworkId) -> Response:
-    state, picture, who = _picture(request, viewer)
-    language = language_of(request, viewer)
-    network = _network(picture, who, network_id)
-    detail = network_detail(state.links, picture, network, who)
-    by_route: dict[str, Counter[date]] = {}
-    for trip in network.trips:
-        by_route.setdefault(trip.label, Counter())[week_of(trip.day)] += 1
-    names = {kind: translate(language, label) for kind, label in KINDS.items()}
-    diagram = network_diagram(detail, label=translate(language, "Diagram of the network"))
-    chart = weekly_bars(
-        by_route,
-        weeks_of(picture),
-        marks=[s.detected_on for s in network.shifts],
-        mark_label=translate(language, SHIFT_MARK),
-        label=translate(language, "Trips by route and week"),
-    )
-    return render(
-        request,
-        "analysis/network.html",
-        {
-            "viewer": viewer,
-            "network": detail,
-            "diagram": Markup(diagram + legend(names)),  # noqa: S704  (escaped in svg.py)
-            "chart": Markup(chart),  # noqa: S704
-            "link_kinds": LINKS,
-        },
-        language=language,
-    )
+    with _picture(request, viewer) as (state, picture, who):
+        language = language_of(request, viewer)
+        network = _network(picture, who, network_id)
+        detail = network_detail(state.links, picture, network, who)
+        by_route: dict[str, Counter[date]] = {}
+        for trip in network.trips:
+            by_route.setdefault(trip.label, Counter())[week_of(trip.day)] += 1
+        names = {kind: translate(language, label) for kind, label in KINDS.items()}
+        diagram = network_diagram(detail, label=translate(language, "Diagram of the network"))
+        chart = weekly_bars(
+            by_route,
+            weeks_of(picture),
+            marks=[s.detected_on for s in network.shifts],
+            mark_label=translate(language, SHIFT_MARK),
+            label=translate(language, "Trips by route and week"),
+        )
+        return render(
+            request,
+            "analysis/network.html",
+            {
+                "viewer": viewer,
+                "network": detail,
+                "diagram": Markup(diagram + legend(names)),  # noqa: S704  (escaped in svg.py)
+                "chart": Markup(chart),  # noqa: S704
+                "link_kinds": LINKS,
+            },
+            language=language,
+        )
 
 
 @router.get("/analysis/networks/{network_id}/export")
@@ -137,11 +144,11 @@ def network_file(
     network_id: NetworkId,
     format: Annotated[Literal["graphml", "gexf"], Query()] = "gexf",
 ) -> Response:
-    state, picture, who = _picture(request, viewer)
-    network = _network(picture, who, network_id)
-    body = export(state.links, picture, network, who, format)
-    headers = {
-        "Content-Disposition": f'attachment; filename="network-{network_id}.{format}"',
-        "Cache-Control": "no-store",
-    }
-    return Response(body, media_type=MEDIA[format], headers=headers)
+    with _picture(request, viewer) as (state, picture, who):
+        network = _network(picture, who, network_id)
+        body = export(state.links, picture, network, who, format)
+        headers = {
+            "Content-Disposition": f'attachment; filename="network-{network_id}.{format}"',
+            "Cache-Control": "no-store",
+        }
+        return Response(body, media_type=MEDIA[format], headers=headers)
