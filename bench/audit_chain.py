@@ -10,6 +10,7 @@ and drops it afterwards.
 from __future__ import annotations
 
 import argparse
+import secrets
 import tempfile
 import time
 import uuid
@@ -39,8 +40,9 @@ def _event(session: Session, n: int) -> None:
 
 
 def run(url: str, entries: int) -> None:
-    upgrade(url)
-    database = Database(url)
+    key = secrets.token_urlsafe(32)  # the installation's secret key, this run's own
+    upgrade(url, secret_key=key)
+    database = Database(url, secret_key=key)
     try:
         singles = 500
         started = time.perf_counter()

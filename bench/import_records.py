@@ -264,8 +264,9 @@ def check_counts(url: str, rows: int) -> None:
 
 
 def ceiling_seconds(path: Path, url: str) -> float:
-    upgrade(url)
-    database = Database(url)
+    key = os.environ["BORDERCHECK_SECRET_KEY"]  # this run's (main sets it)
+    upgrade(url, secret_key=key)
+    database = Database(url, secret_key=key)
     with database.session(write=True) as session:
         auth_service.ensure_secretariat(session, "XPO", "General Secretariat")
         for country in COUNTRIES:

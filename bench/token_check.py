@@ -10,6 +10,7 @@ and is active), as ``api.deps`` runs them for every request.
 from __future__ import annotations
 
 import argparse
+import secrets
 import tempfile
 import time
 from pathlib import Path
@@ -28,8 +29,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200_000)
     args = parser.parse_args()
     url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-tokens-')) / 'bench.db'}"
-    upgrade(url)
-    database = Database(url)
+    key = secrets.token_urlsafe(32)  # the installation's secret key, this run's own
+    upgrade(url, secret_key=key)
+    database = Database(url, secret_key=key)
     with database.session(write=True) as session:
         auth_service.ensure_secretariat(session, "XPO", "General Secretariat")
         auth_service.add_bureau(session, "FRA", "NCB Paris")

@@ -14,8 +14,9 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.orm import Session
 
 from bordercheck.auth import service as auth_service
-from bordercheck.db import Database, create_db_engine, normalise_url
+from bordercheck.db import Database, create_db_engine, keyed, normalise_url
 from bordercheck.migrations import upgrade
+from bordercheck.settings import load_settings
 
 POSTGRES_URL = os.environ.get("BORDERCHECK_TEST_POSTGRES_URL")
 
@@ -49,8 +50,9 @@ class FreshDatabases:
             joiner = "&" if "?" in POSTGRES_URL else "?"
             url = f"{normalise_url(POSTGRES_URL)}{joiner}options=-csearch_path%3D{schema}"
         if migrate:
-            upgrade(url)
-            database = Database(url)
+            key = load_settings().secret_key
+            upgrade(url, secret_key=key)
+            database = Database(url, secret_key=key)
             with database.session(write=True) as session:
                 auth_service.ensure_secretariat(session, "XPO", "General Secretariat")
             database.dispose()
@@ -111,5 +113,9 @@ def connection(shared_engine: Any) -> Iterator[Connection]:
 @pytest.fixture
 def session(connection: Connection) -> Iterator[Session]:
     """A session whose commits are savepoints inside a transaction rolled back after the test."""
-    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+    with Session(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        info=keyed(load_settings().secret_key),
+    ) as session:
         yield session

@@ -10,7 +10,31 @@ from sqlalchemy.orm import Session
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Bureau, Role
+from bordercheck.db import Database
+from bordercheck.hits.service import CaseOpener
+from bordercheck.messaging.service import CentreNotes
 from bordercheck.registry.schemas import RecordFields
+from bordercheck.settings import load_settings
+
+
+def secret_key() -> str:
+    """The installation's secret key in tests: the test settings' (random, one per process)."""
+    return load_settings().secret_key
+
+
+def centre_notes() -> CentreNotes:
+    """How the centre writes its notes in hits' threads, with the test settings' keys."""
+    return CentreNotes.from_settings(load_settings())
+
+
+def case_opener() -> CaseOpener:
+    """What opens hit cases of what screening found, as the app wires it."""
+    return CaseOpener.from_settings(load_settings())
+
+
+def keyed_database(url: str) -> Database:
+    """The database at ``url`` as the app and commands of the tests open it: with their key."""
+    return Database(url, secret_key=secret_key())
 
 
 def make_bureau(session: Session, country: str) -> Bureau:

@@ -20,6 +20,7 @@ from bordercheck.screening.querylog import (
     QueryLogWriter,
 )
 from tests.conftest import FreshDatabases
+from tests.factories import case_opener, keyed_database, secret_key
 
 WAIT = 30  # seconds a commit may take on a loaded machine before a test fails
 
@@ -50,8 +51,8 @@ def counts(database: Database) -> tuple[int, int]:
 
 
 def test_an_answer_waits_for_its_commit_and_requests_share_transactions(fresh_url: str) -> None:
-    database = Database(fresh_url)
-    writer = QueryLogWriter(database)
+    database = keyed_database(fresh_url)
+    writer = QueryLogWriter(database, on_hits=[case_opener()])
     # Twenty-five requests arrive while the writer is busy (here: not started yet).
     waiting = [
         writer.record([entry(n, (LoggedMatch(7, "exact", 1.0),) if n % 1000 == 0 else ())
@@ -73,8 +74,8 @@ def test_an_answer_waits_for_its_commit_and_requests_share_transactions(fresh_ur
 
 
 def test_stop_commits_what_is_still_waiting(fresh_url: str) -> None:
-    database = Database(fresh_url)
-    writer = QueryLogWriter(database)
+    database = keyed_database(fresh_url)
+    writer = QueryLogWriter(database, on_hits=[case_opener()])
     waiting = writer.record([entry(1), entry(2)])
     writer.start()
     writer.stop()
@@ -88,8 +89,8 @@ def test_a_log_that_cannot_be_written_answers_503_then_recovers_by_itself(
     fresh_databases: FreshDatabases, backend: str
 ) -> None:
     url = fresh_databases.url(backend, migrate=False)
-    database = Database(url)
-    writer = QueryLogWriter(database, retry_seconds=0.05)
+    database = keyed_database(url)
+    writer = QueryLogWriter(database, on_hits=[case_opener()], retry_seconds=0.05)
     writer.start()
     with pytest.raises(QueryLogUnavailable) as failed:  # no tables yet: the write fails
         writer.record([entry(1)]).result(timeout=WAIT)
@@ -99,7 +100,7 @@ def test_a_log_that_cannot_be_written_answers_503_then_recovers_by_itself(
     with pytest.raises(QueryLogUnavailable, match="cannot be written"):
         writer.record([entry(2)])  # refused at once: nothing piles up meanwhile
     assert writer.pending == 0
-    upgrade(url)
+    upgrade(url, secret_key=secret_key())
     deadline = time.monotonic() + WAIT
     while writer.failing is not None:
         assert time.monotonic() < deadline, "the writer did not notice the database is back"
@@ -112,8 +113,8 @@ def test_a_log_that_cannot_be_written_answers_503_then_recovers_by_itself(
 
 
 def test_memory_is_bounded_and_a_full_log_refuses_rather_than_drops(fresh_url: str) -> None:
-    database = Database(fresh_url)
-    writer = QueryLogWriter(database, max_pending=3)
+    database = keyed_database(fresh_url)
+    writer = QueryLogWriter(database, on_hits=[case_opener()], max_pending=3)
     waiting = [writer.record([entry(n)]) for n in range(3)]
     with pytest.raises(QueryLogUnavailable, match="waiting for the database"):
         writer.record([entry(3)])
@@ -127,8 +128,8 @@ def test_memory_is_bounded_and_a_full_log_refuses_rather_than_drops(fresh_url: s
 
 
 def test_an_entry_the_database_refuses_does_not_hold_up_the_others(fresh_url: str) -> None:
-    database = Database(fresh_url)
-    writer = QueryLogWriter(database)
+    database = keyed_database(fresh_url)
+    writer = QueryLogWriter(database, on_hits=[case_opener()])
     first: Future[None] = writer.record([entry(1)])
     again = writer.record([entry(1)])  # the same id twice: the database refuses the second
     other = writer.record([entry(2)])
@@ -144,8 +145,8 @@ def test_an_entry_the_database_refuses_does_not_hold_up_the_others(fresh_url: st
 
 
 def test_a_request_that_stops_waiting_is_logged_and_the_writer_goes_on(fresh_url: str) -> None:
-    database = Database(fresh_url)
-    writer = QueryLogWriter(database)
+    database = keyed_database(fresh_url)
+    writer = QueryLogWriter(database, on_hits=[case_opener()])
     gone = writer.record([entry(1)])
     assert gone.cancel()  # its client went away before the commit
     writer.start()
@@ -156,8 +157,8 @@ def test_a_request_that_stops_waiting_is_logged_and_the_writer_goes_on(fresh_url
 
 
 def test_after_stop_the_log_refuses_rather_than_leave_a_request_waiting(fresh_url: str) -> None:
-    database = Database(fresh_url)
-    writer = QueryLogWriter(database)
+    database = keyed_database(fresh_url)
+    writer = QueryLogWriter(database, on_hits=[case_opener()])
     waiting = writer.record([entry(1)])
     writer.stop()  # never started: it writes what waits all the same
     assert waiting.result(timeout=0) is None

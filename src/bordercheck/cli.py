@@ -103,7 +103,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     cli = state(ctx)
     reachable(cli.settings.database_url).dispose()  # one line for a server down or a bad URL
-    upgrade(cli.settings.database_url)
+    upgrade(cli.settings.database_url, secret_key=cli.settings.secret_key)
     with cli.database.session(write=True) as session:
         ensure_secretariat(session, cli.settings.secretariat_code, cli.settings.secretariat_name)
     out.print(f"database is up to date (schema revision {head_revision()})")

@@ -83,7 +83,7 @@ class CliState:
         in one line (reading never creates one: only ``db upgrade`` does)."""
         from bordercheck.db_checks import open_database
 
-        return open_database(self.settings.database_url)
+        return open_database(self.settings.database_url, secret_key=self.settings.secret_key)
 
 
 def state(ctx: typer.Context) -> CliState:

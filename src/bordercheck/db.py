@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from bordercheck.errors import ConfigurationError
 from bordercheck.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -65,20 +66,53 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-class Database:
-    """The system of record: an engine and the sessions made from it."""
+# Where a session carries the installation's secret key (``Session.info``).
+_KEY_INFO = "bordercheck.secret_key"
 
-    def __init__(self, url: str) -> None:
+
+def keyed(secret_key: str) -> dict[str, Any]:
+    """A session's ``info`` carrying ``secret_key``, for sessions not made by a ``Database``."""
+    return {_KEY_INFO: secret_key}
+
+
+def secret_key_of(session: Session) -> str:
+    """The installation's secret key, as given to the ``Database`` the session came from.
+
+    The audit trail is written from every domain's services, which are handed a session: the
+    key that chains its entries travels with the session, from the app's or the command's
+    settings, never from the process's environment.
+    """
+    key = session.info.get(_KEY_INFO)
+    if not isinstance(key, str) or not key:
+        raise ConfigurationError(
+            "this session carries no secret key: open it from Database.from_settings(settings) "
+            "(or Database(url, secret_key=...)) to write or check the audit trail"
+        )
+    return key
+
+
+class Database:
+    """The system of record: an engine and the sessions made from it.
+
+    ``secret_key`` (the installation's, from settings) goes with every session, for the
+    parts that sign or chain what they write (the audit trail): see ``secret_key_of``.
+    """
+
+    def __init__(self, url: str, *, secret_key: str | None = None) -> None:
         self.url = normalise_url(url)
         self.engine = create_db_engine(self.url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.secret_key = secret_key
+        info = keyed(secret_key) if secret_key else {}
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._writer_sessions = sessionmaker(
-            self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+            self.engine.execution_options(sqlite_begin="IMMEDIATE"),
+            expire_on_commit=False,
+            info=info,
         )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        return cls(settings.database_url)
+        return cls(settings.database_url, secret_key=settings.secret_key)
 
     @property
     def is_sqlite(self) -> bool:

@@ -69,11 +69,11 @@ def place(url: URL) -> str:
     return f"{host}:{url.port or 5432}"
 
 
-def reachable(url: str) -> Database:
+def reachable(url: str, *, secret_key: str | None = None) -> Database:
     """The database at ``url``, once a connection to it has been made."""
     parsed = parse_database_url(url)
     try:
-        database = Database(url)
+        database = Database(url, secret_key=secret_key)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise ConfigurationError(f"BORDERCHECK_DATABASE_URL is malformed: {exc}") from None
     try:
@@ -88,7 +88,7 @@ def reachable(url: str) -> Database:
     return database
 
 
-def open_database(url: str) -> Database:
+def open_database(url: str, *, secret_key: str) -> Database:
     """The database at ``url`` for a command to read and write: it must exist and be upgraded."""
     parsed = parse_database_url(url)
     path = sqlite_file(parsed)
@@ -96,7 +96,7 @@ def open_database(url: str) -> Database:
         raise ConfigurationError(
             f"no database file at {path}: {HOW_TO_CREATE} to create it, {WHERE_ELSE}"
         )
-    database = reachable(url)
+    database = reachable(url, secret_key=secret_key)
     if not _has_schema(database):
         database.dispose()
         raise ConfigurationError(

@@ -32,7 +32,7 @@ from bordercheck.keys.files import (
 from bordercheck.migrations import upgrade
 from bordercheck.registry.importer import Importer
 from bordercheck.registry.models import Record
-from bordercheck.settings import Settings, installed, load_settings
+from bordercheck.settings import Settings, load_settings
 from bordercheck.training.synthetic import SyntheticRegistry
 
 
@@ -157,16 +157,15 @@ def run_demo(*, database: str, records: int, port: int, seed: int, serve: bool) 
     header = f"{DEMO_MARK} for {path}; `bordercheck demo` replaces this file"
     write_settings(settings_path, values, header=header, replace=True)
     settings = load_settings(env="dev", **as_settings(values))
-    with installed(settings):
-        upgrade(url)
-        db = Database(url)
-        try:
-            logins = build_world(db, settings, records, seed)
-        finally:
-            db.dispose()
-        write_logins(logins_file(path), path, logins)
-        out.print(f"bordercheck demo: {records:,} synthetic records in {path}", soft_wrap=True)
-        _present(settings, settings_path, logins, port=port, serve=serve)
+    upgrade(url, secret_key=settings.secret_key)
+    db = Database.from_settings(settings)
+    try:
+        logins = build_world(db, settings, records, seed)
+    finally:
+        db.dispose()
+    write_logins(logins_file(path), path, logins)
+    out.print(f"bordercheck demo: {records:,} synthetic records in {path}", soft_wrap=True)
+    _present(settings, settings_path, logins, port=port, serve=serve)
 
 
 def keep_demo(*, database: str, port: int, serve: bool) -> None:
@@ -186,16 +185,16 @@ def keep_demo(*, database: str, port: int, serve: bool) -> None:
         name: value for name, value in dotenv_values(settings_path).items() if value is not None
     }
     settings = load_settings(env="dev", **as_settings(values))
-    with installed(settings):
-        upgrade(settings.database_url)  # a demo made by an older version may lag the schema
-        db = Database(settings.database_url)
-        try:
-            with db.session() as session:
-                count = session.scalar(select(func.count()).select_from(Record)) or 0
-        finally:
-            db.dispose()
-        out.print(f"bordercheck demo (kept): {count:,} records in {path}", soft_wrap=True)
-        _present(settings, settings_path, read_logins(logins_path), port=port, serve=serve)
+    # A demo made by an older version may lag the schema.
+    upgrade(settings.database_url, secret_key=settings.secret_key)
+    db = Database.from_settings(settings)
+    try:
+        with db.session() as session:
+            count = session.scalar(select(func.count()).select_from(Record)) or 0
+    finally:
+        db.dispose()
+    out.print(f"bordercheck demo (kept): {count:,} records in {path}", soft_wrap=True)
+    _present(settings, settings_path, read_logins(logins_path), port=port, serve=serve)
 
 
 def _settings_file_of(database: Path) -> Path | None:

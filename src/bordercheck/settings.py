@@ -8,13 +8,11 @@ The environment may be completed by a settings file of ``BORDERCHECK_NAME=value`
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import secrets
 import stat
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,10 +24,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from bordercheck.audit.keys import parse_audit_keys
 from bordercheck.errors import ConfigurationError as ConfigurationError  # (it lives there)
+from bordercheck.keys.formats import parse_audit_keys, parse_key_list
 from bordercheck.keys.strength import key_bytes_weakness, secret_weakness
-from bordercheck.messaging.keyring import parse_key_list
 
 SETTINGS_FILE_VARIABLE = "BORDERCHECK_SETTINGS_FILE"
 DEFAULT_SETTINGS_FILE = Path("bordercheck.env")
@@ -249,29 +246,3 @@ def _check_file_access(settings: Settings) -> None:
         raise ConfigurationError(problem)
     # Before logging is set up (it needs these settings), so straight to standard error.
     print(f"warning: {problem}", file=sys.stderr)
-
-
-_installed: list[Settings] = []
-
-
-@contextlib.contextmanager
-def installed(settings: Settings) -> Iterator[Settings]:
-    """Make ``settings`` the process's own while inside.
-
-    For a command that makes its settings itself (the demo, with keys of its own): the parts
-    that read the process's settings (the audit chain's key) must see the same keys.
-    """
-    _installed.append(settings)
-    try:
-        yield settings
-    finally:
-        _installed.pop()
-
-
-def get_settings() -> Settings:
-    return _installed[-1] if _installed else _environment_settings()
-
-
-@functools.cache
-def _environment_settings() -> Settings:
-    return load_settings()

@@ -9,11 +9,12 @@ from sqlalchemy import text
 
 from bordercheck.audit.service import record_event
 from bordercheck.db import Database
+from tests.factories import keyed_database
 
 
 @pytest.fixture
 def database(fresh_url: str) -> Iterator[Database]:
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     yield database
     database.dispose()
 

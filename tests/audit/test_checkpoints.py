@@ -20,7 +20,7 @@ from bordercheck.audit.chain import chain_key, entry_hash, head_key, head_seal
 from bordercheck.audit.models import AuditEntry
 from bordercheck.cli import app
 from bordercheck.db import Database
-from bordercheck.settings import get_settings
+from bordercheck.settings import load_settings
 from tests.audit.conftest import append
 
 REFUSAL = "the audit trail is append-only"
@@ -76,7 +76,7 @@ def cut_after(database: Database, seq: int, *, reseal: bool) -> None:
     head = {"seq": seq, "hash": last_hash}
     set_head = "UPDATE audit_head SET last_seq = :seq, last_hash = :hash"
     if reseal:  # someone who also holds the secret key
-        head["seal"] = head_seal(head_key(get_settings().secret_key), seq, last_hash)
+        head["seal"] = head_seal(head_key(load_settings().secret_key), seq, last_hash)
         set_head += ", seal = :seal"
     as_owner(
         database,
@@ -87,7 +87,7 @@ def cut_after(database: Database, seq: int, *, reseal: bool) -> None:
 
 def rewrite_from(database: Database, seq: int, change: dict[int, dict[str, str]]) -> None:
     """Change entries from ``seq`` on and recompute the chain and the head with the secret."""
-    key = chain_key(get_settings().secret_key)
+    key = chain_key(load_settings().secret_key)
     with database.session() as session:
         entries = list(
             session.scalars(
@@ -115,7 +115,7 @@ def rewrite_from(database: Database, seq: int, change: dict[int, dict[str, str]]
         )
         prev_hash = digest
     last = entries[-1].seq
-    seal = head_seal(head_key(get_settings().secret_key), last, prev_hash)
+    seal = head_seal(head_key(load_settings().secret_key), last, prev_hash)
     statements.append(
         (
             "UPDATE audit_head SET last_hash = :hash, seal = :seal",

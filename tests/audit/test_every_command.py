@@ -24,14 +24,13 @@ from bordercheck.auth import service as auth_service
 from bordercheck.auth.models import Role
 from bordercheck.auth.tokens import Principal
 from bordercheck.cli import app
-from bordercheck.db import Database
 from bordercheck.edge import service as edge_service
-from bordercheck.hits.service import NewHit, open_hits
+from bordercheck.hits.service import Deadlines, NewHit, open_hits
 from bordercheck.manifests.writer import synthetic_flight, write_paxlst
 from bordercheck.messaging import service as messaging_service
-from bordercheck.settings import Settings, get_settings
+from bordercheck.settings import Settings, load_settings
 from tests.conftest import FreshDatabases
-from tests.factories import officer
+from tests.factories import centre_notes, keyed_database, officer
 
 READ_ONLY = (
     "reads only; whoever runs a command already holds the database's address and "
@@ -108,7 +107,7 @@ class Shell:
         return result
 
     def session(self) -> Iterator[Any]:
-        database = Database(self.url)
+        database = keyed_database(self.url)
         try:
             with database.session(write=True) as session:
                 yield session
@@ -147,7 +146,7 @@ def _revoke_kit(shell: Shell) -> None:
             kind="client", id=client.client_id, name=client.client_id,
             role=Role.BORDER_OFFICER, bureau_code="FRA",
         )  # fmt: skip
-        key = edge_service.wrapping_key(get_settings().secret_key)
+        key = edge_service.wrapping_key(load_settings().secret_key)
         kit, _ = edge_service.register_kit(session, principal, key)
         kit_id = kit.kit_id
     shell.run("edge", "kits", "revoke", kit_id)
@@ -183,6 +182,8 @@ def _sweep(shell: Shell) -> None:
                 )
                 for n, age in enumerate((timedelta(minutes=25), timedelta(hours=1)))
             ],
+            deadlines=Deadlines.from_settings(load_settings()),
+            notes=centre_notes(),
         )  # fmt: skip
     assert "reminded 1, escalated 1" in shell.run("hits", "sweep").output
 
@@ -246,7 +247,7 @@ def test_every_command_has_a_scenario_or_a_reason() -> None:
 
 
 def last_seq(url: str) -> int:
-    database = Database(url)
+    database = keyed_database(url)
     try:
         with database.session() as session:
             return int(session.scalar(select(func.max(AuditEntry.seq))) or 0)
@@ -257,7 +258,7 @@ def last_seq(url: str) -> int:
 
 
 def actions_after(url: str, seq: int) -> list[str]:
-    database = Database(url)
+    database = keyed_database(url)
     try:
         with database.session() as session:
             return list(session.scalars(select(AuditEntry.action).where(AuditEntry.seq > seq)))

@@ -19,13 +19,13 @@ from bordercheck.auth.revocation import (
     RevocationList,
     revoke_subject,
     revoke_token,
-    utcnow,
 )
 from bordercheck.auth.tokens import Principal, TokenAuthority, signing_key
 from bordercheck.db import Database
 from bordercheck.errors import ServiceUnavailable, Unauthorized
 from bordercheck.logs import configure_logging
 from bordercheck.settings import Settings
+from bordercheck.timestamps import utcnow
 
 SETTINGS = Settings(env="test", secret_key="s" * 40)
 OFFICER = Principal("user", "7", "officer.deu", Role.BUREAU_OFFICER, "DEU")

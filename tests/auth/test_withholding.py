@@ -26,6 +26,7 @@ from bordercheck.edge.store import KitDirectory
 from bordercheck.registry.models import Record
 from tests.edge.conftest import Centre
 from tests.edge.test_kit import ask, kit_for
+from tests.factories import keyed_database
 from tests.hits.receiver import Receiver, free_port
 from tests.signin import mint_bearer
 
@@ -38,9 +39,8 @@ DETAILS = ("exact", "stolen", "lost", "passport", "identity_card", WITHHELD, LAT
 @pytest.fixture
 def centre(fresh_url: str, tmp_path: Path) -> Iterator[Centre]:
     from bordercheck.auth import service as auth_service
-    from bordercheck.db import Database
 
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     with database.session(write=True) as session:
         for country in ("DEU", "FRA", "ITA"):
             auth_service.add_bureau(session, country, f"NCB {country}")

@@ -39,6 +39,7 @@ FIELDS = [
     "checks",
     "corrections",
     "problems",
+    "notes",
 ]
 
 # The main CLI mounts mrz_app as `bordercheck mrz`; do the same here.
@@ -91,6 +92,7 @@ def test_parse_prints_exactly_the_documented_fields() -> None:
         },
         "corrections": [],
         "problems": [],
+        "notes": [],
     }
 
 

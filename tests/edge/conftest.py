@@ -18,7 +18,7 @@ from bordercheck.db import Database
 from bordercheck.registry import service as registry_service
 from bordercheck.registry.models import Record
 from bordercheck.settings import Settings
-from tests.factories import fields, officer
+from tests.factories import fields, keyed_database, officer
 
 STOLEN = ("C01X00T47", "X7K2P9Q4R", "PA0012345")
 
@@ -43,7 +43,7 @@ class Centre:
             database_url=url, env="test", edge_cache_dir=cache, revocation_refresh_seconds=0,
             **settings,
         )  # fmt: skip
-        self.database = Database(url)
+        self.database = Database.from_settings(self.settings)
         self.app = create_app(self.settings, self.database)
         self._socket = socket.socket()
         # A centre restarted on its old port: the kits know it by its address.
@@ -92,7 +92,7 @@ class Centre:
 
 @pytest.fixture
 def centre(fresh_url: str, tmp_path: Path) -> Iterator[Centre]:
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     with database.session(write=True) as session:
         for country in ("DEU", "FRA", "ITA"):
             auth_service.add_bureau(session, country, f"NCB {country}")

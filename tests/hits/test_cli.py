@@ -7,16 +7,16 @@ from datetime import UTC, datetime, timedelta
 from typer.testing import CliRunner
 
 from bordercheck.cli import app
-from bordercheck.db import Database
 from bordercheck.hits import webhooks
-from bordercheck.hits.service import NewHit, open_hits
+from bordercheck.hits.service import Deadlines, NewHit, open_hits
 from bordercheck.registry import service as registry
-from tests.factories import fields, make_bureau, officer
+from bordercheck.settings import load_settings
+from tests.factories import centre_notes, fields, keyed_database, make_bureau, officer
 from tests.hits.receiver import free_port
 
 
 def test_sweep_escalates_and_deliver_reports_what_failed(fresh_url: str) -> None:
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
     with database.session(write=True) as session:
         for country in ("DEU", "FRA"):
@@ -29,7 +29,9 @@ def test_sweep_escalates_and_deliver_reports_what_failed(fresh_url: str) -> None
         new = NewHit(query_id="b" * 32, record_id=record.id, owner_bureau="DEU",
                      querying_bureau="FRA", queried_by="border.fra", match="exact", score=1.0,
                      location=None, operation_id=None, at=an_hour_ago, source="desk")  # fmt: skip
-        open_hits(session, [new])
+        open_hits(
+            session, [new], deadlines=Deadlines.from_settings(load_settings()), notes=centre_notes()
+        )
     database.dispose()
 
     env = {"BORDERCHECK_DATABASE_URL": fresh_url, "BORDERCHECK_SECRET_KEY": "k" * 40,

@@ -18,7 +18,7 @@ from bordercheck.hits.figures import figures
 from bordercheck.hits.models import Answer, Hit, Notification
 from bordercheck.hits.service import Deadlines, NewHit, open_hits
 from bordercheck.registry import service as registry
-from tests.factories import fields, make_bureau, officer
+from tests.factories import centre_notes, fields, make_bureau, officer
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 DEADLINES = Deadlines(
@@ -44,7 +44,7 @@ def open_cases(session: Session, *sources: str, at: datetime = T0) -> list[Hit]:
                document_number=f"C01X00T{n:02d}")  # one case each: not sightings of one
         for n, source in enumerate(sources)
     ]  # fmt: skip
-    assert open_hits(session, new, deadlines=DEADLINES) == len(sources)
+    assert open_hits(session, new, deadlines=DEADLINES, notes=centre_notes()) == len(sources)
     return list(session.scalars(select(Hit).order_by(Hit.id)))[-len(sources) :]
 
 
@@ -78,7 +78,12 @@ def test_the_owner_is_reminded_once_then_the_case_is_escalated_once(session: Ses
 
     # The batch case: reminded at 9 h, escalated at 12 h, unless answered before.
     cases.answer_case(
-        session, viewer("DEU"), batch.id, Answer.CONFIRMED, now=T0 + timedelta(hours=10)
+        session,
+        viewer("DEU"),
+        batch.id,
+        Answer.CONFIRMED,
+        now=T0 + timedelta(hours=10),
+        notes=centre_notes(),
     )
     report = sweep(session, T0 + timedelta(hours=13), secretariat=SECRETARIAT)
     assert (report.reminded, report.escalated) == (0, 0)
@@ -109,7 +114,12 @@ def test_figures_per_bureau(session: Session) -> None:
     answers = [(Answer.CONFIRMED, 10), (Answer.CONFIRMED, 30), (Answer.NO_MATCH, 120)]
     for hit, (answer, minutes) in zip(hits, answers, strict=False):
         cases.answer_case(
-            session, viewer("DEU"), hit.id, answer, now=T0 + timedelta(minutes=minutes)
+            session,
+            viewer("DEU"),
+            hit.id,
+            answer,
+            now=T0 + timedelta(minutes=minutes),
+            notes=centre_notes(),
         )
     now = T0 + timedelta(hours=1)
     (deu,) = figures(session, now, since=T0 - timedelta(days=1))

@@ -17,13 +17,12 @@ from sqlalchemy.orm import Session
 from bordercheck.audit.service import AuditFilter, search
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
-from bordercheck.db import Database
 from bordercheck.hits import cases
 from bordercheck.hits.models import Answer, Delivery, Hit, HitSighting, Notification, Outcome
 from bordercheck.hits.service import Deadlines, NewHit, hits_for_query, open_hits
 from bordercheck.registry import service as registry
 from bordercheck.settings import Settings
-from tests.factories import fields, make_bureau, officer
+from tests.factories import centre_notes, fields, keyed_database, make_bureau, officer
 from tests.signin import Api, open_api
 
 SCREEN = "/api/v1/screen"
@@ -226,7 +225,12 @@ def told_deu(session: Session) -> list[str]:
 def test_after_a_quiet_period_the_owner_is_told_again(session: Session) -> None:
     minutes = (0, 30, 89, 150)  # quiet for 59 minutes, then 61
     for n, after in enumerate(minutes):
-        open_hits(session, [seen(session, n, T0 + timedelta(minutes=after))], deadlines=DEADLINES)
+        open_hits(
+            session,
+            [seen(session, n, T0 + timedelta(minutes=after))],
+            deadlines=DEADLINES,
+            notes=centre_notes(),
+        )
     (hit,) = session.scalars(select(Hit))
     assert (hit.sightings, hit.last_seen_at.replace(tzinfo=UTC)) == (4, T0 + timedelta(hours=2.5))
     assert told_deu(session) == ["hit.opened", "hit.sighted"]
@@ -237,33 +241,48 @@ def test_after_a_quiet_period_the_owner_is_told_again(session: Session) -> None:
 def test_a_sighted_event_reaches_the_owners_webhook(session: Session) -> None:
     from bordercheck.hits.webhooks import set_webhook
 
-    open_hits(session, [seen(session, 0, T0)], deadlines=DEADLINES)
+    open_hits(session, [seen(session, 0, T0)], deadlines=DEADLINES, notes=centre_notes())
     set_webhook(session, Actor("officer.deu", Role.BUREAU_OFFICER, "DEU"), "DEU",
                 "https://ncb-deu.example/hooks", secret_key=Settings(env="test").secret_key,
                 production=False, now=T0)  # fmt: skip
-    open_hits(session, [seen(session, 1, T0, "ORY-S")], deadlines=DEADLINES)
+    open_hits(session, [seen(session, 1, T0, "ORY-S")], deadlines=DEADLINES, notes=centre_notes())
     events = session.scalars(select(Delivery.event).where(Delivery.bureau_code == "DEU"))
     assert list(events) == ["hit.sighted"]
 
 
 def test_a_withheld_sighting_withholds_the_case(session: Session) -> None:
-    open_hits(session, [seen(session, 0, T0)], deadlines=DEADLINES)
+    open_hits(session, [seen(session, 0, T0)], deadlines=DEADLINES, notes=centre_notes())
     hidden = seen(session, 1, T0)
-    open_hits(session, [NewHit(**{**hidden.__dict__, "withheld": True})], deadlines=DEADLINES)
+    open_hits(
+        session,
+        [NewHit(**{**hidden.__dict__, "withheld": True})],
+        deadlines=DEADLINES,
+        notes=centre_notes(),
+    )
     (hit,) = session.scalars(select(Hit))
     assert (hit.sightings, hit.withheld) == (2, True)
 
 
 def test_a_case_closed_by_its_answer_and_outcome_frees_the_document(session: Session) -> None:
-    open_hits(session, [seen(session, 0, T0)], deadlines=DEADLINES)
+    open_hits(session, [seen(session, 0, T0)], deadlines=DEADLINES, notes=centre_notes())
     (hit,) = session.scalars(select(Hit))
     centre = "XPO"
     owner = cases.Viewer(Actor("officer.deu", Role.BUREAU_OFFICER, "DEU"), centre)
     querying = cases.Viewer(Actor("border.fra", Role.BORDER_OFFICER, "FRA"), centre)
-    cases.answer_case(session, owner, hit.id, Answer.CONFIRMED, now=T0)
-    cases.record_outcome(session, querying, hit.id, Outcome.SEIZED, now=T0)
-    assert open_hits(session, [seen(session, 1, T0)], deadlines=DEADLINES) == 1
-    assert open_hits(session, [seen(session, 2, T0, querying="ITA")], deadlines=DEADLINES) == 1
+    cases.answer_case(session, owner, hit.id, Answer.CONFIRMED, now=T0, notes=centre_notes())
+    cases.record_outcome(session, querying, hit.id, Outcome.SEIZED, now=T0, notes=centre_notes())
+    assert (
+        open_hits(session, [seen(session, 1, T0)], deadlines=DEADLINES, notes=centre_notes()) == 1
+    )
+    assert (
+        open_hits(
+            session,
+            [seen(session, 2, T0, querying="ITA")],
+            deadlines=DEADLINES,
+            notes=centre_notes(),
+        )
+        == 1
+    )
 
 
 def test_two_processes_screening_the_same_document_at_once_open_one_case(
@@ -271,18 +290,22 @@ def test_two_processes_screening_the_same_document_at_once_open_one_case(
 ) -> None:
     if backend != "postgresql":
         pytest.skip("SQLite has one writer at a time: the two transactions cannot overlap")
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     with database.session(write=True) as session:
         seen(session, 0, T0)  # the bureaus and the record
     first = database.session(write=True)
     session = first.__enter__()
-    assert open_hits(session, [seen(session, 1, T0)], deadlines=DEADLINES) == 1
+    assert (
+        open_hits(session, [seen(session, 1, T0)], deadlines=DEADLINES, notes=centre_notes()) == 1
+    )
     opened: list[int] = []
 
     def second() -> None:
         with database.session(write=True) as other:
             # Waits on the first transaction's case (the unique open key), then joins it.
-            opened.append(open_hits(other, [seen(other, 2, T0)], deadlines=DEADLINES))
+            opened.append(
+                open_hits(other, [seen(other, 2, T0)], deadlines=DEADLINES, notes=centre_notes())
+            )
 
     thread = threading.Thread(target=second)
     thread.start()

@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 
-from bordercheck.db import Database
 from bordercheck.hits.models import Hit, HitSighting
 from bordercheck.migrations import upgrade
 from bordercheck.registry import service as registry
 from tests.conftest import FreshDatabases
-from tests.factories import fields, make_bureau, officer
+from tests.factories import fields, keyed_database, make_bureau, officer, secret_key
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 QUERY = (
@@ -30,8 +29,8 @@ CASE = (
 
 def test_existing_cases_are_each_seen_once(backend: str, fresh_databases: FreshDatabases) -> None:
     url = fresh_databases.url(backend, migrate=False)
-    upgrade(url, "0011")
-    database = Database(url)
+    upgrade(url, "0011", secret_key=secret_key())
+    database = keyed_database(url)
     with database.session(write=True) as session:
         for country in ("DEU", "FRA"):
             make_bureau(session, country)
@@ -42,8 +41,8 @@ def test_existing_cases_are_each_seen_once(backend: str, fresh_databases: FreshD
             session.execute(text(QUERY), values)
             session.execute(text(CASE), values | {"state": state, "querying": querying})
     database.dispose()
-    upgrade(url)
-    database = Database(url)
+    upgrade(url, secret_key=secret_key())
+    database = keyed_database(url)
     with database.session() as session:
         hits = list(session.scalars(select(Hit).order_by(Hit.id)))
         assert [h.open_key for h in hits] == [

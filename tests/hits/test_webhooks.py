@@ -26,7 +26,7 @@ from bordercheck.hits.service import Deadlines, NewHit, open_hits
 from bordercheck.logs import configure_logging
 from bordercheck.registry import service as registry
 from bordercheck.settings import Settings
-from tests.factories import fields, make_bureau, officer
+from tests.factories import centre_notes, fields, keyed_database, make_bureau, officer
 from tests.hits.receiver import Receiver, free_port
 from tests.signin import open_api
 
@@ -44,7 +44,7 @@ def verified(secret: str, headers: dict[str, str], body: bytes) -> dict[str, Any
 
 @pytest.fixture
 def database(fresh_url: str) -> Iterator[Database]:
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     yield database
     database.dispose()
 
@@ -62,7 +62,7 @@ def open_a_case(database: Database, url: str) -> str:
                      querying_bureau="FRA", queried_by="border.fra", match="exact", score=1.0,
                      location="CDG-T2", operation_id=None, at=T0, source="desk")  # fmt: skip
         deadlines = Deadlines(timedelta(hours=12), timedelta(minutes=30), 0.75)
-        open_hits(session, [new], deadlines=deadlines)
+        open_hits(session, [new], deadlines=deadlines, notes=centre_notes())
     return hook.secret
 
 

@@ -3,14 +3,21 @@ the owner answers, the querying side records the outcome, and a third bureau see
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
 
-from bordercheck.audit.service import AuditFilter, search
+from bordercheck.api.app import create_app
+from bordercheck.audit.service import AuditFilter, search, verify
 from bordercheck.auth.models import Role
+from bordercheck.errors import ConfigurationError
+from bordercheck.migrations import upgrade
+from bordercheck.settings import Settings
+from tests.conftest import FreshDatabases
+from tests.factories import keyed_database, secret_key
 from tests.signin import Api, open_api
 
 SCREEN = "/api/v1/screen"
@@ -296,3 +303,33 @@ def test_a_batch_opens_its_cases_at_once_with_their_notices(api: Api) -> None:
     hours = (datetime.fromisoformat(due) - datetime.fromisoformat(created)).total_seconds() / 3600
     assert hours == 12
     assert api.client.get(NOTIFICATIONS, headers=deu(api)).json()["unread"] == 5
+
+
+def test_an_app_with_a_key_of_its_own_writes_under_that_key(
+    backend: str, fresh_databases: FreshDatabases
+) -> None:
+    """Nothing falls back on the process's settings: the audit chain, the hit's opening and
+    the centre's note in its thread are all under the app's key, not the environment's."""
+    own_key = secrets.token_urlsafe(32)
+    url = fresh_databases.url(backend, migrate=False)
+    upgrade(url, secret_key=own_key)
+    with open_api(url, bureaus=("DEU", "FRA"), secret_key=own_key) as api:
+        report(api)
+        assert screen(api)["result"] == "hit"
+        case = only_case(api, deu(api))
+        thread = api.client.get(f"{HITS}/{case['id']}/messages", headers=deu(api)).json()
+        (note,) = thread["messages"]
+        assert (note["system"], note["verified"]) == (True, True)
+        assert note["body"].startswith(f"Hit {case['id']} opened")
+        with api.database.session() as session:
+            assert verify(session).whole
+            assert verify(session, own_key).whole
+            assert not verify(session, secret_key()).whole
+            actions = {e.action for e in search(session, AuditFilter(), limit=100).entries}
+    assert {"hit.opened", "messages.note_posted"} <= actions
+
+
+def test_an_app_refuses_a_database_opened_with_another_key(fresh_url: str) -> None:
+    settings = Settings(database_url=fresh_url, env="test", secret_key=secrets.token_urlsafe(32))
+    with pytest.raises(ConfigurationError, match="another secret key"):
+        create_app(settings, keyed_database(fresh_url))

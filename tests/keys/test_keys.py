@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from bordercheck.cli import app
 from bordercheck.keys.files import KEY_SETTINGS
-from bordercheck.messaging.keyring import parse_key_list
+from bordercheck.keys.formats import parse_key_list
 from bordercheck.settings import ConfigurationError, Settings, load_settings
 
 PUBLISHED_DEV_KEY = "dev-secret-key-change-me"

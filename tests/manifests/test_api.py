@@ -124,9 +124,15 @@ def test_an_upload_a_crew_list_and_a_bad_traveller_among_good_ones(api: Api) -> 
 
 
 def test_an_unreadable_file_is_refused_naming_the_segment(api: Api) -> None:
-    refused = submit(api, "UNA:+.? '\nUNH+1+PAXLST:D:05B:UN:IATA'UNT+2+1'")
+    refused = submit(api, "UNA:+.? '\nBGM+745'UNT+2+1'")
     assert refused.status_code == 422
-    assert refused.json()["message"] == "segment 1 (UNH, line 2): an interchange begins with UNB"
+    assert refused.json()["message"] == (
+        "segment 1 (BGM, line 2): an interchange begins with UNB (or, without an envelope, "
+        "a message with UNH)"
+    )
+    nobody = submit(api, "UNA:+.? '\nUNH+1+PAXLST:D:05B:UN:IATA'UNT+2+1'")
+    assert nobody.status_code == 422
+    assert "refused rather than screened as an empty flight" in nobody.json()["message"]
     empty = submit(api, "  \n")
     assert empty.status_code == 422
     assert "the body is empty" in empty.json()["message"]
@@ -255,3 +261,22 @@ async def _hold(slots: ParsingSlots) -> asyncio.Event:
     _ = asyncio.get_running_loop().create_task(keep())
     await taken.wait()
     return release
+
+
+def test_a_list_without_envelope_and_an_older_us_list_are_screened_with_their_warnings(
+    api: Api,
+) -> None:
+    report(api, "C01X00T47")
+    split = submit(api, (DATA / "dcs_three_parts.edi").read_bytes())
+    assert split.status_code == 200, split.text
+    answer = split.json()
+    assert any("no interchange envelope" in w for w in answer["warnings"])
+    (manifest,) = answer["manifests"]
+    assert (manifest["flight"], manifest["travellers"]) == ("KL1234", 3)
+    assert [h["document_number"] for h in manifest["hits"]] == ["C01X00T47"]
+    old = submit(api, (DATA / "us_pdt_dialect.edi").read_bytes())
+    assert old.status_code == 200, old.text
+    assert any("older US dialect" in w for w in old.json()["warnings"])
+    assert old.json()["manifests"][0]["documents_screened"] == 3
+    listed = api.client.get(MANIFESTS, headers=api.bearer(Role.BUREAU_OFFICER, "FRA")).json()
+    assert any("older US dialect" in w for row in listed for w in row["warnings"])

@@ -11,13 +11,12 @@ from typer.testing import CliRunner, Result
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
 from bordercheck.cli import app
-from bordercheck.db import Database
 from bordercheck.documents.types import DocumentType
 from bordercheck.hits.models import Hit
 from bordercheck.manifests.flight import TravelDocument
 from bordercheck.manifests.writer import synthetic_flight, write_paxlst
 from bordercheck.registry import service as registry_service
-from tests.factories import fields, make_bureau
+from tests.factories import fields, keyed_database, make_bureau
 
 DATA = Path(__file__).parent / "data"
 
@@ -28,7 +27,7 @@ def run(url: str, *args: str) -> Result:
 
 
 def test_screen_files_print_the_hits_and_open_tagged_cases(fresh_url: str, tmp_path: Path) -> None:
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     with database.session(write=True) as session:
         make_bureau(session, "DEU")
         actor = Actor(name="officer.deu", role=Role.BUREAU_OFFICER, bureau_code="DEU")
@@ -63,3 +62,22 @@ def test_screen_files_print_the_hits_and_open_tagged_cases(fresh_url: str, tmp_p
     assert purged.exit_code == 0, purged.output
     assert "2 manifest(s) older than 0 days deleted" in purged.output
     database.dispose()
+
+
+def test_screen_reads_an_older_dialect_and_refuses_a_list_naming_nobody(
+    fresh_url: str, tmp_path: Path
+) -> None:
+    nobody = tmp_path / "nobody.edi"
+    nobody.write_text("UNH+1+PAXLST:001:000+X'TDT+20+UA1'UNT+3+1'")
+    answered = run(
+        fresh_url, "manifests", "screen", str(DATA / "us_pdt_dialect.edi"), str(nobody), "--json"
+    )
+    assert answered.exit_code == 1
+    read, refused = json.loads(answered.stdout)["files"]
+    assert read["manifests"][0]["travellers"] == 3
+    assert any("older US dialect" in w for w in read["warnings"])
+    assert "refused rather than screened as an empty flight" in refused["error"]
+    printed = run(fresh_url, "manifests", "screen", str(DATA / "dcs_three_parts.edi"))
+    assert printed.exit_code == 0, printed.output
+    assert "flight KL1234 AMS → JFK, 3 passengers read" in printed.output
+    assert "no interchange envelope" in printed.output

@@ -165,8 +165,11 @@ def test_a_file_cut_short_is_read_as_far_as_it_goes() -> None:
     ("text", "message"),
     [
         ("hello, this is not edifact", "no EDIFACT interchange found"),
+        ("UNA:+.? 'BGM+745'UNT+2+1'",
+         "segment 1 (BGM, line 1): an interchange begins with UNB (or, without an envelope, "
+         "a message with UNH)"),
         ("UNA:+.? 'UNH+1+PAXLST:D:05B:UN:IATA'UNT+2+1'",
-         "segment 1 (UNH, line 1): an interchange begins with UNB"),
+         "no traveller could be read from the file's 1 PAXLST list(s) (message version D:05B"),
         ("UNB+UNOA:4+A+B+260101:0000+1'UNZ+0+1'", "holds no message"),
         ("UNB+UNOA:4+A+B+260101:0000+1'UNH+1+CUSCAR:D:05B:UN'UNT+2+1'UNZ+1+1'",
          "no PAXLST message"),

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bordercheck.auth.models import Role
-from bordercheck.hits.service import NewHit, hits_for_query, open_hits
+from bordercheck.hits.service import Deadlines, NewHit, hits_for_query, open_hits
 from bordercheck.registry import service as registry
-from tests.factories import fields, make_bureau, officer
+from bordercheck.settings import load_settings
+from tests.factories import centre_notes, fields, make_bureau, officer
 from tests.signin import Api, open_api
 
 THREADS = "/api/v1/messages"
@@ -45,6 +46,8 @@ def make_hit(session: Session, owner: str = "DEU", querying: str = "FRA") -> int
                 at=datetime.now(UTC), source="desk",
             )
         ],
+        deadlines=Deadlines.from_settings(load_settings()),
+        notes=centre_notes(),
     )  # fmt: skip
     session.flush()
     return hits_for_query(session, query_id)[0].id

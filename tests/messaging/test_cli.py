@@ -8,18 +8,17 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bordercheck.cli import app
-from bordercheck.db import Database
 from bordercheck.messaging import service
 from bordercheck.messaging.models import Message
 from bordercheck.settings import Settings
-from tests.factories import make_bureau, officer
+from tests.factories import keyed_database, make_bureau, officer
 
 OLD = "old:" + base64.b64encode(b"\x05" * 32).decode()
 NEW = "new:" + base64.b64encode(b"\x06" * 32).decode()
 
 
 def test_rewrap_moves_every_data_key_to_the_current_key(fresh_url: str) -> None:
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     with database.session(write=True) as session:
         for code in ("DEU", "FRA"):
             make_bureau(session, code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bordercheck.auth.models import Role
 from bordercheck.messaging.service import post_hit_event
+from tests.factories import centre_notes
 from tests.messaging.conftest import THREADS, make_hit
 from tests.signin import Api
 
@@ -18,7 +19,13 @@ def test_both_bureaus_of_a_hit_read_and_write_its_thread(
 ) -> None:
     hit_id = hit(api)
     with api.database.session(write=True) as session:
-        post_hit_event(session, hit_id=hit_id, bureaus=["DEU", "FRA"], text="answered: confirmed")
+        post_hit_event(
+            session,
+            centre_notes(),
+            hit_id=hit_id,
+            bureaus=["DEU", "FRA"],
+            text="answered: confirmed",
+        )
     path = f"/api/v1/hits/{hit_id}/messages"
     written = api.client.post(path, headers=fra, json={"body": "Passport seized at CDG."})
     assert written.status_code == 201, written.text

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bordercheck.errors import ValidationFailed
+from bordercheck.keys.formats import parse_key_list
 from bordercheck.messaging.attachments import EXECUTABLE_MAGIC, NewAttachment, check_attachments
 from bordercheck.messaging.envelope import Unreadable, seal, unseal
-from bordercheck.messaging.keyring import parse_key_list
 from bordercheck.settings import Settings
 
 KEY_IDS = st.text(

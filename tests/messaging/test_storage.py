@@ -16,7 +16,7 @@ from bordercheck.messaging.attachments import NewAttachment
 from bordercheck.messaging.crypto import MessageCrypto
 from bordercheck.messaging.models import Message, Thread
 from bordercheck.settings import ConfigurationError, Settings, load_settings
-from tests.factories import make_bureau, officer
+from tests.factories import centre_notes, make_bureau, officer
 from tests.messaging.conftest import PDF, make_hit
 
 SECRET_BODY = "Suspect KOWALSKI travels on C01X00T47 tomorrow"
@@ -116,9 +116,15 @@ def test_a_moved_creation_time_no_longer_verifies(session: Session) -> None:
 def test_post_hit_event_keeps_one_thread_per_hit_and_appends_to_it(session: Session) -> None:
     first, second = make_hit(session, "DEU", "FRA"), make_hit(session, "DEU", "ITA")
     before = {h: _count(session, h) for h in (first, second)}
-    service.post_hit_event(session, hit_id=first, bureaus=["DEU", "FRA"], text="answered")
-    service.post_hit_event(session, hit_id=first, bureaus=["FRA", "DEU"], text="outcome: seized")
-    service.post_hit_event(session, hit_id=second, bureaus=["DEU", "ITA"], text="opened")
+    service.post_hit_event(
+        session, centre_notes(), hit_id=first, bureaus=["DEU", "FRA"], text="answered"
+    )
+    service.post_hit_event(
+        session, centre_notes(), hit_id=first, bureaus=["FRA", "DEU"], text="outcome: seized"
+    )
+    service.post_hit_event(
+        session, centre_notes(), hit_id=second, bureaus=["DEU", "ITA"], text="opened"
+    )
     threads = session.scalars(select(Thread).where(Thread.hit_id.in_([first, second]))).all()
     assert sorted(t.hit_id or 0 for t in threads) == [first, second]
     assert _count(session, first) == before[first] + 2

@@ -15,12 +15,11 @@ import pytest
 
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.models import Role
-from bordercheck.db import Database
 from bordercheck.messaging import service
 from bordercheck.messaging.live import broker_for
 from bordercheck.messaging.stream import event_stream
 from bordercheck.settings import Settings
-from tests.factories import make_bureau, officer
+from tests.factories import keyed_database, make_bureau, officer
 from tests.messaging.conftest import THREADS, start_thread
 from tests.signin import Api
 
@@ -110,7 +109,7 @@ def test_only_bureau_officers_may_listen(api: Api) -> None:
 
 
 def test_streams_hear_only_of_committed_messages(fresh_url: str) -> None:
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     config = Settings(env="test")
 
     def post(subject: str, *, fail: bool) -> int:
@@ -140,7 +139,7 @@ def test_streams_hear_only_of_committed_messages(fresh_url: str) -> None:
 
 
 def test_a_stream_ends_when_its_token_expires(fresh_url: str) -> None:
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
 
     async def read_all() -> list[str]:
         lines = await event_stream(
@@ -185,7 +184,7 @@ def test_a_stream_closes_within_a_second_or_so_of_its_users_deactivation(api: Ap
     def deactivate_elsewhere() -> None:
         # As `bordercheck users deactivate` does, from another process: only the database
         # knows, not this process's revocation list.
-        elsewhere = Database(api.database.url)
+        elsewhere = keyed_database(api.database.url)
         with elsewhere.session(write=True) as session:
             auth_service.deactivate_user(session, "anna.k")
         elsewhere.dispose()

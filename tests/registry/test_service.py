@@ -9,12 +9,11 @@ from sqlalchemy.orm import Session
 
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
-from bordercheck.db import Database
 from bordercheck.errors import Conflict, DuplicateRecord, Forbidden, StaleVersion, ValidationFailed
 from bordercheck.registry import service
 from bordercheck.registry.feed import changes_since, last_sequence
 from bordercheck.registry.schemas import RecordFields
-from tests.factories import ADMIN, fields, make_bureau, officer
+from tests.factories import ADMIN, fields, keyed_database, make_bureau, officer
 
 
 @pytest.fixture(autouse=True)
@@ -173,7 +172,7 @@ def test_admin_may_act_for_any_bureau(session: Session) -> None:
 
 
 def test_two_officers_updating_at_once_cannot_overwrite_each_other(fresh_url: str) -> None:
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     with database.session(write=True) as setup:
         make_bureau(setup, "DEU")
         record_id = service.create_record(setup, officer("DEU"), fields()).id

@@ -18,6 +18,7 @@ from bordercheck.db import Database
 from bordercheck.screening.journal import QueryJournal, decode, replay_abandoned
 from bordercheck.screening.models import ScreeningQuery
 from bordercheck.screening.querylog import LoggedMatch, QueryLogWriter, write_entries
+from tests.factories import case_opener, keyed_database
 from tests.signin import open_api
 from tests.test_querylog import WAIT, counts, entry
 
@@ -69,9 +70,9 @@ def test_the_journal_of_a_killed_process_is_replayed_at_start_then_deleted(
     with journalling(tmp_path, 0, 300):
         pass  # killed (SIGKILL) here: its 300 answered entries are only in its journal
     assert len(journals(tmp_path)) == 1
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     journal = QueryJournal(tmp_path)
-    writer = QueryLogWriter(database, journal=journal)
+    writer = QueryLogWriter(database, on_hits=[case_opener()], journal=journal)
     writer.start()
     # The replay runs first in the log's thread: once a later commit is done, it is done.
     writer.record([entry(1000, (LoggedMatch(7, "exact", 1.0),))]).result(timeout=WAIT)
@@ -88,9 +89,9 @@ def test_a_journal_replayed_twice_is_inserted_once(fresh_url: str, tmp_path: Pat
     (left,) = journals(tmp_path)
     kept = tmp_path / "kept"
     shutil.copy(left, kept)
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     with database.session(write=True) as session:  # one was moved before the process died
-        write_entries(session, [entry(7)])
+        write_entries(session, [entry(7)], on_hits=[case_opener()])
     replay_abandoned(tmp_path, database, nullcontext)
     assert (counts(database), journals(tmp_path)) == ((300, 0), [])
     # Killed between the commit of a replay and the deletion of the journal: replayed again.
@@ -104,14 +105,14 @@ def test_a_journal_replayed_twice_is_inserted_once(fresh_url: str, tmp_path: Pat
 
 
 def test_a_live_process_journal_is_never_taken(fresh_url: str, tmp_path: Path) -> None:
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     with journalling(tmp_path, 0, 50):
         (alive,) = journals(tmp_path)
         replay_abandoned(tmp_path, database, nullcontext)
         assert (counts(database), journals(tmp_path)) == ((0, 0), [alive])
         # Nor by this process's own log, whose own journal is in the same directory.
         journal = QueryJournal(tmp_path)
-        writer = QueryLogWriter(database, journal=journal)
+        writer = QueryLogWriter(database, on_hits=[case_opener()], journal=journal)
         writer.record([entry(100)])
         writer.stop()  # replays (nothing to take) and writes its own entry
         journal.close()
@@ -122,10 +123,10 @@ def test_a_live_process_journal_is_never_taken(fresh_url: str, tmp_path: Path) -
 
 
 def test_a_batch_of_clean_queries_and_hits(fresh_url: str, tmp_path: Path) -> None:
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     journal = QueryJournal(tmp_path, sync_seconds=0.01)
     journal.start()
-    writer = QueryLogWriter(database, journal=journal)
+    writer = QueryLogWriter(database, on_hits=[case_opener()], journal=journal)
     clean_only = writer.record([entry(n) for n in range(100)])
     assert clean_only.done()  # answered at once: the writer has not even started
     hit = (LoggedMatch(7, "exact", 1.0),)

@@ -21,11 +21,10 @@ from sqlalchemy import select
 
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.models import Role
-from bordercheck.db import Database
 from bordercheck.hits.models import HitSighting
 from bordercheck.registry import service as registry_service
 from bordercheck.screening.models import ScreeningQuery
-from tests.factories import fields, officer
+from tests.factories import fields, keyed_database, officer
 
 KILLS = 12  # per database; one server started for each
 # What each kill follows, in turn: a hit, a clean screen, a batch holding a hit, a clean batch.
@@ -84,7 +83,7 @@ def server(
 
 def prepare(url: str) -> tuple[str, str]:
     """A recorded stolen passport, and the client of a French border post."""
-    database = Database(url)
+    database = keyed_database(url)
     with database.session(write=True) as session:
         for country in ("DEU", "FRA"):
             auth_service.add_bureau(session, country, f"NCB {country}")
@@ -122,7 +121,7 @@ def screen_and_kill(
 
 
 def logged_results(url: str, query_ids: list[str]) -> dict[str, str]:
-    database = Database(url)
+    database = keyed_database(url)
     with database.session() as session:
         rows = session.execute(
             select(ScreeningQuery.id, ScreeningQuery.result).where(ScreeningQuery.id.in_(query_ids))
@@ -159,7 +158,7 @@ def test_a_killed_server_has_kept_every_answer_it_sent(
 
     hits = {a["query_id"] for a in answered if a["result"] == "hit"}
     assert len(hits) == sum(1 for n in range(KILLS) if KINDS[n % len(KINDS)] in {"hit", "batch"})
-    database = Database(fresh_url)
+    database = keyed_database(fresh_url)
     with database.session() as session:
         # Each answered hit opened a case or was added to one as a sighting.
         query = select(HitSighting.query_id).where(HitSighting.query_id.in_(hits))

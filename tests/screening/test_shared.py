@@ -11,11 +11,11 @@ from bordercheck.screening.index import ScreeningIndex
 from bordercheck.screening.live import screening_key
 from bordercheck.screening.shared import cached_snapshot_path, prepare_snapshot
 from tests.conftest import FreshDatabases
-from tests.factories import fields, officer
+from tests.factories import fields, keyed_database, officer
 
 
 def _database_with(url: str, *numbers: str) -> Database:
-    database = Database(url)
+    database = keyed_database(url)
     with database.session(write=True) as session:
         auth_service.add_bureau(session, "DEU", "NCB DEU")
     _record(database, *numbers)

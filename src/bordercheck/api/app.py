@@ -26,9 +26,11 @@ from bordercheck.auth.tokens import TokenAuthority
 from bordercheck.db import Database
 from bordercheck.directory import api as directory_api
 from bordercheck.edge import api as edge_api
+from bordercheck.errors import ConfigurationError
 from bordercheck.hits import api as hits_api
+from bordercheck.hits import threads as hits_threads
 from bordercheck.hits.delivery import Courier
-from bordercheck.hits.service import Deadlines
+from bordercheck.hits.service import CaseOpener
 from bordercheck.hits.worker import Periodic, run_sweep
 from bordercheck.logs import configure_logging
 from bordercheck.manifests import api as manifests_api
@@ -51,6 +53,9 @@ GIL_SWITCH_SECONDS = 0.0005
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     """The API for ``settings`` (default: the environment's), on ``database`` if given."""
     settings = settings or load_settings()
+    if database is not None and database.secret_key != settings.secret_key:
+        # Its sessions would chain the audit trail under another key than the app signs with.
+        raise ConfigurationError("the database given to create_app has another secret key")
     configure_logging(settings)
 
     @asynccontextmanager
@@ -71,7 +76,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         query_log = app.state.query_log = QueryLogWriter(
             db,
             retry_seconds=settings.query_log_retry_seconds,
-            deadlines=Deadlines.from_settings(settings),
+            on_hits=app.state.on_hits,
             journal=journal,
             replay_seconds=settings.query_journal_replay_seconds,
         )
@@ -116,6 +121,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         redoc_url=None,
     )
     app.state.settings = settings
+    # What screening finds opens hit cases, in the transaction that logs the queries (the
+    # query log, passenger lists, kits' uploads): screening itself knows nothing of cases.
+    app.state.on_hits = (CaseOpener.from_settings(settings),)
     metrics = app.state.metrics = Metrics()
     metrics.gauge(
         "bordercheck_index_records",
@@ -168,6 +176,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(screening_api.records_router, prefix=API_PREFIX)
     app.include_router(manifests_api.router, prefix=API_PREFIX)
     app.include_router(messaging_api.router, prefix=API_PREFIX)
+    app.include_router(hits_threads.router, prefix=API_PREFIX)
     app.include_router(hits_api.router, prefix=API_PREFIX)
     app.include_router(hits_api.notifications_router, prefix=API_PREFIX)
     app.include_router(analysis_api.router, prefix=API_PREFIX)

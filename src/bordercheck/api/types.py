@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Path, Query
 from pydantic import AfterValidator, Field
 
+from bordercheck.timestamps import as_utc
 
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back the naive UTC it stored; the API always says which zone it means."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
+# A moment a caller sends without a zone is taken to be in UTC; the API answers in UTC.
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 # Every integer a caller sends is bounded where it enters: one the database cannot hold is

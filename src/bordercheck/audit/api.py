@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from bordercheck.api.deps import Principal, SessionDep, require_roles
 from bordercheck.api.limits import rate_limit
-from bordercheck.api.types import UtcDatetime, as_utc
+from bordercheck.api.types import UtcDatetime
 from bordercheck.audit import service
 from bordercheck.audit.models import AuditEntry
 from bordercheck.auth.models import Role
@@ -97,8 +97,8 @@ def search_audit(
         action=action,
         actor=actor,
         subject=subject,
-        since=as_utc(since) if since else None,
-        until=as_utc(until) if until else None,
+        since=since,
+        until=until,
     )
     page = service.search(session, criteria, limit=limit, before=before)
     return AuditPageOut(

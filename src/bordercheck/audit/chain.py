@@ -72,9 +72,7 @@ def canonical_details(details: Mapping[str, Any] | None) -> str:
 
 
 def canonical_time(at: datetime) -> str:
-    """UTC with microseconds. SQLite hands back naive datetimes; they were written in UTC."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
+    """UTC with microseconds (timestamps are read back aware: ``timestamps.UtcDateTime``)."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

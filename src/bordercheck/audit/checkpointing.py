@@ -9,7 +9,7 @@ cost to the entries written since.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from bordercheck.audit import service
@@ -26,6 +26,7 @@ from bordercheck.db import Database
 from bordercheck.errors import BordercheckError
 from bordercheck.logs import get_logger
 from bordercheck.settings import Settings
+from bordercheck.timestamps import utcnow
 
 log = get_logger(__name__)
 
@@ -69,7 +70,7 @@ def take_checkpoint(
             "no checkpoint signed",
             seq=report.problem.seq,
         )
-    return signer.sign(report.last_seq, report.last_hash, now or datetime.now(UTC))
+    return signer.sign(report.last_seq, report.last_hash, now or utcnow())
 
 
 class CheckpointWriter:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bordercheck.db import Base
+from bordercheck.timestamps import UtcDateTime
 
 # The hash an empty chain starts from: the first entry's ``prev_hash``.
 GENESIS_HASH = "0" * 64
@@ -20,7 +21,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_entries"
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(100))
     bureau_code: Mapped[str | None] = mapped_column(String(3))
     action: Mapped[str] = mapped_column(String(64))

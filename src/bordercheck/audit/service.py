@@ -6,7 +6,7 @@ import functools
 import getpass
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
@@ -25,7 +25,8 @@ from bordercheck.audit.chain import (
     verify_chain,
 )
 from bordercheck.audit.models import GENESIS_HASH, AuditEntry, AuditHead
-from bordercheck.settings import get_settings
+from bordercheck.db import secret_key_of
+from bordercheck.timestamps import utcnow
 
 __all__ = [
     "SYSTEM_ACTOR",
@@ -49,26 +50,14 @@ SUBJECT_MAX = 200
 ACTION_MAX = 64
 
 
-def _process_key() -> bytes:
-    # record_event is called from every domain's services, which are handed a session and
-    # nothing else; the key therefore comes from the process's own settings, read once. A
-    # deployment runs every process with the same BORDERCHECK_SECRET_KEY.
-    return _chain_key(get_settings().secret_key)
-
-
 @functools.lru_cache(maxsize=4)
 def _chain_key(secret_key: str) -> bytes:
-    # By the key: the demo runs with keys it made itself (settings.installed).
+    # By the key, derived once: record_event is on every write path.
     return chain_key(secret_key)
-
-
-def _process_head_key() -> bytes:
-    return _head_key(get_settings().secret_key)
 
 
 @functools.lru_cache(maxsize=4)
 def _head_key(secret_key: str) -> bytes:
-    # By the key, as the chain's: the demo runs with keys it made itself.
     return head_key(secret_key)
 
 
@@ -142,8 +131,11 @@ def record_events(session: Session, events: Sequence[AuditEvent]) -> None:
         )
     connection = session.connection()
     seq, prev_hash = _advance_head(connection, len(prepared))
-    at = datetime.now(UTC)
-    key = _process_key()
+    at = utcnow()
+    # record_event is called from every domain's services, which are handed a session and
+    # nothing else: the key comes with the session, from the app's or command's settings.
+    secret_key = secret_key_of(session)
+    key = _chain_key(secret_key)
     rows = []
     for actor, bureau_code, action, subject, details in prepared:
         digest = entry_hash(
@@ -172,7 +164,7 @@ def record_events(session: Session, events: Sequence[AuditEvent]) -> None:
         )
         seq, prev_hash = seq + 1, digest
     connection.execute(_APPEND, rows)
-    seal = head_seal(_process_head_key(), seq - 1, prev_hash)
+    seal = head_seal(_head_key(secret_key), seq - 1, prev_hash)
     connection.execute(_SET_HEAD_HASH, {"digest": prev_hash, "seal": seal})
 
 
@@ -217,12 +209,10 @@ def verify(
     pins: Sequence[Pin] = (),
     start: tuple[int, str] = (0, GENESIS_HASH),
 ) -> ChainReport:
-    """Check the chain from ``start`` and the head's seal with the deployment secret (this
-    process's unless one is given), and that it passes through every pinned hash."""
-    if secret_key is None:
-        keys = _process_key(), _process_head_key()
-    else:
-        keys = chain_key(secret_key), head_key(secret_key)
+    """Check the chain from ``start`` and the head's seal with the deployment secret (the
+    session's unless one is given), and that it passes through every pinned hash."""
+    secret_key = secret_key or secret_key_of(session)
+    keys = _chain_key(secret_key), _head_key(secret_key)
     return verify_chain(session, *keys, pins=pins, start=start)
 
 
@@ -263,17 +253,12 @@ def search(
     if criteria.subject is not None:
         query = query.where(AuditEntry.subject == criteria.subject)
     if criteria.since is not None:
-        query = query.where(AuditEntry.at >= _utc(criteria.since))
+        query = query.where(AuditEntry.at >= criteria.since)
     if criteria.until is not None:
-        query = query.where(AuditEntry.at < _utc(criteria.until))
+        query = query.where(AuditEntry.at < criteria.until)
     if before is not None:
         query = query.where(AuditEntry.seq < before)
     rows = list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit + 1)))
     more = len(rows) > limit
     entries = rows[:limit]
     return AuditPage(entries, entries[-1].seq if more and entries else None)
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite compares the UTC text it stored: a moment in another zone must be converted.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -24,7 +24,7 @@ from bordercheck.auth import service
 from bordercheck.auth.guessing import Attempt
 from bordercheck.auth.models import ApiClient, Bureau, Role, User
 from bordercheck.auth.passwords import MIN_PASSWORD_LENGTH
-from bordercheck.auth.revocation import revoke_token, subject_of, utcnow
+from bordercheck.auth.revocation import revoke_token, subject_of
 from bordercheck.auth.signin import (
     address,
     hold_off_guessing,
@@ -40,6 +40,7 @@ from bordercheck.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from bordercheck.timestamps import utcnow
 
 router = APIRouter(tags=["auth"])
 admin = APIRouter(tags=["administration"], dependencies=[Depends(require_roles(Role.ADMIN))])

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bordercheck.auth.models import SignInThrottle
-from bordercheck.auth.revocation import as_utc
+from bordercheck.timestamps import utcnow
 
 LABEL_MAX = 200
 
@@ -116,7 +116,7 @@ class SignInGuard:
     """The policy and the clock (replaced in tests, so that no test sleeps)."""
 
     policy: GuessingPolicy = field(default_factory=GuessingPolicy)
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Callable[[], datetime] = field(default=utcnow)
 
     def retry_after(self, session: Session, attempt: Attempt) -> int | None:
         """Seconds until ``attempt`` may be tried, or None if it may be tried now."""
@@ -126,12 +126,12 @@ class SignInGuard:
         known = (
             pair is not None
             and pair.last_success_at is not None
-            and now - as_utc(pair.last_success_at) < self.policy.known_for
+            and now - pair.last_success_at < self.policy.known_for
         )
         judged_by = (Scope.PAIR,) if known else (Scope.ACCOUNT, Scope.ADDRESS, Scope.PAIR)
         until = max(
             (
-                as_utc(row.blocked_until)
+                row.blocked_until
                 for scope, row in rows.items()
                 if scope in judged_by and row.blocked_until is not None
             ),
@@ -148,7 +148,7 @@ class SignInGuard:
         for scope, (key, label) in attempt.keys().items():
             row = _row_for_update(session, scope, key, label)
             last = row.last_failure_at
-            if last is None or now - as_utc(last) >= self.policy.quiet_period:
+            if last is None or now - last >= self.policy.quiet_period:
                 row.failures, row.first_failure_at, row.alerted_at = 0, now, None
             row.failures += 1
             row.last_failure_at = now
@@ -157,7 +157,7 @@ class SignInGuard:
             threshold = self.policy.alert_at(scope)
             if threshold is not None and row.failures >= threshold and row.alerted_at is None:
                 row.alerted_at = now
-                since = as_utc(row.first_failure_at or now)
+                since = row.first_failure_at or now
                 alerts.append(GuessingAlert(scope, row.label, row.failures, since))
         session.flush()
         return alerts

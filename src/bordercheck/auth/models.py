@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import Boolean, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bordercheck.db import Base
+from bordercheck.timestamps import UtcDateTime
 
 
 class Role(StrEnum):
@@ -29,7 +30,7 @@ class Bureau(Base):
     country_code: Mapped[str] = mapped_column(String(3), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     is_secretariat: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
     users: Mapped[list[User]] = relationship(back_populates="bureau")
 
@@ -43,16 +44,16 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     bureau_id: Mapped[int] = mapped_column(ForeignKey("bureaus.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     # Set by an administrator's reset: the password works only to choose a new one.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
-    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # The console's language for this person (en, fr, es, ar); none: the browser's choice.
     language: Mapped[str | None] = mapped_column(String(8))
     # The second factor: the TOTP secret, encrypted under a key derived from the installation's
     # secret (auth.second_factor), and when it was confirmed by a first code.
     totp_secret: Mapped[str | None] = mapped_column(String(200))
-    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # The time step of the last code accepted: a code is good once (RFC 6238, 5.2).
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
@@ -68,7 +69,7 @@ class RecoveryCode(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     # SHA-256 of the code: the codes are random (60 bits), so a fast hash does not help guessing.
     code_hash: Mapped[str] = mapped_column(String(64))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ApiClient(Base):
@@ -84,7 +85,7 @@ class ApiClient(Base):
     role: Mapped[str] = mapped_column(String(32))
     bureau_id: Mapped[int] = mapped_column(ForeignKey("bureaus.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
     bureau: Mapped[Bureau] = relationship()
 
@@ -102,8 +103,8 @@ class RevokedToken(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     jti: Mapped[str | None] = mapped_column(String(64), unique=True)
     subject: Mapped[str | None] = mapped_column(String(80))
-    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    revoked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class SignInThrottle(Base):
@@ -123,8 +124,8 @@ class SignInThrottle(Base):
     scope: Mapped[str] = mapped_column(String(16))
     label: Mapped[str] = mapped_column(String(200))
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    first_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

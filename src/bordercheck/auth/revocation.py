@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,6 +22,7 @@ from bordercheck.auth.models import RevokedToken
 from bordercheck.db import Database
 from bordercheck.errors import ServiceUnavailable
 from bordercheck.logs import get_logger
+from bordercheck.timestamps import utcnow
 
 log = get_logger(__name__)
 
@@ -32,15 +33,6 @@ SUBJECT_REVOCATION_LIFETIME = timedelta(hours=25)
 def subject_of(kind: str, principal_id: str | int) -> str:
     """``user:12`` or ``client:bcc_…``: unique across people and machines."""
     return f"{kind}:{principal_id}"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back the naive UTC it stored; PostgreSQL an aware datetime."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def revoke_token(session: Session, jti: str, expires_at: datetime) -> None:
@@ -119,7 +111,7 @@ class RevocationList:
             if jti is not None:
                 jtis.add(jti)
             if subject is not None:
-                at = as_utc(revoked_at).timestamp()
+                at = revoked_at.timestamp()
                 subjects[subject] = max(at, subjects.get(subject, at))
         # Swapped whole, so a reader sees the old copy or the new one, never half of each.
         self._jtis, self._subjects = frozenset(jtis), subjects

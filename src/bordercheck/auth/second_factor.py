@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from bordercheck.audit.service import record_event
 from bordercheck.auth.models import RecoveryCode, User
-from bordercheck.auth.revocation import utcnow
 from bordercheck.errors import Conflict
+from bordercheck.timestamps import utcnow
 
 ISSUER = "bordercheck"
 RECOVERY_CODES = 10

@@ -13,9 +13,10 @@ from bordercheck.audit.service import SYSTEM_ACTOR, record_event
 from bordercheck.auth.guessing import clear_account
 from bordercheck.auth.models import ApiClient, Bureau, Role, User
 from bordercheck.auth.passwords import check_password, hash_password, password_matches
-from bordercheck.auth.revocation import revoke_subject, subject_of, utcnow
+from bordercheck.auth.revocation import revoke_subject, subject_of
 from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.errors import Conflict, InvalidInput, NotFound
+from bordercheck.timestamps import utcnow
 
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 

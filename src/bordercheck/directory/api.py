@@ -20,6 +20,7 @@ from bordercheck.directory.models import DirectoryEntry, Topic
 from bordercheck.directory.schemas import EntryChanges, EntryFields, language_codes
 from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.errors import FieldError, Forbidden, ValidationFailed
+from bordercheck.timestamps import utcnow
 
 router = APIRouter(tags=["directory"], dependencies=[Depends(rate_limit)])
 KeeperDep = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.BUREAU_OFFICER))]
@@ -137,7 +138,7 @@ def _bureau_names(session: Session) -> dict[str, str]:
 @router.get("/directory", response_model=EntryList)
 def list_entries(_reader: ReaderDep, session: SessionDep, filters: FiltersDep) -> EntryList:
     """Focal points by country, topic and language; stale ones flagged (and filterable)."""
-    today = service.utcnow().date()
+    today = utcnow().date()
     entries = [_out(entry, today) for entry in filters.entries(session, today)]
     return EntryList(entries=entries, stale=sum(entry.stale for entry in entries))
 
@@ -149,7 +150,7 @@ def list_entries(_reader: ReaderDep, session: SessionDep, filters: FiltersDep) -
 )
 def export_vcards(_reader: ReaderDep, session: SessionDep, filters: FiltersDep) -> Response:
     """The entries found, as vCards (4.0) to load into a phone or mail client."""
-    today = service.utcnow().date()
+    today = utcnow().date()
     body = export.vcards(filters.entries(session, today), _bureau_names(session), today)
     return Response(
         body,
@@ -165,7 +166,7 @@ def export_vcards(_reader: ReaderDep, session: SessionDep, filters: FiltersDep) 
 )
 def export_csv(_reader: ReaderDep, session: SessionDep, filters: FiltersDep) -> Response:
     """The entries found, as CSV with a header row."""
-    today = service.utcnow().date()
+    today = utcnow().date()
     body = export.csv_text(filters.entries(session, today), _bureau_names(session), today)
     return Response(
         body,
@@ -176,7 +177,7 @@ def export_csv(_reader: ReaderDep, session: SessionDep, filters: FiltersDep) -> 
 
 @router.get("/directory/{entry_id}", response_model=EntryOut)
 def get_entry(entry_id: EntryId, _reader: ReaderDep, session: SessionDep) -> EntryOut:
-    return _out(service.get_entry(session, entry_id), service.utcnow().date())
+    return _out(service.get_entry(session, entry_id), utcnow().date())
 
 
 @router.post("/directory", response_model=EntryOut, status_code=status.HTTP_201_CREATED)
@@ -184,7 +185,7 @@ def add_entry(body: NewEntry, keeper: KeeperDep, session: SessionDep) -> EntryOu
     """A new focal point of your bureau (administrators: of ``bureau``)."""
     fields = EntryFields.model_validate(body.model_dump(exclude={"bureau"}))
     entry = service.add_entry(session, keeper.actor(), fields, bureau=body.bureau)
-    return _out(entry, service.utcnow().date())
+    return _out(entry, utcnow().date())
 
 
 @router.patch("/directory/{entry_id}", response_model=EntryOut)
@@ -194,14 +195,14 @@ def update_entry(
     """Change the fields sent; the others stay. Changing an entry does not confirm it."""
     changes = body.model_dump(exclude_unset=True)
     entry = service.update_entry(session, keeper.actor(), entry_id, changes)
-    return _out(entry, service.utcnow().date())
+    return _out(entry, utcnow().date())
 
 
 @router.post("/directory/{entry_id}/confirm", response_model=EntryOut)
 def confirm_entry(entry_id: EntryId, keeper: KeeperDep, session: SessionDep) -> EntryOut:
     """The entry is still right as it stands: it is confirmed today, and no longer stale."""
     entry = service.confirm_entry(session, keeper.actor(), entry_id)
-    return _out(entry, service.utcnow().date())
+    return _out(entry, utcnow().date())
 
 
 @router.delete("/directory/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -61,8 +61,6 @@ def fold(line: str) -> str:
 
 
 def _timestamp(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, DateTime, Index, Integer, String
+from sqlalchemy import Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bordercheck.db import Base
+from bordercheck.timestamps import UtcDateTime
 
 
 class Topic(StrEnum):
@@ -38,9 +39,9 @@ class DirectoryEntry(Base):
     hours: Mapped[str] = mapped_column(String(100))
     time_zone: Mapped[str] = mapped_column(String(64))
     last_confirmed: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_by: Mapped[str] = mapped_column(String(100))
 
     __table_args__ = (

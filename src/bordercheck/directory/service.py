@@ -5,7 +5,7 @@ Helpers here never commit. Every change is written to the audit trail.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import literal, select
@@ -18,6 +18,7 @@ from bordercheck.auth.models import Role
 from bordercheck.directory.models import DirectoryEntry, Topic
 from bordercheck.directory.schemas import EntryFields
 from bordercheck.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from bordercheck.timestamps import utcnow
 
 # An entry not confirmed for this long is flagged: people move on, numbers change.
 STALE_AFTER_MONTHS = 12
@@ -33,10 +34,6 @@ EDITABLE = (
     "hours",
     "time_zone",
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def stale_on_or_before(today: date) -> date:

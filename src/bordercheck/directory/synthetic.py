@@ -12,6 +12,7 @@ from bordercheck.auth.actors import Actor
 from bordercheck.directory import service
 from bordercheck.directory.models import Topic
 from bordercheck.directory.schemas import EntryFields
+from bordercheck.timestamps import utcnow
 
 # Country: its language, a time zone, its calling code. Others get English and UTC.
 LOCALES: dict[str, tuple[str, str, str]] = {
@@ -53,7 +54,7 @@ def add_demo_entries(
 ) -> int:
     """Two entries per bureau, some of them stale; returns how many were added."""
     rng = random.Random(seed)
-    today = service.utcnow().date()
+    today = utcnow().date()
     added = 0
     for country in countries:
         language, zone, calling = LOCALES.get(country, ("en", "UTC", "1"))

@@ -54,7 +54,8 @@ def parse_command(
         bool, typer.Option("--correct", help="Repair OCR confusions where the repair is certain.")
     ] = False,
 ) -> None:
-    """Print one JSON object per MRZ; exit 0: all valid, 1: a check failed, 2: not an MRZ."""
+    """Print one JSON object per MRZ; exit 0: all valid, 1: a check failed, 2: not an MRZ
+    (or not a travel document's: a driving licence's). Reads France's 1988-2021 card too."""
     texts = ["\n".join(lines)] if lines else _blocks(sys.stdin.read())
     if not texts:
         typer.echo("error: no MRZ given (pass its lines, or MRZs on standard input)", err=True)

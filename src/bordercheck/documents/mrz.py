@@ -1,8 +1,11 @@
-"""ICAO Doc 9303 machine-readable zones: parse, validate and generate TD1, TD2, TD3, MRV-A, MRV-B.
+"""Machine-readable zones: parse and validate ICAO Doc 9303 TD1, TD2, TD3, MRV-A, MRV-B (and
+generate them), and France's national identity card (FRA-ID).
 
 ``parse`` raises NotAnMrz only for text that is not an MRZ at all (line count, line length,
-characters). An MRZ whose check digits or fields are wrong still parses, with ``valid``
-False and the failing ``checks`` and ``problems`` saying why.
+characters), and its NotATravelDocument for the zones of other documents (driving licences).
+An MRZ whose check digits or fields are wrong still parses, with ``valid`` False and the
+failing ``checks`` and ``problems`` saying why; ``notes`` say what was read in a way Doc 9303
+does not describe (a national variant, OCR text cleaned) without making it invalid.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from bordercheck.documents.mrz_formats import (
     Layout,
     MrzFormat,
     NotAnMrz,
+    NotATravelDocument,
     Position,
     char_value,
     check_digit,
@@ -38,6 +42,7 @@ __all__ = [
     "Correction",
     "Mrz",
     "MrzFormat",
+    "NotATravelDocument",
     "NotAnMrz",
     "char_value",
     "check_digit",
@@ -62,7 +67,8 @@ BLIND_SPOTS: Final[dict[str, str]] = {
         " value is equal modulo 10 changes no check digit: 0 < A K U, 1 B L V, 2 C M W,"
         " 3 D N X, 4 E O Y, 5 F P Z, 6 G Q, 7 H R, 8 I S, 9 J T. It is caught only where the"
         " field takes digits alone (dates, check digits), so in practice in document numbers"
-        " and optional data, e.g. G/6, S/8, L/1, Z/5 and A/K/</0."
+        " and optional data, e.g. G/6, S/8, L/1, Z/5 and A/K/</0. The check digit of a date"
+        " left blank (<<<<<<) may be 0 or <, as it may be for empty optional data."
     ),
     "name": (
         "The name field has no check digit: a letter or < replaced by another letter or < is"
@@ -89,6 +95,11 @@ BLIND_SPOTS: Final[dict[str, str]] = {
         " not caught."
     ),
 }
+
+# Formats whose numbers may run on into the optional data (Doc 9303 Parts 5 and 6).
+LONG_NUMBERS: Final = frozenset({"TD1", "TD2"})
+# How a long number was checked, when not as Doc 9303 says.
+WITH_FILLER: Final = "with_filler"
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,8 @@ class CheckResult:
     passed: bool
     digit: Position
     covers: tuple[Position, ...]
+    # None: computed as Doc 9303 says; WITH_FILLER: a long number checked with its filler.
+    reading: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +140,8 @@ class Mrz:
 
     ``sex`` is ``M``, ``F`` or ``X``: the MRZ filler ``<`` (unspecified) is reported as ``X``,
     the letter the visual zone uses. ``birth_date`` is None when the MRZ leaves day, month or
-    year unknown (``<<``); ``*_raw`` fields keep what the MRZ holds.
+    year unknown (``<<``), ``expiry_date`` when the document has none (all fillers, or a
+    format without one); ``*_raw`` fields keep what the MRZ holds.
     """
 
     format: MrzFormat
@@ -150,6 +164,9 @@ class Mrz:
     checks: Mapping[str, bool]
     problems: tuple[str, ...] = ()
     corrections: tuple[Correction, ...] = field(default=())
+    notes: tuple[str, ...] = ()
+    # How the number's check digit held: None as Doc 9303 says, else WITH_FILLER.
+    number_check_reading: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -179,6 +196,8 @@ class Mrz:
             "corrections": [c.as_dict() for c in self.corrections],
             # Why an MRZ is invalid when every check digit passes (bad country, bad date…).
             "problems": list(self.problems),
+            # Read as a national variant of Doc 9303, or cleaned from OCR text (still valid).
+            "notes": list(self.notes),
         }
 
 
@@ -199,8 +218,14 @@ def parse(text: str | Sequence[str], *, correct: bool = False, today: date | Non
 
 
 def printed_check_digit(mrz: Mrz, check: str = "document_number") -> str | None:
-    """A check digit as the MRZ holds it (after any repair), whether or not it passes."""
+    """A check digit as the MRZ holds it (after any repair), whether or not it passes.
+
+    None for a long number whose digit holds only with its filler (Belgium's reading):
+    that digit is not the number's Doc 9303 check digit, which screening compares it with.
+    """
     for result in evaluate_checks(mrz.lines, LAYOUTS[mrz.format]):
+        if result.name == check and result.reading is not None:
+            return None
         if result.name == check:
             line, column = result.digit
             return mrz.lines[line][column]
@@ -217,35 +242,52 @@ def _evaluate(spec: CheckSpec, lines: Sequence[str], layout: Layout) -> CheckRes
     digit = spec.digit_position
     found = lines[digit[0]][digit[1]]
     text = spec.read(lines)
-    if spec.name == "document_number" and layout.format == "TD1" and found == FILLER:
-        continuation = _td1_continuation(lines)
+    if spec.name == "document_number" and layout.format in LONG_NUMBERS and found == FILLER:
+        continuation = _continuation(lines, layout)
         if continuation is None:
             return CheckResult(spec.name, False, digit, covers)
         extra, digit = continuation
-        covers = covers + extra
         found = lines[digit[0]][digit[1]]
-        text += "".join(lines[line][column] for line, column in extra)
-    if spec.name == "optional_data" and found == FILLER:
-        # Doc 9303 Part 4: an unused personal number field may have a filler check digit.
-        passed = set(text) == {FILLER}
-    else:
-        passed = found == check_digit(text)
-    return CheckResult(spec.name, passed, digit, covers)
+        tail = "".join(lines[line][column] for line, column in extra)
+        if found == check_digit(text + tail):
+            return CheckResult(spec.name, True, digit, covers + extra)
+        # Belgium computes it over the number with the filler after its 9th character.
+        with_filler = (*covers, spec.digit_position, *extra)
+        if found == check_digit(text + FILLER + tail):
+            return CheckResult(spec.name, True, digit, with_filler, WITH_FILLER)
+        return CheckResult(spec.name, False, digit, covers + extra)
+    if found == FILLER and (spec.name == "optional_data" or _is_date(spec)) and _blank(text):
+        # Doc 9303 Part 4: an unused personal number field may have a filler check digit;
+        # so has a date left blank (the expiry of a Russian internal passport, which has none).
+        return CheckResult(spec.name, True, digit, covers)
+    return CheckResult(spec.name, found == check_digit(text), digit, covers)
 
 
-def _td1_continuation(lines: Sequence[str]) -> tuple[tuple[Position, ...], Position] | None:
-    """Where a TD1 number longer than 9 characters goes on, and its check digit, in optional data.
+def _blank(text: str) -> bool:
+    return text == FILLER * len(text)
 
-    Doc 9303 Part 5: the number's check digit position holds ``<``; the rest of the number
-    and then its check digit open optional data field 1, ended by ``<``.
+
+def _is_date(spec: CheckSpec) -> bool:
+    return len(spec.covers) == 1 and spec.covers[0].kind == "date"
+
+
+def _continuation(
+    lines: Sequence[str], layout: Layout
+) -> tuple[tuple[Position, ...], Position] | None:
+    """Where a number longer than 9 characters goes on, and its check digit, in optional data.
+
+    Doc 9303 Parts 5 and 6 (TD1, TD2): the number's check digit position holds ``<``; the
+    rest of the number and then its check digit open the optional data, ended by ``<``.
     """
-    optional = lines[0][15:30]
+    target = layout.field("optional_data")
+    optional = target.read(lines)
     end = optional.find(FILLER)
     if end == -1:
         end = len(optional)
     if end < 2:
         return None
-    return tuple((0, 15 + i) for i in range(end - 1)), (0, 15 + end - 1)
+    extra = tuple((target.line, target.start + i) for i in range(end - 1))
+    return extra, (target.line, target.start + end - 1)
 
 
 def read_mrz(
@@ -254,11 +296,12 @@ def read_mrz(
     *,
     today: date | None = None,
     corrections: Sequence[Correction] = (),
-    notes: Sequence[str] = (),
+    problems_found: Sequence[str] = (),
 ) -> Mrz:
     """Read the fields of well-sized, upper-case MRZ lines (as ``split_mrz`` returns them)."""
     today = today or date.today()
-    problems = list(notes)
+    problems = list(problems_found)
+    notes: list[str] = []
 
     def get(name: str) -> str:
         return layout.field(name).read(lines)
@@ -271,22 +314,48 @@ def read_mrz(
         )
     if code[1] not in LETTERS + FILLER:
         problems.append(f"document_code: {code!r} is not a document code")
-    issuing_raw, nationality_raw = get("issuing_country"), get("nationality")
+    issuing_raw = get("issuing_country")
     issuing = _country(issuing_raw, "issuing_country", problems)
-    nationality = _country(nationality_raw, "nationality", problems)
+    if layout.has_field("nationality"):
+        nationality_raw = get("nationality")
+        nationality = _country(nationality_raw, "nationality", problems)
+    else:  # France's card is issued to French nationals only, and says so nowhere else
+        nationality_raw, nationality = "", issuing
     number, optional = _number_and_optional(lines, layout)
     if not number:
         problems.append("document_number: the document number is empty")
-    birth_raw, expiry_raw = get("birth_date"), get("expiry_date")
+    birth_raw = get("birth_date")
     birth = _date(birth_raw, today, "birth_date", problems)
-    expiry = _date(expiry_raw, _years_later(today, EXPIRY_YEARS_AHEAD), "expiry_date", problems)
+    expiry_raw = get("expiry_date") if layout.has_field("expiry_date") else ""
+    expiry = None
+    if expiry_raw.strip(FILLER):
+        latest = _years_later(today, EXPIRY_YEARS_AHEAD)
+        expiry = _date(expiry_raw, latest, "expiry_date", problems)
+    elif expiry_raw:
+        notes.append("expiry_date: none (the MRZ leaves it blank, as a Russian internal "
+                     "passport's does)")  # fmt: skip
     sex = get("sex")
     if sex in (FILLER, "X"):
         sex = "X"
     elif sex not in ("M", "F"):
         problems.append(f"sex: {sex!r} is not M, F or < (unspecified)")
-    surname, given_names = _names(get("name"), problems)
-    checks = {r.name: r.passed for r in evaluate_checks(lines, layout)}
+    if layout.has_field("surname"):
+        surname, given_names = _separate_names(get("surname"), get("given_names"), problems)
+    else:
+        surname, given_names = _names(get("name"), problems)
+    results = evaluate_checks(lines, layout)
+    checks = {r.name: r.passed for r in results}
+    reading = next((r.reading for r in results if r.name == "document_number" and r.passed), None)
+    if reading == WITH_FILLER:
+        notes.append(
+            "document_number: its check digit holds over the number with the filler after "
+            "its 9th character (Belgium's reading), not over the number alone (Doc 9303's)"
+        )
+    if layout.format == "FRA-ID":
+        notes.append(_french_card_note(number, optional))
+        for part in (layout.field("issue_month"), layout.field("sequence")):
+            if not part.read(lines).isdigit():
+                problems.append(f"document_number: {part.name} {part.read(lines)!r} is not digits")
     return Mrz(
         format=layout.format,
         lines=tuple(lines),
@@ -310,6 +379,8 @@ def read_mrz(
         checks=checks,
         problems=tuple(problems),
         corrections=tuple(corrections),
+        notes=tuple(notes),
+        number_check_reading=reading,
     )
 
 
@@ -322,13 +393,17 @@ def _country(raw: str, name: str, problems: list[str]) -> str:
 
 
 def _number_and_optional(lines: Sequence[str], layout: Layout) -> tuple[str, str]:
+    if not layout.has_field("document_number"):  # France's card: a number in three parts
+        spec = next(c for c in layout.checks if c.name == "document_number")
+        return spec.read(lines).rstrip(FILLER), layout.field("optional_data").read(lines)
     number = layout.field("document_number").read(lines).rstrip(FILLER)
     optional = layout.field("optional_data").read(lines)
-    if layout.format == "TD1" and lines[0][14] == FILLER:
-        continuation = _td1_continuation(lines)
+    line, column = layout.field("document_number_check").positions[0]
+    if layout.format in LONG_NUMBERS and lines[line][column] == FILLER:
+        continuation = _continuation(lines, layout)
         if continuation is not None:
             extra, _ = continuation
-            number += "".join(lines[0][c] for _, c in extra)
+            number += "".join(lines[row][c] for row, c in extra)
             # Skip the continuation, its check digit and the < that ends them.
             optional = optional[len(extra) + 2 :]
     return number, optional.rstrip(FILLER)
@@ -361,6 +436,29 @@ def _years_later(day: date, years: int) -> date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a year that has none
         return day.replace(year=day.year + years, day=28)
+
+
+def _french_card_note(number: str, office: str) -> str:
+    # Issued from 1988 to 2021: a two-digit year from 88 on is in the 1900s.
+    issued = number[:4]
+    if issued.isdigit():
+        issued = f"{'19' if int(issued[:2]) >= 88 else '20'}{issued[:2]}-{issued[2:]}"
+    return (
+        f"France's national identity card: issued {issued} by office "
+        f"{office or number[4:7]}; its MRZ holds no nationality (French) and no expiry date"
+    )
+
+
+def _separate_names(surname_raw: str, given_raw: str, problems: list[str]) -> tuple[str, str]:
+    """Names in two fields of their own (France's card): ``<`` or ``<<`` divides words."""
+    for raw in (surname_raw, given_raw):
+        if not _NAME_CHARACTERS.issuperset(raw):
+            problems.append(f"name: {raw.rstrip(FILLER)!r} holds characters other than letters")
+    surname = " ".join(w for w in surname_raw.split(FILLER) if w)
+    given_names = " ".join(w for w in given_raw.split(FILLER) if w)
+    if not surname:
+        problems.append("name: the surname (primary identifier) is empty")
+    return surname, given_names
 
 
 def _names(raw: str, problems: list[str]) -> tuple[str, str]:

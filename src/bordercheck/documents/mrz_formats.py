@@ -1,4 +1,5 @@
-"""ICAO Doc 9303 MRZ layouts: where each field of TD1, TD2, TD3, MRV-A and MRV-B sits.
+"""MRZ layouts: where each field of ICAO Doc 9303's TD1, TD2, TD3, MRV-A and MRV-B sits, and of
+France's national identity card (1988-2021), whose 2 x 36 zone is its own.
 
 Positions here are 0-based (line, column); messages and corrections shown to people are
 1-based, as Doc 9303 numbers them.
@@ -13,10 +14,14 @@ from typing import Final, Literal
 
 from bordercheck.documents.countries import InvalidCountry, mrz_country, normalise_country
 
-MrzFormat = Literal["TD1", "TD2", "TD3", "MRV-A", "MRV-B"]
+MrzFormat = Literal["TD1", "TD2", "TD3", "MRV-A", "MRV-B", "FRA-ID"]
+# The ICAO formats (the ones ``generate_mrz`` writes); FRA-ID is read only.
 FORMATS: Final[tuple[MrzFormat, ...]] = ("TD1", "TD2", "TD3", "MRV-A", "MRV-B")
 
-FieldKind = Literal["code", "country", "name", "number", "check", "date", "sex", "optional"]
+# "digits": digits only, and not a date (the parts of France's card number that are numbers).
+FieldKind = Literal[
+    "code", "country", "name", "number", "check", "date", "sex", "optional", "digits"
+]
 Position = tuple[int, int]
 
 FILLER: Final = "<"
@@ -34,6 +39,14 @@ SPECIMEN_STATES: Final[dict[str, str]] = {"UTO": "Utopia (Doc 9303 specimen)"}
 
 class NotAnMrz(ValueError):
     """Text that is not an MRZ at all: wrong line count or length, or a foreign character."""
+
+
+class NotATravelDocument(NotAnMrz):
+    """A machine-readable zone, but not a travel document's (a driving licence's, say)."""
+
+
+# The first letters of ICAO Doc 9303 document codes: A, C, I (cards), P (passports), V (visas).
+TRAVEL_DOCUMENT_LETTERS: Final = "ACIPV"
 
 
 def char_value(char: str) -> int:
@@ -190,6 +203,38 @@ def _two_line(fmt: MrzFormat, length: int, optional_length: int, letters: str) -
     return Layout(fmt, 2, length, tuple(fields), tuple(checks), letters)
 
 
+def _french_identity_card() -> Layout:
+    """France's national identity card, issued 1988-2021: 2 x 36, not ICAO's TD2.
+
+    Line 1: ``IDFRA``, surname (25), issuing office (6). Line 2: the card number (issue year
+    and month, office, sequence: 12), its check digit, given names (14), birth date and its
+    check digit, sex, and a check digit over both lines. No nationality (the card is only
+    issued to French nationals) and no expiry date.
+    """
+    code = Field("document_code", 0, 0, 2, "code")
+    state = Field("issuing_country", 0, 2, 3, "country")
+    surname = Field("surname", 0, 5, 25, "name")
+    office = Field("optional_data", 0, 30, 6, "optional")
+    # The number: issue year and month, issuing office (Corsica's hold a letter), sequence.
+    issued = Field("issue_month", 1, 0, 4, "digits")
+    number_office = Field("number_office", 1, 4, 3, "number")
+    sequence = Field("sequence", 1, 7, 5, "digits")
+    number_cd = Field("document_number_check", 1, 12, 1, "check")
+    given = Field("given_names", 1, 13, 14, "name")
+    birth = Field("birth_date", 1, 27, 6, "date")
+    birth_cd = Field("birth_date_check", 1, 33, 1, "check")
+    sex = Field("sex", 1, 34, 1, "sex")
+    composite = Field("composite_check", 1, 35, 1, "check")
+    number = (issued, number_office, sequence)
+    fields = (code, state, surname, office, *number, number_cd, given, birth, birth_cd, sex)
+    checks = (
+        _check("document_number", number_cd, *number),
+        _check("birth_date", birth_cd, birth),
+        _check("composite", composite, *fields),
+    )
+    return Layout("FRA-ID", 2, 36, (*fields, composite), checks, "I")
+
+
 def _td1() -> Layout:
     code = Field("document_code", 0, 0, 2, "code")
     state = Field("issuing_country", 0, 2, 3, "country")
@@ -224,6 +269,7 @@ LAYOUTS: Final[dict[MrzFormat, Layout]] = {
     "TD3": _two_line("TD3", 44, 14, "P"),
     "MRV-A": _two_line("MRV-A", 44, 16, "V"),
     "MRV-B": _two_line("MRV-B", 36, 8, "V"),
+    "FRA-ID": _french_identity_card(),
 }
 
 
@@ -233,6 +279,11 @@ def split_mrz(text: str | Sequence[str]) -> tuple[tuple[str, ...], Layout]:
     lines = [line.strip() for line in raw.splitlines() if line.strip()]
     if not lines:
         raise NotAnMrz("the text is empty; an MRZ has 2 or 3 lines")
+    if len(lines) == 1 and len(lines[0]) in _RUN_TOGETHER:
+        # Lines run together (pasted, or sent without line breaks): 2 x 36, 2 x 44, 3 x 30.
+        count, width = _RUN_TOGETHER[len(lines[0])]
+        lines = [lines[0][i * width : (i + 1) * width] for i in range(count)]
+    refuse_other_zones(lines)
     if len(lines) not in (2, 3):
         raise NotAnMrz(f"an MRZ has 2 or 3 lines, this text has {len(lines)}")
     layout = _layout_for(lines)
@@ -253,6 +304,9 @@ def split_mrz(text: str | Sequence[str]) -> tuple[tuple[str, ...], Layout]:
     return upper, layout
 
 
+_RUN_TOGETHER: Final = {72: (2, 36), 88: (2, 44), 90: (3, 30)}
+
+
 def _layout_for(lines: Sequence[str]) -> Layout:
     if len(lines) == 3:
         return LAYOUTS["TD1"]
@@ -265,4 +319,53 @@ def _layout_for(lines: Sequence[str]) -> Layout:
     visa = lines[0][:1].upper() == "V"
     if length == 44:
         return LAYOUTS["MRV-A" if visa else "TD3"]
+    if _french_identity_card_shape(lines):
+        return LAYOUTS["FRA-ID"]
     return LAYOUTS["MRV-B" if visa else "TD2"]
+
+
+def _french_identity_card_shape(lines: Sequence[str]) -> bool:
+    """``IDFRA`` opening 36 characters, and no nationality where a TD2 has one.
+
+    A French TD2 identity document holds a nationality at line 2, columns 11-13; France's own
+    card holds digits of its number there.
+    """
+    first, second = lines[0].upper(), lines[1].upper()
+    # As OCR may give it: 1 for I, 0 for D (repaired later, once the layout is known).
+    if first[:2].translate(_CODE_MISREADS) + first[2:5] != "IDFRA" or len(second) < 13:
+        return False
+    return country_from_mrz(second[10:13]) is None
+
+
+_CODE_MISREADS: Final = str.maketrans({"1": "I", "0": "D"})
+
+
+def refuse_other_zones(lines: Sequence[str]) -> None:
+    """NotATravelDocument for the machine-readable zones of documents that are not for travel.
+
+    Driving licences carry zones too (ISO/IEC 18013 and national ones): one line of 30
+    beginning ``D``, three of 30 beginning ``D``, Switzerland's 9 + 30 + 30. They are
+    refused by name rather than read as a broken passport or card.
+    """
+    if not lines:
+        return
+    first = lines[0].upper()
+    lengths = [len(line) for line in lines]
+    if len(lines) == 3 and lengths[0] == 9 and lengths[1:] == [30, 30]:
+        raise NotATravelDocument(
+            "not a travel document MRZ: three lines of 9, 30 and 30 characters are a Swiss "
+            "driving licence's"
+        )
+    if first[:1] == "D":
+        raise NotATravelDocument(
+            f"not a travel document MRZ: document code {first[:2]!r} begins with D, a driving "
+            f"licence's; travel documents' begin with {_LETTERS_TEXT}"
+        )
+    if first[:1] in LETTERS and first[:1] not in TRAVEL_DOCUMENT_LETTERS:
+        raise NotATravelDocument(
+            f"not a travel document MRZ: document code {first[:2]!r} begins with "
+            f"{first[:1]!r}; ICAO Doc 9303 codes begin with {_LETTERS_TEXT}"
+        )
+
+
+_LETTERS_TEXT: Final = "A, C, I, P or V"

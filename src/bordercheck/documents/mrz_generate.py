@@ -38,8 +38,9 @@ def generate_mrz(
 ) -> tuple[str, ...]:
     """The lines of an MRZ; ValueError saying which field is impossible.
 
-    Names are transliterated and cut to the field (see ``transliteration``); a TD1 number
-    longer than 9 characters continues in the optional data as Doc 9303 Part 5 prescribes.
+    Names are transliterated and cut to the field (see ``transliteration``); a TD1 or TD2
+    number longer than 9 characters continues in the optional data as Doc 9303 Parts 5 and
+    6 prescribe.
     A None date is written as ``<<<<<<`` (unknown). Sex is M, F or X (written ``<``).
     """
     if mrz_format not in LAYOUTS:
@@ -67,20 +68,21 @@ def generate_mrz(
 
     number = normalise_number(document_number)
     optional = _optional(optional_data, "optional_data")
-    if len(number) > 9 and mrz_format != "TD1":
+    if len(number) > 9 and mrz_format not in ("TD1", "TD2"):
         raise ValueError(
             f"document_number is {len(number)} characters long; {mrz_format} has room for 9 "
-            "(only TD1 continues longer numbers in the optional data)"
+            "(only TD1 and TD2 continue longer numbers in the optional data)"
         )
     if len(number) > 9:
         put("document_number", number[:9])
         put("document_number_check", FILLER)
         continuation = number[9:] + check_digit(number)
         optional = continuation + (FILLER + optional if optional else "")
-        if len(optional) > layout.field("optional_data").length:
+        room = layout.field("optional_data").length
+        if len(optional) > room:
             raise ValueError(
                 f"document_number of {len(number)} characters and optional_data do not fit "
-                "together in TD1 optional data field 1 (15 characters)"
+                f"together in {mrz_format} optional data ({room} characters)"
             )
     else:
         put("document_number", number)

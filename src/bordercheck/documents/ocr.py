@@ -1,6 +1,14 @@
 """OCR confusions in MRZs, and the repairs that can be made without guessing.
 
-``correct_mrz`` makes two kinds of repair, each reported as a Correction:
+``correct_mrz`` first cleans the text OCR gives (``clean_ocr_text``: spaces, stray marks,
+look-alikes of ``<``), then makes three kinds of repair, each reported as a Correction:
+
+0. Fillers. OCR reads ``<`` as ``K``. A ``K`` becomes ``<`` where only a filler can be:
+   a check digit, a date left blank, the document code's second character, ``D<<``;
+   the trailing fillers of numbers and optional data once a ``<`` begins them, and of
+   names once three ``<`` do (a word may follow one or two);
+   and, when the zone holds no ``<`` at all (every filler read as ``K``), each run of two
+   or more ``K`` in names and a trailing run in numbers and optional data.
 
 1. Character class. A letter in a field that takes digits only (dates, check digits) is
    read as the digit it is confused with (O→0, I→1, …). A digit in an alphabetic field is
@@ -16,7 +24,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Final
@@ -91,11 +101,106 @@ def confusable_variants(text: str, max_changes: int = 1) -> frozenset[str]:
     return frozenset(found)
 
 
+# Characters OCR gives for ``<`` that are not MRZ characters.
+FILLER_LOOKALIKES: Final[Mapping[str, str]] = {
+    "«": "<<", "‹": "<", "〈": "<", "＜": "<", "≪": "<<", "⟨": "<", "﹤": "<",
+}  # fmt: skip
+_MRZ_CHARACTERS: Final = frozenset(DIGITS + LETTERS + FILLER)
+_NOISE: Final = re.compile("[^0-9A-Z<]")
+_LENGTHS: Final[dict[int, frozenset[int]]] = {2: frozenset({36, 44}), 3: frozenset({30})}
+
+
+def clean_ocr_text(text: str | Sequence[str]) -> tuple[list[str], list[str]]:
+    """The lines of an MRZ as OCR gave them, cleaned; and what was done, one note a change.
+
+    Lower case is upper-cased; look-alikes of ``<`` (``«``, ``‹``…) become ``<``; other
+    characters that are not MRZ characters (``.``, ``|``, ``,``…) are removed; spaces are
+    removed, or read as ``<`` where only that gives the line its length; lines left empty
+    are dropped.
+    """
+    raw = text if isinstance(text, str) else "\n".join(text)
+    lines: list[str] = []
+    notes: list[str] = []
+    for line in raw.splitlines():
+        upper = line.strip().upper()
+        if not _NOISE.search(upper):  # the usual case, and the quick one
+            if upper:
+                lines.append(upper)
+            continue
+        upper = "".join(FILLER_LOOKALIKES.get(c, c) for c in upper)
+        stray = [c for c in upper if c not in _MRZ_CHARACTERS and c != " "]
+        kept = "".join(c for c in upper if c in _MRZ_CHARACTERS or c == " ").strip()
+        if kept:
+            lines.append(kept)
+        if stray:
+            shown = " ".join(repr(c) for c in dict.fromkeys(stray))
+            where = f"line {len(lines)}" if kept else "a line of its own"
+            notes.append(f"{where}: removed {len(stray)} stray character(s) {shown}")
+    if len(lines) == 1 and " " in lines[0]:
+        lines = lines[0].replace(" ", "\n").split() if _run_together(lines[0]) else lines
+    lengths = _LENGTHS.get(len(lines), frozenset())
+    for index, line in enumerate(lines):
+        if " " not in line:
+            continue
+        spaces = line.count(" ")
+        joined, filled = line.replace(" ", ""), line.replace(" ", FILLER)
+        if len(filled) in lengths and len(joined) not in lengths:
+            lines[index] = filled
+            notes.append(f"line {index + 1}: read {spaces} space(s) as <")
+        else:
+            lines[index] = joined
+            notes.append(f"line {index + 1}: removed {spaces} space(s)")
+    _fit_name_lines(lines, lengths, notes)
+    return lines, notes
+
+
+def _run_together(line: str) -> bool:
+    """Whether a line with spaces is the lines of an MRZ separated by spaces, not newlines."""
+    parts = line.split()
+    return len(parts) in (2, 3) and all(len(p) in (30, 36, 44) for p in parts)
+
+
+def _fit_name_lines(lines: list[str], lengths: frozenset[int], notes: list[str]) -> None:
+    """Lines that end in fillers, a filler or two short or long: OCR dropped or doubled one.
+
+    Only such lines (names: TD3 and TD2 line 1, TD1 line 3) are fitted, at their end, where
+    fillers only pad; a line ending in check digits is left for the length check to refuse.
+    """
+    widths = [len(line) for line in lines if len(line) in lengths]
+    if not widths:
+        return
+    width = max(set(widths), key=widths.count)
+    for index, line in enumerate(lines):
+        gap = width - len(line)
+        if gap == 0 or abs(gap) > 2 or not line.endswith(FILLER):
+            continue
+        if gap < 0 and not line.endswith(FILLER * (1 - gap)):
+            continue  # a name running to the line's end; the extra characters are not fillers
+        lines[index] = line + FILLER * gap if gap > 0 else line[:gap]
+        change = f"added {gap}" if gap > 0 else f"removed {-gap}"
+        notes.append(f"line {index + 1}: {change} trailing filler(s) to make {width} characters")
+
+
 def correct_mrz(text: str | Sequence[str], *, today: date | None = None) -> Mrz:
     """Parse an MRZ, repairing OCR confusions where the repair is certain; see the module doc."""
-    lines, layout = split_mrz(text)
+    cleaned, cleaning = clean_ocr_text(text)
+    lines, layout = split_mrz(cleaned)
     grid = [list(line) for line in lines]
     corrections: list[Correction] = []
+    k_for_filler = FILLER not in "".join(lines)
+    has_k = any("K" in line for line in lines)
+    for target in layout.fields if has_k else ():
+        # Fields do not overlap: each is read from the lines as given.
+        for (line, column), char in _filler_fixes(target, lines, k_for_filler).items():
+            corrections.append(_correction(target, line, column, grid[line][column], char))
+            grid[line][column] = char
+    if k_for_filler and any(
+        "K" in "".join(grid[f.line][f.start : f.end]) for f in layout.fields if f.kind == "name"
+    ):
+        cleaning.append(
+            "name: every < was read as K; a single K between words may be a < too, and is "
+            "left as read (names have no check digit to tell)"
+        )
     for target in layout.fields:
         for (line, column), char in _class_fixes(target, grid, layout).items():
             corrections.append(_correction(target, line, column, grid[line][column], char))
@@ -103,7 +208,7 @@ def correct_mrz(text: str | Sequence[str], *, today: date | None = None) -> Mrz:
     fixed = tuple("".join(row) for row in grid)
     results = evaluate_checks(fixed, layout)
     if all(r.passed for r in results):
-        return read_mrz(fixed, layout, today=today, corrections=corrections)
+        return _read(fixed, layout, today, corrections, cleaning)
 
     baseline = set(read_mrz(fixed, layout, today=today).problems)
     repairs = _check_repairs(fixed, layout, results, baseline, today)
@@ -112,7 +217,7 @@ def correct_mrz(text: str | Sequence[str], *, today: date | None = None) -> Mrz:
         for (line, column), char in sorted(repair):
             target = layout.field_at((line, column))
             corrections.append(_correction(target, line, column, fixed[line][column], char))
-        return read_mrz(_apply(fixed, repair), layout, today=today, corrections=corrections)
+        return _read(_apply(fixed, repair), layout, today, corrections, cleaning)
     notes = []
     if repairs:
         options = "; ".join(_describe(fixed, r) for r in sorted(repairs, key=sorted))
@@ -120,7 +225,64 @@ def correct_mrz(text: str | Sequence[str], *, today: date | None = None) -> Mrz:
             f"OCR repair refused as ambiguous: {len(repairs)} different repairs make every "
             f"check digit pass ({options})"
         )
-    return read_mrz(fixed, layout, today=today, corrections=corrections, notes=notes)
+    return _read(fixed, layout, today, corrections, cleaning, problems=notes)
+
+
+def _read(
+    lines: Sequence[str],
+    layout: Layout,
+    today: date | None,
+    corrections: Sequence[Correction],
+    cleaning: Sequence[str],
+    problems: Sequence[str] = (),
+) -> Mrz:
+    mrz = read_mrz(lines, layout, today=today, corrections=corrections, problems_found=problems)
+    return dataclasses.replace(mrz, notes=(*cleaning, *mrz.notes)) if cleaning else mrz
+
+
+def _filler_fixes(target: Field, lines: Sequence[str], k_mode: bool) -> dict[Position, str]:
+    """``K`` read for ``<`` in ``target``, where only a filler can be (see the module doc)."""
+    text = lines[target.line][target.start : target.end]
+    if "K" not in text:
+        return {}
+    if target.kind == "check" or (target.kind == "date" and set(text) <= {"K", FILLER}):
+        positions = [i for i, c in enumerate(text) if c == "K"]
+    elif target.kind == "code":  # PK, IK… are no codes, but a code may be made of any letters
+        positions = [1] if text[1:] == "K" and k_mode else []
+    elif target.kind == "country":
+        positions = [1, 2] if text in ("DKK", "DK<", "D<K") else []
+    elif target.kind in ("name", "number", "optional"):
+        positions = _trailing_fillers(text, target.kind, k_mode)
+    else:
+        positions = []
+    at = target.start
+    return {(target.line, at + i): FILLER for i in positions if text[i] == "K"}
+
+
+def _trailing_fillers(text: str, kind: str, k_mode: bool) -> list[int]:
+    """Positions of ``K`` standing for ``<`` in a name, number or optional data field."""
+    body = text.rstrip("K" + FILLER)
+    tail = range(len(body), len(text))
+    if k_mode:
+        found = list(tail)
+        if kind == "name":  # separators: runs of two or more K between words
+            for separator in re.finditer("K{2,}", body):
+                found.extend(range(separator.start(), separator.end()))
+        return found
+    # Among the trailing fillers, a K is one too once fillers precede it: in numbers and
+    # optional data one is enough; in names three, since a word may follow one or two (the
+    # separators), and a K right after the last letter may be the name's own (NICK<<<).
+    needed = 3 if kind == "name" else 1
+    found = []
+    run = 0
+    for i in tail:
+        if text[i] == FILLER or (text[i] == "K" and run >= needed):
+            if text[i] == "K":
+                found.append(i)
+            run += 1
+        else:
+            run = 0
+    return found
 
 
 def _correction(target: Field, line: int, column: int, old: str, new: str) -> Correction:
@@ -130,7 +292,7 @@ def _correction(target: Field, line: int, column: int, old: str, new: str) -> Co
 def _class_fixes(target: Field, grid: list[list[str]], layout: Layout) -> dict[Position, str]:
     """Replacements for characters of the wrong class in ``target`` (empty when none is sure)."""
     text = "".join(grid[target.line][target.start : target.end])
-    if target.kind in ("date", "check"):
+    if target.kind in ("date", "check", "digits"):
         return {
             (target.line, target.start + i): AS_DIGIT[c]
             for i, c in enumerate(text)
@@ -141,6 +303,13 @@ def _class_fixes(target: Field, grid: list[list[str]], layout: Layout) -> dict[P
             (target.line, target.start + i): AS_LETTERS[c][0]
             for i, c in enumerate(text)
             if c in AS_LETTERS
+        }
+    if target.kind == "code" and layout.format == "FRA-ID":
+        # France's card is always ID: a digit there is what OCR made of I or D.
+        return {
+            (target.line, target.start + i): want
+            for i, (found, want) in enumerate(zip(text, "ID", strict=True))
+            if found != want and want in AS_LETTERS.get(found, ())
         }
     if target.kind == "code":
         fixes = {}
@@ -214,7 +383,7 @@ def _alternatives(lines: Sequence[str], layout: Layout, position: Position) -> l
     line, column = position
     char = lines[line][column]
     kind = layout.field_at(position).kind
-    allowed = DIGITS if kind in ("date", "check") else DIGITS + LETTERS + FILLER
+    allowed = DIGITS if kind in ("date", "check", "digits") else DIGITS + LETTERS + FILLER
     return sorted(c for c in CONFUSIONS.get(char, ()) if c in allowed)
 
 

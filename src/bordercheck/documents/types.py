@@ -1,4 +1,4 @@
-"""Document types, the families screening matches within, and their MRZ document codes."""
+"""Document types and statuses, the type families screening matches within, MRZ codes."""
 
 from __future__ import annotations
 
@@ -17,6 +17,15 @@ class DocumentType(StrEnum):
     SEAFARER_DOCUMENT = "seafarer_document"
     CREW_CERTIFICATE = "crew_certificate"
     OTHER = "other"
+
+
+class Status(StrEnum):
+    """What happened to a recorded document."""
+
+    STOLEN = "stolen"
+    LOST = "lost"
+    REVOKED = "revoked"
+    INVALIDATED = "invalidated"
 
 
 class TypeFamily(StrEnum):

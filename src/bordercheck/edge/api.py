@@ -198,7 +198,7 @@ def upload(
             raise ValidationFailed(
                 errors=[FieldError(f"entries.{i}.sealed", "is not base64")]
             ) from None
-    received = uploads.receive(session, kit, entries, keys, screen)
+    received = uploads.receive(session, kit, entries, keys, screen, request.app.state.on_hits)
     return UploadOut(
         stored=received.stored, duplicates=received.duplicates, rejected=received.rejected
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bordercheck.db import Base
+from bordercheck.timestamps import UtcDateTime
 
 
 class EdgeKit(Base):
@@ -20,10 +21,10 @@ class EdgeKit(Base):
     client_id: Mapped[str] = mapped_column(ForeignKey("api_clients.client_id"), index=True)
     bureau_code: Mapped[str] = mapped_column(String(3))
     secret_wrapped: Mapped[str] = mapped_column(String(200))
-    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_sync_seq: Mapped[int | None] = mapped_column(BigInteger)
-    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class EdgeUpload(Base):
@@ -33,4 +34,4 @@ class EdgeUpload(Base):
 
     entry_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kit_id: Mapped[str] = mapped_column(String(40), index=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())

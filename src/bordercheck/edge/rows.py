@@ -31,8 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bordercheck.documents.numbers import split_serial
-from bordercheck.documents.types import DocumentType
-from bordercheck.registry.models import Status
+from bordercheck.documents.types import DocumentType, Status
 from bordercheck.screening.confusions import DEFAULT_CONFUSIONS, Confusions
 from bordercheck.screening.filters import add_to_filter
 from bordercheck.screening.keys import WIDTH, KeyScheme, country_codes

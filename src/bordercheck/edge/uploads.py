@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,9 +24,10 @@ from bordercheck.audit.service import record_event
 from bordercheck.edge.models import EdgeKit, EdgeUpload
 from bordercheck.edge.signing import EdgeKeys
 from bordercheck.errors import BordercheckError
-from bordercheck.screening.querylog import LoggedQuery, write_entries
+from bordercheck.screening.querylog import LoggedQuery, OnHits, write_entries
 from bordercheck.screening.schemas import ScreenRequest
 from bordercheck.screening.service import Screened
+from bordercheck.timestamps import utcnow
 
 ENTRY_ID = re.compile(r"[0-9a-f]{32}")
 SOURCE = "kit"
@@ -52,13 +53,14 @@ def receive(
     entries: Sequence[tuple[str, bytes]],
     keys: EdgeKeys,
     screen: Screen,
+    on_hits: Sequence[OnHits],
 ) -> Received:
     received = Received()
     ids = [entry_id for entry_id, _ in entries]
     seen = set(session.scalars(select(EdgeUpload.entry_id).where(EdgeUpload.entry_id.in_(ids))))
     logged: list[LoggedQuery] = []
     foreign: set[str] = set()
-    now = datetime.now(UTC)
+    now = utcnow()
     for entry_id, sealed in entries:
         if entry_id in seen:
             received.duplicates.append(entry_id)
@@ -73,7 +75,7 @@ def receive(
         except (ValueError, KeyError, TypeError, ValidationError, BordercheckError) as exc:
             # Kept as received all the same: sending it again would not make it readable.
             received.rejected[entry_id] = str(exc).splitlines()[0] if str(exc) else "unreadable"
-    write_entries(session, logged)
+    write_entries(session, logged, on_hits=on_hits)
     fresh = [*received.stored, *(i for i in received.rejected if i not in foreign)]
     if fresh:
         session.execute(

@@ -7,7 +7,7 @@ bureau gets 404, as if it did not exist.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from bordercheck.api.deps import Principal, PrincipalDep, SessionDep, SettingsDep, require_roles
 from bordercheck.api.limits import rate_limit
-from bordercheck.api.types import as_utc
 from bordercheck.auth.models import Role
 from bordercheck.auth.policy import details_withheld_from_viewer, restricted_notice
 from bordercheck.documents.countries import InvalidCountry, normalise_country
@@ -42,8 +41,10 @@ from bordercheck.hits.schemas import (
     WebhookIn,
     WebhookOut,
 )
+from bordercheck.messaging.service import CentreNotes
 from bordercheck.registry import service as registry
 from bordercheck.settings import Settings
+from bordercheck.timestamps import utcnow
 
 router = APIRouter(
     tags=["hits"],
@@ -69,7 +70,7 @@ def _viewer(principal: Principal, settings: Settings) -> cases.Viewer:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return utcnow()
 
 
 def _hit_out(
@@ -103,7 +104,7 @@ def _hit_out(
         queried_by=hit.queried_by, location=hit.location, operation_id=hit.operation_id,
         manifest_id=hit.manifest_id, flight=hit.flight, created_at=hit.created_at,
         due_at=hit.due_at,
-        overdue=hit.state == HitState.OPEN.value and as_utc(hit.due_at) <= now,
+        overdue=hit.state == HitState.OPEN.value and hit.due_at <= now,
         reminded_at=hit.reminded_at, escalated_at=hit.escalated_at, answer=hit.answer,
         action=hit.action, answer_note=hit.answer_note, answered_at=hit.answered_at,
         answered_by=hit.answered_by, outcome=hit.outcome, outcome_note=hit.outcome_note,
@@ -317,6 +318,7 @@ def answer_hit(
     hit = cases.answer_case(
         session, viewer, hit_id, body.answer, action=body.action, note=body.note or None,
         correction=body.correction, record_version=body.record_version, now=_now(),
+        notes=CentreNotes.from_settings(settings),
     )  # fmt: skip
     return _hit_out(session, viewer, hit, _now())
 
@@ -330,8 +332,9 @@ def record_outcome(
     Once only (409 after)."""
     viewer = _viewer(principal, settings)
     hit = cases.record_outcome(
-        session, viewer, hit_id, body.outcome, note=body.note or None, now=_now()
-    )
+        session, viewer, hit_id, body.outcome, note=body.note or None, now=_now(),
+        notes=CentreNotes.from_settings(settings),
+    )  # fmt: skip
     return _hit_out(session, viewer, hit, _now())
 
 

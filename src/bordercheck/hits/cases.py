@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
-from bordercheck.audit.service import record_event
+from bordercheck.audit.service import AuditEvent, record_events
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
 from bordercheck.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from bordercheck.hits.events import Notice, announce, case_restricted_for, summary_of
 from bordercheck.hits.models import Action, Answer, Hit, HitState, Outcome
+from bordercheck.messaging.service import CentreNotes
 from bordercheck.registry import service as registry
 
 OWNER_ROLES = frozenset({Role.BUREAU_OFFICER})
@@ -111,6 +112,7 @@ def answer_case(
     correction: Mapping[str, Any] | None = None,
     record_version: int | None = None,
     now: datetime,
+    notes: CentreNotes,
 ) -> Hit:
     """The owner's answer. ``not_confirmed`` withdraws the record, or corrects it with
     ``correction``, in the same transaction: the next screenings no longer hit it."""
@@ -137,20 +139,21 @@ def answer_case(
     _close_to_sightings(hit)
     session.flush()
     said = answer.value.replace("_", " ") + (f", asking to {action.value}" if action else "")
-    announce(
+    posted = announce(
         session,
         [_notice(hit, "hit.answered", f"Hit {hit.id}: the {hit.owner_bureau} bureau answered "
                  f"{said}")],
         now,
+        notes,
     )  # fmt: skip
-    record_event(
-        session,
+    answered = AuditEvent(
         actor=viewer.actor.name,
         bureau_code=viewer.actor.bureau_code,
         action="hit.answered",
         subject=f"hit:{hit.id}",
         details={"answer": answer.value, "action": hit.action, "record_id": hit.record_id},
     )
+    record_events(session, [answered, *posted])
     return hit
 
 
@@ -162,6 +165,7 @@ def record_outcome(
     *,
     note: str | None = None,
     now: datetime,
+    notes: CentreNotes,
 ) -> Hit:
     """What the querying side did. It may come before the answer: a traveller is not held
     for hours; the case then waits for the owner's answer still."""
@@ -187,15 +191,15 @@ def record_outcome(
     text = f"Hit {hit.id}: the {hit.querying_bureau} side recorded the outcome: " + (
         outcome.value.replace("_", " ")
     )
-    announce(session, [_notice(hit, "hit.outcome", text)], now)
-    record_event(
-        session,
+    posted = announce(session, [_notice(hit, "hit.outcome", text)], now, notes)
+    recorded = AuditEvent(
         actor=viewer.actor.name,
         bureau_code=viewer.actor.bureau_code,
         action="hit.outcome",
         subject=f"hit:{hit.id}",
         details={"outcome": outcome.value, "record_id": hit.record_id},
     )
+    record_events(session, [recorded, *posted])
     return hit
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx2
 from sqlalchemy import select
@@ -32,6 +32,7 @@ from bordercheck.hits.webhooks import (
 )
 from bordercheck.logs import get_logger
 from bordercheck.settings import Settings
+from bordercheck.timestamps import utcnow
 
 log = get_logger(__name__)
 CLAIM_BATCH = 50
@@ -218,7 +219,7 @@ class Courier:
         """Send every event due at ``now`` (default: the current time)."""
         report = DeliveryReport()
         while True:
-            moment = now or datetime.now(UTC)
+            moment = now or utcnow()
             with self.database.session() as session:
                 # A read first: on SQLite the write lock is taken only when there is work.
                 if not has_due(session, moment):

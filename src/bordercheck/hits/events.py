@@ -16,10 +16,11 @@ import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from bordercheck.audit.service import AuditEvent
 from bordercheck.auth.policy import details_withheld, restricted_notice
 from bordercheck.hits.models import Delivery, DeliveryState, Hit, Notification, Webhook
 from bordercheck.logs import get_logger
-from bordercheck.messaging.service import post_hit_event
+from bordercheck.messaging.service import CentreNotes, post_hit_event
 
 log = get_logger(__name__)
 
@@ -75,10 +76,17 @@ def restricted_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def announce(session: Session, notices: Sequence[Notice], now: datetime) -> None:
-    """Notify every bureau concerned, and queue the webhook events, in bulk."""
+def announce(
+    session: Session, notices: Sequence[Notice], now: datetime, notes: CentreNotes | None = None
+) -> list[AuditEvent]:
+    """Notify every bureau concerned, queue the webhook events, in bulk, and post the notices'
+    notes to the hits' threads with ``notes`` (needed when a notice has one).
+
+    Returns the audit entries of the notes posted, for the caller to append with its own:
+    one append per transaction, however many cases it touched.
+    """
     if not notices:
-        return
+        return []
     session.execute(
         insert(Notification),
         [
@@ -114,19 +122,26 @@ def announce(session: Session, notices: Sequence[Notice], now: datetime) -> None
     ]
     if deliveries:
         session.execute(insert(Delivery), deliveries)
+    posted = []
     for notice in notices:
         if notice.thread_text is not None:
-            _post_to_thread(session, notice)
+            if notes is None:
+                raise ValueError(f"{notice.kind} has a note for the hit's thread: give notes")
+            entry = _post_to_thread(session, notes, notice)
+            if entry is not None:
+                posted.append(entry)
+    return posted
 
 
-def _post_to_thread(session: Session, notice: Notice) -> None:
+def _post_to_thread(session: Session, notes: CentreNotes, notice: Notice) -> AuditEvent | None:
     # The case, its notifications and its webhook events are the record of the event; a
     # thread that cannot take the note must not undo them (nor hold up the query log that
     # opens cases), so the note is posted in a savepoint and a failure logged.
     try:
         with session.begin_nested():
-            post_hit_event(
+            return post_hit_event(
                 session,
+                notes,
                 hit_id=notice.hit_id,
                 bureaus=notice.thread_bureaus,
                 text=notice.thread_text or "",
@@ -138,6 +153,7 @@ def _post_to_thread(session: Session, notice: Notice) -> None:
             kind=notice.kind,
             error=(str(exc).splitlines() or [type(exc).__name__])[0],
         )
+        return None
 
 
 def _payload(notice: Notice, bureau: str, text: str, now: datetime) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,18 +60,13 @@ def figures(
         if answered is not None:
             row.answered += 1
             row.confirmed += answer == Answer.CONFIRMED.value
-            minutes[owner].append((_utc(answered) - _utc(created)).total_seconds() / 60)
+            minutes[owner].append((answered - created).total_seconds() / 60)
         if state == HitState.OPEN.value:
             row.open += 1
-            row.overdue += _utc(due) <= now
+            row.overdue += due <= now
     for owner, values in minutes.items():
         by_bureau[owner]._minutes = sorted(values)
     return [by_bureau[code] for code in sorted(by_bureau)]
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back the naive UTC it stored.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _percentile(ordered: list[float], share: float) -> float | None:

@@ -8,7 +8,6 @@ from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -21,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bordercheck.db import Base
+from bordercheck.timestamps import UtcDateTime
 
 
 class HitState(StrEnum):
@@ -78,24 +78,24 @@ class Hit(Base):
     location: Mapped[str | None] = mapped_column(String(32))
     operation_id: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), default=HitState.OPEN.value)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     source: Mapped[str] = mapped_column(
         String(16), default=Source.DESK.value, server_default=text("'desk'")
     )
     manifest_id: Mapped[int | None] = mapped_column(Integer)
     flight: Mapped[str | None] = mapped_column(String(16))
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    remind_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    remind_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     answer: Mapped[str | None] = mapped_column(String(16))
     action: Mapped[str | None] = mapped_column(String(32))
     answer_note: Mapped[str | None] = mapped_column(String(2000))
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     answered_by: Mapped[str | None] = mapped_column(String(100))
     outcome: Mapped[str | None] = mapped_column(String(16))
     outcome_note: Mapped[str | None] = mapped_column(String(2000))
-    outcome_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     outcome_by: Mapped[str | None] = mapped_column(String(100))
     # The record's details were withheld from the querying bureau when its screening opened
     # the case: it was answered "possible hit, restricted", and the case tells it no more.
@@ -105,7 +105,7 @@ class Hit(Base):
     # Screenings of the record by the querying bureau while the case was open, the first
     # (which opened it) included; the list is in ``hit_sightings``.
     sightings: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
-    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # "RECORD:QUERYING_BUREAU:DOCUMENT_NUMBER" while the case takes the sightings of that
     # document by its querying bureau; NULL once closed. Unique, so that two processes
     # screening the same document at once cannot both open a case for it.
@@ -134,7 +134,7 @@ class HitSighting(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hit_id: Mapped[int] = mapped_column(ForeignKey("hits.id"))
     query_id: Mapped[str] = mapped_column(String(32), index=True)
-    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     location: Mapped[str | None] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(16))
     queried_by: Mapped[str] = mapped_column(String(100))
@@ -161,7 +161,7 @@ class HitRules(Base):
 
     bureau_code: Mapped[str] = mapped_column(String(3), primary_key=True)
     domestic: Mapped[str] = mapped_column(String(16), default=DomesticRule.CASE.value)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_by: Mapped[str] = mapped_column(String(100))
 
 
@@ -175,8 +175,8 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(32))
     hit_id: Mapped[int | None] = mapped_column(ForeignKey("hits.id"))
     text: Mapped[str] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     read_by: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (Index("ix_notifications_bureau", "bureau_code", "id"),)
@@ -195,7 +195,7 @@ class Webhook(Base):
     bureau_code: Mapped[str] = mapped_column(String(3), unique=True)
     url: Mapped[str] = mapped_column(String(500))
     secret_encrypted: Mapped[str] = mapped_column(String(400))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(100))
 
 
@@ -217,10 +217,10 @@ class Delivery(Base):
     payload: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
         Index("ix_hit_deliveries_due", "state", "next_attempt_at"),

@@ -3,7 +3,7 @@ the sightings of documents whose case is open already."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -20,11 +20,13 @@ from bordercheck.hits.models import DomesticRule, Hit, HitSighting, HitState, So
 from bordercheck.hits.notifications import notify_bureaus
 from bordercheck.hits.rules import domestic_rules
 from bordercheck.hits.sightings import Seen, add_sightings, open_cases, places_seen, sighting_row
-from bordercheck.screening.models import ScreeningQuery
-from bordercheck.settings import Settings, get_settings
+from bordercheck.messaging.service import CentreNotes
+from bordercheck.screening.querylog import NewHit as NewHit  # what screening found
+from bordercheck.settings import Settings
 
 # The query log's sources, as the hit workflow sees them: a person waiting at a desk, or not.
 _SOURCES = {
+    "desk": Source.DESK,
     "number": Source.DESK,
     "mrz": Source.DESK,
     "batch": Source.BATCH,
@@ -32,7 +34,6 @@ _SOURCES = {
     "kit": Source.KIT,
     "edge": Source.KIT,
 }
-_IN_CHUNK = 500  # query ids per IN (...) look-up
 _cases = cast(Table, Hit.__table__)
 _INSERT_CASE = {
     name: dialect_insert(_cases)
@@ -40,29 +41,6 @@ _INSERT_CASE = {
     .returning(_cases.c.id, _cases.c.open_key)
     for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
 }
-
-
-@dataclass(frozen=True)
-class NewHit:
-    query_id: str
-    record_id: int
-    owner_bureau: str
-    querying_bureau: str
-    queried_by: str
-    match: str
-    score: float
-    location: str | None
-    operation_id: str | None
-    at: datetime
-    source: str | None = None  # None: from the query log entry of ``query_id``
-    manifest_id: int | None = None
-    flight: str | None = None
-    # Screening answered the querying bureau "possible hit, restricted": the owner withholds
-    # the record's details from it, so the case must not tell them either.
-    withheld: bool = False
-    # The number screened: with the record and the querying bureau, which open case a
-    # repeated screening of the same document is a sighting of.
-    document_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,14 +68,30 @@ class Deadlines:
         return opened + within * self.reminder_share, opened + within
 
 
-def source_of(query_source: str | None) -> str:
+def source_of(query_source: str) -> str:
     # Unknown sources count as a desk: the shorter deadline errs on the side of the
     # traveller kept waiting.
-    return _SOURCES.get(query_source or "", Source.DESK).value
+    return _SOURCES.get(query_source, Source.DESK).value
+
+
+@dataclass(frozen=True)
+class CaseOpener:
+    """Opens the cases of what screening found: the query log calls it with the hits of the
+    entries it writes, in their transaction (wired where the app or a command is built)."""
+
+    deadlines: Deadlines
+    notes: CentreNotes
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CaseOpener:
+        return cls(Deadlines.from_settings(settings), CentreNotes.from_settings(settings))
+
+    def __call__(self, session: Session, hits: Sequence[NewHit]) -> None:
+        open_hits(session, hits, deadlines=self.deadlines, notes=self.notes)
 
 
 def open_hits(
-    session: Session, hits: Iterable[NewHit], *, deadlines: Deadlines | None = None
+    session: Session, hits: Iterable[NewHit], *, deadlines: Deadlines, notes: CentreNotes
 ) -> int:
     """Open a case for each hit and notify both bureaus; returns how many were opened.
 
@@ -111,13 +105,7 @@ def open_hits(
     new = list(hits)
     if not new:
         return 0
-    # The query log writer is handed no settings; like the audit trail, fall back on the
-    # process's own (a deployment runs every process with the same environment).
-    deadlines = deadlines or Deadlines.from_settings(get_settings())
-    sources = _query_sources(session, [h.query_id for h in new if h.source is None])
-    seen = _by_domestic_rule(
-        session, [(h, h.source or source_of(sources.get(h.query_id))) for h in new]
-    )
+    seen = _by_domestic_rule(session, [(h, source_of(h.source)) for h in new])
     if not seen:
         return 0
     # One case per document and querying bureau: the first screening opens it (unless a
@@ -151,11 +139,11 @@ def open_hits(
         session, later, places=places_seen(session, [hit.id for hit, _ in later]), quiet=quiet
     )
     notices = [_opened(opened[key], row) for key, row in rows.items()] + sighted.notices
-    announce(session, notices, max(h.at for h in new))
+    posted = announce(session, notices, max(h.at for h in new), notes)
     # Last: appending holds the audit trail's head until the query log's transaction commits.
     record_events(
         session,
-        [_opened_entry(opened[key], row) for key, row in rows.items()] + sighted.audit,
+        [_opened_entry(opened[key], row) for key, row in rows.items()] + sighted.audit + posted,
     )
     return len(rows)
 
@@ -260,18 +248,6 @@ def hits_for_query(session: Session, query_id: str) -> list[Hit]:
         .distinct()
     )
     return list(session.scalars(query))
-
-
-def _query_sources(session: Session, query_ids: list[str]) -> dict[str, str]:
-    # The query log entry is written in the same transaction, just before the cases; the
-    # screening request does not say where it came from otherwise.
-    found: dict[str, str] = {}
-    unique = sorted(set(query_ids))
-    for start in range(0, len(unique), _IN_CHUNK):
-        chunk = unique[start : start + _IN_CHUNK]
-        query = select(ScreeningQuery.id, ScreeningQuery.source).where(ScreeningQuery.id.in_(chunk))
-        found.update((query_id, source) for query_id, source in session.execute(query))
-    return found
 
 
 def _opened(hit_id: int, row: dict[str, object]) -> Notice:

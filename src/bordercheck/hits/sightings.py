@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -78,7 +78,7 @@ def worth_telling(seen: Seen, places: set[str], last_seen: datetime, quiet: time
     """A sighting the owner hears of: at a place the case was not seen at, or after the
     case was quiet (no sighting) for ``quiet``."""
     new_place = seen.location is not None and seen.location not in places
-    return new_place or seen.at - _aware(last_seen) >= quiet
+    return new_place or seen.at - last_seen >= quiet
 
 
 def add_sightings(
@@ -94,7 +94,7 @@ def add_sightings(
     audit: list[AuditEvent] = []
     for hit, seen in cases:
         seen_at = places.setdefault(hit.id, set())
-        last = _aware(hit.last_seen_at or hit.created_at)
+        last = hit.last_seen_at or hit.created_at
         for one in seen:
             told = worth_telling(one, seen_at, last, quiet)
             hit.sightings += 1
@@ -162,8 +162,3 @@ def _sighted_notice(hit: Hit, seen: Seen) -> Notice:
         "hit.sighted", hit.id, summary_of(hit), {owner: text}, thread,
         tuple(dict.fromkeys((owner, querying))), case_restricted_for(hit),
     )  # fmt: skip
-
-
-def _aware(at: datetime) -> datetime:
-    # SQLite hands timestamps back without their zone; they are stored in UTC.
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

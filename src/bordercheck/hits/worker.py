@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bordercheck.db import Database
 from bordercheck.hits.deadlines import SweepReport, sweep
 from bordercheck.logs import get_logger
 from bordercheck.settings import Settings
+from bordercheck.timestamps import utcnow
 
 log = get_logger(__name__)
 
@@ -17,7 +18,7 @@ log = get_logger(__name__)
 def run_sweep(database: Database, settings: Settings, now: datetime | None = None) -> SweepReport:
     """One sweep in a transaction of its own."""
     with database.session(write=True) as session:
-        return sweep(session, now or datetime.now(UTC), secretariat=settings.secretariat_code)
+        return sweep(session, now or utcnow(), secretariat=settings.secretariat_code)
 
 
 class Periodic:

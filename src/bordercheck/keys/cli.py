@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from bordercheck.console import new_app, out
 from bordercheck.errors import BordercheckError
 from bordercheck.keys.files import KEY_SETTINGS, generate_keys, settings_names, write_settings
 from bordercheck.settings import DEFAULT_SETTINGS_FILE, SETTINGS_FILE_VARIABLE, settings_file_target
+from bordercheck.timestamps import utcnow
 
 app = new_app("The installation's keys.")
 
@@ -38,7 +38,7 @@ def init(
             "keys, which would make what they protect unreadable: to rotate them, follow "
             "docs/deployment.md (Keys and the settings file, Rotating keys)"
         )
-    now = datetime.now(UTC)
+    now = utcnow()
     write_settings(
         path,
         generate_keys(now),

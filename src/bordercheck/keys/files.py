@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bordercheck.timestamps import utcnow
 
 # The settings each installation needs a key of its own for, in the order they are written.
 KEY_SETTINGS = (
@@ -25,7 +27,7 @@ PRIVATE = 0o600
 def generate_keys(now: datetime | None = None) -> dict[str, str]:
     """Fresh keys for every setting of ``KEY_SETTINGS``, as the settings file spells them."""
     # Message keys are named by the day they were made, so a later rotation adds a new name.
-    key_id = f"k{(now or datetime.now(UTC)):%Y%m%d}"
+    key_id = f"k{(now or utcnow()):%Y%m%d}"
     return {
         "BORDERCHECK_SECRET_KEY": secrets.token_urlsafe(48),
         "BORDERCHECK_MESSAGE_KEYS": f"{key_id}:{_text(secrets.token_bytes(32))}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -24,7 +24,6 @@ from bordercheck.api.limits import RateLimiter, rate_limit
 from bordercheck.auth.models import Role
 from bordercheck.db import Database
 from bordercheck.errors import BordercheckError, Forbidden, InvalidInput, ServiceUnavailable
-from bordercheck.hits.service import Deadlines
 from bordercheck.logs import get_logger
 from bordercheck.manifests import service
 from bordercheck.manifests.intake import ParsingSlots, size_cost
@@ -43,6 +42,7 @@ from bordercheck.screening.querylog import write_entries
 from bordercheck.screening.schemas import Location, OperationId
 from bordercheck.screening.service import Asker
 from bordercheck.settings import Settings
+from bordercheck.timestamps import utcnow
 
 log = get_logger(__name__)
 # Airline gateways are API clients with one of these roles.
@@ -152,7 +152,7 @@ def _screen_and_store(
         for one in screened:
             service.store(session, interchange, one, asker, source="api")
             # After ``store``: the hit cases name the list, which now has its id.
-            write_entries(session, one.logged, deadlines=Deadlines.from_settings(settings))
+            write_entries(session, one.logged, on_hits=request.app.state.on_hits)
         _purge_if_due(request, session, settings)
     for one in screened:
         request.app.state.metrics.screenings.inc(len(one.logged))
@@ -168,7 +168,7 @@ def _screen_and_store(
 
 def _purge_if_due(request: Request, session: Session, settings: Settings) -> None:
     """Once a day per process, forget lists past their retention, in the same transaction."""
-    now = datetime.now(UTC)
+    now = utcnow()
     last: datetime | None = getattr(request.app.state, "manifests_purged_at", None)
     if last is not None and now - last < PURGE_EVERY:
         return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +13,7 @@ from rich.table import Table
 
 from bordercheck.console import err, new_app, out, state
 from bordercheck.documents.countries import normalise_country
-from bordercheck.hits.service import Deadlines
+from bordercheck.hits.service import CaseOpener
 from bordercheck.manifests import service
 from bordercheck.manifests.edifact import ManifestUnreadable
 from bordercheck.manifests.paxlst import parse_paxlst
@@ -21,6 +21,7 @@ from bordercheck.manifests.schemas import interchange_answer
 from bordercheck.screening.live import build_from_registry, screening_key, withheld_records
 from bordercheck.screening.querylog import write_entries
 from bordercheck.screening.service import Asker
+from bordercheck.timestamps import utcnow
 
 app = new_app("Passenger lists (PAXLST): screen them, forget old ones.")
 
@@ -44,7 +45,8 @@ def screen(
     withheld = withheld_records(database)
     code = normalise_country(bureau) if bureau else cli.settings.secretariat_code
     asker = Asker(kind="command", name=f"cli:{getpass.getuser()}", bureau_code=code)
-    deadlines = Deadlines.from_settings(cli.settings)
+    # What screening found opens hit cases, in the transaction that logs the queries.
+    on_hits = [CaseOpener.from_settings(cli.settings)]
     answers: list[dict[str, Any]] = []
     unreadable = 0
     for file in files:
@@ -65,7 +67,7 @@ def screen(
         with database.session(write=True) as session:
             for one in screened:
                 service.store(session, interchange, one, asker, source="cli")
-                write_entries(session, one.logged, deadlines=deadlines)
+                write_entries(session, one.logged, on_hits=on_hits)
         answer = {"file": str(file)} | interchange_answer(interchange, screened)
         answers.append(answer)
         if not as_json:
@@ -116,6 +118,6 @@ def purge(
     cli = state(ctx)
     days = cli.settings.manifest_retention_days if older_than_days is None else older_than_days
     with cli.database.session(write=True) as session:
-        cutoff = datetime.now(UTC) - timedelta(days=days)
+        cutoff = utcnow() - timedelta(days=days)
         purged = service.purge(session, cutoff, actor=f"cli:{getpass.getuser()}")
     out.print(f"{purged:,} manifest(s) older than {days} days deleted")

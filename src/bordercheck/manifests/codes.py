@@ -6,6 +6,7 @@ import re
 from datetime import UTC, date, datetime
 
 from bordercheck.documents.types import DocumentType
+from bordercheck.timestamps import utcnow
 
 # DOC document name codes: the WCO/IATA guide's letters, the MRZ document codes carriers copy
 # from the passport, and the numeric UN/EDIFACT 1001 codes some carriers still send.
@@ -41,10 +42,6 @@ _FORMATS = {"101": (2, 6), "102": (4, 8), "201": (2, 10), "203": (4, 12), "204":
 _BY_LENGTH = {6: (2, 6), 8: (4, 8), 10: (2, 10), 12: (4, 12), 14: (4, 14)}
 
 
-# Good enough to place a two-digit year for the life of a process (and cheaper than asking).
-_TODAY = datetime.now(UTC).date()
-
-
 class BadDate(ValueError):
     pass
 
@@ -65,8 +62,9 @@ def parse_moment(value: str, format_code: str = "") -> datetime:
         raise BadDate(f"{value!r} is not a date (format {format_code or 'not given'})") from None
 
 
-def parse_date(value: str, format_code: str = "", *, past: bool) -> date:
-    """A date; a two-digit year is in the past (birth) or the coming century (expiry)."""
+def parse_date(value: str, format_code: str = "", *, past: bool, today: date | None = None) -> date:
+    """A date; a two-digit year is in the past (birth) or the coming century (expiry), as
+    seen on ``today`` (by default the day it is read: a server runs past midnight)."""
     if (
         len(value) == 6 and not format_code and value.isascii() and value.isdigit()
     ):  # the usual YYMMDD: quickly
@@ -77,7 +75,11 @@ def parse_date(value: str, format_code: str = "", *, past: bool) -> date:
     else:
         day = parse_moment(value, format_code).date()
     two_digit_year = len(value.strip()) in (6, 10) and format_code not in ("102", "203", "204")
-    if two_digit_year and ((past and day > _TODAY) or (not past and day.year > _TODAY.year + 50)):
+    if not two_digit_year:
+        return day
+    # Asked only for two-digit years, and then each time: the day changes under a server.
+    today = today or utcnow().date()
+    if (past and day > today) or (not past and day.year > today.year + 50):
         day = _hundred_years_back(day)
     return day
 

@@ -165,8 +165,9 @@ class ManifestUnreadable(InvalidInput):
         super().__init__(where + message, segment=segment, tag=tag, line=line)
 
 
-# Teletype delivery puts address lines before the interchange; it starts at UNA or UNB.
-_START = re.compile(r"UNA(?=.{6})|UNB(?=[^A-Z0-9 ])", re.DOTALL)
+# Teletype delivery puts address lines before the interchange; it starts at UNA or UNB, or,
+# as some departure control systems send it, without an envelope at the first UNH.
+_START = re.compile(r"UNA(?=.{6})|UN[BH](?=[^A-Z0-9 ])", re.DOTALL)
 _TAG = re.compile(r"[A-Z][A-Z0-9]{2}")
 MAX_SEGMENTS = 200_000
 
@@ -175,12 +176,19 @@ def split_segments(text: str) -> Tokens:
     """The segments of the interchange in ``text`` (a decoded file)."""
     start = _START.search(text)
     if start is None:
-        raise ManifestUnreadable("no EDIFACT interchange found: the file has no UNA or UNB")
+        raise ManifestUnreadable(
+            "no EDIFACT interchange found: the file has no UNA, UNB or UNH segment"
+        )
     warnings: list[str] = []
     skipped = text[: start.start()]
     if skipped.strip():
         lines = skipped.count("\n") + (0 if skipped.endswith("\n") else 1)
         warnings.append(f"skipped {lines} line(s) before the interchange (teletype header)")
+    if text.startswith("UNH", start.start()):
+        warnings.append(
+            "no interchange envelope (UNA or UNB): the messages are read from the first UNH, "
+            "with the default separators"
+        )
     position = start.start()
     delimiters = Delimiters()
     had_una = text.startswith("UNA", position)
@@ -215,10 +223,15 @@ def _scan(text: str, position: int, delimiters: Delimiters) -> tuple[list[Segmen
     split = _splitter(delimiters)
     append = segments.append
     number = 0
+    skip_una = False
     for index, raw in enumerate(pieces):
         if raw[:1] in _BLANK:
             raw = raw.lstrip(" \t")
             if not raw:
+                continue
+        if skip_una:
+            skip_una = False
+            if raw.startswith("UNA"):
                 continue
         number += 1
         elements = split(raw)
@@ -230,8 +243,27 @@ def _scan(text: str, position: int, delimiters: Delimiters) -> tuple[list[Segmen
             continue
         append(Segment(tag, elements, number, locator, component))
         if tag == "UNZ":
-            return segments, terminator.join(pieces[index + 1 :]), warnings
+            following = _next_interchange(pieces[index + 1 :], delimiters)
+            if following is None:
+                return segments, terminator.join(pieces[index + 1 :]), warnings
+            skip_una = following == "UNA"
     return segments, "", warnings
+
+
+def _next_interchange(rest: list[str], delimiters: Delimiters) -> str | None:
+    """``UNB`` or ``UNA`` when another interchange in the same separators follows an UNZ.
+
+    Some gateways send several interchanges in one file; their segments are read on.
+    """
+    following = next((p.lstrip(" \t") for p in rest if p.strip(" \t")), "")
+    if following.startswith("UNB") and following[3:4] == delimiters.element:
+        return "UNB"
+    if following.startswith("UNA") and following[3:] + delimiters.segment == (
+        delimiters.component + delimiters.element + delimiters.decimal + delimiters.release
+        + delimiters.repetition + delimiters.segment
+    ):  # fmt: skip
+        return "UNA"
+    return None
 
 
 _BLANK = frozenset(["", " ", "\t"])

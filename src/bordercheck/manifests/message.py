@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.manifests.codes import DOCUMENT_CODES, BadDate, parse_date, parse_moment
@@ -20,6 +20,8 @@ IGNORED = frozenset(
      "TAX", "MOA", "SEQ", "GIS", "IMD", "CUX", "SEL", "DGS", "PCI"}
 )  # fmt: skip
 _WHEN = {"189": "departure_at", "232": "arrival_at"}
+# PDT's traveller kinds (the older US dialect).
+PDT_ROLES = {"PAX": "passenger", "CRW": "crew", "CR": "crew", "CRM": "crew"}
 # A CNT total above this is no flight's or ship's (the largest ships carry under 10,000):
 # it is reported and ignored, so that the list is still screened and stored.
 MAX_REPORTED_COUNT = 100_000
@@ -72,6 +74,12 @@ def _part_number(text: str) -> int | None:
     return int(text)
 
 
+def _airport(place: str) -> str | None:
+    """``NZAKL`` (country and airport, as PDT writes places) → ``AKL``."""
+    place = place.strip().upper()
+    return (place[2:] if len(place) == 5 else place) or None
+
+
 def _problem(segment: Segment, message: str) -> Problem:
     return Problem(message, segment.number, segment.tag, segment.line)
 
@@ -89,7 +97,7 @@ class _Reader:
     def read(self, body: list[Segment]) -> None:
         handlers = {"BGM": self.bgm, "TDT": self.tdt, "LOC": self.loc, "DTM": self.dtm,
                     "NAD": self.nad, "ATT": self.att, "NAT": self.nat, "RFF": self.rff,
-                    "DOC": self.doc, "CNT": self.cnt}  # fmt: skip
+                    "DOC": self.doc, "CNT": self.cnt, "PDT": self.pdt}  # fmt: skip
         for segment in body:
             handler = handlers.get(segment.tag)
             try:
@@ -222,6 +230,58 @@ class _Reader:
             self.warn(segment, f"document code {code!r} is not one we know; screened as any type")
         self.document = TravelDocument(code, document_type, number, segment=segment.number)
         self.traveller.documents.append(self.document)
+
+    def pdt(self, segment: Segment) -> None:
+        """A traveller and their document in one segment: the older US dialect (001:000).
+
+        ``PDT+P/182345345:990909:US+MANGUS:SIMON:P:590429:M+PAX+NZAKL:USLAX``: document
+        type/number, expiry (YYMMDD), issuing country; surname, given name, middle name,
+        birth date, sex; PAX or CRW; where the traveller boards and leaves (country and
+        airport).
+        """
+        self._close_document()
+        kind = segment.get(3).strip().upper()
+        role = PDT_ROLES.get(kind)
+        traveller = Traveller(position=0, role=role or "passenger", segment=segment.number)
+        self.part.travellers.append(traveller)
+        self.traveller = traveller
+        if role is None:
+            self.warn(segment, f"traveller kind {kind!r} is neither PAX nor CRW; read as PAX")
+        names = [c.strip().upper() for c in (*segment.components(2), "", "", "", "", "")]
+        traveller.surname = names[0]
+        traveller.given_names = " ".join(n for n in names[1:3] if n)
+        if not traveller.surname:
+            self.warn(segment, "the traveller's surname is empty")
+        traveller.sex = names[4][:1] or None
+        traveller.birth_date = self._pdt_date(segment, names[3], past=True)
+        places = (*segment.components(4), "", "")
+        traveller.embarkation = _airport(places[0])
+        traveller.debarkation = _airport(places[1])
+        document = (*segment.components(1), "", "")
+        code, slash, number = document[0].strip().upper().partition("/")
+        if not slash:
+            code, number = "", code
+        if not number:
+            self.warn(segment, "the document number is empty; the document is not screened")
+            return
+        self.document = TravelDocument(
+            code, DOCUMENT_CODES.get(code), number, segment=segment.number
+        )
+        traveller.documents.append(self.document)
+        if code and code not in DOCUMENT_CODES:
+            self.warn(segment, f"document code {code!r} is not one we know; screened as any type")
+        self.document.expiry_date = self._pdt_date(segment, document[1], past=False)
+        if document[2].strip():
+            self.document.issuing_country = normalise_country(document[2])
+
+    def _pdt_date(self, segment: Segment, value: str, *, past: bool) -> date | None:
+        if not value.strip():
+            return None
+        try:
+            return parse_date(value.strip(), past=past)
+        except BadDate as exc:
+            self.warn(segment, str(exc))
+            return None
 
     def cnt(self, segment: Segment) -> None:
         self._close_document()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bordercheck.db import Base
+from bordercheck.timestamps import UtcDateTime
 
 
 class StoredManifest(Base):
@@ -16,7 +17,7 @@ class StoredManifest(Base):
     __tablename__ = "manifests"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     submitted_by: Mapped[str] = mapped_column(String(100))
     bureau_code: Mapped[str] = mapped_column(String(3))
     source: Mapped[str] = mapped_column(String(16))  # api, cli
@@ -25,8 +26,8 @@ class StoredManifest(Base):
     carrier: Mapped[str | None] = mapped_column(String(17))
     departure: Mapped[str | None] = mapped_column(String(25))
     arrival: Mapped[str | None] = mapped_column(String(25))
-    departure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    arrival_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    departure_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    arrival_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     sender: Mapped[str | None] = mapped_column(String(35))
     reference: Mapped[str | None] = mapped_column(String(35))
     travellers: Mapped[int] = mapped_column(Integer)

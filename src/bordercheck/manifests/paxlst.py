@@ -18,6 +18,8 @@ from bordercheck.manifests.message import MessagePart, read_message
 SUPPORTED_SYNTAX_VERSIONS = {"1", "2", "3", "4"}
 # Message directories before D:02B predate the PAXLST the guides describe; read them anyway.
 OLDEST_DIRECTORY = "02B"
+# The United States' first APIS PAXLST (``PAXLST:001:000``), one PDT segment per traveller.
+US_DIALECT_VERSION = "001"
 
 
 @dataclass
@@ -48,26 +50,57 @@ def parse_paxlst(data: bytes | str) -> Interchange:
             parts.append(part)
     if not parts:
         raise ManifestUnreadable("the interchange holds no PAXLST message")
-    interchange.manifests = join_parts(parts)
+    interchange.manifests = _with_travellers(join_parts(parts), interchange)
     if (charset or "UNOA") in ("UNOA", "UNOB"):
         _check_repertoire(interchange, charset or "UNOA")
     return interchange
 
 
+def _with_travellers(manifests: list[Manifest], interchange: Interchange) -> list[Manifest]:
+    """The manifests that list someone; a file in which none does is refused, by name.
+
+    An empty list screened would answer "no hit" for a flight nobody was checked on.
+    """
+    kept = [m for m in manifests if m.travellers]
+    if not kept:
+        versions = sorted({m.version or "no version" for m in manifests})
+        raise ManifestUnreadable(
+            f"no traveller could be read from the file's {len(manifests)} PAXLST list(s) "
+            f"(message version {', '.join(versions)}; travellers open with NAD+FL, FM, DDT, "
+            "DDU or COT, or with PDT in the older US dialect): it is refused rather than "
+            "screened as an empty flight"
+        )
+    for manifest in manifests:
+        if not manifest.travellers:
+            interchange.warnings.append(Problem(
+                f"the list of flight {manifest.flight or '(not named)'} names no traveller; "
+                "it is not screened or stored"
+            ))  # fmt: skip
+    return kept
+
+
 def _envelopes(segments: list[Segment], interchange: Interchange) -> Iterator[_Message]:
     """Messages (UNH to UNT), with the envelopes around them checked."""
     first = segments[0]
-    if first.tag != "UNB":
+    enveloped = first.tag == "UNB"
+    if enveloped:
+        _read_unb(first, interchange)
+    elif first.tag != "UNH":
         raise ManifestUnreadable(
-            "an interchange begins with UNB", segment=first.number, tag=first.tag, line=first.line
+            "an interchange begins with UNB (or, without an envelope, a message with UNH)",
+            segment=first.number, tag=first.tag, line=first.line,
+        )  # fmt: skip
+    elif not any("no interchange envelope" in w.message for w in interchange.warnings):
+        interchange.warnings.append(
+            Problem("no interchange envelope (UNB): the messages are read as sent", *_at(first))
         )
-    _read_unb(first, interchange)
     warn = interchange.warnings.append
     message: _Message | None = None
     group: Segment | None = None
     in_group = messages = groups = 0
     closed = False
-    for segment in segments[1:]:
+    control = interchange.control_ref
+    for segment in segments[1:] if enveloped else segments:
         tag = segment.tag
         if tag == "UNH":
             if message is not None:
@@ -83,8 +116,20 @@ def _envelopes(segments: list[Segment], interchange: Interchange) -> Iterator[_M
             message.trailer = segment
             yield message
             message = None
-        elif message is not None and tag not in ("UNG", "UNE", "UNZ"):
+        elif message is not None and tag not in ("UNG", "UNE", "UNZ", "UNB"):
             message.body.append(segment)
+        elif tag == "UNB":  # a further interchange in the same file
+            if message is not None:
+                warn(Problem("message has no UNT; ended at the next UNB", *_at(message.header)))
+                yield message
+                message = None
+            if enveloped and not closed:
+                warn(Problem("the interchange has no UNZ before the next UNB", *_at(segment)))
+            warn(Problem("a further interchange in the same file; its messages are read too",
+                         *_at(segment)))  # fmt: skip
+            control = segment.get(5) or None
+            messages = groups = 0
+            enveloped, closed = True, False
         elif tag == "UNG":
             group, in_group = segment, 0
             groups += 1
@@ -99,16 +144,16 @@ def _envelopes(segments: list[Segment], interchange: Interchange) -> Iterator[_M
             _check_count(segment, groups or messages, "groups" if groups else "messages",
                          None, 0, warn)  # fmt: skip
             reference = segment.get(2)
-            if interchange.control_ref and reference != interchange.control_ref:
+            if control and reference != control:
                 warn(Problem(f"control reference {reference!r} is not UNB's "
-                             f"{interchange.control_ref!r}", *_at(segment)))  # fmt: skip
+                             f"{control!r}", *_at(segment)))  # fmt: skip
             closed = True
         else:
             warn(Problem("segment outside any message; ignored", *_at(segment)))
     if message is not None:
         warn(Problem("message has no UNT: the file ends inside it", *_at(message.header)))
         yield message
-    if not closed:
+    if enveloped and not closed:
         interchange.warnings.append(
             Problem("the interchange has no UNZ: the file may be cut short")
         )
@@ -157,7 +202,12 @@ def _read(message: _Message, interchange: Interchange) -> MessagePart | None:
         )
         return None
     release = header.get(2, 2)
-    if _directory_age(release) < _directory_age(OLDEST_DIRECTORY):
+    if header.get(2, 1) == US_DIALECT_VERSION:
+        interchange.warnings.append(Problem(
+            f"the older US dialect (PAXLST:{US_DIALECT_VERSION}:{release}): travellers are "
+            "read from PDT segments", *_at(header),
+        ))  # fmt: skip
+    elif _directory_age(release) < _directory_age(OLDEST_DIRECTORY):
         interchange.warnings.append(
             Problem(f"directory D:{release} is older than D:02B; read as D:02B", *_at(header))
         )

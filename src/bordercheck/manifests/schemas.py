@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
-from bordercheck.api.types import UtcDatetime, as_utc
+from bordercheck.api.types import UtcDatetime
 from bordercheck.manifests.flight import Interchange
 from bordercheck.manifests.models import ManifestTraveller, StoredManifest
 from bordercheck.manifests.service import DocumentResult, ScreenedManifest
@@ -160,9 +160,6 @@ def interchange_answer(
 def stored_out(row: StoredManifest) -> dict[str, Any]:
     out = {name: getattr(row, name) for name in StoredManifestOut.model_fields}
     out["warnings"] = orjson.loads(row.warnings)
-    for name in ("received_at", "departure_at", "arrival_at"):
-        if out[name] is not None:
-            out[name] = as_utc(out[name])
     return out
 
 

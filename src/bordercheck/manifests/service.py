@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -25,6 +25,7 @@ from bordercheck.screening.index import ScreeningIndex
 from bordercheck.screening.querylog import LoggedQuery
 from bordercheck.screening.schemas import ScreenRequest, Where
 from bordercheck.screening.service import Asker, Screened, no_restrictions, prepare, screen_requests
+from bordercheck.timestamps import utcnow
 
 SOURCE = "manifest"
 MAX_NUMBER_FIELD = 40  # as ScreenRequest.document_number
@@ -163,7 +164,7 @@ def store(
     manifest = screened.manifest
     warnings = [str(w) for w in [*interchange.warnings, *manifest.warnings]]
     row = StoredManifest(
-        received_at=now or datetime.now(UTC),
+        received_at=now or utcnow(),
         submitted_by=asker.name[:100],
         bureau_code=asker.bureau_code,
         source=source,

@@ -27,7 +27,7 @@ from bordercheck.api.limits import rate_limit
 from bordercheck.api.types import MAX_ID, BeforeId
 from bordercheck.auth.models import Role
 from bordercheck.auth.tokens import TokenAuthority
-from bordercheck.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from bordercheck.errors import FieldError, NotFound, ValidationFailed
 from bordercheck.messaging import reading, service
 from bordercheck.messaging.access import (
     View,
@@ -276,10 +276,10 @@ def post_message(
         body=body.body,
         attachments=[a.new() for a in body.attachments],
     )
-    return _message(session, settings, thread_id, message_id)
+    return message_of(session, settings, thread_id, message_id)
 
 
-def _message(session: Session, settings: Settings, thread_id: int, message_id: int) -> MessageOut:
+def message_of(session: Session, settings: Settings, thread_id: int, message_id: int) -> MessageOut:
     crypto = MessageCrypto.from_settings(settings)
     (item,) = reading.thread_messages(session, crypto, thread_id, message_id=message_id)
     return message_out(item)
@@ -295,7 +295,7 @@ def get_message(
 ) -> MessageOut:
     """One message, with ``verified``: whether its signature holds."""
     _as_participant(session, settings, principal, thread_id)
-    return _message(session, settings, thread_id, message_id)
+    return message_of(session, settings, thread_id, message_id)
 
 
 @router.get(
@@ -350,72 +350,3 @@ def mark_read(
     ensure_may_write(principal)
     up_to = body.up_to if body is not None else None
     return ReadReport(read=service.mark_read(session, principal.actor(), thread_id, up_to))
-
-
-def _hit_parties(
-    session: Session, principal: Principal, settings: Settings, hit_id: int
-) -> list[str]:
-    ensure_may_use_messaging(principal, settings.secretariat_code)
-    parties = service.hit_bureaus(session, hit_id)
-    if parties is None or (
-        principal.bureau_code not in parties
-        and not may_oversee(principal, settings.secretariat_code)
-    ):
-        raise NotFound(f"there is no hit {hit_id} of your bureau", hit_id=hit_id)
-    return sorted(set(parties))
-
-
-@router.get("/hits/{hit_id}/messages", response_model=ThreadOut, tags=["hits"])
-def hit_messages(
-    hit_id: Id, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
-) -> ThreadOut:
-    """The hit's thread between its owning and querying bureaus."""
-    _hit_parties(session, principal, settings, hit_id)
-    thread = service.thread_of_hit(session, hit_id)
-    if thread is None:
-        raise NotFound(
-            f"hit {hit_id} has no messages yet; "
-            f"post the first with POST /api/v1/hits/{hit_id}/messages",
-            hit_id=hit_id,
-        )
-    participants = service.participants_of(session, [thread.id])[thread.id]
-    view = thread_view(principal, thread.id, participants, settings.secretariat_code)
-    return thread_out(session, settings, principal, thread, participants, view)
-
-
-@router.post(
-    "/hits/{hit_id}/messages",
-    response_model=MessageOut,
-    status_code=status.HTTP_201_CREATED,
-    tags=["hits"],
-)
-def post_hit_message(
-    hit_id: Id,
-    body: NewMessage,
-    principal: OfficerDep,
-    session: SessionDep,
-    settings: SettingsDep,
-) -> MessageOut:
-    """Write to the other bureau of a hit; the hit's thread is started if need be."""
-    parties = _hit_parties(session, principal, settings, hit_id)
-    if principal.bureau_code not in parties:
-        raise Forbidden(f"hit {hit_id}: only its owning and querying bureaus write in its thread")
-    thread_id, participants, _ = service.hit_thread(
-        session,
-        MessageCrypto.from_settings(settings),
-        hit_id,
-        parties,
-        by=principal.actor(),
-        at=service.utcnow(),
-    )
-    thread = service.get_thread(session, thread_id)
-    message_id = service.post_message(
-        session,
-        settings,
-        principal.actor(),
-        thread,
-        participants,
-        body=body.body,
-        attachments=[a.new() for a in body.attachments],
-    )
-    return _message(session, settings, thread_id, message_id)

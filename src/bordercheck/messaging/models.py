@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -16,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bordercheck.db import Base
+from bordercheck.timestamps import UtcDateTime
 
 
 class Thread(Base):
@@ -36,8 +36,8 @@ class Thread(Base):
     subject: Mapped[bytes] = mapped_column(LargeBinary)
     created_by_bureau: Mapped[str] = mapped_column(String(3))
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_message_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_message_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     message_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -63,7 +63,7 @@ class Message(Base):
     sender_user: Mapped[str] = mapped_column(String(100))
     # Posted by the system on a hit's events, not by a person.
     system: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     key_id: Mapped[str] = mapped_column(String(32), index=True)
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     body: Mapped[bytes] = mapped_column(LargeBinary)
@@ -95,4 +95,4 @@ class Receipt(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), primary_key=True)
     bureau_code: Mapped[str] = mapped_column(String(3), primary_key=True)
     read_by: Mapped[str] = mapped_column(String(100))
-    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime] = mapped_column(UtcDateTime())

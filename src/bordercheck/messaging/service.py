@@ -7,7 +7,8 @@ hear of a message once that transaction commits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, exists, func, insert, select, update
@@ -15,19 +16,19 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bordercheck.audit.service import record_event
+from bordercheck.audit.service import AuditEvent, record_event
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
 from bordercheck.errors import FieldError, NotFound, ValidationFailed
-from bordercheck.hits.models import Hit
 from bordercheck.messaging.attachments import NewAttachment, check_attachments
 from bordercheck.messaging.crypto import MessageCrypto
 from bordercheck.messaging.envelope import digest, seal
 from bordercheck.messaging.live import MessageEvent, publish_after_commit
 from bordercheck.messaging.models import Attachment, Message, Participant, Receipt, Thread
 from bordercheck.messaging.signatures import SignedFields
-from bordercheck.settings import Settings, get_settings
+from bordercheck.settings import Settings
+from bordercheck.timestamps import utcnow
 
 SUBJECT_MAX = 200
 BODY_MAX = 20_000
@@ -53,10 +54,6 @@ _COUNT_MESSAGE = (
     .where(_threads.c.id == bindparam("thread"))
     .values(message_count=_threads.c.message_count + 1, last_message_at=bindparam("at"))
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _text(value: str, name: str, limit: int) -> str:
@@ -157,27 +154,46 @@ def post_message(
     return message_id
 
 
-def post_hit_event(session: Session, *, hit_id: int, bureaus: Sequence[str], text: str) -> None:
-    """Post the centre's note of a hit's event to the hit's thread, started if need be.
+@dataclass(frozen=True)
+class CentreNotes:
+    """How the centre writes its notes in hits' threads: the keys that seal and sign them, and
+    the bureau it speaks for (the secretariat's)."""
+
+    crypto: MessageCrypto
+    bureau_code: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CentreNotes:
+        return cls(MessageCrypto.from_settings(settings), settings.secretariat_code)
+
+
+def post_hit_event(
+    session: Session, notes: CentreNotes, *, hit_id: int, bureaus: Sequence[str], text: str
+) -> AuditEvent:
+    """Post the centre's note of a hit's event to the hit's thread, started if need be; the
+    audit entry of the note, for the caller to append with the others of its transaction.
 
     Called for many hits in one transaction (a screening batch): a handful of statements
-    each. It is handed a session only, so the keys and the centre's bureau code come from
-    this process's settings, which every process of a deployment shares.
+    each, and one append to the audit trail for all of them.
     """
-    settings = get_settings()
-    crypto = MessageCrypto.from_settings(settings)
+    crypto = notes.crypto
     # The system speaks for the centre: its notes come from the secretariat's bureau.
-    centre = Actor(name=SYSTEM_USER, role=Role.ADMIN, bureau_code=settings.secretariat_code)
+    centre = Actor(name=SYSTEM_USER, role=Role.ADMIN, bureau_code=notes.bureau_code)
     # A note longer than a message may be is cut, not allowed to fail the batch it is in.
     body = _text(text[:BODY_MAX], "text", BODY_MAX)
     thread_id, participants, _ = hit_thread(
         session, crypto, hit_id, bureaus, by=centre, at=utcnow()
     )
-    # Not audited: the note follows from an event the trail already holds (the hit's answer
-    # or outcome) or the query log does (a hit opened), and a batch may open thousands of
-    # cases; an audit entry each would take most of this function's time.
-    _insert_message(
-        session, crypto, thread_id, hit_id, participants, centre, body, (), at=utcnow(), system=True
+    at = utcnow()
+    message_id = _insert_message(
+        session, crypto, thread_id, hit_id, participants, centre, body, (), at=at, system=True
+    )
+    return AuditEvent(
+        actor=SYSTEM_USER,
+        bureau_code=centre.bureau_code,
+        action="messages.note_posted",
+        subject=f"thread:{thread_id}",
+        details={"hit_id": hit_id, "message_id": message_id, "participants": participants},
     )
 
 
@@ -315,14 +331,6 @@ def get_thread(session: Session, thread_id: int) -> Thread:
 
 def thread_of_hit(session: Session, hit_id: int) -> Thread | None:
     return session.scalar(select(Thread).where(Thread.hit_id == hit_id))
-
-
-def hit_bureaus(session: Session, hit_id: int) -> tuple[str, str] | None:
-    """The hit's owning and querying bureaus, or None if there is no such hit."""
-    row = session.execute(
-        select(Hit.owner_bureau, Hit.querying_bureau).where(Hit.id == hit_id)
-    ).first()
-    return (row[0], row[1]) if row is not None else None
 
 
 def participants_of(session: Session, thread_ids: Sequence[int]) -> dict[int, list[str]]:

@@ -31,9 +31,7 @@ class SignedFields:
     attachment_digests: tuple[bytes, ...] = ()
 
     def canonical(self) -> bytes:
-        at = self.created_at
-        # SQLite hands back naive UTC; PostgreSQL the session's zone: both mean the same instant.
-        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+        at = self.created_at.astimezone(UTC)
         return orjson.dumps(
             {
                 "v": SIGNATURE_VERSION,

@@ -13,15 +13,23 @@ from bordercheck.db import normalise_url
 HERE = Path(__file__).parent
 
 
-def alembic_config(database_url: str) -> Config:
+# Where a migration finds the installation's secret key (``Config.attributes``): those that
+# seal what they write (the audit trail's head) use the key of whoever runs the upgrade.
+SECRET_KEY = "secret_key"  # noqa: S105 (a name, not a secret)
+
+
+def alembic_config(database_url: str, *, secret_key: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(HERE))
     config.set_main_option("sqlalchemy.url", normalise_url(database_url).replace("%", "%%"))
+    if secret_key is not None:
+        config.attributes[SECRET_KEY] = secret_key
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", *, secret_key: str) -> None:
+    """Bring the database to ``revision``; ``secret_key``: the installation's (settings)."""
+    command.upgrade(alembic_config(database_url, secret_key=secret_key), revision)
 
 
 def current_revision(database_url: str) -> str | None:

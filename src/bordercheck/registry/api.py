@@ -23,7 +23,7 @@ from bordercheck.api.deps import (
     require_roles,
 )
 from bordercheck.api.limits import rate_limit
-from bordercheck.api.types import MAX_ID, MAX_SEQUENCE, RecordId, as_utc
+from bordercheck.api.types import MAX_ID, MAX_SEQUENCE, RecordId
 from bordercheck.auth.policy import (
     RECORD_WRITERS,
     ensure_may_follow_changes,
@@ -56,6 +56,7 @@ from bordercheck.registry.models import Record
 from bordercheck.registry.schemas import RecordFields
 from bordercheck.registry.search import RecordFilter, decode_cursor, search_records
 from bordercheck.screening.live import LiveIndex
+from bordercheck.timestamps import utcnow
 
 
 async def _screened_before_the_answer(request: Request) -> AsyncIterator[None]:
@@ -102,12 +103,12 @@ def create_record(
     ] = False,
 ) -> RecordOut:
     """Record a document; a duplicate is refused (409 naming the record) unless ``merge``."""
-    started = service.utcnow()
+    started = utcnow()
     record = service.create_record(
         session, principal.actor(), fields, merge=merge, review_years=settings.review_years
     )
     # A record created by this request was created after it started; a merged one before.
-    if as_utc(record.created_at) < started:
+    if record.created_at < started:
         response.status_code = status.HTTP_200_OK
     return record_out(record)
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bordercheck.api.types import UtcDatetime, Version
-from bordercheck.documents.types import DocumentType
-from bordercheck.registry.models import Record, Status
+from bordercheck.documents.types import DocumentType, Status
+from bordercheck.registry.models import Record
 from bordercheck.registry.schemas import RECORD_FIELDS, RecordFields
 from bordercheck.registry.search import MAX_PAGE
 

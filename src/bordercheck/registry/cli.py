@@ -12,12 +12,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bordercheck.api.types import as_utc
 from bordercheck.auth.actors import Actor, command_line_actor
 from bordercheck.console import country_code, document_number, err, new_app, out, state
 from bordercheck.documents.countries import normalise_country
 from bordercheck.documents.numbers import normalise_number
-from bordercheck.documents.types import DocumentType
+from bordercheck.documents.types import DocumentType, Status
 from bordercheck.errors import FieldError
 from bordercheck.registry import service
 from bordercheck.registry.files import (
@@ -29,7 +28,7 @@ from bordercheck.registry.files import (
     write_rows,
 )
 from bordercheck.registry.importer import ImportRejected, export_rows, import_file
-from bordercheck.registry.models import Record, Status
+from bordercheck.registry.models import Record
 from bordercheck.registry.schemas import RECORD_FIELDS
 from bordercheck.registry.search import MAX_PAGE, RecordFilter, decode_cursor, search_records
 
@@ -392,9 +391,9 @@ def record_json(record: Record) -> dict[str, Any]:
         id=record.id,
         version=record.version,
         review_overdue=record.active and record.review_due < date.today(),
-        created_at=as_utc(record.created_at).isoformat(),
+        created_at=record.created_at.isoformat(),
         created_by=record.created_by,
-        updated_at=as_utc(record.updated_at).isoformat(),
+        updated_at=record.updated_at.isoformat(),
         updated_by=record.updated_by,
     )
     return data

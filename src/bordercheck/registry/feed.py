@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, func, insert, literal, select, update
+from sqlalchemy import Integer, String, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from bordercheck.registry.bulk import insert_rows
 from bordercheck.registry.models import Change, ChangeKind, FeedCounter, Record, changes_table
+from bordercheck.timestamps import UtcDateTime
 
 FEED_COUNTER_ID = 1
 
@@ -84,7 +85,7 @@ def append_record_changes(
         Record.document_type,
         Record.status,
         Record.blank,
-        literal(at, DateTime(timezone=True)),
+        literal(at, UtcDateTime()),
     ).where(chosen)
     columns = [
         "seq",

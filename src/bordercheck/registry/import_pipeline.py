@@ -1,47 +1,48 @@
 """A large import on two cores: one process reads and checks the file, this one writes.
 
-The reader sends chunks of checked rows (plain lists of column values, never models) through
-a pipe; this process looks them up in the database and writes them. Queues of a few chunks on
-either side let each go on while the other is busy, and bound how far the reader runs ahead,
-so memory stays flat. An error the reader meets in the file (a bad header, text that is not
-UTF-8) comes out here as the same exception. On any error or Ctrl-C the reader is stopped
-before this returns; it ignores Ctrl-C itself so that only one process reports it, and it
-exits by itself if this process dies.
+The reader (a ``multiprocessing`` process) sends chunks of checked rows (plain lists of
+column values, never models) through a bounded queue; this process looks them up in the
+database and writes them. The queue holds a few chunks, which lets each go on while the other
+is busy and bounds how far the reader runs ahead, so memory stays flat. An error the reader
+meets in the file (a bad header, text that is not UTF-8) comes out here as the same
+exception. On any error or Ctrl-C the reader is stopped before this returns; it ignores
+Ctrl-C itself so that only one process reports it, and it exits by itself if this process
+dies.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import pickle
+import multiprocessing
 import queue
 import signal
-import subprocess
-import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from bordercheck.errors import BordercheckError, FieldError, ValidationFailed
 from bordercheck.registry.files import read_rows
-from bordercheck.registry.import_rows import FileChecks, Row
+from bordercheck.registry.import_rows import FileChecks, Row, Values
 
 if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+
+    from bordercheck.auth.actors import Actor
     from bordercheck.registry.import_writer import ImportReport, RecordWriter
 
 CHUNK_ROWS = 2000
 # Chunks queued on each side: more than a batch, so that neither process waits while the
 # other works through one.
 AHEAD_CHUNKS = 8
-# The reader runs this module's reader_main from the same source tree as this process.
-_SOURCE_ROOT = str(Path(__file__).resolve().parents[2])
-_START_READER = (
-    "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from bordercheck.registry.import_pipeline import reader_main; reader_main()"
-)
+# How often a process waiting on the other checks that it is still there (seconds).
+ALIVE_CHECK_SECONDS = 1.0
+# A fresh interpreter, not a fork: this process has threads (the query log's, the index's)
+# and open database connections that a forked copy would share.
+_PROCESSES = multiprocessing.get_context("spawn")
 
 
 @dataclass(frozen=True)
@@ -79,31 +80,27 @@ def run_pipeline(
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import ``path`` through ``writer``, with a second process reading and checking it."""
-    # A plain subprocess rather than multiprocessing's spawn, which would run the caller's
-    # __main__ again in the child. Its own session keeps Ctrl-C in the terminal away from it.
-    reader = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-        [sys.executable, "-c", _START_READER, _SOURCE_ROOT],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        start_new_session=True,
+    chunks: Queue[Any] = _PROCESSES.Queue(maxsize=AHEAD_CHUNKS)
+    reader = _PROCESSES.Process(
+        target=reader_main,
+        args=(path, writer.actor, writer.bureaus, writer.new_record, chunks),
+        name="bordercheck-import-reader",
+        daemon=True,
     )
-    assert reader.stdin is not None
-    assert reader.stdout is not None
-    frames = _Frames(reader.stdout)
+    with _sigint_ignored():  # the reader starts with Ctrl-C ignored (see reader_main)
+        reader.start()
+    frames = _Frames(chunks, reader)
     try:
-        # A reader that fails to start shows up below as output ended (its error on stderr).
-        with contextlib.suppress(BrokenPipeError), reader.stdin:
-            pickle.dump((path, writer.actor, writer.bureaus, writer.new_record), reader.stdin)
         frames.start()
         while True:
             message = frames.inbox.get()
             if message == _DONE:
                 break
             if message is _Frames.ENDED:
-                reader.wait()
+                reader.join()
                 raise RuntimeError(
                     f"the process reading {path.name} stopped unexpectedly "
-                    f"(exit code {reader.returncode})"
+                    f"(exit code {reader.exitcode})"
                 )
             if isinstance(message, _Refused):
                 raise message.error()
@@ -112,35 +109,54 @@ def run_pipeline(
             _write_chunk(writer, message)
             if on_progress is not None:
                 on_progress(writer.report.rows)
-        reader.wait()
+        reader.join()
     finally:
-        if reader.poll() is None:
+        if reader.is_alive():
             reader.terminate()
-            reader.wait()
+            reader.join()
         frames.stop()
-        reader.stdout.close()
+        chunks.close()
+        chunks.cancel_join_thread()  # what is left in it is for nobody
     writer.flush()
     _report_refused_rows(writer, path)
     return writer.finish()
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ctrl-C ignored while the reader starts: a process started so keeps it ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread handles signals, and Ctrl-C reaches only it
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 class _Frames(threading.Thread):
-    """Unpickles the reader's messages ahead, while this process waits on the database."""
+    """Takes the reader's messages ahead (unpickling them), while this process waits on the
+    database."""
 
-    ENDED = "ended"  # the reader's output ended without saying it was done
+    ENDED = "ended"  # the reader ended without saying it was done
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, chunks: Queue[Any], reader: BaseProcess) -> None:
         super().__init__(name="bordercheck-import-frames", daemon=True)
-        self.stream = stream
+        self.chunks = chunks
+        self.reader = reader
         self.inbox: queue.Queue[Any] = queue.Queue(maxsize=AHEAD_CHUNKS)
+        self.stopping = threading.Event()
 
     def run(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             try:
-                # Trusted: the frames come from our own child process.
-                message = pickle.load(self.stream)  # noqa: S301
-            except (EOFError, OSError, ValueError, pickle.UnpicklingError):
-                # Cut off (the reader stopped or was stopped): what follows is for run_pipeline.
+                message = self.chunks.get(timeout=ALIVE_CHECK_SECONDS)
+            except queue.Empty:
+                if self.reader.is_alive():
+                    continue
+                message = self.ENDED  # it stopped, or was stopped, without a word
+            except (EOFError, OSError, ValueError):
                 message = self.ENDED
             self.inbox.put(message)
             if not isinstance(message, _Chunk):
@@ -148,6 +164,7 @@ class _Frames(threading.Thread):
 
     def stop(self) -> None:
         """Let the thread end (its reader has ended) without anyone reading what is left."""
+        self.stopping.set()
         while self.is_alive():
             with contextlib.suppress(queue.Empty):
                 self.inbox.get(timeout=0.05)
@@ -187,42 +204,30 @@ def _report_refused_rows(writer: RecordWriter, path: Path) -> None:
                 return
 
 
-def reader_main() -> None:
-    """The reader process: settings on stdin, pickled chunks of checked rows on stdout."""
+def reader_main(
+    path: Path,
+    actor: Actor,
+    bureaus: dict[str, int],
+    new_record: Values,
+    chunks: Queue[Any],
+) -> None:
+    """The reader process: checked rows of ``path``, in chunks, into ``chunks``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Keep the frames' channel to ourselves: anything printed goes to stderr instead.
-    frames = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    path, actor, bureaus, new_record = pickle.load(sys.stdin.buffer)  # noqa: S301
-    outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD_CHUNKS)
-    sender = threading.Thread(target=_send_frames, args=(outbox, frames), daemon=True)
-    sender.start()
+    writer = _PROCESSES.parent_process()
 
     def send(message: object) -> None:
-        frame = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         while True:
             try:
-                outbox.put(frame, timeout=1)
+                chunks.put(message, timeout=ALIVE_CHECK_SECONDS)
                 return
             except queue.Full:
-                if not sender.is_alive():
+                if writer is None or not writer.is_alive():
                     # The writer has gone without stopping us (killed): no one is left to tell.
-                    os._exit(1)
+                    raise SystemExit(1) from None
 
     _read_and_check(FileChecks(actor, bureaus, new_record), path, send)
-    outbox.put(None)
-    sender.join()
-
-
-def _send_frames(outbox: queue.Queue[bytes | None], frames: IO[bytes]) -> None:
-    # A thread of its own, so that checking goes on while the writer is busy with a batch.
-    try:
-        while (frame := outbox.get()) is not None:
-            frames.write(frame)
-            frames.flush()
-        frames.close()
-    except OSError:
-        return
+    chunks.close()
+    chunks.join_thread()  # everything sent before this process ends
 
 
 def _read_and_check(checks: FileChecks, path: Path, send: Callable[[object], None]) -> None:

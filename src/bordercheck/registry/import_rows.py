@@ -18,9 +18,8 @@ from pydantic import ValidationError
 from bordercheck.auth.actors import Actor
 from bordercheck.documents.countries import normalise_country
 from bordercheck.documents.numbers import normalise_number, split_serial
-from bordercheck.documents.types import DocumentType, family_of
+from bordercheck.documents.types import DocumentType, Status, family_of
 from bordercheck.errors import BordercheckError, FieldError
-from bordercheck.registry.models import Status
 from bordercheck.registry.schemas import RECORD_FIELDS, RecordFields, check_range, field_errors
 
 # The values a file gives a record, in the records table's column order. Dates are ISO text,

@@ -47,6 +47,7 @@ from bordercheck.registry.import_rows import (
 )
 from bordercheck.registry.models import ChangeKind, Record, records_table
 from bordercheck.registry.schemas import RecordFields
+from bordercheck.timestamps import utcnow
 
 
 @dataclass
@@ -112,7 +113,7 @@ class RecordWriter:
         self.report = ImportReport()
         self.bureaus = auth_service.bureau_ids_by_country(session)
         # One moment for the whole import, which is one transaction.
-        self.now = service.utcnow()
+        self.now = utcnow()
         self.new_record = new_record_values(session, actor, self.now, review_years)
         # Lines refused whose raw row was not at hand: on_rejected gets them later.
         self.unreported: list[int] = []

@@ -11,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -24,13 +23,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bordercheck.db import Base
-
-
-class Status(StrEnum):
-    STOLEN = "stolen"
-    LOST = "lost"
-    REVOKED = "revoked"
-    INVALIDATED = "invalidated"
+from bordercheck.timestamps import UtcDateTime
 
 
 class ChangeKind(StrEnum):
@@ -79,9 +72,9 @@ class Record(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     last_change: Mapped[str] = mapped_column(String(16))
     review_due: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_by: Mapped[str] = mapped_column(String(100))
 
     # SQLAlchemy adds ``WHERE version = :old`` to every UPDATE, so two officers who read
@@ -116,7 +109,7 @@ class RecordVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     changed_by: Mapped[str] = mapped_column(String(100))
 
 
@@ -143,7 +136,7 @@ class Change(Base):
     document_type: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
     blank: Mapped[bool] = mapped_column(Boolean)
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class FeedCounter(Base):

@@ -17,9 +17,8 @@ from pydantic import (
 
 from bordercheck.documents.countries import normalise_country
 from bordercheck.documents.numbers import normalise_number, split_serial
-from bordercheck.documents.types import DocumentType, TypeFamily, family_of
+from bordercheck.documents.types import DocumentType, Status, TypeFamily, family_of
 from bordercheck.errors import FieldError
-from bordercheck.registry.models import Status
 
 # The contract's field order: CSV header, JSON Lines keys and exports all follow it.
 RECORD_FIELDS: tuple[str, ...] = (

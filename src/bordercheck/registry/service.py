@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,10 +28,7 @@ from bordercheck.errors import (
 from bordercheck.registry.feed import append_changes, change_row
 from bordercheck.registry.models import ChangeKind, Record, RecordVersion
 from bordercheck.registry.schemas import RECORD_FIELDS, RecordFields, field_errors
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from bordercheck.timestamps import utcnow
 
 
 def review_due(created: date, years: int) -> date:

@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from bordercheck.documents.types import DocumentType
-from bordercheck.registry.models import Status
+from bordercheck.documents.types import DocumentType, Status
 from bordercheck.screening import snapshot
 from bordercheck.screening.alphabet import Alphabets, as_arrays, build_alphabets, merged
 from bordercheck.screening.confusions import DEFAULT_CONFUSIONS, Confusions

@@ -18,8 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bordercheck.documents.mrz import check_digit as mrz_check_digit
-from bordercheck.documents.types import DocumentType
-from bordercheck.registry.models import Status
+from bordercheck.documents.types import DocumentType, Status
 from bordercheck.screening.confusions import ALPHABET, Confusions
 from bordercheck.screening.keys import country_text
 from bordercheck.screening.query import (

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bordercheck.db import Base
+from bordercheck.timestamps import UtcDateTime
 
 
 class ScreeningQuery(Base):
@@ -16,7 +17,7 @@ class ScreeningQuery(Base):
     __tablename__ = "screening_queries"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     principal_kind: Mapped[str] = mapped_column(String(8))
     principal_name: Mapped[str] = mapped_column(String(100))
     bureau_code: Mapped[str] = mapped_column(String(3))
@@ -52,7 +53,7 @@ class RecordWatch(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
     bureau_code: Mapped[str] = mapped_column(String(3))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(100))
 
     __table_args__ = (UniqueConstraint("record_id", "bureau_code"),)

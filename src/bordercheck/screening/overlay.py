@@ -15,8 +15,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from bordercheck.documents.types import DocumentType
-from bordercheck.registry.models import Status
+from bordercheck.documents.types import DocumentType, Status
 from bordercheck.screening.alphabet import with_numbers
 from bordercheck.screening.confusions import Confusions
 from bordercheck.screening.keys import KeyScheme, country_code

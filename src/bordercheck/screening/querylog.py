@@ -1,5 +1,6 @@
-"""The query log: every screening query, and the hit cases it opens, kept before the answer
-leaves the server.
+"""The query log: every screening query kept before the answer leaves the server, and what
+it found handed to those who act on it (``OnHits``: the hit workflow opens cases) in the same
+transaction.
 
 Request handlers hand a request's entries to ``QueryLogWriter.record`` and wait on what it
 returns: a future that resolves once the entries are safe. Queries that matched something
@@ -37,7 +38,6 @@ from sqlalchemy.orm import Session
 
 from bordercheck.db import Database
 from bordercheck.errors import ServiceUnavailable
-from bordercheck.hits.service import Deadlines, NewHit, open_hits
 from bordercheck.logs import get_logger
 from bordercheck.registry.bulk import insert_tuples, stored_values
 from bordercheck.screening.models import ScreeningMatch, ScreeningQuery
@@ -57,6 +57,37 @@ MAX_GROUP = 10_000
 # waiting for its commit comes first: nobody waits on them, and a commit a request costs the
 # interpreter time the requests need (docs/benchmarks.md).
 MOVE_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class NewHit:
+    """A certain match (exact, or in a range) screening found: the hit workflow opens its case."""
+
+    query_id: str
+    record_id: int
+    owner_bureau: str
+    querying_bureau: str
+    queried_by: str
+    match: str
+    score: float
+    location: str | None
+    operation_id: str | None
+    at: datetime
+    source: str  # where the query came from: the query log's source (number, mrz, batch…)
+    manifest_id: int | None = None
+    flight: str | None = None
+    # Screening answered the querying bureau "possible hit, restricted": the owner withholds
+    # the record's details from it, so the case must not tell them either.
+    withheld: bool = False
+    # The number screened: with the record and the querying bureau, which open case a
+    # repeated screening of the same document is a sighting of.
+    document_number: str | None = None
+
+
+# Who acts on what screening found (the hit workflow opens cases): called with the hits of
+# the entries being written, in their transaction, so that what it writes is committed with
+# them, before any of their answers is sent. Screening knows no more of them than this.
+OnHits = Callable[[Session, Sequence[NewHit]], object]
 
 
 @dataclass(frozen=True)
@@ -107,7 +138,7 @@ class QueryLogWriter:
         retry_seconds: float = 1.0,
         max_pending: int = MAX_PENDING,
         max_group: int = MAX_GROUP,
-        deadlines: Deadlines | None = None,
+        on_hits: Sequence[OnHits],
         journal: QueryJournal | None = None,
         replay_seconds: float = 60.0,
     ) -> None:
@@ -115,7 +146,7 @@ class QueryLogWriter:
         self.journal = journal
         self.replay_seconds = replay_seconds
         self.replayed = 0  # entries of dead processes' journals new to the database
-        self.deadlines = deadlines
+        self.on_hits = tuple(on_hits)
         self.retry_seconds = retry_seconds
         self.max_pending = max_pending
         self.max_group = max_group
@@ -409,7 +440,7 @@ class QueryLogWriter:
         # Straight to the driver (COPY, or one executemany): at thousands of queries a second
         # the ORM's per-row work would compete with the requests for the interpreter.
         with self._turn(), self.database.session(write=True) as session:
-            write_entries(session, batch, deadlines=self.deadlines)
+            write_entries(session, batch, on_hits=self.on_hits)
 
 
 def _sqlite_writers_turn(database: Database) -> Callable[[], AbstractContextManager[None]]:
@@ -457,11 +488,11 @@ class _Waiting:
 
 
 def write_entries(
-    session: Session, batch: Sequence[LoggedQuery], *, deadlines: Deadlines | None = None
+    session: Session, batch: Sequence[LoggedQuery], *, on_hits: Sequence[OnHits]
 ) -> None:
-    """Write entries and open their hit cases in the caller's transaction (the writer's
-    thread, a passenger list stored with the queries it made, or an upload from an edge kit
-    that must be stored with its receipt)."""
+    """Write entries, and hand their hits to ``on_hits``, in the caller's transaction (the
+    writer's thread, a passenger list stored with the queries it made, or an upload from an
+    edge kit that must be stored with its receipt)."""
     stored_at: dict[datetime, Any] = {}
     for query in batch:
         if query.at not in stored_at:
@@ -486,7 +517,10 @@ def write_entries(
     ]
     if matches:
         session.execute(insert(ScreeningMatch), matches)
-    open_hits(session, [hit for q in batch for hit in q.hits], deadlines=deadlines)
+    hits = [hit for q in batch for hit in q.hits]
+    if hits:
+        for subscriber in on_hits:
+            subscriber(session, hits)
 
 
 def _first_line(exc: BaseException) -> str:

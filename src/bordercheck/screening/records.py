@@ -17,8 +17,7 @@ from numpy.typing import NDArray
 
 from bordercheck.documents.countries import normalise_country
 from bordercheck.documents.numbers import normalise_number, split_serial
-from bordercheck.documents.types import DocumentType, TypeFamily, family_of
-from bordercheck.registry.models import Status
+from bordercheck.documents.types import DocumentType, Status, TypeFamily, family_of
 
 DOCUMENT_TYPES: Final[tuple[DocumentType, ...]] = tuple(DocumentType)
 STATUSES: Final[tuple[Status, ...]] = tuple(Status)

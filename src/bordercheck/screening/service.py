@@ -6,7 +6,7 @@ import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from bordercheck.auth.policy import RESTRICTED, details_withheld
@@ -19,7 +19,6 @@ from bordercheck.documents.numbers import (
 )
 from bordercheck.documents.types import InvalidDocumentType, parse_type_or_family
 from bordercheck.errors import FieldError, ValidationFailed
-from bordercheck.hits.service import NewHit, source_of
 from bordercheck.screening.matcher import (
     DEFAULT_POLICY,
     Indexed,
@@ -30,8 +29,9 @@ from bordercheck.screening.matcher import (
     screen,
     screen_batch,
 )
-from bordercheck.screening.querylog import LoggedMatch, LoggedQuery
+from bordercheck.screening.querylog import LoggedMatch, LoggedQuery, NewHit
 from bordercheck.screening.schemas import ScreenRequest
+from bordercheck.timestamps import utcnow
 
 RESTRICTED_MESSAGE = RESTRICTED
 MACHINE_POLICY = MatchPolicy(
@@ -167,7 +167,7 @@ def screen_requests(
         results = screen_batch(index, [p.query for p in prepared], MACHINE_POLICY)
     else:
         results = [screen(index, prepared[0].query)]  # no vectorised set-up for one query
-    context = _Context(asker, source, datetime.now(UTC), withheld_from, stale_warning)
+    context = _Context(asker, source, utcnow(), withheld_from, stale_warning)
     ids = os.urandom(16 * len(prepared)).hex()  # one random id per query, drawn at once
     return [
         _answer(p, s, context, ids[32 * i : 32 * i + 32])
@@ -182,11 +182,6 @@ class _Context:
     now: datetime
     withheld_from: Callable[[int], frozenset[str]]
     stale_warning: str | None
-
-    @functools.cached_property
-    def hit_source(self) -> str:
-        """Where the hit cases come from, which sets their deadline (a desk, a batch…)."""
-        return source_of(self.source)
 
 
 def _answer(
@@ -221,7 +216,7 @@ def _answer(
                 location=request.location,
                 operation_id=operation,
                 at=now,
-                source=context.hit_source,
+                source=context.source,
                 withheld=m.record_id in hidden,
                 document_number=prepared.query.number,
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bordercheck.audit.service import record_event
 from bordercheck.errors import Forbidden
 from bordercheck.screening.models import RecordWatch, ScreeningMatch, ScreeningQuery
+from bordercheck.timestamps import utcnow
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def watch(session: Session, record_id: int, bureau_code: str, by: str) -> Record
     if existing is not None:
         return existing
     row = RecordWatch(
-        record_id=record_id, bureau_code=bureau_code, created_at=datetime.now(UTC), created_by=by
+        record_id=record_id, bureau_code=bureau_code, created_at=utcnow(), created_by=by
     )
     try:
         with session.begin_nested():

@@ -144,7 +144,7 @@ def sign_in(
             principal = user_principal(user) if user is not None else None
     except TooManyRequests as exc:
         wait = exc.detail.get("retry_after", 60)
-        message = N_("Too many failed sign-ins. Try again in %(seconds)s seconds.")
+        message = N_("Too many failed sign-ins. Wait %(seconds)s s, then try again.")
         return _sign_in_page(
             request,
             error=translate(language, message, seconds=wait),
@@ -215,7 +215,7 @@ def check_second_factor(
     with database.session() as session:
         wait = guard.retry_after(session, attempt)
     if wait is not None:
-        message = N_("Too many failed sign-ins. Try again in %(seconds)s seconds.")
+        message = N_("Too many failed sign-ins. Wait %(seconds)s s, then try again.")
         return _second_factor_again(
             request, viewer, translate(language, message, seconds=wait), next, 429
         )
@@ -352,7 +352,7 @@ def change_password(
             hold_off_guessing(request, session, viewer.name)
             user = service.authenticate(session, viewer.name, current_password)
     except TooManyRequests as exc:
-        message = N_("Too many failed sign-ins. Try again in %(seconds)s seconds.")
+        message = N_("Too many failed sign-ins. Wait %(seconds)s s, then try again.")
         errors["current_password"] = translate(
             language, message, seconds=exc.detail.get("retry_after", 60)
         )

@@ -17,8 +17,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bordercheck.auth.models import Bureau, Role, User
-from bordercheck.auth.revocation import utcnow
 from bordercheck.auth.tokens import Principal
+from bordercheck.timestamps import utcnow
 from bordercheck.web.models import ConsoleSession
 
 # Writing last_seen_at on every page would make every page a write; once a minute is enough
@@ -93,12 +93,12 @@ def find(session: Session, token: str, *, idle: timedelta) -> Viewer | None:
         return None
     console, user, country = row
     now = utcnow()
-    if not user.active or _aware(console.expires_at) <= now:
+    if not user.active or console.expires_at <= now:
         return None
-    if _aware(console.last_seen_at) + idle <= now:
+    if console.last_seen_at + idle <= now:
         return None
     changed = user.password_changed_at
-    if changed is not None and _aware(changed) > _aware(console.created_at):
+    if changed is not None and changed > console.created_at:
         return None
     principal = Principal(
         kind="user", id=str(user.id), name=user.username, role=Role(user.role), bureau_code=country
@@ -111,7 +111,7 @@ def find(session: Session, token: str, *, idle: timedelta) -> Viewer | None:
         language=user.language,
         second_factor=user.totp_enabled_at is not None,
         must_change_password=user.must_change_password,
-        last_seen_at=_aware(console.last_seen_at),
+        last_seen_at=console.last_seen_at,
     )
 
 
@@ -142,10 +142,3 @@ def end(session: Session, session_id: int) -> None:
 
 def end_all_of(session: Session, user_id: int) -> None:
     session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user_id))
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; they were written in UTC."""
-    from datetime import UTC
-
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from bordercheck.audit.chain import head_key, head_seal
-from bordercheck.settings import get_settings
+from bordercheck.migrations import SECRET_KEY
 
 revision = "0011"
 down_revision = "0010"
@@ -26,7 +26,11 @@ def upgrade() -> None:
     )
     # The head as it stands is sealed with the secret the entries were written with (the
     # settings of whoever runs `db upgrade`, as for every entry a command writes).
-    key = head_key(get_settings().secret_key)
+    config = op.get_context().config
+    secret_key = config.attributes.get(SECRET_KEY) if config is not None else None
+    if not secret_key:
+        raise RuntimeError("sealing the audit trail's head needs the installation's secret key")
+    key = head_key(secret_key)
     connection = op.get_bind()
     head = sa.table(
         "audit_head",
