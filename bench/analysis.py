@@ -317,12 +317,10 @@ def through_sqlite(world: World) -> float:
     from bordercheck.migrations import upgrade
     from bordercheck.registry.models import Record
     from bordercheck.screening.models import ScreeningQuery
-    from bordercheck.settings import Settings, installed
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        with installed(Settings(database_url=url, env="test", secret_key="b" * 48)):
-            upgrade(url)
+        upgrade(url, secret_key="b" * 48)
         database = Database(url)
         now = datetime.now(UTC)
         with database.session(write=True) as session:

@@ -25,7 +25,7 @@ from bordercheck.analysis.state import AnalysisState
 from bordercheck.analysis.views import network_detail
 from bordercheck.db import Database
 from bordercheck.migrations import upgrade
-from bordercheck.settings import Settings, installed
+from bordercheck.settings import Settings
 from bordercheck.training.load import load_world
 from bordercheck.training.scoring import score
 from bordercheck.training.world import WorldSpec, write_world
@@ -38,9 +38,8 @@ def run(seed: int, spec: WorldSpec, work: Path) -> dict[str, object]:
     url = f"sqlite:///{work / f'world-{seed}.db'}"
     settings = Settings(database_url=url, env="test", secret_key="b" * 48)
     database = Database(url)
-    with installed(settings):  # the audit chain's key is the settings' own
-        upgrade(url)
-        loaded = load_world(database, settings, directory)
+    upgrade(url, secret_key=settings.secret_key)
+    loaded = load_world(database, settings, directory)
     state = AnalysisState()
     analysed = time.perf_counter()
     with database.session() as session:

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from bordercheck.db import Database
-from bordercheck.settings import Settings, installed
+from bordercheck.settings import Settings
 from bordercheck.training.load import load_world
 from bordercheck.training.world import WorldSpec, write_world
 from tests.conftest import FreshDatabases
@@ -50,8 +50,7 @@ def load_into(url: str, world_files: Path) -> LoadedWorld:
     settings = Settings(database_url=url, env="test", secret_key=KEY)
     database = Database(url)
     try:
-        with installed(settings):
-            counts = load_world(database, settings, world_files)
+        counts = load_world(database, settings, world_files)
     finally:
         database.dispose()
     truth = orjson.loads((world_files / "truth.json").read_bytes())

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from bordercheck.auth.models import Role
-from bordercheck.settings import installed
 from bordercheck.training.load import load_world
 from bordercheck.training.world import WorldSpec, write_world
 from tests.web.conftest import LiveConsole, Tab
@@ -32,8 +31,7 @@ def analysed(live: LiveConsole, tmp_path_factory: pytest.TempPathFactory) -> Liv
     directory: Path = tmp_path_factory.mktemp("world")
     write_world(WORLD, directory)
     settings = live.app.state.settings
-    with installed(settings):
-        load_world(live.database, settings, directory)
+    load_world(live.database, settings, directory)
     return live
 
 

@@ -25,9 +25,10 @@ from bordercheck.documents.countries import country_name
 from bordercheck.errors import InvalidInput
 from bordercheck.hits.cases import Viewer, answer_case, record_outcome
 from bordercheck.hits.models import Action, Answer, Hit, HitState, Outcome
-from bordercheck.hits.service import Deadlines
+from bordercheck.hits.service import CaseOpener
 from bordercheck.manifests import service as manifests
 from bordercheck.manifests.paxlst import parse_paxlst
+from bordercheck.messaging.service import CentreNotes
 from bordercheck.registry.importer import Importer
 from bordercheck.screening.live import build_from_registry, screening_key, withheld_records
 from bordercheck.screening.querylog import LoggedQuery, write_entries
@@ -83,7 +84,8 @@ def load_world(
     say(f"{report.rows:,} records imported")
     index = build_from_registry(database, screening_key(settings.secret_key))
     withheld = withheld_records(database)
-    deadlines = Deadlines.from_settings(settings)
+    # What screening finds opens hit cases, in the transaction that logs the queries.
+    on_hits = [CaseOpener.from_settings(settings)]
     folder = directory / "manifests"
     files = sorted(f for f in folder.glob("*") if f.is_file() and not f.name.startswith("."))
     travellers = 0
@@ -105,7 +107,7 @@ def load_world(
             with database.session(write=True) as session:
                 # Received now (the retention counts from here); screened at the flight's time.
                 manifests.store(session, interchange, screened, asker, source="cli")
-                write_entries(session, screened.logged, deadlines=deadlines)
+                write_entries(session, screened.logged, on_hits=on_hits)
             travellers += len(manifest.travellers)
         if number % 200 == 0:
             say(f"{number:,} of {len(files):,} passenger lists screened")
@@ -131,7 +133,7 @@ def load_world(
         if row.get("at"):
             _dated(logged, datetime.fromisoformat(row["at"]))
         with database.session(write=True) as session:
-            write_entries(session, logged, deadlines=deadlines)
+            write_entries(session, logged, on_hits=on_hits)
         desk += 1
     say(f"{len(files):,} passenger lists and {desk:,} desk screenings done; answering hits")
     hits = _answer_hits(database, settings)
@@ -153,6 +155,7 @@ def _lines(path: Path) -> list[bytes]:
 def _answer_hits(database: Database, settings: Settings) -> int:
     """Each owner confirms its records' hits; each querying side seizes the document."""
     secretariat = settings.secretariat_code
+    notes = CentreNotes.from_settings(settings)
     with database.session(write=True) as session:
         cases = list(session.scalars(select(Hit).where(Hit.state == HitState.OPEN.value)))
         for hit in cases:
@@ -165,6 +168,7 @@ def _answer_hits(database: Database, settings: Settings) -> int:
                 action=Action.SEIZE_DOCUMENT,
                 note="synthetic world: confirmed",
                 now=hit.created_at,
+                notes=notes,
             )
             querying = Viewer(Actor(ACTOR, Role.BUREAU_OFFICER, hit.querying_bureau), secretariat)
             record_outcome(
@@ -173,5 +177,6 @@ def _answer_hits(database: Database, settings: Settings) -> int:
                 hit.id,
                 Outcome.SEIZED,
                 now=hit.created_at + timedelta(minutes=40),
+                notes=notes,
             )
     return len(cases)
