@@ -321,7 +321,7 @@ def through_sqlite(world: World) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         upgrade(url, secret_key="b" * 48)
-        database = Database(url)
+        database = Database(url, secret_key="b" * 48)
         now = datetime.now(UTC)
         with database.session(write=True) as session:
             session.execute(

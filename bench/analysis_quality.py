@@ -37,7 +37,7 @@ def run(seed: int, spec: WorldSpec, work: Path) -> dict[str, object]:
     counts = write_world(spec, directory)
     url = f"sqlite:///{work / f'world-{seed}.db'}"
     settings = Settings(database_url=url, env="test", secret_key="b" * 48)
-    database = Database(url)
+    database = Database(url, secret_key=settings.secret_key)
     upgrade(url, secret_key=settings.secret_key)
     loaded = load_world(database, settings, directory)
     state = AnalysisState()

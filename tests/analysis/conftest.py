@@ -48,7 +48,7 @@ def world_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def load_into(url: str, world_files: Path) -> LoadedWorld:
     settings = Settings(database_url=url, env="test", secret_key=KEY)
-    database = Database(url)
+    database = Database(url, secret_key=KEY)
     try:
         counts = load_world(database, settings, world_files)
     finally:

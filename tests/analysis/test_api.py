@@ -118,7 +118,7 @@ def test_a_withheld_record_stays_withheld_in_a_network(loaded_world: LoadedWorld
     viewer, owner = countries[0], countries[1]
     from bordercheck.db import Database
 
-    database = Database(loaded_world.url)
+    database = Database(loaded_world.url, secret_key=KEY)
     with database.session(write=True) as session:
         session.execute(
             update(Record).where(Record.issuing_country == owner).values(withheld_from=viewer)

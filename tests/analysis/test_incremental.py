@@ -87,7 +87,7 @@ def test_a_new_flight_joins_its_network_without_a_rebuild(own_world: LoadedWorld
 
 
 def test_arriving_flight_by_flight_finds_what_a_rebuild_finds(loaded_world: LoadedWorld) -> None:
-    database = Database(loaded_world.url)
+    database = Database(loaded_world.url, secret_key=KEY)
     try:
         with database.session() as session:
             whole = LinkGraph()
