@@ -28,7 +28,7 @@ def _no_inline_style_or_script(html: str) -> None:
 
 def test_an_analyst_reads_the_networks_and_one_network(loaded_world: LoadedWorld) -> None:
     with open_api(loaded_world.url, bureaus=(), secret_key=KEY) as api:
-        browser = _signed_in(api, "analyst.xpo", Role.ANALYST, "XPO")
+        browser = _signed_in(api, "analyst.pages", Role.ANALYST, "XPO")
         home = browser.client.get("/home")
         assert 'href="/analysis"' in home.text
         page = browser.client.get("/analysis")
@@ -61,7 +61,7 @@ def test_the_pages_speak_the_viewers_language(
     loaded_world: LoadedWorld, code: str, title: str
 ) -> None:
     with open_api(loaded_world.url, bureaus=(), secret_key=KEY) as api:
-        browser = _signed_in(api, f"analyst.{code}", Role.ANALYST, "XPO")
+        browser = _signed_in(api, f"analyst.pages.{code}", Role.ANALYST, "XPO")
         page = browser.client.get("/analysis", headers={"accept-language": code})
         assert title in page.text
         assert "Networks behind stolen documents" not in page.text
@@ -69,7 +69,7 @@ def test_the_pages_speak_the_viewers_language(
 
 def test_a_border_officer_may_not_open_the_analysis(loaded_world: LoadedWorld) -> None:
     with open_api(loaded_world.url, bureaus=(), secret_key=KEY) as api:
-        browser = _signed_in(api, "border.deu", Role.BORDER_OFFICER, "DEU")
+        browser = _signed_in(api, "border.pages", Role.BORDER_OFFICER, "DEU")
         assert browser.client.get("/analysis").status_code == 403
         assert 'href="/analysis"' not in browser.client.get("/home").text
 
@@ -86,7 +86,7 @@ def test_a_bureau_officer_sees_only_networks_touching_its_records(
             for n in networks
             if any(d["issuing_country"] == country for d in n["documents"])
         }
-        browser = _signed_in(api, "officer.x", Role.BUREAU_OFFICER, country)
+        browser = _signed_in(api, "officer.pages", Role.BUREAU_OFFICER, country)
         page = browser.client.get("/analysis")
         shown = set(re.findall(r'<td><a href="/analysis/networks/(N-[0-9A-F]{8})"', page.text))
         assert shown == mine
