@@ -56,6 +56,14 @@ DOMAINS = {
         "bordercheck.hits.cli", "Hit cases: deadlines, reminders, escalation, webhook events."
     ),
     "keys": LazyGroup("bordercheck.keys.cli", "The installation's keys."),
+    "synth": LazyGroup(
+        "bordercheck.training.cli",
+        "Synthetic worlds: smuggling networks hidden in months of flights, for training.",
+    ),
+    "analysis": LazyGroup(
+        "bordercheck.analysis.cli",
+        "Networks behind stolen documents: their links, routes and shifts; the report.",
+    ),
 }
 
 

@@ -61,6 +61,7 @@ NOT_AUDITED: dict[str, str] = {
     "keys init": "writes the installation's keys to a settings file; " + NO_DATABASE,
     "audit checkpoint": "writes a signed checkpoint outside the database: it is itself the "
     "record, and the database holds nothing new",
+    "synth world": "writes a synthetic world's files; " + NO_DATABASE,
     "hits deliver": "sends webhook events of changes already audited, and notes each attempt "
     "on the outbox (GET /hits/deliveries lists them)",
     **dict.fromkeys(
@@ -68,7 +69,8 @@ NOT_AUDITED: dict[str, str] = {
             "bureaus list", "users list", "clients list", "records export", "records show",
             "records list", "records search", "records overdue", "index info", "edge kits list",
             "messages keys",
-            "audit verify", "audit search",
+            "audit verify", "audit search", "analysis report", "analysis networks",
+            "analysis export",
         ),
         READ_ONLY,
     ),
@@ -186,6 +188,14 @@ def _sweep(shell: Shell) -> None:
     assert "reminded 1, escalated 1" in shell.run("hits", "sweep").output
 
 
+def _synth_load(shell: Shell) -> None:
+    world = shell.tmp / "world"
+    shell.run("synth", "world", "--out", str(world), "--seed", "3", "--weeks", "4",
+              "--networks", "1", "--impostors", "1", "--records", "20", "--legs", "2",
+              "--passengers", "4")  # fmt: skip
+    shell.run("synth", "load", str(world))
+
+
 def _upgrade(shell: Shell) -> None:
     shell.run("db", "upgrade", BORDERCHECK_DATABASE_URL=shell.made["unmigrated"])
 
@@ -220,6 +230,7 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "manifests screen": ("manifest.screened", _manifest),
     "manifests purge": (
         "manifests.purged", lambda s: s.run("manifests", "purge", "--older-than-days", "0")),
+    "synth load": ("hit.answered", _synth_load),
     "db upgrade": ("bureau.added", _upgrade),
 }  # fmt: skip
 

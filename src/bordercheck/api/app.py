@@ -12,6 +12,7 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from bordercheck import __version__
+from bordercheck.analysis import api as analysis_api
 from bordercheck.api.docs_pages import mount_api_docs
 from bordercheck.api.errors import install_error_handlers
 from bordercheck.api.limits import BodySizeLimit, RateLimiter
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(hits_threads.router, prefix=API_PREFIX)
     app.include_router(hits_api.router, prefix=API_PREFIX)
     app.include_router(hits_api.notifications_router, prefix=API_PREFIX)
+    app.include_router(analysis_api.router, prefix=API_PREFIX)
     mount_console(app)
 
     @app.get("/metrics", include_in_schema=False)

@@ -282,13 +282,21 @@ class SyntheticRegistry:
             )
         return row
 
-    def blank_range(self) -> dict[str, Any]:
+    def blank_range(
+        self,
+        issuer: Issuer | None = None,
+        *,
+        size: int | None = None,
+        event: date | None = None,
+        incident_ref: str | None = None,
+    ) -> dict[str, Any]:
         """A batch of blank passports stolen in transit: one record for the whole range."""
         rng = self.rng
-        issuer = rng.choice(ISSUERS)
+        issuer = issuer or rng.choice(ISSUERS)
+        wanted = size
         while True:
             prefix = rng.choice(SAFE_LETTERS)
-            size = rng.randrange(50, 501)
+            size = wanted or rng.randrange(50, 501)
             start = rng.randrange(1, 9_999_000 - size)
             first, last = f"{prefix}{start:07d}", f"{prefix}{start + size - 1:07d}"
             taken = self._ranges.setdefault((issuer.country, prefix), [])
@@ -297,7 +305,7 @@ class SyntheticRegistry:
                 break
         taken.append((start, start + size - 1))
         self._seen.add(key)
-        event = self.today - timedelta(days=rng.randrange(1, 2000))
+        event = event or self.today - timedelta(days=rng.randrange(1, 2000))
         return {
             "document_number": first,
             "issuing_country": issuer.country,
@@ -309,8 +317,14 @@ class SyntheticRegistry:
             "event_place": rng.choice(issuer.cities),
             "event_country": issuer.country,
             "circumstances": "stolen in transit from the printing works",
-            "incident_ref": f"{issuer.country}-{event.year}-B{rng.randrange(1, 99_999):05d}",
+            "incident_ref": incident_ref
+            or f"{issuer.country}-{event.year}-B{rng.randrange(1, 99_999):05d}",
         }
+
+    def unique_number(self, issuer: Issuer, family: str = "passport") -> str:
+        """A number in ``issuer``'s pattern that no other generated record has."""
+        pattern = issuer.passport if family == "passport" else issuer.identity
+        return self._unique(issuer.country, family, pattern)
 
     def _unique(self, country: str, family: str, pattern: str) -> str:
         while True:

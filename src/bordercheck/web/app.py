@@ -7,7 +7,16 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from bordercheck.web import auth_pages, check, directory, hits, manifests, messages, records
+from bordercheck.web import (
+    analysis,
+    auth_pages,
+    check,
+    directory,
+    hits,
+    manifests,
+    messages,
+    records,
+)
 from bordercheck.web.admin import audit, kits, people
 from bordercheck.web.render import STATIC_PREFIX
 from bordercheck.web.routing import error_page, wants_page
@@ -31,5 +40,6 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(people.router)
     app.include_router(kits.router)
     app.include_router(audit.router)
+    app.include_router(analysis.router)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC), name="console-static")
     app.state.error_page = _error_page

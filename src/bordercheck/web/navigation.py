@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bordercheck.analysis.api import READERS as ANALYSIS_READERS
 from bordercheck.auth.api import ADMINS
 from bordercheck.auth.models import Role
 from bordercheck.auth.policy import RECORD_WRITERS
@@ -61,6 +62,12 @@ PAGES: list[Page] = [
         N_("Passenger lists"),
         N_("Upload an airline's PAXLST list and see its travellers, hits first."),
         MANIFEST_READERS,
+    ),
+    Page(
+        "/analysis",
+        N_("Networks behind stolen documents"),
+        N_("Networks of stolen documents, their routes by week and when they change."),
+        ANALYSIS_READERS,
     ),
     Page(
         "/notifications",

@@ -1,0 +1,1 @@
+"""Networks behind stolen documents: the link graph, networks, routes and their shifts."""

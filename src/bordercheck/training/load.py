@@ -1,0 +1,182 @@
+"""Loading a synthetic world through the system's own paths: bureaus, the records import,
+passenger lists screened and stored as airlines' lists are, desk screenings at land and sea
+posts, then each hit answered by its owner and its outcome recorded by the querying side.
+
+So the hits, cases and audit entries the analysis reads are real ones. Screenings are dated
+at the world's own times (a flight's hits at its departure), not at the time of loading.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+
+from bordercheck.auth.actors import Actor
+from bordercheck.auth.models import Role
+from bordercheck.auth.service import add_bureau, bureau_ids_by_country, ensure_secretariat
+from bordercheck.db import Database
+from bordercheck.documents.countries import country_name
+from bordercheck.errors import InvalidInput
+from bordercheck.hits.cases import Viewer, answer_case, record_outcome
+from bordercheck.hits.models import Action, Answer, Hit, HitState, Outcome
+from bordercheck.hits.service import CaseOpener
+from bordercheck.manifests import service as manifests
+from bordercheck.manifests.paxlst import parse_paxlst
+from bordercheck.messaging.service import CentreNotes
+from bordercheck.registry.importer import Importer
+from bordercheck.screening.live import build_from_registry, screening_key, withheld_records
+from bordercheck.screening.querylog import LoggedQuery, write_entries
+from bordercheck.screening.schemas import ScreenRequest
+from bordercheck.screening.service import Asker, screen_requests
+from bordercheck.settings import Settings
+
+ACTOR = "synth:load"
+Progress = Callable[[str], None]
+
+
+def _dated(logged: list[LoggedQuery], at: datetime) -> None:
+    for query in logged:
+        query.at = at
+        query.hits = tuple(dataclasses.replace(hit, at=at) for hit in query.hits)
+
+
+def load_world(
+    database: Database, settings: Settings, directory: Path, progress: Progress | None = None
+) -> dict[str, int]:
+    """Load the world in ``directory`` (as ``synth world`` wrote it); returns counts."""
+    say = progress or (lambda _: None)
+    world_file = directory / "world.json"
+    records_file = directory / "records.jsonl"
+    if not world_file.is_file() and not records_file.is_file():
+        raise InvalidInput(
+            f"{directory} holds neither world.json nor records.jsonl: make a world with "
+            "`synth world`"
+        )
+    # world.json names the bureaus and the border posts; without it (a world made by another
+    # tool) the bureaus are the records' countries, and a list is screened by the secretariat.
+    world: dict[str, Any] = (
+        orjson.loads(world_file.read_bytes()) if world_file.is_file() else {"posts": []}
+    )
+    posts = {post["code"]: post for post in world["posts"]}
+    rows = [orjson.loads(raw) for raw in _lines(records_file)]
+    countries = world.get("bureaus") or sorted(
+        {str(row.get("issuing_country", "")).upper() for row in rows} - {""}
+    )
+    system = Actor(name=ACTOR, role=Role.ADMIN, bureau_code=settings.secretariat_code)
+    with database.session(write=True) as session:
+        ensure_secretariat(session, settings.secretariat_code, settings.secretariat_name)
+        known = bureau_ids_by_country(session)
+        for country in countries:
+            if country not in known and country != settings.secretariat_code:
+                add_bureau(session, country, f"NCB {country_name(country)}", actor=ACTOR)
+    say("bureaus ready")
+    with database.session(write=True) as session:
+        importer = Importer(session, system, batch_size=settings.import_batch_size)
+        for line, row in enumerate(rows, 1):
+            importer.add(line, row)
+        report = importer.finish()
+    say(f"{report.rows:,} records imported")
+    index = build_from_registry(database, screening_key(settings.secret_key))
+    withheld = withheld_records(database)
+    # What screening finds opens hit cases, in the transaction that logs the queries.
+    on_hits = [CaseOpener.from_settings(settings)]
+    folder = directory / "manifests"
+    files = sorted(f for f in folder.glob("*") if f.is_file() and not f.name.startswith("."))
+    travellers = 0
+    for number, file in enumerate(files, 1):
+        interchange = parse_paxlst(file.read_bytes())
+        for manifest in interchange.manifests:
+            arrival = posts.get(manifest.arrival or "")
+            bureau = arrival["country"] if arrival else settings.secretariat_code
+            asker = Asker(kind="command", name=ACTOR, bureau_code=bureau)
+            screened = manifests.screen_manifest(
+                index,
+                manifest,
+                asker,
+                location=manifest.arrival,
+                withheld_from=lambda r: withheld.get(r, frozenset()),
+            )
+            when = manifest.departure_at or datetime.now().astimezone()
+            _dated(screened.logged, when)
+            with database.session(write=True) as session:
+                # Received now (the retention counts from here); screened at the flight's time.
+                manifests.store(session, interchange, screened, asker, source="cli")
+                write_entries(session, screened.logged, on_hits=on_hits)
+            travellers += len(manifest.travellers)
+        if number % 200 == 0:
+            say(f"{number:,} of {len(files):,} passenger lists screened")
+    desk = 0
+    for raw in _lines(directory / "screenings.jsonl"):
+        row = orjson.loads(raw)
+        post = posts.get(row.get("location") or "", {})
+        bureau = post.get("country", settings.secretariat_code)
+        asker = Asker(kind="command", name=ACTOR, bureau_code=bureau)
+        request = ScreenRequest(
+            document_number=row["document_number"],
+            issuing_country=row["issuing_country"],
+            location=row.get("location"),
+        )
+        answered = screen_requests(
+            index,
+            [request],
+            asker,
+            source="desk",
+            withheld_from=lambda r: withheld.get(r, frozenset()),
+        )
+        logged = [a.logged for a in answered]
+        if row.get("at"):
+            _dated(logged, datetime.fromisoformat(row["at"]))
+        with database.session(write=True) as session:
+            write_entries(session, logged, on_hits=on_hits)
+        desk += 1
+    say(f"{len(files):,} passenger lists and {desk:,} desk screenings done; answering hits")
+    hits = _answer_hits(database, settings)
+    return {
+        "records": report.rows,
+        "manifests": len(files),
+        "travellers": travellers,
+        "desk_screenings": desk,
+        "hits": hits,
+    }
+
+
+def _lines(path: Path) -> list[bytes]:
+    if not path.is_file():
+        return []
+    return [line for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def _answer_hits(database: Database, settings: Settings) -> int:
+    """Each owner confirms its records' hits; each querying side seizes the document."""
+    secretariat = settings.secretariat_code
+    notes = CentreNotes.from_settings(settings)
+    with database.session(write=True) as session:
+        cases = list(session.scalars(select(Hit).where(Hit.state == HitState.OPEN.value)))
+        for hit in cases:
+            owner = Viewer(Actor(ACTOR, Role.BUREAU_OFFICER, hit.owner_bureau), secretariat)
+            answer_case(
+                session,
+                owner,
+                hit.id,
+                Answer.CONFIRMED,
+                action=Action.SEIZE_DOCUMENT,
+                note="synthetic world: confirmed",
+                now=hit.created_at,
+                notes=notes,
+            )
+            querying = Viewer(Actor(ACTOR, Role.BUREAU_OFFICER, hit.querying_bureau), secretariat)
+            record_outcome(
+                session,
+                querying,
+                hit.id,
+                Outcome.SEIZED,
+                now=hit.created_at + timedelta(minutes=40),
+                notes=notes,
+            )
+    return len(cases)
