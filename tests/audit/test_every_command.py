@@ -67,7 +67,7 @@ NOT_AUDITED: dict[str, str] = {
         (
             "bureaus list", "users list", "clients list", "records export", "records show",
             "records list", "records search", "records overdue", "index info", "edge kits list",
-            "messages keys",
+            "messages keys", "operations list", "operations show", "operations report",
             "audit verify", "audit search",
         ),
         READ_ONLY,

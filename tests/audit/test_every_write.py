@@ -251,6 +251,17 @@ def _record_for(w: World, key: str, number: str) -> dict[str, Any]:
 
 # Each route, the action its scenario must leave, and the scenario. In order: some use what
 # earlier ones made.
+def _operation(w: World) -> None:
+    body = {
+        "name": "Blue Gate",
+        "starts_on": "2026-03-01",
+        "ends_on": "2026-03-04",
+        "locations": ["CDG", "FCO"],
+        "bureaus": ["FRA", "DEU"],
+    }
+    w.ok(w.api.client.post(f"{V1}/operations", headers=w.admin, json=body))
+
+
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "POST /api/v1/auth/token": ("auth.signed_in", _sign_in),
     "POST /sign-in": ("auth.signed_in", _console_sign_in),
@@ -296,6 +307,7 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "POST /api/v1/users/{username}/password": ("user.password_reset", _reset_password),
     "POST /api/v1/auth/password": ("user.password_changed", _change_password),
     "POST /api/v1/clients": ("client.added", _client),
+    "POST /api/v1/operations": ("operation.created", _operation),
     "POST /api/v1/clients/{client_id}/deactivate": (
         "client.revoked",
         lambda w: w.ok(
