@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bordercheck.auth.models import Role
+from bordercheck.operations.api import READERS as OPERATION_READERS
 from bordercheck.screening.api import SCREENERS
 from bordercheck.web.i18n import N_
 
@@ -23,6 +24,12 @@ PAGES: list[Page] = [
         N_("Check a document"),
         N_("Is this passport or identity card recorded as stolen or lost?"),
         SCREENERS,
+    ),
+    Page(
+        "/operations",
+        N_("Operations"),
+        N_("Live figures of the operations you take part in, and their final reports."),
+        OPERATION_READERS,
     ),
 ]
 
