@@ -33,6 +33,7 @@ from typing import Any
 
 import httpx2
 import uvicorn
+from sqlalchemy import insert
 
 import bordercheck.hits.api as hits_api
 import bordercheck.screening.service as screening_service
@@ -47,6 +48,7 @@ from bordercheck.migrations import upgrade
 from bordercheck.operations import report, service
 from bordercheck.registry import service as registry_service
 from bordercheck.registry.schemas import RecordFields
+from bordercheck.screening.models import ScreeningQuery
 from bordercheck.screening.schemas import ScreenRequest
 from bordercheck.settings import Settings
 
@@ -119,6 +121,10 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=8000)
     parser.add_argument("--out", type=Path, default=Path("bench-operation"))
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--background", type=int, default=0,
+        help="queries of other posts, over 30 days around the operation, logged first",
+    )  # fmt: skip
     args = parser.parse_args()
     rng = random.Random(19)
     work = Path(tempfile.mkdtemp(prefix="bench-operation-"))
@@ -148,6 +154,10 @@ def main() -> None:
                 session, deu, RecordFields(document_number=number, issuing_country="DEU",
                                            document_type="passport", status="stolen"),
             )  # fmt: skip
+    if args.background:
+        t = time.perf_counter()
+        log_elsewhere(database, args.background, rng)
+        print(f"{args.background:,} other queries logged in {time.perf_counter() - t:.0f} s")
     clock = Clock()
     screening_service.utcnow = clock  # type: ignore[assignment]
     hits_api.utcnow = clock  # type: ignore[assignment]
@@ -249,6 +259,24 @@ def main() -> None:
 
 
 OUTCOMES = ("seized", "refused_entry", "arrested")
+POSTS = tuple(f"P{n:03d}" for n in range(200))
+
+
+def log_elsewhere(database: Database, count: int, rng: random.Random) -> None:
+    """The rest of the world's checks, in the query log as screening writes them: at 200
+    other posts, over the 30 days around the operation."""
+    start = datetime.now(UTC) - timedelta(days=20)
+    with database.session(write=True) as session:
+        for first in range(0, count, 50_000):
+            rows = [
+                {"id": f"bg{n:030x}", "at": start + timedelta(seconds=rng.randrange(30 * 86400)),
+                 "principal_kind": "client", "principal_name": "elsewhere", "bureau_code": "DEU",
+                 "location": POSTS[n % len(POSTS)], "operation_id": None, "source": "batch",
+                 "document_number": f"Z{n:08d}", "issuing_country": "DEU",
+                 "document_type": "passport", "result": "no_hit", "match_count": 0}
+                for n in range(first, min(first + 50_000, count))
+            ]  # fmt: skip
+            session.execute(insert(ScreeningQuery), rows)
 
 
 def answer_and_close(http: httpx2.Client, headers: dict[str, dict[str, str]], clock: Clock) -> None:
