@@ -16,15 +16,15 @@ def _number(value: float) -> str:
 
 
 def columns(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]) -> str:
-    """Grouped vertical bars, one group per label (a day), one bar per series; each series is
-    scaled on its own so that a handful of hits shows beside thousands of documents."""
+    """Grouped vertical bars, one group per label (a day), one bar per series, on one scale
+    (so chart thousands of documents and a handful of hits separately)."""
     height, top, bottom, left = 260, 40, 50, 20
     plot_height = height - top - bottom
     group = (WIDTH - 2 * left) / max(len(labels), 1)
     bar = group * 0.8 / max(len(series), 1)
     parts = [_head(title, height)]
+    peak = max((v for _, values in series for v in values), default=0) or 1
     for s, (name, values) in enumerate(series):
-        peak = max(values, default=0) or 1
         colour = BAR_COLOURS[s % len(BAR_COLOURS)]
         for i, value in enumerate(values):
             h = plot_height * value / peak
@@ -49,7 +49,7 @@ def columns(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seque
 
 def bars(title: str, rows: Sequence[tuple[str, int]]) -> str:
     """Horizontal bars, one per row (a location, a bureau, an outcome)."""
-    row_height, top, label_width = 26, 36, 160
+    row_height, top, label_width = 26, 36, 220
     height = top + row_height * max(len(rows), 1) + 10
     peak = max((value for _, value in rows), default=0) or 1
     span = WIDTH - label_width - 80

@@ -35,10 +35,14 @@ def chart_images(figures: Figures) -> dict[str, str]:
     days = list(figures.by_day.items())
     return {
         "days": charts.columns(
-            "Documents checked and hits per day",
+            "Documents checked per day",
+            [d.strftime("%d %b") for d, _ in days],
+            [("documents checked", [t.checked for _, t in days])],
+        ),
+        "hits": charts.columns(
+            "Hits and possible hits per day",
             [d.strftime("%d %b") for d, _ in days],
             [
-                ("documents checked", [t.checked for _, t in days]),
                 ("hits", [t.hit for _, t in days]),
                 ("possible hits", [t.possible_hit for _, t in days]),
             ],
