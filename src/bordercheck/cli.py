@@ -45,6 +45,9 @@ DOMAINS = {
     "manifests": LazyGroup(
         "bordercheck.manifests.cli", "Passenger lists (PAXLST): screen them, forget old ones."
     ),
+    "operations": LazyGroup(
+        "bordercheck.operations.cli", "Operations: their live figures and final reports."
+    ),
     "messages": LazyGroup(
         "bordercheck.messaging.cli", "Messages between bureaus: their encryption and signing keys."
     ),

@@ -8,6 +8,7 @@ from bordercheck.edge.models import EdgeKit, EdgeUpload
 from bordercheck.hits.models import Delivery, Hit, Notification, Webhook
 from bordercheck.manifests.models import ManifestTraveller, StoredManifest
 from bordercheck.messaging.models import Attachment, Message, Participant, Receipt, Thread
+from bordercheck.operations.models import Operation, OperationMember
 from bordercheck.registry.models import Change, FeedCounter, Record, RecordImport, RecordVersion
 from bordercheck.screening.models import RecordWatch, ScreeningMatch, ScreeningQuery
 from bordercheck.web.models import ConsoleSession
@@ -30,6 +31,8 @@ __all__ = [
     "ManifestTraveller",
     "Message",
     "Notification",
+    "Operation",
+    "OperationMember",
     "Participant",
     "Receipt",
     "Record",

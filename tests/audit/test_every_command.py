@@ -70,7 +70,7 @@ NOT_AUDITED: dict[str, str] = {
             "records list", "records search", "records overdue", "index info", "edge kits list",
             "messages keys",
             "audit verify", "audit search", "analysis report", "analysis networks",
-            "analysis export",
+            "analysis export", "operations list", "operations show", "operations report",
         ),
         READ_ONLY,
     ),

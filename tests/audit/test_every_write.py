@@ -401,6 +401,29 @@ def _console_import(w: World) -> None:
 
 # Each route, the action its scenario must leave, and the scenario. In order: some use what
 # earlier ones made.
+def _operation(w: World) -> None:
+    body = {
+        "name": "Blue Gate",
+        "starts_on": "2026-03-01",
+        "ends_on": "2026-03-04",
+        "locations": ["CDG", "FCO"],
+        "bureaus": ["FRA", "DEU"],
+    }
+    w.ok(w.api.client.post(f"{V1}/operations", headers=w.admin, json=body))
+
+
+def _console_operation(w: World) -> None:
+    browser = w.console("olga.c", Role.ADMIN)
+    form = {
+        "name": "Red Gate",
+        "starts_on": "2026-04-01",
+        "ends_on": "2026-04-04",
+        "locations": "CDG",
+        "bureaus": "FRA, DEU",
+    }
+    assert browser.post("/operations", form, page="/operations/new").status_code == 303
+
+
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "POST /api/v1/auth/token": ("auth.signed_in", _sign_in),
     "POST /sign-in": ("auth.signed_in", _console_sign_in),
@@ -454,6 +477,8 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "POST /api/v1/users/{username}/password": ("user.password_reset", _reset_password),
     "POST /api/v1/auth/password": ("user.password_changed", _change_password),
     "POST /api/v1/clients": ("client.added", _client),
+    "POST /api/v1/operations": ("operation.created", _operation),
+    "POST /operations": ("operation.created", _console_operation),
     "POST /api/v1/clients/{client_id}/deactivate": (
         "client.revoked",
         lambda w: w.ok(

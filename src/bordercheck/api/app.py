@@ -36,6 +36,7 @@ from bordercheck.logs import configure_logging
 from bordercheck.manifests import api as manifests_api
 from bordercheck.manifests.intake import ParsingSlots
 from bordercheck.messaging import api as messaging_api
+from bordercheck.operations import api as operations_api
 from bordercheck.registry import api as registry_api
 from bordercheck.screening import api as screening_api
 from bordercheck.screening.journal import QueryJournal, default_directory
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(edge_api.admin, prefix=API_PREFIX)
     app.include_router(screening_api.records_router, prefix=API_PREFIX)
     app.include_router(manifests_api.router, prefix=API_PREFIX)
+    app.include_router(operations_api.router, prefix=API_PREFIX)
     app.include_router(messaging_api.router, prefix=API_PREFIX)
     app.include_router(hits_threads.router, prefix=API_PREFIX)
     app.include_router(hits_api.router, prefix=API_PREFIX)

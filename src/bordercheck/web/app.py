@@ -15,6 +15,7 @@ from bordercheck.web import (
     hits,
     manifests,
     messages,
+    operations,
     records,
 )
 from bordercheck.web.admin import audit, kits, people
@@ -41,5 +42,6 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(kits.router)
     app.include_router(audit.router)
     app.include_router(analysis.router)
+    app.include_router(operations.router)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC), name="console-static")
     app.state.error_page = _error_page

@@ -12,6 +12,7 @@ from bordercheck.directory.service import READERS as DIRECTORY_READERS
 from bordercheck.hits.api import CASE_ROLES, NOTIFICATION_ROLES
 from bordercheck.manifests.api import READERS as MANIFEST_READERS
 from bordercheck.messaging.access import READERS as MESSAGE_READERS
+from bordercheck.operations.api import READERS as OPERATION_READERS
 from bordercheck.screening.api import SCREENERS
 from bordercheck.web.i18n import N_
 
@@ -62,6 +63,12 @@ PAGES: list[Page] = [
         N_("Passenger lists"),
         N_("Upload an airline's PAXLST list and see its travellers, hits first."),
         MANIFEST_READERS,
+    ),
+    Page(
+        "/operations",
+        N_("Operations"),
+        N_("Live figures of the operations you take part in, and their final reports."),
+        OPERATION_READERS,
     ),
     Page(
         "/analysis",

@@ -1,0 +1,1 @@
+"""Operations: time-boxed deployments at border posts, their live figures and final report."""

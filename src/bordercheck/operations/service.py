@@ -1,0 +1,379 @@
+"""Operations: who may create and see them, and their figures, counted in the database.
+
+What counts towards an operation: every screen sent with its id, and during its dates (whole
+UTC days) every screen made at one of its locations or by one of its API clients or kits (a
+kit's uploads are logged at the time each query was made offline, so they count on that day).
+Manifests screened at its locations count once per traveller: each is a query of its own.
+
+The figures are SQL aggregates (``GROUP BY`` day, location, bureau, result) over the query log,
+so that they stay cheap at millions of queries; only the hit cases, about one in thousands of
+queries, are read one by one (for the answer times and outcomes).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from bordercheck.audit.service import record_event
+from bordercheck.auth.models import ApiClient, Bureau, Role
+from bordercheck.auth.tokens import Principal
+from bordercheck.edge.models import EdgeKit
+from bordercheck.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from bordercheck.hits.models import Hit
+from bordercheck.operations.models import MemberKind, Operation, OperationMember
+from bordercheck.screening.models import ScreeningQuery
+from bordercheck.timestamps import utcnow
+
+# The longest operation accepted: a deployment, not a standing arrangement.
+MAX_DAYS = 366
+RESULTS = ("hit", "possible_hit", "no_hit")
+OUTCOMES = ("seized", "refused_entry", "arrested", "released", "other")
+ANSWERS = ("confirmed", "not_confirmed", "no_match")
+
+
+def is_coordinator(principal: Principal, secretariat_code: str) -> bool:
+    """Coordinators create and run operations: administrators and the secretariat's analysts."""
+    return principal.role is Role.ADMIN or (
+        principal.role is Role.ANALYST and principal.bureau_code == secretariat_code
+    )
+
+
+@dataclass(frozen=True)
+class NewOperation:
+    name: str
+    purpose: str
+    starts_on: date
+    ends_on: date
+    locations: Sequence[str]
+    bureaus: Sequence[str]
+    clients: Sequence[str] = ()
+    kits: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class OperationView:
+    id: int
+    name: str
+    purpose: str
+    starts_on: date
+    ends_on: date
+    coordinator_bureau: str
+    created_at: datetime
+    created_by: str
+    locations: tuple[str, ...]
+    bureaus: tuple[str, ...]
+    clients: tuple[str, ...]
+    kits: tuple[str, ...]
+
+    def state(self, today: date) -> str:
+        if today < self.starts_on:
+            return "planned"
+        return "running" if today <= self.ends_on else "ended"
+
+    def days(self) -> list[date]:
+        count = (self.ends_on - self.starts_on).days + 1
+        return [self.starts_on + timedelta(days=n) for n in range(count)]
+
+
+def create(
+    session: Session, principal: Principal, secretariat_code: str, new: NewOperation
+) -> OperationView:
+    """Record a new operation; coordinators only. Every bureau and machine named must exist."""
+    if not is_coordinator(principal, secretariat_code):
+        raise Forbidden("operations are created by administrators and the secretariat's analysts")
+    problems = _problems(session, new)
+    if problems:
+        raise ValidationFailed(problems)
+    now = utcnow()
+    operation = Operation(
+        name=new.name.strip(), purpose=new.purpose.strip(), starts_on=new.starts_on,
+        ends_on=new.ends_on, coordinator_bureau=principal.bureau_code, created_at=now,
+        created_by=principal.actor().name,
+    )  # fmt: skip
+    session.add(operation)
+    session.flush()
+    members = {
+        MemberKind.LOCATION: _unique(v.strip().upper() for v in new.locations),
+        MemberKind.BUREAU: _unique(v.strip().upper() for v in new.bureaus),
+        MemberKind.CLIENT: _unique(v.strip() for v in new.clients),
+        MemberKind.KIT: _unique(v.strip() for v in new.kits),
+    }
+    for kind, values in members.items():
+        session.add_all(
+            OperationMember(operation_id=operation.id, kind=kind.value, value=v) for v in values
+        )
+    session.flush()
+    view = _view(session, operation)
+    record_event(
+        session, actor=principal.actor().name, bureau_code=principal.bureau_code,
+        action="operation.created", subject=f"operation:{operation.id}",
+        details={"name": view.name, "starts_on": view.starts_on, "ends_on": view.ends_on,
+                 "locations": list(view.locations), "bureaus": list(view.bureaus),
+                 "clients": list(view.clients), "kits": list(view.kits)},
+    )  # fmt: skip
+    return view
+
+
+def _unique(values: Any) -> list[str]:
+    return sorted({v for v in values if v})
+
+
+def _problems(session: Session, new: NewOperation) -> list[FieldError]:
+    problems: list[FieldError] = []
+    if not new.name.strip():
+        problems.append(FieldError("name", "give the operation a name"))
+    if len(new.name) > 200:
+        problems.append(FieldError("name", "at most 200 characters"))
+    if len(new.purpose) > 2000:
+        problems.append(FieldError("purpose", "at most 2,000 characters"))
+    if new.ends_on < new.starts_on:
+        problems.append(FieldError("ends_on", "the last day comes before the first"))
+    elif (new.ends_on - new.starts_on).days >= MAX_DAYS:
+        problems.append(FieldError("ends_on", f"an operation lasts at most {MAX_DAYS} days"))
+    locations = [v.strip() for v in new.locations if v.strip()]
+    if not locations:
+        problems.append(FieldError("locations", "name at least one border post"))
+    for code in locations:
+        if len(code) > 32 or not all(c.isalnum() or c in "._:-" for c in code):
+            problems.append(FieldError("locations", f"{code!r} is not a border post code"))
+    bureaus = {v.strip().upper() for v in new.bureaus if v.strip()}
+    if not bureaus:
+        problems.append(FieldError("bureaus", "name at least one participating bureau"))
+    known = set(
+        session.scalars(select(Bureau.country_code).where(Bureau.country_code.in_(bureaus)))
+    )
+    problems += [FieldError("bureaus", f"no bureau {code}") for code in sorted(bureaus - known)]
+    clients = {v.strip() for v in new.clients if v.strip()}
+    found = set(
+        session.scalars(select(ApiClient.client_id).where(ApiClient.client_id.in_(clients)))
+    )
+    problems += [FieldError("clients", f"no API client {c}") for c in sorted(clients - found)]
+    kits = {v.strip() for v in new.kits if v.strip()}
+    found = set(session.scalars(select(EdgeKit.kit_id).where(EdgeKit.kit_id.in_(kits))))
+    problems += [FieldError("kits", f"no offline kit {k}") for k in sorted(kits - found)]
+    return problems
+
+
+def _view(session: Session, operation: Operation) -> OperationView:
+    members: dict[str, list[str]] = defaultdict(list)
+    rows = session.execute(
+        select(OperationMember.kind, OperationMember.value)
+        .where(OperationMember.operation_id == operation.id)
+        .order_by(OperationMember.value)
+    )
+    for kind, value in rows:
+        members[kind].append(value)
+    return OperationView(
+        id=operation.id, name=operation.name, purpose=operation.purpose,
+        starts_on=operation.starts_on, ends_on=operation.ends_on,
+        coordinator_bureau=operation.coordinator_bureau, created_at=operation.created_at,
+        created_by=operation.created_by,
+        locations=tuple(members[MemberKind.LOCATION]), bureaus=tuple(members[MemberKind.BUREAU]),
+        clients=tuple(members[MemberKind.CLIENT]), kits=tuple(members[MemberKind.KIT]),
+    )  # fmt: skip
+
+
+def may_see(principal: Principal, operation: OperationView, secretariat_code: str) -> bool:
+    """Coordinators see every operation; a participating bureau's people see its own."""
+    return is_coordinator(principal, secretariat_code) or principal.bureau_code in (
+        operation.bureaus
+    )
+
+
+def get(
+    session: Session, principal: Principal, operation_id: int, secretariat_code: str
+) -> OperationView:
+    """One operation, for those who may see it (to others it does not exist)."""
+    view = find(session, operation_id)
+    if not may_see(principal, view, secretariat_code):
+        raise NotFound(f"no operation {operation_id}")
+    return view
+
+
+def find(session: Session, operation_id: int) -> OperationView:
+    """One operation, whoever asks: for the command line, which holds the database anyway."""
+    operation = session.get(Operation, operation_id)
+    if operation is None:
+        raise NotFound(f"no operation {operation_id}")
+    return _view(session, operation)
+
+
+def everything(session: Session) -> list[OperationView]:
+    """Every operation, the latest first: for the command line."""
+    statement = select(Operation).order_by(Operation.starts_on.desc(), Operation.id.desc())
+    return [_view(session, operation) for operation in session.scalars(statement)]
+
+
+def visible(session: Session, principal: Principal, secretariat_code: str) -> list[OperationView]:
+    """The operations this person may see, the latest first."""
+    statement = select(Operation).order_by(Operation.starts_on.desc(), Operation.id.desc())
+    if not is_coordinator(principal, secretariat_code):
+        statement = statement.where(
+            Operation.id.in_(
+                select(OperationMember.operation_id).where(
+                    OperationMember.kind == MemberKind.BUREAU.value,
+                    OperationMember.value == principal.bureau_code,
+                )
+            )
+        )
+    return [_view(session, operation) for operation in session.scalars(statement)]
+
+
+# -- figures ------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Documents checked and what they found."""
+
+    checked: int = 0
+    hit: int = 0
+    possible_hit: int = 0
+
+    def add(self, result: str, count: int) -> None:
+        self.checked += count
+        if result == "hit":
+            self.hit += count
+        elif result == "possible_hit":
+            self.possible_hit += count
+
+    def as_dict(self) -> dict[str, int]:
+        return {"checked": self.checked, "hits": self.hit, "possible_hits": self.possible_hit}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A hit case opened during the operation, without the document or the traveller."""
+
+    opened_at: datetime
+    location: str | None
+    owner_bureau: str
+    querying_bureau: str
+    answer: str | None
+    answer_seconds: float | None
+    outcome: str | None
+    source: str
+
+
+@dataclass
+class Figures:
+    operation: OperationView
+    computed_at: datetime
+    total: Tally = field(default_factory=Tally)
+    by_day: dict[date, Tally] = field(default_factory=dict)
+    by_location: dict[str, Tally] = field(default_factory=dict)
+    by_bureau: dict[str, Tally] = field(default_factory=dict)
+    by_source: dict[str, int] = field(default_factory=dict)
+    cases: list[Case] = field(default_factory=list)
+    compute_seconds: float = 0.0
+
+    def answers(self) -> dict[str, int]:
+        counts = dict.fromkeys(ANSWERS, 0) | {"unanswered": 0}
+        for case in self.cases:
+            counts[case.answer or "unanswered"] = counts.get(case.answer or "unanswered", 0) + 1
+        return counts
+
+    def outcomes(self) -> dict[str, int]:
+        counts = dict.fromkeys(OUTCOMES, 0) | {"pending": 0}
+        for case in self.cases:
+            counts[case.outcome or "pending"] = counts.get(case.outcome or "pending", 0) + 1
+        return counts
+
+    def answer_times(self) -> dict[str, float | None]:
+        seconds = [c.answer_seconds for c in self.cases if c.answer_seconds is not None]
+        if not seconds:
+            return {"median_seconds": None, "longest_seconds": None}
+        return {"median_seconds": statistics.median(seconds), "longest_seconds": max(seconds)}
+
+    def as_dict(self) -> dict[str, Any]:
+        op = self.operation
+        return {
+            "operation_id": op.id,
+            "computed_at": self.computed_at.isoformat(),
+            "period": {"starts_on": op.starts_on.isoformat(), "ends_on": op.ends_on.isoformat()},
+            "state": op.state(self.computed_at.date()),
+            "total": self.total.as_dict(),
+            "by_day": [{"day": d.isoformat()} | t.as_dict() for d, t in self.by_day.items()],
+            "by_location": [{"location": loc} | t.as_dict() for loc, t in self.by_location.items()],
+            "by_bureau": [{"bureau": b} | t.as_dict() for b, t in self.by_bureau.items()],
+            "by_source": self.by_source,
+            "cases": {
+                "opened": len(self.cases),
+                "answers": self.answers(),
+                "answer_times": self.answer_times(),
+                "outcomes": self.outcomes(),
+            },
+        }
+
+
+def counted(session: Session, operation: OperationView) -> ColumnElement[bool]:
+    """The condition on the query log of what counts towards this operation."""
+    start = datetime.combine(operation.starts_on, time(), UTC)
+    end = datetime.combine(operation.ends_on + timedelta(days=1), time(), UTC)
+    names: list[str] = []
+    client_ids = list(operation.clients)
+    if operation.kits:
+        client_ids += session.scalars(
+            select(EdgeKit.client_id).where(EdgeKit.kit_id.in_(operation.kits))
+        )
+    if client_ids:
+        names = list(
+            session.scalars(select(ApiClient.name).where(ApiClient.client_id.in_(client_ids)))
+        )
+    log = ScreeningQuery
+    where_or_who = or_(
+        log.location.in_(operation.locations) if operation.locations else false(),
+        and_(log.principal_kind == "client", log.principal_name.in_(names)) if names else false(),
+    )
+    return or_(
+        log.operation_id == str(operation.id),
+        and_(log.at >= start, log.at < end, where_or_who),
+    )
+
+
+def figures(session: Session, operation: OperationView) -> Figures:
+    """The operation's figures as they stand: per day, location, bureau; cases and outcomes."""
+    began = perf_counter()
+    log = ScreeningQuery
+    condition = counted(session, operation)
+    # The UTC day: PostgreSQL would otherwise take the session's time zone.
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    day = func.date(func.timezone("UTC", log.at)) if postgresql else func.date(log.at)
+    keys = (day, log.location, log.bureau_code, log.source, log.result)
+    rows = session.execute(select(*keys, func.count()).where(condition).group_by(*keys)).all()
+    result = Figures(operation=operation, computed_at=utcnow())
+    result.by_day = {d: Tally() for d in operation.days()}
+    result.by_location = {loc: Tally() for loc in operation.locations}
+    result.by_bureau = {b: Tally() for b in operation.bureaus}
+    for on, location, bureau, source, outcome, count in rows:
+        when = on if isinstance(on, date) else date.fromisoformat(str(on))
+        result.total.add(outcome, count)
+        result.by_day.setdefault(when, Tally()).add(outcome, count)
+        result.by_location.setdefault(location or "—", Tally()).add(outcome, count)
+        result.by_bureau.setdefault(bureau, Tally()).add(outcome, count)
+        result.by_source[source] = result.by_source.get(source, 0) + count
+    result.by_day = dict(sorted(result.by_day.items()))
+    hits = session.execute(
+        select(
+            Hit.created_at, Hit.location, Hit.owner_bureau, Hit.querying_bureau, Hit.answer,
+            Hit.answered_at, Hit.outcome, Hit.source,
+        )
+        .where(Hit.query_id.in_(select(log.id).where(condition)))
+        .order_by(Hit.created_at)
+    ).all()  # fmt: skip
+    for opened, location, owner, querying, answer, answered, outcome, source in hits:
+        seconds = None if answered is None else (answered - opened).total_seconds()
+        result.cases.append(
+            Case(opened, location, owner, querying, answer, seconds, outcome, source)
+        )
+    result.compute_seconds = perf_counter() - began
+    return result

@@ -1,0 +1,171 @@
+"""Operations in the console: the list, an operation's page whose figures update themselves
+(htmx polling a fragment, charts as SVG images drawn on the server), the form coordinators
+create one with, and the final report's downloads. The same service and rules as
+``/api/v1/operations``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from bordercheck.errors import Forbidden, ValidationFailed
+from bordercheck.operations import charts, report, service
+from bordercheck.operations.api import COORDINATORS, READERS
+from bordercheck.operations.service import NewOperation
+from bordercheck.timestamps import utcnow
+from bordercheck.web.access import ViewerDep, allow, database_of, language_of, settings_of
+from bordercheck.web.i18n import N_
+from bordercheck.web.render import render, translate
+from bordercheck.web.routing import console_router
+from bordercheck.web.sessions import Viewer
+
+router = console_router()
+
+FIELD_LABELS = {
+    "name": N_("Name"),
+    "purpose": N_("Purpose"),
+    "starts_on": N_("First day"),
+    "ends_on": N_("Last day"),
+    "locations": N_("Border posts"),
+    "bureaus": N_("Participating bureaus"),
+    "clients": N_("API clients"),
+    "kits": N_("Offline kits"),
+}
+STATES = {"planned": N_("planned"), "running": N_("running"), "ended": N_("ended")}
+OUTCOME_LABELS = {
+    "confirmed": N_("confirmed"), "not_confirmed": N_("not confirmed"),
+    "no_match": N_("no match"), "unanswered": N_("not yet answered"),
+    "seized": N_("document seized"), "refused_entry": N_("refused entry"),
+    "arrested": N_("arrested"), "released": N_("released"), "other": N_("other"),
+    "pending": N_("outcome not yet recorded"),
+}  # fmt: skip
+
+
+def _coordinator(request: Request, viewer: Viewer) -> bool:
+    return service.is_coordinator(viewer.principal, settings_of(request).secretariat_code)
+
+
+@router.get("/operations")
+def operations_page(request: Request, viewer: ViewerDep) -> Response:
+    allow(viewer, *READERS)
+    secretariat = settings_of(request).secretariat_code
+    with database_of(request).session() as session:
+        found = service.visible(session, viewer.principal, secretariat)
+    return render(
+        request, "operations/list.html",
+        {"viewer": viewer, "operations": found, "today": utcnow().date(), "states": STATES,
+         "coordinator": _coordinator(request, viewer)},
+        language=language_of(request, viewer),
+    )  # fmt: skip
+
+
+def _form_page(
+    request: Request, viewer: Viewer, form: dict[str, str], errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:  # fmt: skip
+    return render(
+        request, "operations/new.html",
+        {"viewer": viewer, "form": form, "errors": errors, "labels": FIELD_LABELS},
+        language=language_of(request, viewer), status_code=status_code,
+    )  # fmt: skip
+
+
+@router.get("/operations/new")
+def new_operation_page(request: Request, viewer: ViewerDep) -> Response:
+    allow(viewer, *COORDINATORS)
+    if not _coordinator(request, viewer):
+        raise Forbidden("operations are created by administrators and the secretariat's analysts")
+    return _form_page(request, viewer, {}, {})
+
+
+def _codes(text: str) -> list[str]:
+    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+@router.post("/operations")
+def create_operation(
+    request: Request,
+    viewer: ViewerDep,
+    name: Annotated[str, Form(max_length=200)] = "",
+    purpose: Annotated[str, Form(max_length=2000)] = "",
+    starts_on: Annotated[str, Form(max_length=20)] = "",
+    ends_on: Annotated[str, Form(max_length=20)] = "",
+    locations: Annotated[str, Form(max_length=2000)] = "",
+    bureaus: Annotated[str, Form(max_length=2000)] = "",
+    clients: Annotated[str, Form(max_length=4000)] = "",
+    kits: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    allow(viewer, *COORDINATORS)
+    language = language_of(request, viewer)
+    form = {
+        "name": name, "purpose": purpose, "starts_on": starts_on, "ends_on": ends_on,
+        "locations": locations, "bureaus": bureaus, "clients": clients, "kits": kits,
+    }  # fmt: skip
+    errors: dict[str, str] = {}
+    days: dict[str, date] = {}
+    for key, value in (("starts_on", starts_on), ("ends_on", ends_on)):
+        try:
+            days[key] = date.fromisoformat(value.strip())
+        except ValueError:
+            errors[key] = translate(language, N_("Enter a date such as 2026-03-01."))
+    if not name.strip():
+        errors["name"] = translate(language, N_("Give the operation a name."))
+    if errors:
+        return _form_page(request, viewer, form, errors, status_code=422)
+    new = NewOperation(
+        name=name, purpose=purpose, starts_on=days["starts_on"], ends_on=days["ends_on"],
+        locations=_codes(locations), bureaus=_codes(bureaus), clients=_codes(clients),
+        kits=_codes(kits),
+    )  # fmt: skip
+    secretariat = settings_of(request).secretariat_code
+    try:
+        with database_of(request).session(write=True) as session:
+            created = service.create(session, viewer.principal, secretariat, new)
+    except ValidationFailed as failed:
+        for problem in failed.errors:
+            errors.setdefault(problem.field, problem.reason)
+        return _form_page(request, viewer, form, errors, status_code=422)
+    return RedirectResponse(f"/operations/{created.id}", status_code=303)
+
+
+def _figures_context(request: Request, viewer: Viewer, operation_id: int) -> dict[str, Any]:
+    secretariat = settings_of(request).secretariat_code
+    with database_of(request).session() as session:
+        operation = service.get(session, viewer.principal, operation_id, secretariat)
+        figures = service.figures(session, operation)
+    images = {k: charts.data_uri(v) for k, v in report.chart_images(figures).items()}
+    return {
+        "viewer": viewer, "operation": operation, "figures": figures, "charts": images,
+        "states": STATES, "outcome_labels": OUTCOME_LABELS,
+        "answer_times": figures.answer_times(),
+    }  # fmt: skip
+
+
+@router.get("/operations/{operation_id}")
+def operation_page(request: Request, viewer: ViewerDep, operation_id: int) -> Response:
+    allow(viewer, *READERS)
+    context = _figures_context(request, viewer, operation_id)
+    fragment = bool(request.headers.get("HX-Request"))
+    return render(
+        request, "operations/_figures.html" if fragment else "operations/page.html", context,
+        language=language_of(request, viewer),
+    )  # fmt: skip
+
+
+@router.get("/operations/{operation_id}/report")
+def operation_report(
+    request: Request, viewer: ViewerDep, operation_id: int, format: str = "html"
+) -> Response:
+    allow(viewer, *READERS)
+    secretariat = settings_of(request).secretariat_code
+    with database_of(request).session() as session:
+        operation = service.get(session, viewer.principal, operation_id, secretariat)
+        body = report.render(session, service.figures(session, operation), format)
+    media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
+    name = f"operation-{operation.id}-report.{format}"
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
