@@ -211,6 +211,25 @@ def _settings_file_of(database: Path) -> Path | None:
     return None
 
 
+def documents_to_try(settings: Settings, not_of: set[str], count: int = 3) -> list[tuple[str, str]]:
+    """A few recorded, issued passports of other countries than ``not_of``, whose details no
+    one withholds: a first check that answers HIT and opens a case with their bureau."""
+    db = Database.from_settings(settings)
+    try:
+        with db.session() as session:
+            rows = session.execute(
+                select(Record.document_number, Record.issuing_country)
+                .where(Record.withdrawn_key == 0, Record.blank.is_(False))
+                .where(Record.document_type == "passport", Record.withheld_from.is_(None))
+                .where(Record.issuing_country.not_in(not_of))
+                .order_by(Record.id)
+                .limit(count)
+            ).all()
+    finally:
+        db.dispose()
+    return [(number, country) for number, country in rows]
+
+
 def _present(
     settings: Settings, settings_path: Path, logins: list[Login], *, port: int, serve: bool
 ) -> None:
@@ -227,6 +246,14 @@ def _present(
     )
     for login in logins:
         out.print(str(login), markup=False, highlight=False, soft_wrap=True)
+    screeners = {login.bureau for login in logins if login.role is Role.BORDER_OFFICER}
+    tries = documents_to_try(settings, screeners)
+    if tries:
+        out.print(
+            "documents recorded in this world, to check (a border officer's login): "
+            + ", ".join(f"{number} {country}" for number, country in tries),
+            soft_wrap=True,
+        )
     if serve:
         import uvicorn
 

@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pyotp
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bordercheck.auth.models import Role, User
 from bordercheck.web.models import ConsoleSession
@@ -271,3 +271,22 @@ def test_guessing_is_slowed_down_as_at_the_token_endpoint(browser: Console) -> N
     assert response.status_code in {401, 429}
     started = time.monotonic()
     assert time.monotonic() - started < 5
+
+
+def test_a_page_polling_does_not_keep_its_session_alive(api: Api, browser: Console) -> None:
+    browser.sign_in("border.fra")
+    earlier = datetime.now(UTC) - timedelta(minutes=10)
+
+    def last_seen() -> datetime:
+        with api.database.session() as session:
+            seen = session.scalar(select(ConsoleSession.last_seen_at))
+            assert seen is not None
+            return seen
+
+    with api.database.session(write=True) as session:
+        session.execute(update(ConsoleSession).values(last_seen_at=earlier))
+    polled = browser.client.get("/home", headers={"HX-Request": "true", "X-Console-Poll": "1"})
+    assert polled.status_code == 200
+    assert abs((last_seen() - earlier).total_seconds()) < 1, "a poll counted as activity"
+    assert browser.client.get("/home").status_code == 200
+    assert last_seen() > earlier + timedelta(minutes=9), "a page view is activity"

@@ -29,6 +29,7 @@ SESSION_COOKIE = "bordercheck_session"
 LANGUAGE_COOKIE = "bordercheck_language"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+POLL_HEADER = "X-Console-Poll"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -118,7 +119,9 @@ def _signed_in(
                 raise Redirect("/account/password")
         if request.method not in SAFE_METHODS:
             await check_csrf(request, found.csrf_token)
-        if sessions.needs_touch(found):
+        # A page polling for changes is not the person at work: it does not hold the session
+        # open past its idle limit (console.js marks such requests).
+        if sessions.needs_touch(found) and not request.headers.get(POLL_HEADER):
             await run_in_threadpool(_touch, database_of(request), found.session_id)
         request.state.viewer = found
         record_caller(request.state, found.name)

@@ -32,6 +32,15 @@
 
   document.addEventListener("DOMContentLoaded", function () { ready(document); });
 
+  // A request made by a timer ("every 3s") is the page polling, not the person: the server
+  // does not count it as activity, so an open page still ends its session when left idle.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var trigger = event.detail.elt.getAttribute("hx-trigger") || "";
+    if (/\bevery\b/.test(trigger) && !event.detail.triggeringEvent) {
+      event.detail.headers["X-Console-Poll"] = "1";
+    }
+  });
+
   // After an answer arrives: the field is ready for the next document (the answer is read out
   // by the live region), and an error summary takes the focus.
   document.addEventListener("htmx:afterSwap", function (event) {
