@@ -27,6 +27,13 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 LOGIN = re.compile(r"^(\S+) / (\S+) \((\w+), ([A-Z]{3})\)$")
 LANGUAGES = ("en", "fr")
+# Each page once, as seen by the person who uses it most.
+PAGES = {
+    "border_officer": ("/check",),
+    "bureau_officer": ("/hits", "/records", "/messages", "/directory", "/manifests"),
+    "admin": ("/admin", "/operations"),
+    "analyst": ("/analysis",),
+}
 
 
 def sign_in(page: Page, base: str, username: str, password: str) -> None:
@@ -81,7 +88,7 @@ def main() -> None:
                 page = context.new_page()
                 if role == "admin":
                     page.goto(base + "/")
-                    page.screenshot(path=args.out / f"{language}-sign-in.png", full_page=True)
+                    page.screenshot(path=args.out / f"{language}-sign-in.png")
                     shots += 1
                 sign_in(page, base, username, password)
                 if role == "border_officer":
@@ -90,15 +97,11 @@ def main() -> None:
                     page.fill("#issuing_country", recorded[header.index("issuing_country")])
                     page.keyboard.press("Enter")
                     page.wait_for_selector("[data-result]")
-                    page.screenshot(path=args.out / f"{language}-check-hit.png", full_page=True)
+                    page.screenshot(path=args.out / f"{language}-check-hit.png")
                     shots += 1
-                links = page.eval_on_selector_all(
-                    "nav.menu a[href^='/']", "els => els.map(e => e.getAttribute('href'))"
-                )
-                for path in dict.fromkeys(links):
-                    name = args.out / f"{language}-{role}-{slug(path)}.png"
+                for path in PAGES.get(role, ()):
                     page.goto(base + path)
-                    page.screenshot(path=name, full_page=True)
+                    page.screenshot(path=args.out / f"{language}-{slug(path)}.png")
                     shots += 1
                 context.close()
         context = browser.new_context(locale="ar", viewport={"width": 1280, "height": 860},
@@ -107,7 +110,7 @@ def main() -> None:
         username, password, _ = logins["border_officer"]
         sign_in(page, base, username, password)
         page.goto(base + "/check")
-        page.screenshot(path=args.out / "ar-check.png", full_page=True)
+        page.screenshot(path=args.out / "ar-check.png")
         browser.close()
     print(f"{shots + 1} screenshots in {args.out}")
 
