@@ -24,35 +24,8 @@ from pathlib import Path
 from bordercheck.analysis.graph import LinkGraph
 from bordercheck.analysis.networks import Picture, picture
 from bordercheck.analysis.rows import HitRow, Leg, RecordRow, Seat
+from bordercheck.training.world import SYLLABLES
 
-SYLLABLES = (
-    "KA",
-    "DO",
-    "RI",
-    "MA",
-    "NE",
-    "LU",
-    "SA",
-    "TO",
-    "BE",
-    "FA",
-    "HI",
-    "ZO",
-    "RA",
-    "MI",
-    "NO",
-    "DA",
-    "LE",
-    "VO",
-    "TA",
-    "SU",
-    "KE",
-    "BO",
-    "NA",
-    "YE",
-    "GU",
-    "SHA",
-)
 START = datetime(2025, 1, 6, tzinfo=UTC)
 
 

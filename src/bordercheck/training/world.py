@@ -26,7 +26,7 @@ from bordercheck.training.posts import AIRPORTS, CARRIERS, OTHER_POSTS, BorderPo
 from bordercheck.training.synthetic import ISSUERS, Issuer, SyntheticRegistry
 
 _BOOKING = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-_SYLLABLES = (
+SYLLABLES = (
     "KA",
     "DO",
     "RI",
@@ -125,7 +125,7 @@ class WorldBuilder:
 
     def name(self, syllables: int) -> str:
         rng = self.rng
-        parts = [rng.choice(_SYLLABLES) for _ in range(syllables)]
+        parts = [rng.choice(SYLLABLES) for _ in range(syllables)]
         return "".join(parts) + rng.choice(_ENDINGS)
 
     def person(self, nationality: str) -> Person:
