@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,9 @@ from bordercheck.migrations import upgrade
 from bordercheck.registry.importer import Importer
 from bordercheck.registry.models import Record
 from bordercheck.settings import Settings, load_settings
+from bordercheck.training.load import load_world
 from bordercheck.training.synthetic import SyntheticRegistry
+from bordercheck.training.world import WorldSpec, write_world
 
 
 @dataclass(frozen=True)
@@ -161,10 +164,17 @@ def run_demo(*, database: str, records: int, port: int, seed: int, serve: bool) 
     db = Database.from_settings(settings)
     try:
         logins = build_world(db, settings, records, seed)
+        planted = plant_networks(db, settings, seed)
     finally:
         db.dispose()
     write_logins(logins_file(path), path, logins)
     out.print(f"bordercheck demo: {records:,} synthetic records in {path}", soft_wrap=True)
+    out.print(
+        f"and, for the analysts, {planted['manifests']:,} passenger lists "
+        f"({planted['travellers']:,} travellers) with {NETWORKS} smuggling networks planted "
+        f"among them and {planted['hits']:,} hits answered",
+        soft_wrap=True,
+    )
     _present(settings, settings_path, logins, port=port, serve=serve)
 
 
@@ -209,6 +219,24 @@ def _settings_file_of(database: Path) -> Path | None:
         ):
             return path
     return None
+
+
+# A small world of flights for the analysis pages: 12 weeks, a few networks (``synth world``
+# makes larger ones); about ten seconds on a laptop.
+NETWORKS = 3
+WORLD_WEEKS = 12
+
+
+def plant_networks(database: Database, settings: Settings, seed: int) -> dict[str, int]:
+    """Flights with smuggling networks hidden among them, loaded through the system's own
+    paths (records import, passenger lists, screening): the analysis has something to find."""
+    spec = WorldSpec(
+        seed=seed, weeks=WORLD_WEEKS, networks=NETWORKS, background_records=0, passengers=12
+    )
+    with tempfile.TemporaryDirectory(prefix="bordercheck-demo-world-") as folder:
+        write_world(spec, Path(folder))
+        with err.status("loading flights and networks for the analysts"):
+            return load_world(database, settings, Path(folder))
 
 
 def documents_to_try(settings: Settings, not_of: set[str], count: int = 3) -> list[tuple[str, str]]:
