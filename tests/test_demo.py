@@ -44,9 +44,11 @@ def test_demo_builds_a_world_and_prints_one_login_per_line(tmp_path: Path) -> No
     assert planted is not None, result.output
     assert int(planted.group(1).replace(",", "")) > 0
     assert any(row["serial_end"] for row in rows)  # a few blank ranges
-    # Documents to try: recorded, active, issued passports, not the border officer's own.
+    # Documents to try: recorded, active, issued passports of a bureau with a login to answer
+    # the hit, not the border officer's own.
     tries = next(line for line in result.output.splitlines() if "to check" in line)
     border_bureau = next(bureau for _, _, role, bureau in found if role == "border_officer")
+    owners = {bureau for _, _, role, bureau in found if role == "bureau_officer"}
     printed = [part.split() for part in tries.split(": ", 1)[1].split(", ")]
     assert len(printed) == 3
     recorded = {(r["document_number"], r["issuing_country"]): r for r in rows}
@@ -55,6 +57,7 @@ def test_demo_builds_a_world_and_prints_one_login_per_line(tmp_path: Path) -> No
         assert row["document_type"] == "passport"
         assert str(row["blank"]).lower() == "false"
         assert country != border_bureau
+        assert country in owners
     # Running it again starts afresh rather than failing on what is there.
     again = CliRunner().invoke(
         app, ["demo", "--records", "10", "--database", str(database), "--no-serve"]

@@ -239,9 +239,9 @@ def plant_networks(database: Database, settings: Settings, seed: int) -> dict[st
             return load_world(database, settings, Path(folder))
 
 
-def documents_to_try(settings: Settings, not_of: set[str], count: int = 3) -> list[tuple[str, str]]:
-    """A few recorded, issued passports of other countries than ``not_of``, whose details no
-    one withholds: a first check that answers HIT and opens a case with their bureau."""
+def documents_to_try(settings: Settings, of: set[str], count: int = 3) -> list[tuple[str, str]]:
+    """A few recorded, issued passports of the countries ``of``, whose details no one
+    withholds: a first check that answers HIT and opens a case their bureau answers."""
     db = Database.from_settings(settings)
     try:
         with db.session() as session:
@@ -249,7 +249,7 @@ def documents_to_try(settings: Settings, not_of: set[str], count: int = 3) -> li
                 select(Record.document_number, Record.issuing_country)
                 .where(Record.withdrawn_key == 0, Record.blank.is_(False))
                 .where(Record.document_type == "passport", Record.withheld_from.is_(None))
-                .where(Record.issuing_country.not_in(not_of))
+                .where(Record.issuing_country.in_(of))
                 .order_by(Record.id)
                 .limit(count)
             ).all()
@@ -274,11 +274,14 @@ def _present(
     )
     for login in logins:
         out.print(str(login), markup=False, highlight=False, soft_wrap=True)
+    # Another country's documents, whose bureau has a login here to answer the hit.
     screeners = {login.bureau for login in logins if login.role is Role.BORDER_OFFICER}
-    tries = documents_to_try(settings, screeners)
+    owners = {login.bureau for login in logins if login.role is Role.BUREAU_OFFICER}
+    tries = documents_to_try(settings, owners - screeners)
     if tries:
         out.print(
-            "documents recorded in this world, to check (a border officer's login): "
+            "documents recorded in this world, to check as the border officer (their bureau's "
+            "officer then answers the hit): "
             + ", ".join(f"{number} {country}" for number, country in tries),
             soft_wrap=True,
         )
