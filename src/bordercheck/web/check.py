@@ -16,7 +16,6 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from bordercheck.documents.countries import all_codes, country_name
-from bordercheck.documents.mrz import parse
 from bordercheck.documents.types import DocumentType
 from bordercheck.errors import ValidationFailed
 from bordercheck.hits import service as hits_service
@@ -141,16 +140,16 @@ async def check(
     cases = []
     if answer["result"] != "no_hit":
         cases = await run_in_threadpool(_cases, request, answer["query_id"])
-    outcome = {"answer": answer, "cases": cases, "read": _read(query.mrz)}
+    logged = answered[0].logged
+    # What the screening read from the MRZ (after its repairs), as the officer should find it
+    # on the data page: taken from the query's log entry, not from a second reading.
+    read = (
+        {"number": logged.document_number, "country": logged.issuing_country or ""}
+        if query.mrz
+        else None
+    )
+    outcome = {"answer": answer, "cases": cases, "read": read}
     return _page(request, viewer, form=form, errors={}, outcome=outcome)
-
-
-def _read(mrz: str | None) -> dict[str, str] | None:
-    """What the MRZ says, as the officer should find it on the data page."""
-    if mrz is None:
-        return None
-    read = parse(mrz, correct=True)
-    return {"number": read.document_number, "country": read.issuing_country}
 
 
 def _cases(request: Request, query_id: str) -> list[int]:
