@@ -6,7 +6,7 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit bench-import clean docs screenshots
+.PHONY: demo test lint typecheck unit slow bench-import clean docs screenshots
 
 docs: docs/cli.md
 
@@ -19,7 +19,7 @@ $(BIN)/bordercheck: pyproject.toml
 demo: $(BIN)/bordercheck  ## create a synthetic world in SQLite and serve it on 127.0.0.1:8000 (ARGS="--keep": the last one again)
 	$(BIN)/bordercheck demo $(ARGS)
 
-test: lint typecheck unit  ## everything CI checks
+test: lint typecheck unit slow  ## everything CI checks
 
 lint: $(BIN)/bordercheck
 	$(BIN)/ruff check src tests bench scripts
@@ -28,8 +28,12 @@ lint: $(BIN)/bordercheck
 typecheck: $(BIN)/bordercheck
 	$(BIN)/mypy
 
-unit: $(BIN)/bordercheck
-	$(BIN)/pytest $(PYTEST_ARGS)
+unit: $(BIN)/bordercheck  ## the tests, but for the slow ones
+	$(BIN)/pytest $(PYTEST_ARGS) -m "not slow"
+
+# Processes really killed, servers stopped, several nodes, fuzzing at length: a step of its own.
+slow: $(BIN)/bordercheck  ## the slow tests (faults, several nodes, fuzzing)
+	$(BIN)/pytest $(PYTEST_ARGS) -m slow
 
 bench-import: $(BIN)/bordercheck  ## import 1,000,000 records into SQLite and PostgreSQL
 	$(BIN)/python bench/import_records.py $(ARGS)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import pytest
 from sqlalchemy import select
 
 from bordercheck.auth import service as auth_service
@@ -25,6 +26,8 @@ from bordercheck.hits.models import HitSighting
 from bordercheck.registry import service as registry_service
 from bordercheck.screening.models import ScreeningQuery
 from tests.factories import fields, keyed_database, officer
+
+pytestmark = pytest.mark.slow
 
 KILLS = 12  # per database; one server started for each
 # What each kill follows, in turn: a hit, a clean screen, a batch holding a hit, a clean batch.
