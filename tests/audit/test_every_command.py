@@ -62,6 +62,8 @@ NOT_AUDITED: dict[str, str] = {
     "audit checkpoint": "writes a signed checkpoint outside the database: it is itself the "
     "record, and the database holds nothing new",
     "synth world": "writes a synthetic world's files; " + NO_DATABASE,
+    "training sandbox create": "makes a sandbox database of its own, whose trail starts with "
+    "training.sandbox_created; the configured database is not opened",
     "hits deliver": "sends webhook events of changes already audited, and notes each attempt "
     "on the outbox (GET /hits/deliveries lists them)",
     **dict.fromkeys(
@@ -71,6 +73,7 @@ NOT_AUDITED: dict[str, str] = {
             "messages keys",
             "audit verify", "audit search", "analysis report", "analysis networks",
             "analysis export", "operations list", "operations show", "operations report",
+            "training sandbox list", "training sandbox show",
         ),
         READ_ONLY,
     ),
