@@ -280,21 +280,24 @@ def add_trainees(database: Database, spec: SandboxSpec) -> list[Login]:
     return logins
 
 
-def new_logins(settings: Settings, logins: list[Login]) -> list[Login]:
-    """New passwords for ``logins`` (an imported sandbox: the old ones must not sign in)."""
+def new_logins(settings: Settings, usernames: list[str]) -> list[Login]:
+    """New passwords for every person (an imported sandbox: the old ones must not sign in);
+    returns the logins of ``usernames``, the others' new passwords being shown to no one."""
     database = Database.from_settings(settings)
-    fresh = []
+    shown = []
     try:
         with database.session(write=True) as session:
-            for login in logins:
+            for user in auth_service.list_users(session):
                 password = secrets.token_urlsafe(12)
                 auth_service.set_password(
-                    session, login.username, password, temporary=False, actor="sandbox import"
+                    session, user.username, password, temporary=False, actor="system:cli"
                 )
-                fresh.append(Login(login.username, password, login.role, login.bureau))
+                if user.username in usernames:
+                    role, bureau = Role(user.role), user.bureau.country_code
+                    shown.append(Login(user.username, password, role, bureau))
     finally:
         database.dispose()
-    return fresh
+    return shown
 
 
 def logins_of(sandbox: Sandbox) -> list[Login]:

@@ -97,7 +97,7 @@ def _present(name: str, directory: Path, where: str) -> None:
 
 @sandbox_app.command("list")
 def list_(directory: DirOption = Path("sandboxes")) -> None:
-    """The sandboxes under the directory, one a line: name, created, database."""
+    """The sandboxes under the directory, one a line: name, when made, its database."""
     from bordercheck.training.sandbox import list_sandboxes
 
     sandboxes = list_sandboxes(directory)
@@ -105,7 +105,7 @@ def list_(directory: DirOption = Path("sandboxes")) -> None:
         err.print(f"no sandboxes in {directory}")
     for sandbox in sandboxes:
         out.print(
-            f"{sandbox.name}\t{sandbox.created_at}\t{sandbox.where}", markup=False, soft_wrap=True
+            f"{sandbox.name}  {sandbox.created_at}  {sandbox.where}", markup=False, soft_wrap=True
         )
 
 
@@ -132,3 +132,55 @@ def show(
             f"login: {login.username} ({login.role.value}, {login.bureau})",
             markup=False,
         )
+
+
+@sandbox_app.command("export")
+def export(
+    name: Annotated[str, typer.Argument(help="The sandbox's name.")],
+    out_file: Annotated[
+        Path, typer.Option("--out", dir_okay=False, help="The file to write (mode 0600).")
+    ],
+    directory: DirOption = Path("sandboxes"),
+) -> None:
+    """Pack a sandbox to hand it over: a backup of its database, its world, its scenarios
+    (no secret key: the sandbox made of it by `import` has keys of its own)."""
+    from bordercheck.training.handover import export_sandbox
+    from bordercheck.training.sandbox import read_sandbox, sandbox_directory
+
+    sandbox = read_sandbox(sandbox_directory(directory, name))
+    with err.status(f"exporting {name}") as status:
+        export_sandbox(sandbox, out_file, say=lambda text: status.update(f"export: {text}"))
+    out.print(
+        f"sandbox {name!r} exported to {out_file} ({out_file.stat().st_size:,} bytes, mode 0600)",
+        soft_wrap=True,
+    )
+
+
+@sandbox_app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="A file `export` wrote.")],
+    name: Annotated[
+        str | None, typer.Argument(help="The new sandbox's name (default: the exported one's).")
+    ] = None,
+    directory: DirOption = Path("sandboxes"),
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="A new, empty database for it (default: SQLite)."),
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Make an existing sandbox of this name afresh.")
+    ] = False,
+) -> None:
+    """Make a new sandbox of an export: its data, world and scenarios, with new keys, a new
+    installation and new passwords (printed once): nothing of the old one's signs in here."""
+    from bordercheck.training.handover import import_sandbox
+
+    with err.status("importing") as status:
+        sandbox, logins = import_sandbox(
+            file, directory, name, database_url=database_url, replace=replace,
+            say=lambda text: status.update(f"import: {text}"),
+        )  # fmt: skip
+    _present(sandbox.name, sandbox.directory, sandbox.where)
+    out.print(f"logins (shown this once; kept, mode 0600, in {sandbox.logins_file}):")
+    for login in logins:
+        out.print(str(login), markup=False, highlight=False, soft_wrap=True)
