@@ -7,15 +7,13 @@ import io
 import json
 import tarfile
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
 from bordercheck.audit.models import AuditEntry
@@ -23,55 +21,16 @@ from bordercheck.auth import service as auth_service
 from bordercheck.auth.models import Role
 from bordercheck.backup import MANIFEST, read_manifest
 from bordercheck.cli import app
-from bordercheck.db import normalise_url
 from bordercheck.edge import sync
 from bordercheck.installation import mark_sandbox
 from bordercheck.registry import service as registry_service
 from bordercheck.registry.models import Record
-from tests.conftest import POSTGRES_URL, FreshDatabases
+from tests.backups import Targets
+from tests.conftest import FreshDatabases
 from tests.edge.conftest import STOLEN, Centre
 from tests.edge.test_kit import ask, kit_for
 from tests.factories import fields, keyed_database, officer
 from tests.signin import mint_bearer
-
-
-class Targets:
-    """New, empty databases to restore into: SQLite files, or PostgreSQL databases of their
-    own whose schema has the source's name (a backup restores into a schema of its name)."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.databases: list[str] = []
-
-    def url(self, source: str) -> str:
-        parsed = make_url(normalise_url(source))
-        if parsed.get_backend_name() == "sqlite":
-            return f"sqlite:///{self.tmp / f'{uuid.uuid4().hex}.db'}"
-        assert POSTGRES_URL is not None
-        name = f"r_{uuid.uuid4().hex[:16]}"
-        admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-        self.databases.append(name)
-        target = parsed.set(database=name)
-        schema = str(parsed.query.get("options", "")).partition("search_path=")[2]
-        if schema:
-            engine = create_engine(target)
-            with engine.begin() as connection:
-                connection.execute(text(f"CREATE SCHEMA {schema}"))
-            engine.dispose()
-        return target.render_as_string(hide_password=False)
-
-    def drop_all(self) -> None:
-        if not self.databases:
-            return
-        assert POSTGRES_URL is not None
-        admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            for name in self.databases:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,17 @@ from bordercheck.cli import app
 from bordercheck.demo import LOGIN_LINE
 from bordercheck.keys.files import as_settings
 from bordercheck.settings import load_settings
+from tests.backups import Targets
 from tests.conftest import FreshDatabases
 
 TOKEN = "/api/v1/auth/token"
+
+
+@pytest.fixture(scope="module")
+def targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Targets]:
+    made = Targets(tmp_path_factory.mktemp("targets"))
+    yield made
+    made.drop_all()
 
 
 def run(*args: str, code: int = 0) -> Result:
@@ -86,7 +95,7 @@ def bearer_works(settings_file: Path, token: str) -> int:
 
 @pytest.mark.slow
 def test_create_list_show_export_and_import(
-    backend: str, fresh_databases: FreshDatabases, tmp_path: Path
+    backend: str, fresh_databases: FreshDatabases, targets: Targets, tmp_path: Path
 ) -> None:
     root = tmp_path / "sandboxes"
     extra = ["--database-url", fresh_databases.url(backend, migrate=False)]
@@ -118,9 +127,9 @@ def test_create_list_show_export_and_import(
     run("training", "sandbox", "export", "class-a", "--dir", str(root), "--out", str(export))
     assert export.stat().st_mode & 0o077 == 0
 
-    extra = ["--database-url", fresh_databases.url(backend, migrate=False)]
-    if backend == "sqlite":
-        extra = []
+    # A PostgreSQL backup restores into a schema of its name: a new database, here.
+    source = str(dotenv_values(settings_file)["BORDERCHECK_DATABASE_URL"])
+    extra = [] if backend == "sqlite" else ["--database-url", targets.url(source)]
     imported = run("training", "sandbox", "import", str(export), "class-b", "--dir", str(root),
                    *extra).output  # fmt: skip
     new = {m.group(1): m.group(2) for m in map(LOGIN_LINE.match, imported.splitlines()) if m}
