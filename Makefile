@@ -47,6 +47,6 @@ clean:
 # typer writes the help texts into the reference as HTML (&#x27; for an apostrophe); the
 # reference is Markdown read as text, so the entities are turned back into their characters
 # (tests/test_docs.py does the same).
-docs/cli.md: $(BIN)/bordercheck src/bordercheck/*.py src/bordercheck/*/cli.py  ## the command reference, from the commands themselves
+docs/cli.md: $(BIN)/bordercheck src/bordercheck/*.py src/bordercheck/*/cli.py src/bordercheck/*/*_cli.py  ## the command reference, from the commands themselves
 	$(BIN)/typer bordercheck.cli utils docs --name bordercheck --title "bordercheck commands" --output $@
 	$(BIN)/python -c 'import html, pathlib, sys; p = pathlib.Path(sys.argv[1]); p.write_text(html.unescape(p.read_text()))' $@
