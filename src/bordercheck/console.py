@@ -83,7 +83,12 @@ class CliState:
         in one line (reading never creates one: only ``db upgrade`` does)."""
         from bordercheck.db_checks import open_database
 
-        return open_database(self.settings.database_url, secret_key=self.settings.secret_key)
+        settings = self.settings
+        return open_database(
+            settings.database_url,
+            secret_key=settings.secret_key,
+            sandbox=settings.training_sandbox,
+        )
 
 
 def state(ctx: typer.Context) -> CliState:

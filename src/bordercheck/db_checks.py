@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from bordercheck.db import Database, normalise_url
 from bordercheck.errors import ConfigurationError, ServiceUnavailable
+from bordercheck.installation import check_database
 
 HOW_TO_CREATE = "run `bordercheck db upgrade`"
 WHERE_ELSE = (
@@ -88,8 +89,9 @@ def reachable(url: str, *, secret_key: str | None = None) -> Database:
     return database
 
 
-def open_database(url: str, *, secret_key: str) -> Database:
-    """The database at ``url`` for a command to read and write: it must exist and be upgraded."""
+def open_database(url: str, *, secret_key: str, sandbox: str | None = None) -> Database:
+    """The database at ``url`` for a command to read and write: it must exist and be upgraded,
+    and be what the settings are for (``sandbox``: their BORDERCHECK_TRAINING_SANDBOX)."""
     parsed = parse_database_url(url)
     path = sqlite_file(parsed)
     if path is not None and not path.exists():
@@ -102,6 +104,12 @@ def open_database(url: str, *, secret_key: str) -> Database:
         raise ConfigurationError(
             f"the database at {place(parsed)} has no bordercheck schema: {HOW_TO_CREATE}"
         )
+    try:
+        with database.engine.connect() as connection:
+            check_database(connection, sandbox, place(parsed))
+    except ConfigurationError:
+        database.dispose()
+        raise
     return database
 
 

@@ -128,8 +128,10 @@ def logins_file(database: Path) -> Path:
     return database.with_name(database.stem + ".logins")
 
 
-def write_logins(path: Path, database: Path, logins: list[Login]) -> None:
-    header = (
+def write_logins(
+    path: Path, database: Path, logins: list[Login], *, header: str | None = None
+) -> None:
+    header = header or (
         f"{LOGINS_MARK} for {database}: demo passwords by design (a synthetic world on "
         "localhost); `bordercheck demo` replaces this file"
     )

@@ -6,6 +6,7 @@ from bordercheck.db import Base
 from bordercheck.directory.models import DirectoryEntry
 from bordercheck.edge.models import EdgeKit, EdgeUpload
 from bordercheck.hits.models import Delivery, Hit, Notification, Webhook
+from bordercheck.installation import InstallationRow
 from bordercheck.manifests.models import ManifestTraveller, StoredManifest
 from bordercheck.messaging.models import Attachment, Message, Participant, Receipt, Thread
 from bordercheck.operations.models import Operation, OperationMember
@@ -28,6 +29,7 @@ __all__ = [
     "EdgeUpload",
     "FeedCounter",
     "Hit",
+    "InstallationRow",
     "ManifestTraveller",
     "Message",
     "Notification",

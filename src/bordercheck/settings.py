@@ -137,6 +137,10 @@ class Settings(BaseSettings):
     # Audit checkpoints: the Ed25519 private seed that signs them (standard base64, 32 bytes;
     # never in the database), public keys that verify older ones, and where and how often the
     # server writes them (docs/guide-admin.md, Checkpoints).
+    # Set only in a training sandbox's own settings (`bordercheck training sandbox create`
+    # writes it): the sandbox's name. Commands and the server then run only on that sandbox's
+    # database, and everything they answer is marked TRAINING (docs/training.md).
+    training_sandbox: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
     audit_signing_key: str = ""
     audit_public_keys: str = ""
     audit_checkpoint_dir: Path | None = None

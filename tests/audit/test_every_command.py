@@ -62,6 +62,12 @@ NOT_AUDITED: dict[str, str] = {
     "audit checkpoint": "writes a signed checkpoint outside the database: it is itself the "
     "record, and the database holds nothing new",
     "synth world": "writes a synthetic world's files; " + NO_DATABASE,
+    "training sandbox create": "makes a sandbox database of its own, whose trail starts with "
+    "training.sandbox_created; the configured database is not opened",
+    "training sandbox import": "makes a sandbox database of its own, whose trail starts with "
+    "training.sandbox_imported; the configured database is not opened",
+    "training sandbox export": "writes training.sandbox_exported in the sandbox's own trail; "
+    "the configured database is not opened",
     "hits deliver": "sends webhook events of changes already audited, and notes each attempt "
     "on the outbox (GET /hits/deliveries lists them)",
     **dict.fromkeys(
@@ -71,6 +77,7 @@ NOT_AUDITED: dict[str, str] = {
             "messages keys",
             "audit verify", "audit search", "analysis report", "analysis networks",
             "analysis export", "operations list", "operations show", "operations report",
+            "training sandbox list", "training sandbox show",
         ),
         READ_ONLY,
     ),
@@ -231,6 +238,10 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "manifests purge": (
         "manifests.purged", lambda s: s.run("manifests", "purge", "--older-than-days", "0")),
     "synth load": ("hit.answered", _synth_load),
+    "db backup": ("db.backed_up", lambda s: s.run(
+        "db", "backup", "--out", str(s.tmp / "all.backup"))),
+    "db restore": ("db.restored", lambda s: s.run(
+        "db", "restore", str(s.tmp / "all.backup"), "--force")),
     "db upgrade": ("bureau.added", _upgrade),
 }  # fmt: skip
 

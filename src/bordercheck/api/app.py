@@ -17,6 +17,7 @@ from bordercheck.api.docs_pages import mount_api_docs
 from bordercheck.api.errors import install_error_handlers
 from bordercheck.api.limits import BodySizeLimit, RateLimiter
 from bordercheck.api.metrics import Metrics, MetricsMiddleware, ensure_may_scrape
+from bordercheck.api.training import TrainingMark
 from bordercheck.audit import api as audit_api
 from bordercheck.audit.checkpointing import CheckpointWriter
 from bordercheck.auth import api as auth_api
@@ -24,6 +25,7 @@ from bordercheck.auth.guessing import SignInGuard
 from bordercheck.auth.revocation import RevocationList
 from bordercheck.auth.tokens import TokenAuthority
 from bordercheck.db import Database
+from bordercheck.db_checks import parse_database_url, place
 from bordercheck.directory import api as directory_api
 from bordercheck.edge import api as edge_api
 from bordercheck.errors import ConfigurationError
@@ -32,6 +34,7 @@ from bordercheck.hits import threads as hits_threads
 from bordercheck.hits.delivery import Courier
 from bordercheck.hits.service import CaseOpener
 from bordercheck.hits.worker import Periodic, run_sweep
+from bordercheck.installation import check_database
 from bordercheck.logs import configure_logging
 from bordercheck.manifests import api as manifests_api
 from bordercheck.manifests.intake import ParsingSlots
@@ -63,6 +66,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
         db = app.state.database = database or Database.from_settings(settings)
+        try:
+            # A sandbox's settings never serve another database, nor live ones a sandbox's.
+            with db.engine.connect() as connection:
+                where = place(parse_database_url(db.url))
+                app.state.installation = check_database(
+                    connection, settings.training_sandbox, where
+                )
+        except ConfigurationError:
+            if owned:
+                db.dispose()
+            raise
         live = app.state.live_index = LiveIndex(
             db,
             key=screening_key(settings.secret_key),
@@ -162,6 +176,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         settings.sign_in_burst * SIGN_INS_PER_ADDRESS,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.training_sandbox is not None:
+        app.add_middleware(TrainingMark, sandbox=settings.training_sandbox)
     install_error_handlers(app)
     mount_api_docs(app)
     # Routes are matched in the order they were added: the screening paths, which carry

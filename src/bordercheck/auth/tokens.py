@@ -25,6 +25,7 @@ from bordercheck.auth.models import Role
 from bordercheck.auth.revocation import RevocationList, subject_of
 from bordercheck.auth.subjects import KnownSubjects
 from bordercheck.errors import Unauthorized
+from bordercheck.installation import TRAINING_CLAIM
 from bordercheck.settings import Settings
 
 VERIFIED_CACHE_SIZE = 10_000
@@ -97,6 +98,9 @@ class TokenAuthority:
         subjects: KnownSubjects | None = None,
     ) -> None:
         self._key = signing_key(settings.secret_key)
+        # A sandbox's tokens name it; live tokens name none. Each side refuses the other's,
+        # even were their keys the same (docs/training.md, Isolation).
+        self._training = settings.training_sandbox
         self._lifetimes: dict[PrincipalKind, int] = {
             "user": settings.token_minutes * 60,
             "client": settings.client_token_minutes * 60,
@@ -124,6 +128,8 @@ class TokenAuthority:
             "iat": round(now, 6),
             "exp": int(now) + lifetime,
         }
+        if self._training is not None:
+            claims[TRAINING_CLAIM] = self._training
         return IssuedToken(jwt.encode(claims, self._key, algorithm=ALGORITHM), lifetime, jti)
 
     def verify(self, token: str) -> VerifiedToken:
@@ -157,6 +163,15 @@ class TokenAuthority:
             ) from None
         except (jwt.InvalidTokenError, ValueError, TypeError):
             raise Unauthorized(f"the token is not valid; get one from POST {TOKEN_URL}") from None
+        training = claims.get(TRAINING_CLAIM)
+        if training != self._training:
+            if self._training is None:
+                why = f"it was issued by the training sandbox {training!r}"
+            elif training is None:
+                why = f"this is the training sandbox {self._training!r} and it is a live token"
+            else:
+                why = f"this is the training sandbox {self._training!r}, not {training!r}"
+            raise Unauthorized(f"the token is refused here: {why}; get one from POST {TOKEN_URL}")
         return verified
 
 

@@ -28,7 +28,14 @@ from bordercheck.auth.models import Role
 from bordercheck.edge import centre, service, uploads
 from bordercheck.edge.models import EdgeKit
 from bordercheck.edge.signing import EdgeKeys, deployment_keys
-from bordercheck.errors import FieldError, NotFound, ServiceUnavailable, ValidationFailed
+from bordercheck.errors import (
+    FieldError,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    ValidationFailed,
+)
+from bordercheck.installation import TRAINING_HEADER
 from bordercheck.screening.live import LiveIndex
 from bordercheck.screening.schemas import ScreenRequest
 from bordercheck.screening.service import Asker, Screened, screen_requests
@@ -60,6 +67,32 @@ KeysDep = Annotated[EdgeKeys, Depends(edge_keys)]
 KitHeader = Annotated[str | None, Header(alias="X-Edge-Kit", description="The kit's id.")]
 
 
+def same_installation(
+    settings: SettingsDep,
+    training: Annotated[
+        str | None,
+        Header(
+            alias=TRAINING_HEADER,
+            description="A training sandbox's kit names its sandbox (registration told it).",
+        ),
+    ] = None,
+) -> None:
+    """A sandbox's kit is refused by the live centre, and a live kit by a sandbox."""
+    mine = settings.training_sandbox
+    if (training or None) == mine:
+        return
+    if mine is None:
+        why = f"this kit belongs to the training sandbox {training!r}, and this is the live centre"
+    elif not training:
+        why = f"this is the training sandbox {mine!r}, and this kit is a live one"
+    else:
+        why = f"this kit belongs to the training sandbox {training!r}, not to {mine!r}"
+    raise Forbidden(f"kit refused: {why}")
+
+
+SameInstallation = [Depends(same_installation)]
+
+
 def _wrapping(settings: Settings) -> bytes:
     return service.wrapping_key(settings.secret_key)
 
@@ -70,6 +103,11 @@ class RegisteredKit(BaseModel):
     kit_secret: str = Field(description="Hex; shown this once. The kit keeps it in secret.json.")
     signing_key: str = Field(description="The centre's Ed25519 public key (hex), to pin.")
     sealing_key: str = Field(description="The centre's X25519 public key (hex) for queue entries.")
+    training: str | None = Field(
+        default=None,
+        description="The training sandbox this kit belongs to (none: live); the kit sends it "
+        f"back in {TRAINING_HEADER} with every call.",
+    )
 
 
 @router.post("/kits", response_model=RegisteredKit, status_code=201)
@@ -81,6 +119,7 @@ def register(
     return RegisteredKit(
         kit_id=kit.kit_id, bureau=kit.bureau_code, kit_secret=secret.hex(),
         signing_key=keys.public_signing.hex(), sealing_key=keys.public_sealing.hex(),
+        training=settings.training_sandbox,
     )  # fmt: skip
 
 
@@ -90,7 +129,7 @@ class SnapshotOut(BaseModel):
     url: str
 
 
-@router.post("/snapshot", response_model=SnapshotOut)
+@router.post("/snapshot", response_model=SnapshotOut, dependencies=SameInstallation)
 def prepare_snapshot(
     principal: PrincipalDep,
     session: ReadSessionDep,
@@ -117,7 +156,7 @@ def prepare_snapshot(
     )
 
 
-@router.get("/snapshot/{name}", response_class=FileResponse)
+@router.get("/snapshot/{name}", response_class=FileResponse, dependencies=SameInstallation)
 def download_snapshot(
     name: str,
     principal: PrincipalDep,
@@ -135,7 +174,7 @@ def download_snapshot(
     return FileResponse(path, media_type="application/octet-stream")
 
 
-@router.get("/changes", response_class=Response)
+@router.get("/changes", response_class=Response, dependencies=SameInstallation)
 def changes(
     principal: PrincipalDep,
     session: ReadSessionDep,
@@ -169,7 +208,7 @@ class UploadOut(BaseModel):
     rejected: dict[str, str]
 
 
-@router.post("/uploads", response_model=UploadOut)
+@router.post("/uploads", response_model=UploadOut, dependencies=SameInstallation)
 def upload(
     body: UploadIn,
     request: Request,

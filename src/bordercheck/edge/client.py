@@ -41,6 +41,7 @@ class Centre:
         client_secret: str,
         *,
         kit_id: str | None = None,
+        training: str | None = None,
         timeout: float = 30.0,
     ) -> None:
         scheme = urllib.parse.urlsplit(server).scheme
@@ -49,6 +50,7 @@ class Centre:
         self.server = server.rstrip("/")
         self.client_id, self.client_secret = client_id, client_secret
         self.kit_id = kit_id
+        self.training = training
         self.timeout = timeout
         self._token: tuple[str, float] | None = None
 
@@ -113,6 +115,8 @@ class Centre:
         headers = {"Authorization": f"Bearer {self._token[0]}"}
         if self.kit_id:
             headers["X-Edge-Kit"] = self.kit_id
+        if self.training:
+            headers["X-Bordercheck-Training"] = self.training
         return headers
 
     # The calls ----------------------------------------------------------------------------

@@ -53,20 +53,25 @@ class KitConfig:
     signing_key: bytes
     sealing_key: bytes
     local_token_sha256: str
+    # The training sandbox the kit belongs to (None: live), sent with every call to the centre.
+    training: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "server": self.server, "client_id": self.client_id, "kit_id": self.kit_id,
             "bureau": self.bureau, "signing_key": self.signing_key.hex(),
             "sealing_key": self.sealing_key.hex(), "local_token_sha256": self.local_token_sha256,
         }  # fmt: skip
+        if self.training is not None:
+            data["training"] = self.training
+        return data
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> KitConfig:
         return cls(
             data["server"], data["client_id"], data["kit_id"], data["bureau"],
             bytes.fromhex(data["signing_key"]), bytes.fromhex(data["sealing_key"]),
-            data["local_token_sha256"],
+            data["local_token_sha256"], data.get("training"),
         )  # fmt: skip
 
 

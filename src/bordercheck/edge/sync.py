@@ -78,10 +78,11 @@ def init(
         signing_key=bytes.fromhex(registered["signing_key"]),
         sealing_key=bytes.fromhex(registered["sealing_key"]),
         local_token_sha256=hashlib.sha256(local_token.encode()).hexdigest(),
+        training=registered.get("training"),
     )
     kit.save_config(config, KitSecret(client_secret, bytes.fromhex(registered["kit_secret"])))
     OfflineQueue(directory / QUEUE)
-    centre.kit_id = config.kit_id
+    centre.kit_id, centre.training = config.kit_id, config.training
     state = fetch_snapshot(kit, config, centre, crash)
     return Initialised(config.kit_id, state.sequence, local_token)
 
@@ -171,7 +172,13 @@ def needs_snapshot(loaded: LoadedKit) -> bool:
 def sync(directory: Path, *, snapshot: bool = False, crash: Crash = no_crash) -> Synced:
     kit = KitDirectory(directory)
     config, secret = kit.config(), kit.secret()
-    centre = Centre(config.server, config.client_id, secret.client_secret, kit_id=config.kit_id)
+    centre = Centre(
+        config.server,
+        config.client_id,
+        secret.client_secret,
+        kit_id=config.kit_id,
+        training=config.training,
+    )
     report = Synced()
     report.uploaded = upload_queue(kit, centre, crash)
     loaded = None if snapshot else kit.load()

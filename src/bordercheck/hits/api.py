@@ -219,6 +219,7 @@ def put_webhook(
     new = webhooks.set_webhook(
         session, principal.actor(), code, body.url, secret_key=settings.secret_key,
         production=settings.env == "production", now=_now(),
+        training=settings.training_sandbox is not None,
     )  # fmt: skip
     return _hook_out(new.webhook, new.secret)
 

@@ -26,10 +26,12 @@ from bordercheck.hits.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     UnreadableSecret,
+    resolves_to_loopback,
     resolves_to_public,
     secret_of,
     sign,
 )
+from bordercheck.installation import TRAINING_HEADER
 from bordercheck.logs import get_logger
 from bordercheck.settings import Settings
 from bordercheck.timestamps import utcnow
@@ -167,12 +169,21 @@ def record_results(
 
 
 def post(
-    client: httpx2.Client, claimed: Claimed, timestamp: int, *, public_only: bool = False
+    client: httpx2.Client,
+    claimed: Claimed,
+    timestamp: int,
+    *,
+    public_only: bool = False,
+    training: str | None = None,
 ) -> str | None:
     """POST one event; ``None`` if the receiver took it (2xx), else what the bureau is told
-    went wrong (see ``NOT_DELIVERED``)."""
+    went wrong (see ``NOT_DELIVERED``). A sandbox's (``training``) go only to this machine."""
     if claimed.problem is not None or claimed.url is None or claimed.secret is None:
         return claimed.problem or "nowhere to send it"
+    if training is not None and not resolves_to_loopback(claimed.url):
+        log.info("webhook not sent: a training sandbox sends events only to this machine",
+                 delivery=claimed.id, webhook=claimed.webhook_id)  # fmt: skip
+        return NOT_DELIVERED
     if public_only and not resolves_to_public(claimed.url):
         log.info("webhook not sent: its host resolves to an internal address",
                  delivery=claimed.id, webhook=claimed.webhook_id)  # fmt: skip
@@ -185,6 +196,8 @@ def post(
         EVENT_HEADER: claimed.event,
         DELIVERY_HEADER: str(claimed.id),
     }
+    if training is not None:
+        headers[TRAINING_HEADER] = training
     try:
         response = client.post(claimed.url, content=body, headers=headers)
     except httpx2.HTTPError as exc:
@@ -214,6 +227,7 @@ class Courier:
         self.client = client or httpx2.Client(timeout=timeout, follow_redirects=False)
         # In production events go only to public addresses (checked as resolved, each time).
         self.public_only = settings.env == "production"
+        self.training = settings.training_sandbox
 
     def deliver_due(self, now: datetime | None = None) -> DeliveryReport:
         """Send every event due at ``now`` (default: the current time)."""
@@ -229,8 +243,11 @@ class Courier:
             if not claimed:
                 return report
             stamp = int(moment.timestamp()) if now is not None else int(time.time())
-            results = [(c, post(self.client, c, stamp, public_only=self.public_only))
-                       for c in claimed]  # fmt: skip
+            results = [
+                (c, post(self.client, c, stamp, public_only=self.public_only,
+                         training=self.training))
+                for c in claimed
+            ]  # fmt: skip
             with self.database.session(write=True) as session:
                 record_results(session, results, moment, self.policy, report)
 

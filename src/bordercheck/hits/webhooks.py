@@ -49,7 +49,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
-def check_url(url: str, *, production: bool) -> str:
+def check_url(url: str, *, production: bool, training: bool = False) -> str:
     """The URL if events may be sent to it; a clear 422 naming ``url`` if not."""
     url = url.strip()
     try:
@@ -73,7 +73,37 @@ def check_url(url: str, *, production: bool) -> str:
     if production and _names_this_network(parts.hostname):
         # The servers would POST into their own network for whoever sets the webhook.
         raise _bad_url("must name a public host: not a loopback, private or link-local address")
+    if training and not names_loopback(parts.hostname):
+        # Nothing a sandbox does may reach a real bureau's systems (docs/training.md).
+        raise _bad_url(
+            "must name this machine (localhost, 127.0.0.1 or ::1): a training sandbox sends "
+            "events nowhere else"
+        )
     return url
+
+
+def names_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address literal."""
+    host = host.rstrip(".").lower().strip("[]")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def resolves_to_loopback(url: str) -> bool:
+    """Whether the URL's host is this machine, as named and as resolved now."""
+    host = urlsplit(url).hostname or ""
+    if not names_loopback(host):
+        return False
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return True  # does not resolve: the attempt fails as any unreachable host does
+    return all(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]).is_loopback
+               for info in found)  # fmt: skip
 
 
 def _names_this_network(host: str) -> bool:
@@ -111,10 +141,11 @@ def resolves_to_public(url: str) -> bool:
 
 def set_webhook(
     session: Session, actor: Actor, bureau: str, url: str, *, secret_key: str, production: bool,
-    now: datetime,
+    now: datetime, training: bool = False,
 ) -> NewWebhook:  # fmt: skip
-    """Set (or replace) the bureau's webhook, with a new signing secret, shown once."""
-    url = check_url(url, production=production)
+    """Set (or replace) the bureau's webhook, with a new signing secret, shown once
+    (``training``: in a sandbox, whose events go only to this machine)."""
+    url = check_url(url, production=production, training=training)
     secret = "whsec_" + secrets.token_urlsafe(32)
     encrypted = _cipher(secret_key).encrypt(secret.encode()).decode()
     hook = session.scalar(select(Webhook).where(Webhook.bureau_code == bureau))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bordercheck.auth.models import Bureau
 from bordercheck.errors import InvalidInput
+from bordercheck.installation import installation_of
 from bordercheck.operations import charts
 from bordercheck.operations.service import Figures
 
@@ -74,6 +75,8 @@ def render_html(session: Session, figures: Figures) -> str:
         "labels": LABELS,
         "answer_times": figures.answer_times(),
         "duration": _duration,
+        # Read from the database itself: a sandbox's report says so whoever renders it.
+        "training": installation_of(session).sandbox_name,
     }
     return _templates.get_template("report.html").render(context)
 

@@ -27,6 +27,15 @@ from bordercheck.web.sessions import Viewer
 
 SESSION_COOKIE = "bordercheck_session"
 LANGUAGE_COOKIE = "bordercheck_language"
+SIGN_IN_COOKIE = "bordercheck_sign_in"
+
+
+def cookie_name(settings: Settings, name: str) -> str:
+    """A sandbox's own name for a cookie: browsers share cookies between ports of one host, so
+    a sandbox beside the live console must neither overwrite nor be sent the live session."""
+    return name if settings.training_sandbox is None else f"{name}_training"
+
+
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 POLL_HEADER = "X-Console-Poll"
@@ -80,10 +89,10 @@ def _touch(database: Database, session_id: int) -> None:
 
 async def session_viewer(request: Request) -> Viewer | None:
     """The session behind the cookie, whatever its stage, or None."""
-    token = request.cookies.get(SESSION_COOKIE, "")
+    settings = settings_of(request)
+    token = request.cookies.get(cookie_name(settings, SESSION_COOKIE), "")
     if not token:
         return None
-    settings = settings_of(request)
     idle = timedelta(minutes=settings.console_idle_minutes)
     return await run_in_threadpool(_lookup, database_of(request), token, idle)
 

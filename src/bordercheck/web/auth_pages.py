@@ -29,11 +29,13 @@ from bordercheck.web import i18n, sessions
 from bordercheck.web.access import (
     LANGUAGE_COOKIE,
     SESSION_COOKIE,
+    SIGN_IN_COOKIE,
     ChangingPasswordViewerDep,
     EnrollingViewerDep,
     PendingViewerDep,
     ViewerDep,
     check_csrf,
+    cookie_name,
     database_of,
     language_of,
     session_viewer,
@@ -46,7 +48,6 @@ from bordercheck.web.routing import console_router
 from bordercheck.web.sessions import Viewer
 
 router = console_router()
-SIGN_IN_COOKIE = "bordercheck_sign_in"
 HOME = "/home"
 
 
@@ -94,7 +95,7 @@ def _sign_in_page(
         language=language_of(request),
         status_code=status_code,
     )
-    _cookie(response, settings, SIGN_IN_COOKIE, token, max_age=3600)
+    _cookie(response, settings, cookie_name(settings, SIGN_IN_COOKIE), token, max_age=3600)
     return response
 
 
@@ -117,7 +118,7 @@ def sign_in(
 ) -> Response:
     """Check the password; then the second factor, or straight in where none is needed."""
     language = language_of(request)
-    cookie = request.cookies.get(SIGN_IN_COOKIE, "")
+    cookie = request.cookies.get(cookie_name(settings_of(request), SIGN_IN_COOKIE), "")
     if not cookie or not hmac.compare_digest(cookie.encode(), sign_in_token.encode()):
         return _sign_in_page(
             request,
@@ -183,8 +184,8 @@ def sign_in(
     if pending and next:
         target += "?next=" + safe_next(next)
     response = RedirectResponse(target, status_code=303)
-    _cookie(response, settings, SESSION_COOKIE, token)
-    response.delete_cookie(SIGN_IN_COOKIE, path="/")
+    _cookie(response, settings, cookie_name(settings, SESSION_COOKIE), token)
+    response.delete_cookie(cookie_name(settings, SIGN_IN_COOKIE), path="/")
     return response
 
 
@@ -259,7 +260,7 @@ def sign_out(request: Request, viewer: PendingViewerDep) -> Response:
             details={"address": address(request), "via": "console"},
         )
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(cookie_name(settings_of(request), SESSION_COOKIE), path="/")
     return response
 
 
@@ -380,7 +381,7 @@ def change_password(
     authority: TokenAuthority = request.app.state.tokens
     authority.revocations.add_subject(subject_of("user", viewer.principal.id), revoked_at)
     response = RedirectResponse("/account?changed=password", status_code=303)
-    _cookie(response, settings, SESSION_COOKIE, token)
+    _cookie(response, settings, cookie_name(settings, SESSION_COOKIE), token)
     return response
 
 

@@ -88,7 +88,10 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     page = environment(language.code).get_template(template)
-    body = page.render(request=request, language=language, **context)
+    # A sandbox's name marks every page (the banner in base.html; False when live).
+    settings = getattr(request.app.state, "settings", None)
+    training = getattr(settings, "training_sandbox", None) or False
+    body = page.render(request=request, language=language, **{"training": training, **context})
     return HTMLResponse(body, status_code=status_code, headers={**PAGE_HEADERS, **(headers or {})})
 
 

@@ -1,0 +1,162 @@
+"""`training sandbox create|list|show|export|import`: what they make, and what they refuse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dotenv import dotenv_values
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner, Result
+
+from bordercheck.api.app import create_app
+from bordercheck.cli import app
+from bordercheck.demo import LOGIN_LINE
+from bordercheck.keys.files import as_settings
+from bordercheck.settings import load_settings
+from tests.backups import Targets
+from tests.conftest import FreshDatabases
+
+TOKEN = "/api/v1/auth/token"
+
+
+@pytest.fixture(scope="module")
+def targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Targets]:
+    made = Targets(tmp_path_factory.mktemp("targets"))
+    yield made
+    made.drop_all()
+
+
+def run(*args: str, code: int = 0) -> Result:
+    result = CliRunner().invoke(app, list(args), env={"BORDERCHECK_SETTINGS_FILE": ""})
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+def one_line(result: Result) -> str:
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "says", "code"),
+    [
+        (["Class_A"], "sandbox name 'Class_A' is not valid", 2),
+        (["-x"], "", 2),  # not even a name: typer's usage error
+        (["a" * 41], "is not valid: 1 to 40", 2),
+    ],
+)
+def test_a_bad_name_is_refused(tmp_path: Path, args: list[str], says: str, code: int) -> None:
+    result = run("training", "sandbox", "create", *args, "--dir", str(tmp_path), code=code)
+    assert says in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_database_that_is_not_empty_is_refused(fresh_url: str, tmp_path: Path) -> None:
+    result = run("training", "sandbox", "create", "class-a", "--dir", str(tmp_path),
+                 "--database-url", fresh_url, code=1)  # fmt: skip
+    assert "is not empty" in one_line(result)
+    assert "a sandbox is made only in a new, empty database" in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing half-made
+
+
+def test_an_existing_directory_is_refused_unless_replaced(tmp_path: Path) -> None:
+    (tmp_path / "class-a").mkdir()
+    result = run("training", "sandbox", "create", "class-a", "--dir", str(tmp_path), code=1)
+    assert "exists already" in one_line(result)
+    replaced = run("training", "sandbox", "create", "class-a", "--dir", str(tmp_path),
+                   "--replace", code=1)  # fmt: skip
+    assert "is not a sandbox; --replace only replaces sandboxes" in one_line(replaced)
+    assert run("training", "sandbox", "list", "--dir", str(tmp_path)).output == ""
+
+
+def sign_in(settings_file: Path, username: str, password: str) -> tuple[int, str]:
+    values = {k: v for k, v in dotenv_values(settings_file).items() if v is not None}
+    settings = load_settings(env="test", **as_settings(values))
+    with TestClient(create_app(settings)) as client:
+        answer = client.post(
+            TOKEN, data={"grant_type": "password", "username": username, "password": password}
+        )
+        token = answer.json().get("access_token", "") if answer.status_code == 200 else ""
+        return answer.status_code, token
+
+
+def bearer_works(settings_file: Path, token: str) -> int:
+    values = {k: v for k, v in dotenv_values(settings_file).items() if v is not None}
+    settings = load_settings(env="test", **as_settings(values))
+    with TestClient(create_app(settings)) as client:
+        return client.get(
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+
+
+@pytest.mark.slow
+def test_create_list_show_export_and_import(
+    backend: str, fresh_databases: FreshDatabases, targets: Targets, tmp_path: Path
+) -> None:
+    root = tmp_path / "sandboxes"
+    extra = ["--database-url", fresh_databases.url(backend, migrate=False)]
+    if backend == "sqlite":
+        extra = []
+    made = run("training", "sandbox", "create", "class-a", "--dir", str(root), "--records", "50",
+               "--weeks", "4", "--networks", "1", "--trainees", "2", *extra).output  # fmt: skip
+    logins = [LOGIN_LINE.match(line) for line in made.splitlines()]
+    found = {m.group(1): m.group(2) for m in logins if m}
+    assert {"trainer", "trainee01", "trainee02"} <= set(found)
+    directory = root / "class-a"
+    for private in ("bordercheck.env", "sandbox.logins"):
+        assert (directory / private).stat().st_mode & 0o077 == 0
+    settings_file = directory / "bordercheck.env"
+    assert dotenv_values(settings_file)["BORDERCHECK_TRAINING_SANDBOX"] == "class-a"
+    assert (directory / "world" / "truth.json").is_file()
+    assert run("training", "sandbox", "list", "--dir", str(root)).output.startswith("class-a  ")
+    shown = run("training", "sandbox", "show", "class-a", "--dir", str(root)).output
+    assert "login: trainer (trainer, XPO)" in shown
+    assert found["trainer"] not in shown  # passwords are printed once, at creation
+    again = run("training", "sandbox", "create", "class-a", "--dir", str(root), code=1)
+    assert "exists already" in again.output
+
+    status, old_token = sign_in(settings_file, "trainer", found["trainer"])
+    assert status == 200
+    (directory / "scenarios").mkdir()
+    (directory / "scenarios" / "first.yaml").write_text("title: first\n")
+    export = tmp_path / "class-a.export"
+    run("training", "sandbox", "export", "class-a", "--dir", str(root), "--out", str(export))
+    assert export.stat().st_mode & 0o077 == 0
+
+    # A PostgreSQL backup restores into a schema of its name: a new database, here.
+    source = str(dotenv_values(settings_file)["BORDERCHECK_DATABASE_URL"])
+    extra = [] if backend == "sqlite" else ["--database-url", targets.url(source)]
+    imported = run("training", "sandbox", "import", str(export), "class-b", "--dir", str(root),
+                   *extra).output  # fmt: skip
+    new = {m.group(1): m.group(2) for m in map(LOGIN_LINE.match, imported.splitlines()) if m}
+    assert set(new) == set(found)
+    copy = root / "class-b"
+    assert (copy / "scenarios" / "first.yaml").read_text() == "title: first\n"
+    new_settings = copy / "bordercheck.env"
+    old_values, new_values = dotenv_values(settings_file), dotenv_values(new_settings)
+    for key in ("BORDERCHECK_SECRET_KEY", "BORDERCHECK_AUDIT_SIGNING_KEY"):
+        assert old_values[key] != new_values[key]
+    # Nothing of the old sandbox's signs in to the new one: its token, its passwords.
+    assert bearer_works(new_settings, old_token) == 401
+    assert sign_in(new_settings, "trainer", found["trainer"])[0] == 401
+    assert sign_in(new_settings, "trainer", new["trainer"])[0] == 200
+    verified = CliRunner().invoke(
+        app, ["audit", "verify"], env={"BORDERCHECK_SETTINGS_FILE": str(new_settings)}
+    )
+    assert verified.exit_code == 0, verified.output
+    assert "class-b" in run("training", "sandbox", "show", "class-b", "--dir", str(root)).output
+
+
+def test_import_refuses_what_is_not_a_sandbox_export(tmp_path: Path, fresh_url: str) -> None:
+    backup = tmp_path / "live.backup"
+    CliRunner().invoke(
+        app, ["db", "backup", "--out", str(backup)],
+        env={"BORDERCHECK_DATABASE_URL": fresh_url, "BORDERCHECK_SETTINGS_FILE": ""},
+    )  # fmt: skip
+    result = run("training", "sandbox", "import", str(backup), "--dir", str(tmp_path / "s"),
+                 code=1)  # fmt: skip
+    assert "is not a sandbox export" in one_line(result)
