@@ -11,6 +11,7 @@ from bordercheck.messaging.models import Attachment, Message, Participant, Recei
 from bordercheck.operations.models import Operation, OperationMember
 from bordercheck.registry.models import Change, FeedCounter, Record, RecordImport, RecordVersion
 from bordercheck.screening.models import RecordWatch, ScreeningMatch, ScreeningQuery
+from bordercheck.training.models import Exercise, ExerciseTrainee, StepResult, StoredScenario
 from bordercheck.web.models import ConsoleSession
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "DirectoryEntry",
     "EdgeKit",
     "EdgeUpload",
+    "Exercise",
+    "ExerciseTrainee",
     "FeedCounter",
     "Hit",
     "ManifestTraveller",
@@ -43,7 +46,9 @@ __all__ = [
     "RevokedToken",
     "ScreeningMatch",
     "ScreeningQuery",
+    "StepResult",
     "StoredManifest",
+    "StoredScenario",
     "Thread",
     "User",
     "Webhook",

@@ -146,6 +146,8 @@ class Settings(BaseSettings):
     console_idle_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
     console_session_hours: float = Field(default=12.0, gt=0, le=7 * 24)
     console_require_second_factor: bool = False
+    # This database is a training sandbox: exercises may plant their situations in it.
+    training_sandbox: bool = False
 
     @classmethod
     def settings_customise_sources(
