@@ -63,6 +63,11 @@ DOMAINS = {
         "bordercheck.training.cli",
         "Synthetic worlds: smuggling networks hidden in months of flights, for training.",
     ),
+    "training": LazyGroup(
+        "bordercheck.training.exercise_cli",
+        "Training: scenarios, and exercises run in a training sandbox.",
+        "training_app",
+    ),
     "analysis": LazyGroup(
         "bordercheck.analysis.cli",
         "Networks behind stolen documents: their links, routes and shifts; the report.",

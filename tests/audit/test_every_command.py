@@ -62,6 +62,7 @@ NOT_AUDITED: dict[str, str] = {
     "audit checkpoint": "writes a signed checkpoint outside the database: it is itself the "
     "record, and the database holds nothing new",
     "synth world": "writes a synthetic world's files; " + NO_DATABASE,
+    "training scenario validate": "checks a file; " + NO_DATABASE,
     "hits deliver": "sends webhook events of changes already audited, and notes each attempt "
     "on the outbox (GET /hits/deliveries lists them)",
     **dict.fromkeys(
@@ -71,6 +72,7 @@ NOT_AUDITED: dict[str, str] = {
             "messages keys",
             "audit verify", "audit search", "analysis report", "analysis networks",
             "analysis export", "operations list", "operations show", "operations report",
+            "training scenario list", "training scenario export", "training exercise scores",
         ),
         READ_ONLY,
     ),
@@ -196,6 +198,18 @@ def _synth_load(shell: Shell) -> None:
     shell.run("synth", "load", str(world))
 
 
+def _import_scenario(shell: Shell) -> None:
+    path = shell.tmp / "drill.yaml"
+    path.write_text(
+        "id: drill\ntitle: {en: Drill}\nbriefing: {en: Check it.}\n"
+        "documents:\n  - {ref: held, document_number: X1234567, issuing_country: FRA,\n"
+        "     surname: DOE, nationality: FRA, birth_date: 1990-01-01, expiry_date: 2030-01-01}\n"
+        "steps:\n  - {id: check, kind: screen, title: {en: Check}, document: held,\n"
+        "     expect: no_hit, points: 5}\n"
+    )
+    shell.run("training", "scenario", "import", str(path))
+
+
 def _upgrade(shell: Shell) -> None:
     shell.run("db", "upgrade", BORDERCHECK_DATABASE_URL=shell.made["unmigrated"])
 
@@ -231,6 +245,12 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "manifests purge": (
         "manifests.purged", lambda s: s.run("manifests", "purge", "--older-than-days", "0")),
     "synth load": ("hit.answered", _synth_load),
+    "training scenario import": ("training.scenario_imported", _import_scenario),
+    "training exercise start": ("training.exercise_started", lambda s: s.run(
+        "training", "exercise", "start", "drill", "--trainees", "anna.k",
+        BORDERCHECK_TRAINING_SANDBOX="true")),
+    "training exercise end": (
+        "training.exercise_ended", lambda s: s.run("training", "exercise", "end", "1")),
     "db upgrade": ("bureau.added", _upgrade),
 }  # fmt: skip
 
