@@ -131,7 +131,8 @@ def held_document(document: HeldDocument) -> dict[str, Any]:
     numbers = {document.document_number}
     # A zone damaged past reading: the trainee can only key the number in.
     with contextlib.suppress(ValueError):
-        numbers.add(parse_mrz(lines).document_number)
+        if not document.zone_unreadable:
+            numbers.add(parse_mrz(lines).document_number)
     return {
         "document_number": document.document_number,
         "issuing_country": document.issuing_country,
@@ -143,7 +144,7 @@ def held_document(document: HeldDocument) -> dict[str, Any]:
         "sex": document.sex,
         "expiry_date": document.expiry_date.isoformat(),
         "note": document.note.model_dump(exclude_none=True) if document.note else None,
-        "mrz": lines,
+        "mrz": [] if document.zone_unreadable else lines,
         "numbers": sorted(n for n in numbers if n),
     }
 

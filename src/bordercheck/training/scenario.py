@@ -119,6 +119,7 @@ class HeldDocument(Strict):
     expiry_date: date
     note: Text | None = None  # what the officer sees besides the data (a page re-laminated…)
     mrz_damage: Annotated[list[Damage], Field(max_length=10)] = []
+    zone_unreadable: bool = False  # scratched past reading: the number is keyed in
 
 
 class ManifestTraveller(Strict):
