@@ -301,8 +301,10 @@ def parse_scenario(text: str, filename: str = "scenario.yaml") -> Scenario:
         errors = []
         for problem in exc.errors():
             location = _file_location(problem["loc"])
-            field = ".".join(str(part) for part in location) or filename
             reason = problem["msg"].removeprefix("Value error, ")
+            field = ".".join(str(part) for part in location) or filename
+            if len(location) == 2 and location[0] == "records" and ": " in reason:
+                location.append(reason.split(": ", 1)[0])  # a record's field: its own line
             errors.append(FieldError(field=field, reason=reason, line=_line_of(node, location)))
         raise ValidationFailed(errors=errors) from None
 
