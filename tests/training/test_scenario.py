@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -86,3 +88,14 @@ def test_not_yaml_not_json_and_not_a_mapping_are_refused_with_the_line() -> None
     assert problems('{"id": "drill",\n "title": }', "drill.json")[0][:2] == (2, "drill.json")
     assert problems("- just\n- a list\n")[0][2].startswith("a scenario is a mapping")
     assert problems("x" * 300_000)[0][2] == "larger than 256 KiB"
+
+
+def test_the_example_in_the_docs_is_a_valid_scenario() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "training.md"
+    (example,) = re.findall(r"```yaml\n(.*?)```", docs.read_text(), re.S)
+    scenario = parse_scenario(example, "drill.yaml")
+    assert {step.kind for step in scenario.steps} == {
+        "screen", "outcome", "message", "manifest", "answer",
+    }  # fmt: skip
+    wrong = example.replace("expect: hit  ", "expect: hot  ")
+    assert problems(wrong)[0][:2] == (54, "steps.0.expect.0")
