@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 from bordercheck.errors import BordercheckError, ValidationFailed
 from bordercheck.training import exercises, library
 from bordercheck.training.exercises import READERS, TRAINEE_ROLES, TRAINERS
-from bordercheck.training.scenario import MAX_BYTES
+from bordercheck.training.scenario import MAX_BYTES, parse_scenario
 from bordercheck.web.access import ViewerDep, allow, database_of, language_of, settings_of
 from bordercheck.web.i18n import N_
 from bordercheck.web.render import render, translate
@@ -93,8 +93,6 @@ async def upload_scenario(request: Request, viewer: ViewerDep) -> Response:
         return _library_page(request, viewer, errors={"file": message}, status_code=422)
     try:
         if action == "validate":
-            from bordercheck.training.scenario import parse_scenario
-
             scenario = parse_scenario(source, filename)
             return _library_page(request, viewer, valid=scenario.id)
         with database_of(request).session(write=True) as session:
