@@ -66,3 +66,15 @@ def fields(**overrides: Any) -> RecordFields:
     }
     data.update(overrides)
     return RecordFields.model_validate(data)
+
+
+def sandboxed(url: str, name: str = "drill") -> str:
+    """Mark the (migrated, empty) database at ``url`` as the training sandbox ``name``; the
+    name is what its settings' ``training_sandbox`` must say."""
+    from bordercheck.installation import mark_sandbox
+
+    database = keyed_database(url)
+    with database.session(write=True) as session:
+        mark_sandbox(session, name)
+    database.dispose()
+    return name

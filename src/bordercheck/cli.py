@@ -66,8 +66,8 @@ DOMAINS = {
         "Synthetic worlds: smuggling networks hidden in months of flights, for training.",
     ),
     "training": LazyGroup(
-        "bordercheck.training.sandbox_cli",
-        "Training: sandboxes filled from a synthetic world, and their exercises.",
+        "bordercheck.training.commands",
+        "Training: sandboxes filled from a synthetic world, scenarios, and exercises.",
         "training_app",
     ),
     "analysis": LazyGroup(

@@ -12,6 +12,7 @@ from bordercheck.messaging.models import Attachment, Message, Participant, Recei
 from bordercheck.operations.models import Operation, OperationMember
 from bordercheck.registry.models import Change, FeedCounter, Record, RecordImport, RecordVersion
 from bordercheck.screening.models import RecordWatch, ScreeningMatch, ScreeningQuery
+from bordercheck.training.models import Exercise, ExerciseTrainee, StepResult, StoredScenario
 from bordercheck.web.models import ConsoleSession
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "DirectoryEntry",
     "EdgeKit",
     "EdgeUpload",
+    "Exercise",
+    "ExerciseTrainee",
     "FeedCounter",
     "Hit",
     "InstallationRow",
@@ -45,7 +48,9 @@ __all__ = [
     "RevokedToken",
     "ScreeningMatch",
     "ScreeningQuery",
+    "StepResult",
     "StoredManifest",
+    "StoredScenario",
     "Thread",
     "User",
     "Webhook",

@@ -134,13 +134,13 @@ class Settings(BaseSettings):
     # Prometheus scrapes /metrics with this bearer token (no default: unset, only an
     # administrator's token opens /metrics, and a scraper gets 404).
     metrics_token: SecretStr | None = Field(default=None, min_length=32)
-    # Audit checkpoints: the Ed25519 private seed that signs them (standard base64, 32 bytes;
-    # never in the database), public keys that verify older ones, and where and how often the
-    # server writes them (docs/guide-admin.md, Checkpoints).
     # Set only in a training sandbox's own settings (`bordercheck training sandbox create`
     # writes it): the sandbox's name. Commands and the server then run only on that sandbox's
     # database, and everything they answer is marked TRAINING (docs/training.md).
     training_sandbox: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+    # Audit checkpoints: the Ed25519 private seed that signs them (standard base64, 32 bytes;
+    # never in the database), public keys that verify older ones, and where and how often the
+    # server writes them (docs/guide-admin.md, Checkpoints).
     audit_signing_key: str = ""
     audit_public_keys: str = ""
     audit_checkpoint_dir: Path | None = None

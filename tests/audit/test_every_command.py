@@ -26,11 +26,13 @@ from bordercheck.auth.tokens import Principal
 from bordercheck.cli import app
 from bordercheck.edge import service as edge_service
 from bordercheck.hits.service import Deadlines, NewHit, open_hits
+from bordercheck.installation import mark_sandbox
 from bordercheck.manifests.writer import synthetic_flight, write_paxlst
 from bordercheck.messaging import service as messaging_service
 from bordercheck.settings import Settings, load_settings
 from tests.conftest import FreshDatabases
 from tests.factories import centre_notes, keyed_database, officer
+from tests.signin import PASSWORD
 
 READ_ONLY = (
     "reads only; whoever runs a command already holds the database's address and "
@@ -68,6 +70,7 @@ NOT_AUDITED: dict[str, str] = {
     "training.sandbox_imported; the configured database is not opened",
     "training sandbox export": "writes training.sandbox_exported in the sandbox's own trail; "
     "the configured database is not opened",
+    "training scenario validate": "checks a file; " + NO_DATABASE,
     "hits deliver": "sends webhook events of changes already audited, and notes each attempt "
     "on the outbox (GET /hits/deliveries lists them)",
     **dict.fromkeys(
@@ -78,6 +81,7 @@ NOT_AUDITED: dict[str, str] = {
             "audit verify", "audit search", "analysis report", "analysis networks",
             "analysis export", "operations list", "operations show", "operations report",
             "training sandbox list", "training sandbox show",
+            "training scenario list", "training scenario export", "training exercise scores",
         ),
         READ_ONLY,
     ),
@@ -112,6 +116,11 @@ class Shell:
         )
         assert result.exit_code == 0, f"{' '.join(args)}: {result.output}"
         return result
+
+    def in_sandbox(self) -> dict[str, str]:
+        """The environment that runs a command in the training sandbox made beside the url."""
+        return {"BORDERCHECK_DATABASE_URL": self.made["sandbox"],
+                "BORDERCHECK_TRAINING_SANDBOX": SANDBOX}  # fmt: skip
 
     def session(self) -> Iterator[Any]:
         database = keyed_database(self.url)
@@ -203,9 +212,43 @@ def _synth_load(shell: Shell) -> None:
     shell.run("synth", "load", str(world))
 
 
+def _import_scenario(shell: Shell, **env: str) -> None:
+    path = shell.tmp / "drill.yaml"
+    path.write_text(
+        "id: drill\ntitle: {en: Drill}\nbriefing: {en: Check it.}\n"
+        "documents:\n  - {ref: held, document_number: X1234567, issuing_country: FRA,\n"
+        "     surname: DOE, nationality: FRA, birth_date: 1990-01-01, expiry_date: 2030-01-01}\n"
+        "steps:\n  - {id: check, kind: screen, title: {en: Check}, document: held,\n"
+        "     expect: no_hit, points: 5}\n"
+    )
+    shell.run("training", "scenario", "import", str(path), **env)
+
+
+def _start_exercise(shell: Shell) -> None:
+    """In the sandbox (exercises are planted nowhere else): a trainee, the scenario, the start."""
+    database = keyed_database(shell.made["sandbox"])
+    with database.session(write=True) as session:
+        auth_service.add_bureau(session, "DEU", "NCB Wiesbaden")
+        auth_service.add_user(
+            session, "anna.k", bureau="DEU", role=Role.BUREAU_OFFICER, password=PASSWORD
+        )
+    database.dispose()
+    _import_scenario(shell, **shell.in_sandbox())
+    shell.run("training", "exercise", "start", "drill", "--trainees", "anna.k",
+              **shell.in_sandbox())  # fmt: skip
+
+
 def _upgrade(shell: Shell) -> None:
     shell.run("db", "upgrade", BORDERCHECK_DATABASE_URL=shell.made["unmigrated"])
 
+
+SANDBOX = "drill"
+# Commands whose scenario runs on a database of its own: where to look for their entry.
+ELSEWHERE = {
+    "db upgrade": "unmigrated",
+    "training exercise start": "sandbox",
+    "training exercise end": "sandbox",
+}
 
 # Each command, the action its scenario must leave, and the scenario; in order.
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
@@ -242,6 +285,10 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
         "db", "backup", "--out", str(s.tmp / "all.backup"))),
     "db restore": ("db.restored", lambda s: s.run(
         "db", "restore", str(s.tmp / "all.backup"), "--force")),
+    "training scenario import": ("training.scenario_imported", _import_scenario),
+    "training exercise start": ("training.exercise_started", _start_exercise),
+    "training exercise end": ("training.exercise_ended", lambda s: s.run(
+        "training", "exercise", "end", "1", **s.in_sandbox())),
     "db upgrade": ("bureau.added", _upgrade),
 }  # fmt: skip
 
@@ -282,9 +329,14 @@ def test_each_command_that_writes_leaves_an_audit_entry(
 ) -> None:
     shell = Shell(fresh_url, tmp_path)
     shell.made["unmigrated"] = fresh_databases.url(backend, migrate=False)
+    shell.made["sandbox"] = fresh_databases.url(backend)
+    database = keyed_database(shell.made["sandbox"])
+    with database.session(write=True) as session:
+        mark_sandbox(session, SANDBOX)
+    database.dispose()
     unaudited = []
     for command, (action, scenario) in SCENARIOS.items():
-        url = shell.made["unmigrated"] if command == "db upgrade" else fresh_url
+        url = shell.made[ELSEWHERE[command]] if command in ELSEWHERE else fresh_url
         before = last_seq(url)
         scenario(shell)
         if action not in actions_after(url, before):

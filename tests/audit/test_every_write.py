@@ -27,6 +27,7 @@ from bordercheck.auth.models import Role
 from bordercheck.hits import service as hits_service
 from bordercheck.manifests.writer import synthetic_flight, write_paxlst
 from bordercheck.settings import Settings
+from tests.factories import sandboxed
 from tests.signin import PASSWORD, Api, open_api
 from tests.web.conftest import Console
 
@@ -41,6 +42,8 @@ NOT_AUDITED: dict[str, str] = {
     "POST /check": "as POST /screen: the console's check goes through the same query log",
     "POST /language": "a display preference of the person's own, not a change of the "
     "system's state",
+    "POST /api/v1/training/scenarios/validate": "checks the scenario sent in the request and "
+    "stores nothing",
     "GET /api/v1/edge/changes": "a kit's poll for changes notes only how far it has synced "
     "(shown by GET /edge/kits); the kit's registration and snapshots are audited, and a "
     "poll every few minutes per kit would bury the trail",
@@ -792,6 +795,81 @@ SCENARIOS |= {
 }
 
 
+DRILL = (
+    "id: drill\ntitle: {en: Drill}\nbriefing: {en: Check it.}\n"
+    "documents:\n  - {ref: held, document_number: X1234567, issuing_country: FRA,\n"
+    "     surname: DOE, nationality: FRA, birth_date: 1990-01-01, expiry_date: 2030-01-01}\n"
+    "steps:\n  - {id: check, kind: screen, title: {en: Check}, document: held,\n"
+    "     expect: no_hit, points: 5}\n"
+)
+
+
+def _trainer(w: World) -> dict[str, str]:
+    return w.api.bearer(Role.TRAINER, "XPO", name="trainer.api")
+
+
+def _exercise(w: World) -> None:
+    body = {"scenario": "drill", "trainees": ["officer.deu"]}
+    made = w.ok(w.api.client.post(f"{V1}/training/exercises", headers=_trainer(w), json=body))
+    w.made["exercise"] = made["id"]
+
+
+def _console_trainer(w: World) -> Console:
+    return w.console("tina.trainer", Role.TRAINER, "FRA")
+
+
+def _console_scenario(w: World) -> None:
+    browser = _console_trainer(w)
+    response = browser.client.post(
+        "/training/scenarios",
+        data={"csrf_token": browser.csrf("/training"), "action": "import"},
+        files={"file": ("drill2.yaml", DRILL.replace("id: drill", "id: drill-two"))},
+    )
+    assert response.status_code == 303, response.text
+
+
+def _console_exercise(w: World) -> None:
+    browser = _console_trainer(w)
+    response = browser.post(
+        "/training/exercises", {"scenario": "drill-two", "trainees": "officer.fra"},
+        page="/training/exercises/new",
+    )  # fmt: skip
+    assert response.status_code == 303, response.text
+    w.made["console_exercise"] = response.headers["location"].rsplit("/", 1)[1]
+
+
+# Training (the app runs as a training sandbox here): trainers' scenarios and exercises.
+SCENARIOS |= {
+    "POST /api/v1/training/scenarios": (
+        "training.scenario_imported",
+        lambda w: w.ok(
+            w.api.client.post(
+                f"{V1}/training/scenarios", headers=_trainer(w), json={"source": DRILL}
+            )
+        ),
+    ),
+    "POST /api/v1/training/exercises": ("training.exercise_started", _exercise),
+    "POST /api/v1/training/exercises/{exercise_id}/end": (
+        "training.exercise_ended",
+        lambda w: w.ok(
+            w.api.client.post(
+                f"{V1}/training/exercises/{w.made['exercise']}/end", headers=_trainer(w)
+            )
+        ),
+    ),
+    "POST /training/scenarios": ("training.scenario_imported", _console_scenario),
+    "POST /training/exercises": ("training.exercise_started", _console_exercise),
+    "POST /training/exercises/{exercise_id}/end": (
+        "training.exercise_ended",
+        lambda w: _console_trainer(w).post(
+            f"/training/exercises/{w.made['console_exercise']}/end",
+            {},
+            page=f"/training/exercises/{w.made['console_exercise']}",
+        ),
+    ),
+}
+
+
 def test_every_route_that_writes_has_a_scenario_or_a_reason() -> None:
     missing = routes_to_audit() - set(SCENARIOS)
     assert not missing, (
@@ -825,7 +903,7 @@ def actions_after(api: Api, seq: int) -> list[str]:
 
 def test_each_route_that_writes_leaves_an_audit_entry(fresh_url: str, tmp_path: Path) -> None:
     unaudited = []
-    with open_api(fresh_url, edge_cache_dir=tmp_path) as api:
+    with open_api(fresh_url, edge_cache_dir=tmp_path, training_sandbox=sandboxed(fresh_url)) as api:
         world = World(api)
         for route, (action, scenario) in SCENARIOS.items():
             before = last_seq(api)

@@ -46,6 +46,7 @@ from bordercheck.screening.journal import QueryJournal, default_directory
 from bordercheck.screening.live import LiveIndex, screening_key
 from bordercheck.screening.querylog import QueryLogWriter
 from bordercheck.settings import Settings, load_settings
+from bordercheck.training import api as training_api
 from bordercheck.web.app import mount_console
 
 API_PREFIX = "/api/v1"
@@ -198,6 +199,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(hits_api.router, prefix=API_PREFIX)
     app.include_router(hits_api.notifications_router, prefix=API_PREFIX)
     app.include_router(analysis_api.router, prefix=API_PREFIX)
+    app.include_router(training_api.router, prefix=API_PREFIX)
     mount_console(app)
 
     @app.get("/metrics", include_in_schema=False)

@@ -10,9 +10,7 @@ import typer
 from bordercheck.auth.models import Role
 from bordercheck.console import err, new_app, out
 
-training_app = new_app("Training: sandboxes filled from a synthetic world, and their exercises.")
 sandbox_app = new_app("Training sandboxes: databases of their own, marked TRAINING everywhere.")
-training_app.add_typer(sandbox_app, name="sandbox")
 
 DirOption = Annotated[
     Path, typer.Option("--dir", help="Directory holding the sandboxes (one directory each).")

@@ -17,6 +17,7 @@ from bordercheck.web import (
     messages,
     operations,
     records,
+    training,
 )
 from bordercheck.web.admin import audit, kits, people
 from bordercheck.web.render import STATIC_PREFIX
@@ -43,5 +44,6 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(audit.router)
     app.include_router(analysis.router)
     app.include_router(operations.router)
+    app.include_router(training.router)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC), name="console-static")
     app.state.error_page = _error_page

@@ -14,6 +14,7 @@ from bordercheck.manifests.api import READERS as MANIFEST_READERS
 from bordercheck.messaging.access import READERS as MESSAGE_READERS
 from bordercheck.operations.api import READERS as OPERATION_READERS
 from bordercheck.screening.api import SCREENERS
+from bordercheck.training.exercises import READERS as TRAINING_READERS
 from bordercheck.web.i18n import N_
 
 
@@ -75,6 +76,12 @@ PAGES: list[Page] = [
         N_("Networks behind stolen documents"),
         N_("Networks of stolen documents, their routes by week and when they change."),
         ANALYSIS_READERS,
+    ),
+    Page(
+        "/training",
+        N_("Training"),
+        N_("Scenarios, exercises for a group of trainees and their live scores."),
+        TRAINING_READERS,
     ),
     Page(
         "/notifications",
