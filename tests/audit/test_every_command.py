@@ -10,7 +10,7 @@ import base64
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,8 @@ from bordercheck.edge import service as edge_service
 from bordercheck.hits.service import Deadlines, NewHit, open_hits
 from bordercheck.manifests.writer import synthetic_flight, write_paxlst
 from bordercheck.messaging import service as messaging_service
+from bordercheck.operations import service as operations_service
+from bordercheck.operations.service import NewOperation
 from bordercheck.settings import Settings, load_settings
 from tests.conftest import FreshDatabases
 from tests.factories import centre_notes, keyed_database, officer
@@ -71,6 +73,7 @@ NOT_AUDITED: dict[str, str] = {
             "messages keys",
             "audit verify", "audit search", "analysis report", "analysis networks",
             "analysis export", "operations list", "operations show", "operations report",
+            "partners list",
         ),
         READ_ONLY,
     ),
@@ -196,6 +199,18 @@ def _synth_load(shell: Shell) -> None:
     shell.run("synth", "load", str(world))
 
 
+def _invite(shell: Shell) -> None:
+    shell.run("partners", "add", "EBA", "--name", "EUBA, European border agency")
+    for session in shell.session():
+        new = NewOperation(
+            name="Blue Gate", purpose="", starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 4),
+            locations=["CDG"], bureaus=["FRA"],
+        )  # fmt: skip
+        admin = Principal(kind="user", id="1", name="root", role=Role.ADMIN, bureau_code="XPO")
+        shell.made["operation"] = operations_service.create(session, admin, "XPO", new).id
+    shell.run("operations", "invite", str(shell.made["operation"]), "EBA")
+
+
 def _upgrade(shell: Shell) -> None:
     shell.run("db", "upgrade", BORDERCHECK_DATABASE_URL=shell.made["unmigrated"])
 
@@ -231,6 +246,10 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "manifests purge": (
         "manifests.purged", lambda s: s.run("manifests", "purge", "--older-than-days", "0")),
     "synth load": ("hit.answered", _synth_load),
+    "partners add": ("partner.added", lambda s: s.run("partners", "add", "UND", "--name", "U")),
+    "operations invite": ("operation.partner_invited", _invite),
+    "operations uninvite": ("operation.partner_uninvited", lambda s: s.run(
+        "operations", "uninvite", str(s.made["operation"]), "EBA")),
     "db upgrade": ("bureau.added", _upgrade),
 }  # fmt: skip
 
