@@ -785,6 +785,10 @@ def _console_manifest(w: World) -> None:
 
 # The console's pages that change state, after the API's: each goes through the same service.
 SCENARIOS |= {
+    "POST /admin/partners": (
+        "partner.added",
+        _console_posts("/admin/partners", {"code": "UND", "name": "Drugs and crime office"}),
+    ),
     "POST /admin/bureaus": (
         "bureau.added",
         _console_posts("/admin/bureaus", {"country": "ESP", "name": "NCB Madrid"}),
