@@ -4,6 +4,7 @@ operations' figures, reports and thread, and nothing else; removed, they lose th
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -109,14 +110,29 @@ def test_an_invited_partner_sees_its_operation_figures_report_and_thread_until_r
     assert api.client.get(OPERATIONS, headers=stranger).json()["operations"] == []
     figures = api.client.get(f"{OPERATIONS}/{number}/figures", headers=partner)
     assert figures.status_code == 200, figures.text
-    for format in ("html", "pdf"):
-        report = api.client.get(f"{OPERATIONS}/{number}/report?format={format}", headers=partner)
-        assert report.status_code == 200, report.text
-        if format == "html":
-            assert "Blue Gate" in report.text
-            assert STOLEN not in report.text
-            assert "MUSTERMANN" not in report.text
-        assert STOLEN.encode() not in report.content
+    # A hit during the operation, so that the report has a case to tell of.
+    border = api.bearer(Role.BORDER_OFFICER, "FRA")
+    query = {"document_number": STOLEN, "issuing_country": "DEU", "document_type": "passport",
+             "location": "CDG", "operation_id": number}  # fmt: skip
+    deadline = time.monotonic() + 30
+    while api.client.post(f"{V1}/screen", json=query, headers=border).json()["result"] != "hit":
+        assert time.monotonic() < deadline, "the record never reached the screening index"
+        time.sleep(0.05)
+    while (
+        api.client.get(f"{OPERATIONS}/{number}/figures", headers=partner).json()["cases"]["opened"]
+        < 1
+    ):
+        assert time.monotonic() < deadline, "the hit case was never counted"
+        time.sleep(0.05)
+    html = api.client.get(f"{OPERATIONS}/{number}/report", headers=partner)
+    assert html.status_code == 200, html.text
+    assert "Blue Gate" in html.text
+    # Neither the document nor its holder: the PDF is printed from this same HTML.
+    assert STOLEN not in html.text
+    assert "MUSTERMANN" not in html.text
+    pdf = api.client.get(f"{OPERATIONS}/{number}/report?format=pdf", headers=partner)
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
 
     # The thread: the partner writes, a participating bureau reads; another bureau does not.
     posted = api.client.post(
