@@ -34,5 +34,18 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("operation_threads")
-    with op.batch_alter_table("bureaus") as batch:
-        batch.drop_column("kind")
+    # Partner organisations and their accounts go with the kind that told them apart: left
+    # behind, they would pass for national bureaus.
+    accounts = "(SELECT id FROM users WHERE role = 'partner')"
+    op.execute("DELETE FROM console_sessions WHERE user_id IN " + accounts)
+    op.execute("DELETE FROM recovery_codes WHERE user_id IN " + accounts)
+    op.execute("DELETE FROM users WHERE role = 'partner'")
+    op.execute(
+        "DELETE FROM message_participants WHERE bureau_code IN "
+        "(SELECT country_code FROM bureaus WHERE kind = 'partner')"
+    )
+    op.execute("DELETE FROM operation_members WHERE kind = 'partner'")
+    op.execute("DELETE FROM bureaus WHERE kind = 'partner'")
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35 and later) rather than a batch copy, which
+    # would drop the bureaus table that users, clients and records refer to.
+    op.drop_column("bureaus", "kind")
