@@ -36,9 +36,13 @@ def downgrade() -> None:
     op.drop_table("operation_threads")
     # Partner organisations and their accounts go with the kind that told them apart: left
     # behind, they would pass for national bureaus.
-    accounts = "(SELECT id FROM users WHERE role = 'partner')"
-    op.execute("DELETE FROM console_sessions WHERE user_id IN " + accounts)
-    op.execute("DELETE FROM recovery_codes WHERE user_id IN " + accounts)
+    op.execute(
+        "DELETE FROM console_sessions WHERE user_id IN "
+        "(SELECT id FROM users WHERE role = 'partner')"
+    )
+    op.execute(
+        "DELETE FROM recovery_codes WHERE user_id IN (SELECT id FROM users WHERE role = 'partner')"
+    )
     op.execute("DELETE FROM users WHERE role = 'partner'")
     op.execute(
         "DELETE FROM message_participants WHERE bureau_code IN "
