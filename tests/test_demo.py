@@ -150,7 +150,8 @@ def test_keep_serves_the_same_demo_again_with_the_same_logins(tmp_path: Path) ->
     assert made.exit_code == 0, made.output
     assert f"in {database}\n" in made.output
     logins = [line for line in made.output.splitlines() if LOGIN.match(line)]
-    assert len(logins) == 6
+    assert len(logins) == 7
+    assert any(line.endswith("(partner, EBA)") for line in logins)
     kept_file = folder / "bordercheck-demo.logins"
     assert kept_file.stat().st_mode & 0o777 == 0o600
     assert "demo passwords by design" in kept_file.read_text()

@@ -22,6 +22,11 @@ DOMAINS = {
         "National bureaus: one per country, plus the central secretariat.",
         "bureaus_app",
     ),
+    "partners": LazyGroup(
+        "bordercheck.auth.cli",
+        "Partner organisations (agencies, Europol, IOM…) invited to operations, and nothing else.",
+        "partners_app",
+    ),
     "users": LazyGroup("bordercheck.auth.cli", "People who sign in to bordercheck.", "users_app"),
     "clients": LazyGroup(
         "bordercheck.auth.cli",

@@ -62,7 +62,11 @@ DEMO_USERS: tuple[tuple[str, Role, str | None], ...] = (
     ("border.fra", Role.BORDER_OFFICER, "FRA"),
     ("analyst", Role.ANALYST, None),
     ("trainer", Role.TRAINER, None),
+    ("partner.eba", Role.PARTNER, "EBA"),
 )
+# A partner organisation, invented: its account sees only operations it is invited to (the
+# demo has none; a coordinator invites it from an operation's page).
+DEMO_PARTNER = ("EBA", "EUBA, European border agency (synthetic)")
 
 
 def fresh_sqlite(path: Path) -> str:
@@ -80,6 +84,7 @@ def build_world(database: Database, settings: Settings, records: int, seed: int)
         )
         for code in synthetic.countries:
             auth_service.add_bureau(session, code, f"NCB {country_name(code)}")
+        auth_service.add_partner(session, *DEMO_PARTNER)
         logins = []
         for username, role, bureau in DEMO_USERS:
             login = Login(

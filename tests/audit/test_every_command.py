@@ -10,7 +10,7 @@ import base64
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ from bordercheck.hits.service import Deadlines, NewHit, open_hits
 from bordercheck.installation import mark_sandbox
 from bordercheck.manifests.writer import synthetic_flight, write_paxlst
 from bordercheck.messaging import service as messaging_service
+from bordercheck.operations import service as operations_service
+from bordercheck.operations.service import NewOperation
 from bordercheck.settings import Settings, load_settings
 from tests.conftest import FreshDatabases
 from tests.factories import centre_notes, keyed_database, officer
@@ -82,6 +84,7 @@ NOT_AUDITED: dict[str, str] = {
             "analysis export", "operations list", "operations show", "operations report",
             "training sandbox list", "training sandbox show",
             "training scenario list", "training scenario export", "training exercise scores",
+            "partners list",
         ),
         READ_ONLY,
     ),
@@ -238,6 +241,18 @@ def _start_exercise(shell: Shell) -> None:
               **shell.in_sandbox())  # fmt: skip
 
 
+def _invite(shell: Shell) -> None:
+    shell.run("partners", "add", "EBA", "--name", "EUBA, European border agency")
+    for session in shell.session():
+        new = NewOperation(
+            name="Blue Gate", purpose="", starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 4),
+            locations=["CDG"], bureaus=["FRA"],
+        )  # fmt: skip
+        admin = Principal(kind="user", id="1", name="root", role=Role.ADMIN, bureau_code="XPO")
+        shell.made["operation"] = operations_service.create(session, admin, "XPO", new).id
+    shell.run("operations", "invite", str(shell.made["operation"]), "EBA")
+
+
 def _upgrade(shell: Shell) -> None:
     shell.run("db", "upgrade", BORDERCHECK_DATABASE_URL=shell.made["unmigrated"])
 
@@ -289,6 +304,10 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "training exercise start": ("training.exercise_started", _start_exercise),
     "training exercise end": ("training.exercise_ended", lambda s: s.run(
         "training", "exercise", "end", "1", **s.in_sandbox())),
+    "partners add": ("partner.added", lambda s: s.run("partners", "add", "UND", "--name", "U")),
+    "operations invite": ("operation.partner_invited", _invite),
+    "operations uninvite": ("operation.partner_uninvited", lambda s: s.run(
+        "operations", "uninvite", str(s.made["operation"]), "EBA")),
     "db upgrade": ("bureau.added", _upgrade),
 }  # fmt: skip
 

@@ -427,6 +427,43 @@ def _console_operation(w: World) -> None:
     assert browser.post("/operations", form, page="/operations/new").status_code == 303
 
 
+def _partner_operation(w: World) -> int:
+    if "partner_operation" not in w.made:
+        w.ok(w.api.client.post(f"{V1}/partners", headers=w.admin,
+                               json={"code": "EBA", "name": "EUBA"}))  # fmt: skip
+        body = {"name": "Green Gate", "starts_on": "2026-05-01", "ends_on": "2026-05-04",
+                "locations": ["CDG"], "bureaus": ["FRA"]}  # fmt: skip
+        made = w.ok(w.api.client.post(f"{V1}/operations", headers=w.admin, json=body))
+        w.made["partner_operation"] = made["id"]
+    return int(w.made["partner_operation"])
+
+
+def _invite(w: World) -> None:
+    number = _partner_operation(w)
+    w.ok(w.api.client.post(f"{V1}/operations/{number}/partners", headers=w.admin,
+                           json={"partner": "EBA"}))  # fmt: skip
+
+
+def _uninvite(w: World) -> None:
+    number = _partner_operation(w)
+    w.ok(w.api.client.delete(f"{V1}/operations/{number}/partners/EBA", headers=w.admin))
+
+
+def _console_invite(w: World) -> None:
+    number = _partner_operation(w)
+    browser = w.console("olga.c", Role.ADMIN)
+    page = f"/operations/{number}"
+    posted = browser.post(f"{page}/partners", {"partner": "EBA"}, page=page)
+    assert posted.status_code == 303, posted.text
+
+
+def _console_uninvite(w: World) -> None:
+    number = _partner_operation(w)
+    browser = w.console("olga.c", Role.ADMIN)
+    page = f"/operations/{number}"
+    assert browser.post(f"{page}/partners/EBA/remove", {}, page=page).status_code == 303
+
+
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "POST /api/v1/auth/token": ("auth.signed_in", _sign_in),
     "POST /sign-in": ("auth.signed_in", _console_sign_in),
@@ -482,6 +519,17 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "POST /api/v1/clients": ("client.added", _client),
     "POST /api/v1/operations": ("operation.created", _operation),
     "POST /operations": ("operation.created", _console_operation),
+    "POST /api/v1/partners": ("partner.added", _partner_operation),
+    "POST /api/v1/operations/{operation_id}/partners": ("operation.partner_invited", _invite),
+    "DELETE /api/v1/operations/{operation_id}/partners/{partner}": (
+        "operation.partner_uninvited",
+        _uninvite,
+    ),
+    "POST /operations/{operation_id}/partners": ("operation.partner_invited", _console_invite),
+    "POST /operations/{operation_id}/partners/{partner}/remove": (
+        "operation.partner_uninvited",
+        _console_uninvite,
+    ),
     "POST /api/v1/clients/{client_id}/deactivate": (
         "client.revoked",
         lambda w: w.ok(
@@ -740,6 +788,10 @@ def _console_manifest(w: World) -> None:
 
 # The console's pages that change state, after the API's: each goes through the same service.
 SCENARIOS |= {
+    "POST /admin/partners": (
+        "partner.added",
+        _console_posts("/admin/partners", {"code": "UND", "name": "Drugs and crime office"}),
+    ),
     "POST /admin/bureaus": (
         "bureau.added",
         _console_posts("/admin/bureaus", {"country": "ESP", "name": "NCB Madrid"}),

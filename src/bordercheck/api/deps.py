@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bordercheck.api.access import record_caller
 from bordercheck.auth.models import Role
+from bordercheck.auth.policy import ensure_open_to
 from bordercheck.auth.tokens import TOKEN_URL, Principal, TokenAuthority, VerifiedToken
 from bordercheck.db import Database
 from bordercheck.errors import Forbidden, Unauthorized
@@ -105,7 +106,8 @@ async def _verified_token(
 TokenDep = Annotated[VerifiedToken, Depends(_verified_token)]
 
 
-async def _principal(token: TokenDep) -> Principal:
+async def _principal(request: Request, token: TokenDep) -> Principal:
+    ensure_open_to(token.principal.role, request.scope.get("endpoint"))
     return token.principal
 
 

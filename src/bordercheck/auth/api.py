@@ -25,6 +25,7 @@ from bordercheck.auth import service
 from bordercheck.auth.guessing import Attempt
 from bordercheck.auth.models import ApiClient, Bureau, Role, User
 from bordercheck.auth.passwords import MIN_PASSWORD_LENGTH
+from bordercheck.auth.policy import open_to_partners
 from bordercheck.auth.revocation import revoke_token, subject_of
 from bordercheck.auth.signin import (
     address,
@@ -150,6 +151,7 @@ class PasswordChange(BaseModel):
 
 
 @router.post("/auth/password", response_model=TokenResponse)
+@open_to_partners
 def change_password(
     request: Request, body: PasswordChange, session: ReadSessionDep, database: DatabaseDep
 ) -> TokenResponse:
@@ -221,6 +223,7 @@ class Me(BaseModel):
 
 
 @router.get("/auth/me", response_model=Me)
+@open_to_partners
 async def me(principal: PrincipalDep) -> Me:
     """Who the token says the caller is."""
     return Me(
@@ -247,10 +250,44 @@ class NewBureau(BaseModel):
     name: str = Field(examples=["NCB Paris"])
 
 
+# Everyone but a partner organisation's accounts, which are told of no bureau but their
+# operations' participants.
+BUREAU_READERS = tuple(role for role in Role if role is not Role.PARTNER)
+
+
 @router.get("/bureaus", response_model=list[BureauOut])
-def list_bureaus(_caller: PrincipalDep, session: SessionDep) -> list[Bureau]:
+def list_bureaus(
+    _caller: Annotated[Principal, Depends(require_roles(*BUREAU_READERS))], session: SessionDep
+) -> list[Bureau]:
     """Every bureau: one per country, and the central secretariat."""
     return service.list_bureaus(session)
+
+
+class PartnerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str = Field(validation_alias="country_code")
+    name: str
+
+
+class NewPartner(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(examples=["EBA"], description="Three letters that are no country's code.")
+    name: str = Field(examples=["EUBA, European border agency"])
+
+
+@admin.get("/partners", response_model=list[PartnerOut])
+def list_partners(session: SessionDep) -> list[Bureau]:
+    """The partner organisations (their accounts: ``GET /users``, role ``partner``)."""
+    return service.list_partners(session)
+
+
+@admin.post("/partners", response_model=PartnerOut, status_code=status.HTTP_201_CREATED)
+def add_partner(body: NewPartner, caller: AdminDep, session: SessionDep) -> Bureau:
+    """A partner organisation; add its accounts with ``POST /users`` (role ``partner``,
+    ``bureau`` its code), invite it to operations with ``POST /operations/{id}/partners``."""
+    return service.add_partner(session, body.code, body.name, actor=caller.name)
 
 
 @admin.post("/bureaus", response_model=BureauOut, status_code=status.HTTP_201_CREATED)
@@ -271,7 +308,10 @@ class NewUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str
-    bureau: str = Field(description="The bureau's country code.")
+    bureau: str = Field(
+        description="The bureau's country code; for the role partner, the partner "
+        "organisation's code."
+    )
     role: Role
     password: str = Field(
         description=f"At least {MIN_PASSWORD_LENGTH} characters; not the username, not a very "
@@ -359,7 +399,10 @@ class NewClient(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(examples=["Frankfurt airport border control"])
-    bureau: str = Field(description="The bureau's country code.")
+    bureau: str = Field(
+        description="The bureau's country code; for the role partner, the partner "
+        "organisation's code."
+    )
     role: Role
 
 

@@ -1,4 +1,5 @@
-"""``bordercheck bureaus …``, ``bordercheck users …`` and ``bordercheck clients …``."""
+"""``bordercheck bureaus …``, ``bordercheck partners …``, ``bordercheck users …`` and
+``bordercheck clients …``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from bordercheck.console import new_app, out, state
 from bordercheck.documents.countries import country_name
 
 bureaus_app = new_app("National bureaus: one per country, plus the central secretariat.")
+partners_app = new_app(
+    "Partner organisations (agencies, Europol, IOM…) invited to operations, and nothing else."
+)
 users_app = new_app("People who sign in to bordercheck.")
 clients_app = new_app("Machines (border systems, edge kits) that sign in with a client secret.")
 
@@ -44,11 +48,38 @@ def list_bureaus(ctx: typer.Context) -> None:
     out.print(table)
 
 
+@partners_app.command("add")
+def add_partner(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Three letters that are no country's code.")],
+    name: Annotated[str, typer.Option(help="The organisation's name.")],
+) -> None:
+    """Add a partner organisation. Its accounts: `users add NAME --bureau CODE --role partner`;
+    invite it with `operations invite ID CODE`."""
+    with state(ctx).database.session(write=True) as session:
+        partner = service.add_partner(session, code, name, actor=command_line_actor())
+        out.print(f"partner organisation {partner.country_code} added: {partner.name}")
+
+
+@partners_app.command("list")
+def list_partners(ctx: typer.Context) -> None:
+    """List the partner organisations."""
+    with state(ctx).database.session() as session:
+        partners = service.list_partners(session)
+    table = Table("code", "name")
+    for partner in partners:
+        table.add_row(partner.country_code, partner.name)
+    out.print(table)
+
+
 @users_app.command("add")
 def add_user(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="Sign-in name (lower case).")],
-    bureau: Annotated[str, typer.Option(help="The bureau's country.")],
+    bureau: Annotated[
+        str,
+        typer.Option(help="The bureau's country (for --role partner: the organisation's code)."),
+    ],
     role: Annotated[Role, typer.Option(help="What the user may do.")],
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")

@@ -19,10 +19,24 @@ class Role(StrEnum):
     BORDER_OFFICER = "border_officer"
     ANALYST = "analyst"
     TRAINER = "trainer"
+    # A partner organisation's account (an agency, Europol, IOM, UNODC…): it sees the
+    # operations its organisation is invited to, their figures, reports and thread; nothing
+    # else. No role list of the existing routes names it, so they refuse it.
+    PARTNER = "partner"
+
+
+class BureauKind(StrEnum):
+    NATIONAL = "national"  # a country's bureau, or the secretariat
+    PARTNER = "partner"  # a partner organisation: no records, no screening, no directory
 
 
 class Bureau(Base):
-    """A national bureau; it owns the records its country issued. The secretariat is one too."""
+    """A national bureau; it owns the records its country issued. The secretariat is one too.
+
+    A partner organisation is a bureau of kind ``partner``: ``country_code`` holds its short
+    code (three letters that are no country's nor ICAO code, so that it can never pass for a
+    country anywhere a bureau's code is compared), and its accounts have the role ``partner``.
+    """
 
     __tablename__ = "bureaus"
 
@@ -30,6 +44,9 @@ class Bureau(Base):
     country_code: Mapped[str] = mapped_column(String(3), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     is_secretariat: Mapped[bool] = mapped_column(Boolean, default=False)
+    kind: Mapped[str] = mapped_column(
+        String(16), default=BureauKind.NATIONAL.value, server_default=BureauKind.NATIONAL.value
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
     users: Mapped[list[User]] = relationship(back_populates="bureau")

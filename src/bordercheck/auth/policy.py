@@ -10,11 +10,13 @@ and the administrators who run the system.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import TypeVar
 
 from bordercheck.auth.models import Role
 from bordercheck.auth.tokens import Principal
 from bordercheck.errors import Forbidden
 
+F = TypeVar("F")
 RECORD_WRITERS = (Role.ADMIN, Role.BUREAU_OFFICER)
 # What a country a record is withheld from is told about it, wherever it would see it.
 RESTRICTED = "restricted, contact the owning bureau"
@@ -106,3 +108,24 @@ def ensure_may_follow_changes(principal: Principal, secretariat_code: str) -> No
         "the changes feed is for administrators and the secretariat's bureau officers "
         "(people or API clients)"
     )
+
+
+# Partner organisations' accounts. Every route refuses them unless it says it is for them
+# too (``open_to_partners``): a route added later is closed to them by default, whatever
+# roles it lets through and whatever it checks in its body.
+OPEN_TO_PARTNERS = "_bordercheck_open_to_partners"
+
+
+def open_to_partners(endpoint: F) -> F:
+    """Mark a route's function as one a partner's account may call (its own rules follow)."""
+    setattr(endpoint, OPEN_TO_PARTNERS, True)
+    return endpoint
+
+
+def ensure_open_to(role: Role, endpoint: object) -> None:
+    """403 for a partner's account on a route not open to partners."""
+    if role is Role.PARTNER and not getattr(endpoint, OPEN_TO_PARTNERS, False):
+        raise Forbidden(
+            "a partner organisation's account sees only the operations it is invited to, "
+            "their figures, reports and message thread"
+        )

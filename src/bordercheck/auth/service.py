@@ -11,15 +11,19 @@ from sqlalchemy.orm import Session
 
 from bordercheck.audit.service import SYSTEM_ACTOR, record_event
 from bordercheck.auth.guessing import clear_account
-from bordercheck.auth.models import ApiClient, Bureau, Role, User
+from bordercheck.auth.models import ApiClient, Bureau, BureauKind, Role, User
 from bordercheck.auth.passwords import check_password, hash_password, password_matches
 from bordercheck.auth.revocation import revoke_subject, subject_of
 from bordercheck.auth.tokens import Principal
-from bordercheck.documents.countries import InvalidCountry, normalise_country
+from bordercheck.documents.countries import InvalidCountry, is_country, normalise_country
 from bordercheck.errors import Conflict, InvalidInput, NotFound
 from bordercheck.timestamps import utcnow
 
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
+# A partner organisation's code stands where a bureau's country code stands (tokens, the
+# audit trail, threads), so it has a country code's shape and is never a country's.
+_PARTNER_CODE = re.compile(r"[A-Z]{3}")
+NATIONAL = Bureau.kind == BureauKind.NATIONAL.value
 
 
 def _country(code: str) -> str:
@@ -65,7 +69,7 @@ def ensure_secretariat(session: Session, code: str, name: str) -> Bureau:
 
 def bureau_for_country(session: Session, country: str) -> Bureau:
     code = _country(country)
-    bureau = session.scalar(select(Bureau).where(Bureau.country_code == code))
+    bureau = session.scalar(select(Bureau).where(Bureau.country_code == code, NATIONAL))
     if bureau is None:
         raise NotFound(
             f"there is no bureau for {code}; add it with `bordercheck bureaus add {code}`",
@@ -75,12 +79,68 @@ def bureau_for_country(session: Session, country: str) -> Bureau:
 
 
 def bureau_ids_by_country(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Bureau.country_code, Bureau.id))
+    """The national bureaus (and the secretariat) by code: partner organisations are none."""
+    rows = session.execute(select(Bureau.country_code, Bureau.id).where(NATIONAL))
     return {code: bureau_id for code, bureau_id in rows}  # noqa: C416 (rows, not pairs)
 
 
 def list_bureaus(session: Session) -> list[Bureau]:
-    return list(session.scalars(select(Bureau).order_by(Bureau.country_code)))
+    """The national bureaus and the secretariat (not the partner organisations)."""
+    return list(session.scalars(select(Bureau).where(NATIONAL).order_by(Bureau.country_code)))
+
+
+def add_partner(session: Session, code: str, name: str, *, actor: str = SYSTEM_ACTOR) -> Bureau:
+    """A partner organisation (an agency, Europol, IOM…): invited to operations, nothing more."""
+    code = code.strip().upper()
+    if not _PARTNER_CODE.fullmatch(code):
+        raise InvalidInput(
+            "a partner organisation's code is three letters (e.g. EBA)", field="code"
+        )
+    if is_country(code):
+        raise InvalidInput(
+            f"{code} is a country's or an ICAO code; choose three letters that are not",
+            field="code",
+        )
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("a partner organisation needs a name (at most 200 characters)",
+                           field="name")  # fmt: skip
+    if session.scalar(select(Bureau).where(Bureau.country_code == code)) is not None:
+        raise Conflict(f"the code {code} is taken")
+    partner = Bureau(country_code=code, name=name, kind=BureauKind.PARTNER.value)
+    session.add(partner)
+    session.flush()
+    record_event(
+        session, actor=actor, bureau_code=code, action="partner.added",
+        subject=f"partner:{code}", details={"name": name},
+    )  # fmt: skip
+    return partner
+
+
+def list_partners(session: Session) -> list[Bureau]:
+    statement = select(Bureau).where(Bureau.kind == BureauKind.PARTNER.value)
+    return list(session.scalars(statement.order_by(Bureau.country_code)))
+
+
+def partner_for_code(session: Session, code: str) -> Bureau:
+    code = code.strip().upper()
+    partner = session.scalar(
+        select(Bureau).where(Bureau.country_code == code, Bureau.kind == BureauKind.PARTNER.value)
+    )
+    if partner is None:
+        raise NotFound(
+            f"there is no partner organisation {code}; add it with "
+            f"`bordercheck partners add {code} --name NAME`",
+            partner=code,
+        )
+    return partner
+
+
+def _home(session: Session, bureau: str, role: Role) -> Bureau:
+    """Where an account belongs: a partner account to its organisation, others to a bureau."""
+    if role is Role.PARTNER:
+        return partner_for_code(session, bureau)
+    return bureau_for_country(session, bureau)
 
 
 def add_user(
@@ -105,7 +165,7 @@ def add_user(
         username=username,
         password_hash=hash_password(password),
         role=role.value,
-        bureau=bureau_for_country(session, bureau),
+        bureau=_home(session, bureau, role),
     )
     session.add(user)
     session.flush()
@@ -248,6 +308,10 @@ def add_client(
     name = name.strip()
     if not _CLIENT_NAME.fullmatch(name):
         raise InvalidInput("a client's name is 1 to 100 characters", field="name")
+    if role is Role.PARTNER:
+        raise InvalidInput(
+            "partner organisations have people's accounts, not API clients", field="role"
+        )
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
         client_id=CLIENT_ID_PREFIX + secrets.token_hex(10),

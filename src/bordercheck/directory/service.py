@@ -21,9 +21,9 @@ from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from bordercheck.timestamps import utcnow
 
-# Everyone signed in reads the directory (people, not API clients); these keep it, each
-# bureau its own entries.
-READERS = tuple(Role)
+# Everyone signed in but partner organisations' accounts reads the directory (people, not API
+# clients); these keep it, each bureau its own entries.
+READERS = tuple(role for role in Role if role is not Role.PARTNER)
 KEEPERS = (Role.ADMIN, Role.BUREAU_OFFICER)
 
 # An entry not confirmed for this long is flagged: people move on, numbers change.

@@ -5,6 +5,11 @@ central secretariat oversees the traffic: its bureau officers and analysts, and 
 administrators, see threads' metadata (who, when, how many) and nothing of what was said.
 A system administrator does not read police correspondence. Border officers and trainers
 have no part in messaging.
+
+A partner organisation's accounts read and write the threads their organisation takes part
+in, and those are only the threads of the operations it is invited to: it is added to an
+operation's thread when invited and removed when no longer (``operations.thread``). They
+start no thread of their own.
 """
 
 from __future__ import annotations
@@ -26,8 +31,14 @@ class View(Enum):
     METADATA = "metadata"
 
 
+# Who reads and writes a thread their bureau or organisation takes part in.
+PARTIES = (Role.BUREAU_OFFICER, Role.PARTNER)
+# Who may open one thread (the list of threads and new threads stay with ``READERS``).
+THREAD_READERS = (*READERS, Role.PARTNER)
+
+
 def ensure_may_use_messaging(principal: Principal, secretariat_code: str) -> None:
-    if principal.role in (Role.BUREAU_OFFICER, Role.ADMIN):
+    if principal.role in (Role.BUREAU_OFFICER, Role.ADMIN, Role.PARTNER):
         return
     if principal.role is Role.ANALYST and principal.bureau_code == secretariat_code:
         return
@@ -38,7 +49,8 @@ def ensure_may_use_messaging(principal: Principal, secretariat_code: str) -> Non
 
 
 def ensure_may_write(principal: Principal) -> None:
-    if principal.role not in WRITERS:
+    """In a thread the caller takes part in (checked before): bureau officers and partners."""
+    if principal.role not in PARTIES:
         raise Forbidden(
             f"only bureau officers send messages; {principal.name} is {principal.role.value}"
         )
@@ -46,6 +58,8 @@ def ensure_may_write(principal: Principal) -> None:
 
 def may_oversee(principal: Principal, secretariat_code: str) -> bool:
     """Sees every thread's metadata."""
+    if principal.role is Role.PARTNER:
+        return False
     return principal.role is Role.ADMIN or principal.bureau_code == secretariat_code
 
 
@@ -54,7 +68,7 @@ def thread_view(
 ) -> View:
     """How much of the thread the caller sees; 404 if none of it (its existence included)."""
     ensure_may_use_messaging(principal, secretariat_code)
-    if principal.role is Role.BUREAU_OFFICER and principal.bureau_code in participants:
+    if principal.role in PARTIES and principal.bureau_code in participants:
         return View.FULL
     if may_oversee(principal, secretariat_code):
         return View.METADATA

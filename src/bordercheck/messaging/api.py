@@ -25,6 +25,7 @@ from bordercheck.api.deps import (
 )
 from bordercheck.api.limits import rate_limit
 from bordercheck.api.types import MAX_ID, BeforeId
+from bordercheck.auth.policy import open_to_partners
 from bordercheck.auth.tokens import TokenAuthority
 from bordercheck.errors import FieldError, ValidationFailed
 from bordercheck.messaging import reading, service
@@ -164,6 +165,7 @@ async def stream(
 
 
 @router.get("/messages", response_model=ThreadList)
+@open_to_partners
 def list_threads(
     principal: PrincipalDep,
     session: SessionDep,
@@ -210,6 +212,7 @@ def create_thread(
 
 
 @router.get("/messages/{thread_id}", response_model=ThreadOut)
+@open_to_partners
 def get_thread(
     thread_id: Id, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
 ) -> ThreadOut:
@@ -221,6 +224,7 @@ def get_thread(
 @router.post(
     "/messages/{thread_id}", response_model=MessageOut, status_code=status.HTTP_201_CREATED
 )
+@open_to_partners
 def post_message(
     thread_id: Id,
     body: NewMessage,
@@ -247,6 +251,7 @@ def message_of(session: Session, settings: Settings, thread_id: int, message_id:
 
 
 @router.get("/messages/{thread_id}/messages/{message_id}", response_model=MessageOut)
+@open_to_partners
 def get_message(
     thread_id: Id,
     message_id: Id,
@@ -264,6 +269,7 @@ def get_message(
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
+@open_to_partners
 def get_attachment(
     thread_id: Id,
     message_id: Id,
@@ -293,6 +299,7 @@ def attachment_download(filename: str, content_type: str, content: bytes) -> Res
 
 
 @router.post("/messages/{thread_id}/read", response_model=ReadReport)
+@open_to_partners
 def mark_read(
     thread_id: Id,
     principal: PrincipalDep,

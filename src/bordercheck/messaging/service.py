@@ -232,6 +232,49 @@ def hit_thread(
     return thread_id, participants, True
 
 
+def start_thread(
+    session: Session, settings: Settings, actor: Actor, *, kind: str, subject: str,
+    participants: Sequence[str],
+) -> int:  # fmt: skip
+    """A thread with no message yet, for another domain's subject (an operation's): its id."""
+    crypto = MessageCrypto.from_settings(settings)
+    codes = sorted({code.upper() for code in participants})
+    thread_id = _insert_thread(
+        session, crypto, kind, None, subject, codes, actor.bureau_code, actor.name, utcnow()
+    )
+    assert thread_id is not None  # only a hit's thread can conflict
+    record_event(
+        session, actor=actor.name, bureau_code=actor.bureau_code,
+        action="messages.thread_created", subject=f"thread:{thread_id}",
+        details={"participants": codes, "kind": kind},
+    )  # fmt: skip
+    return thread_id
+
+
+def set_participants(
+    session: Session, actor: Actor, thread_id: int, participants: Sequence[str]
+) -> None:
+    """Who takes part in the thread from now on: those left out lose it at once."""
+    wanted = {code.upper() for code in participants}
+    current = set(participants_of(session, [thread_id])[thread_id])
+    added, removed = sorted(wanted - current), sorted(current - wanted)
+    if added:
+        session.execute(
+            _INSERT_PARTICIPANTS, [{"thread_id": thread_id, "bureau_code": c} for c in added]
+        )
+    for code in removed:
+        participant = session.get(Participant, (thread_id, code))
+        if participant is not None:
+            session.delete(participant)
+    if added or removed:
+        session.flush()
+        record_event(
+            session, actor=actor.name, bureau_code=actor.bureau_code,
+            action="messages.participants_changed", subject=f"thread:{thread_id}",
+            details={"added": added, "removed": removed},
+        )  # fmt: skip
+
+
 def _insert_thread(
     session: Session,
     crypto: MessageCrypto,

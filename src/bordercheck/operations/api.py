@@ -18,13 +18,14 @@ from bordercheck.api.deps import (
 )
 from bordercheck.api.limits import rate_limit
 from bordercheck.auth.models import Role
-from bordercheck.operations import report, service
+from bordercheck.auth.policy import open_to_partners
+from bordercheck.operations import report, service, thread
 from bordercheck.operations.service import NewOperation, OperationView
 from bordercheck.timestamps import utcnow
 
 # Who may ask at all; the operation's own rules (coordinator, participating bureau) follow.
 COORDINATORS = (Role.ADMIN, Role.ANALYST)
-READERS = (Role.ADMIN, Role.ANALYST, Role.BUREAU_OFFICER, Role.BORDER_OFFICER)
+READERS = (Role.ADMIN, Role.ANALYST, Role.BUREAU_OFFICER, Role.BORDER_OFFICER, Role.PARTNER)
 
 router = APIRouter(tags=["operations"], dependencies=[Depends(rate_limit)])
 CoordinatorDep = Annotated[Principal, Depends(require_roles(*COORDINATORS))]
@@ -46,7 +47,15 @@ class OperationIn(BaseModel):
     kits: Annotated[list[Code], Field(max_length=100)] = []
 
 
-def operation_out(operation: OperationView, today: date) -> dict[str, Any]:
+class Invitation(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    partner: Annotated[str, Field(min_length=1, max_length=16, examples=["EBA"])]
+
+
+def operation_out(
+    operation: OperationView, today: date, thread_id: int | None = None
+) -> dict[str, Any]:
     return {
         "id": operation.id,
         "name": operation.name,
@@ -61,6 +70,8 @@ def operation_out(operation: OperationView, today: date) -> dict[str, Any]:
         "bureaus": list(operation.bureaus),
         "clients": list(operation.clients),
         "kits": list(operation.kits),
+        "partners": list(operation.partners),
+        "thread_id": thread_id,
     }
 
 
@@ -71,29 +82,61 @@ def create_operation(
     """Create an operation: its dates, border posts, participating bureaus, clients and kits."""
     new = NewOperation(**body.model_dump())
     created = service.create(session, principal, settings.secretariat_code, new)
-    return operation_out(created, utcnow().date())
+    thread_id = thread.ensure(session, settings, principal.actor(), created)
+    return operation_out(created, utcnow().date(), thread_id)
 
 
 @router.get("/operations")
+@open_to_partners
 def list_operations(
     principal: ReaderDep, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """The operations the caller may see: all for coordinators, else its bureau's."""
     today = utcnow().date()
     found = service.visible(session, principal, settings.secretariat_code)
-    return {"operations": [operation_out(o, today) for o in found]}
+    return {
+        "operations": [operation_out(o, today, thread.thread_id_of(session, o.id)) for o in found]
+    }
 
 
 @router.get("/operations/{operation_id}")
+@open_to_partners
 def read_operation(
     operation_id: OperationIdPath, principal: ReaderDep, session: SessionDep,
     settings: SettingsDep,
 ) -> dict[str, Any]:  # fmt: skip
     operation = service.get(session, principal, operation_id, settings.secretariat_code)
-    return operation_out(operation, utcnow().date())
+    return operation_out(operation, utcnow().date(), thread.thread_id_of(session, operation.id))
+
+
+@router.post("/operations/{operation_id}/partners")
+def invite_partner(
+    operation_id: OperationIdPath, body: Invitation, principal: CoordinatorDep,
+    session: WriteSessionDep, settings: SettingsDep,
+) -> dict[str, Any]:  # fmt: skip
+    """Invite a partner organisation: its accounts see the operation, its figures, report and
+    thread (message it at ``/messages/{thread_id}``), nothing else."""
+    service.ensure_coordinator(principal, settings.secretariat_code)
+    operation = service.invite(session, principal.actor(), operation_id, body.partner)
+    thread_id = thread.ensure(session, settings, principal.actor(), operation)
+    return operation_out(operation, utcnow().date(), thread_id)
+
+
+@router.delete("/operations/{operation_id}/partners/{partner}")
+def uninvite_partner(
+    operation_id: OperationIdPath,
+    partner: Annotated[str, Path(min_length=1, max_length=16)],
+    principal: CoordinatorDep, session: WriteSessionDep, settings: SettingsDep,
+) -> dict[str, Any]:  # fmt: skip
+    """Remove a partner organisation: its accounts lose the operation and its thread at once."""
+    service.ensure_coordinator(principal, settings.secretariat_code)
+    operation = service.uninvite(session, principal.actor(), operation_id, partner)
+    thread_id = thread.ensure(session, settings, principal.actor(), operation)
+    return operation_out(operation, utcnow().date(), thread_id)
 
 
 @router.get("/operations/{operation_id}/figures")
+@open_to_partners
 def operation_figures(
     operation_id: OperationIdPath, principal: ReaderDep, session: SessionDep,
     settings: SettingsDep,
@@ -104,6 +147,7 @@ def operation_figures(
 
 
 @router.get("/operations/{operation_id}/report")
+@open_to_partners
 def operation_report(
     operation_id: OperationIdPath, principal: ReaderDep, session: SessionDep,
     settings: SettingsDep,

@@ -9,8 +9,11 @@ import orjson
 import typer
 from rich.table import Table
 
+from bordercheck.audit.service import command_line_actor
+from bordercheck.auth.actors import Actor
+from bordercheck.auth.models import Role
 from bordercheck.console import new_app, out, state
-from bordercheck.operations import report, service
+from bordercheck.operations import report, service, thread
 from bordercheck.operations.service import Figures
 from bordercheck.timestamps import utcnow
 
@@ -68,6 +71,47 @@ def write_report(
         body = report.render(session, figures, format)
     target.write_bytes(body)
     out.print(f"{target} ({len(body):,} bytes)", soft_wrap=True)
+
+
+def _actor(ctx: typer.Context) -> Actor:
+    # A coordinator's change, made on the server: recorded as the command's user, acting for
+    # the secretariat.
+    code = state(ctx).settings.secretariat_code
+    return Actor(name=command_line_actor(), role=Role.ADMIN, bureau_code=code)
+
+
+@app.command("invite")
+def invite(
+    ctx: typer.Context,
+    operation_id: Annotated[int, typer.Argument(metavar="ID", min=1, help="The operation.")],
+    partner: Annotated[str, typer.Argument(metavar="ORG", help="The partner's code.")],
+) -> None:
+    """Invite a partner organisation: its accounts see the operation, its figures, report and
+    thread, nothing else."""
+    cli = state(ctx)
+    actor = _actor(ctx)
+    with cli.database.session(write=True) as session:
+        operation = service.invite(session, actor, operation_id, partner)
+        thread.ensure(session, cli.settings, actor, operation)
+    out.print(f"operation {operation.id}: partners {', '.join(operation.partners)}", soft_wrap=True)
+
+
+@app.command("uninvite")
+def uninvite(
+    ctx: typer.Context,
+    operation_id: Annotated[int, typer.Argument(metavar="ID", min=1, help="The operation.")],
+    partner: Annotated[str, typer.Argument(metavar="ORG", help="The partner's code.")],
+) -> None:
+    """Remove a partner organisation from an operation: its accounts lose it at once."""
+    cli = state(ctx)
+    actor = _actor(ctx)
+    with cli.database.session(write=True) as session:
+        operation = service.uninvite(session, actor, operation_id, partner)
+        thread.ensure(session, cli.settings, actor, operation)
+    out.print(
+        f"operation {operation.id}: partners {', '.join(operation.partners) or 'none'}",
+        soft_wrap=True,
+    )
 
 
 def _print(figures: Figures) -> None:

@@ -19,6 +19,7 @@ class MemberKind(StrEnum):
     BUREAU = "bureau"  # a participating bureau's country code: it sees the figures
     CLIENT = "client"  # an API client's ``client_id``: its screens during the dates count
     KIT = "kit"  # an offline kit's ``kit_id``: its uploads, dated when made, count
+    PARTNER = "partner"  # an invited partner organisation's code: it sees figures and thread
 
 
 class Operation(Base):
@@ -47,3 +48,12 @@ class OperationMember(Base):
     value: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (UniqueConstraint("operation_id", "kind", "value"),)
+
+
+class OperationThread(Base):
+    """The operation's message thread: its bureaus and invited partner organisations talk there."""
+
+    __tablename__ = "operation_threads"
+
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("message_threads.id"), unique=True)

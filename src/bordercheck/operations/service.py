@@ -24,7 +24,9 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from bordercheck.audit.service import record_event
-from bordercheck.auth.models import ApiClient, Bureau, Role
+from bordercheck.auth import service as auth_service
+from bordercheck.auth.actors import Actor
+from bordercheck.auth.models import ApiClient, Bureau, BureauKind, Role
 from bordercheck.auth.tokens import Principal
 from bordercheck.edge.models import EdgeKit
 from bordercheck.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -73,6 +75,7 @@ class OperationView:
     bureaus: tuple[str, ...]
     clients: tuple[str, ...]
     kits: tuple[str, ...]
+    partners: tuple[str, ...] = ()
 
     def state(self, today: date) -> str:
         if today < self.starts_on:
@@ -149,7 +152,11 @@ def _problems(session: Session, new: NewOperation) -> list[FieldError]:
     if not bureaus:
         problems.append(FieldError("bureaus", "name at least one participating bureau"))
     known = set(
-        session.scalars(select(Bureau.country_code).where(Bureau.country_code.in_(bureaus)))
+        session.scalars(
+            select(Bureau.country_code).where(
+                Bureau.country_code.in_(bureaus), Bureau.kind == BureauKind.NATIONAL.value
+            )
+        )
     )
     problems += [FieldError("bureaus", f"no bureau {code}") for code in sorted(bureaus - known)]
     clients = {v.strip() for v in new.clients if v.strip()}
@@ -179,11 +186,15 @@ def _view(session: Session, operation: Operation) -> OperationView:
         created_by=operation.created_by,
         locations=tuple(members[MemberKind.LOCATION]), bureaus=tuple(members[MemberKind.BUREAU]),
         clients=tuple(members[MemberKind.CLIENT]), kits=tuple(members[MemberKind.KIT]),
+        partners=tuple(members[MemberKind.PARTNER]),
     )  # fmt: skip
 
 
 def may_see(principal: Principal, operation: OperationView, secretariat_code: str) -> bool:
-    """Coordinators see every operation; a participating bureau's people see its own."""
+    """Coordinators see every operation; a participating bureau's people see its own; a
+    partner organisation's accounts the ones it is invited to (at this moment)."""
+    if principal.role is Role.PARTNER:
+        return principal.bureau_code in operation.partners
     return is_coordinator(principal, secretariat_code) or principal.bureau_code in (
         operation.bureaus
     )
@@ -216,16 +227,68 @@ def everything(session: Session) -> list[OperationView]:
 def visible(session: Session, principal: Principal, secretariat_code: str) -> list[OperationView]:
     """The operations this person may see, the latest first."""
     statement = select(Operation).order_by(Operation.starts_on.desc(), Operation.id.desc())
-    if not is_coordinator(principal, secretariat_code):
+    if principal.role is Role.PARTNER or not is_coordinator(principal, secretariat_code):
+        kind = MemberKind.PARTNER if principal.role is Role.PARTNER else MemberKind.BUREAU
         statement = statement.where(
             Operation.id.in_(
                 select(OperationMember.operation_id).where(
-                    OperationMember.kind == MemberKind.BUREAU.value,
+                    OperationMember.kind == kind.value,
                     OperationMember.value == principal.bureau_code,
                 )
             )
         )
     return [_view(session, operation) for operation in session.scalars(statement)]
+
+
+def ensure_coordinator(principal: Principal, secretariat_code: str) -> None:
+    if not is_coordinator(principal, secretariat_code):
+        raise Forbidden(
+            "partner organisations are invited and removed by administrators and the "
+            "secretariat's analysts"
+        )
+
+
+def invite(session: Session, actor: Actor, operation_id: int, partner: str) -> OperationView:
+    """Invite a partner organisation to an operation (a coordinator, checked before)."""
+    view = find(session, operation_id)
+    code = auth_service.partner_for_code(session, partner).country_code
+    if code in view.partners:
+        return view
+    session.add(OperationMember(operation_id=view.id, kind=MemberKind.PARTNER.value, value=code))
+    session.flush()
+    record_event(
+        session, actor=actor.name, bureau_code=actor.bureau_code,
+        action="operation.partner_invited", subject=f"operation:{view.id}",
+        details={"partner": code},
+    )  # fmt: skip
+    return find(session, operation_id)
+
+
+def uninvite(session: Session, actor: Actor, operation_id: int, partner: str) -> OperationView:
+    """Remove a partner organisation from an operation: its accounts lose sight of it at once
+    (operation, figures, report; its thread with ``operations.thread.ensure``)."""
+    view = find(session, operation_id)
+    code = partner.strip().upper()
+    member = session.scalar(
+        select(OperationMember).where(
+            OperationMember.operation_id == view.id,
+            OperationMember.kind == MemberKind.PARTNER.value,
+            OperationMember.value == code,
+        )
+    )
+    if member is None:
+        raise NotFound(
+            f"the partner organisation {code} is not invited to operation {view.id}",
+            partner=code,
+        )
+    session.delete(member)
+    session.flush()
+    record_event(
+        session, actor=actor.name, bureau_code=actor.bureau_code,
+        action="operation.partner_uninvited", subject=f"operation:{view.id}",
+        details={"partner": code},
+    )  # fmt: skip
+    return find(session, operation_id)
 
 
 # -- figures ------------------------------------------------------------------------------

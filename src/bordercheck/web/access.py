@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bordercheck.api.access import record_caller
 from bordercheck.auth.models import Role
+from bordercheck.auth.policy import ensure_open_to
 from bordercheck.db import Database
 from bordercheck.errors import Forbidden
 from bordercheck.settings import Settings
@@ -126,6 +127,7 @@ def _signed_in(
                 raise Redirect("/account/second-factor")
             if found.must_change_password and not changing_password:
                 raise Redirect("/account/password")
+        ensure_open_to(found.role, request.scope.get("endpoint"))
         if request.method not in SAFE_METHODS:
             await check_csrf(request, found.csrf_token)
         # A page polling for changes is not the person at work: it does not hold the session

@@ -19,7 +19,7 @@ from bordercheck.web import (
     records,
     training,
 )
-from bordercheck.web.admin import audit, kits, people
+from bordercheck.web.admin import audit, kits, partners, people
 from bordercheck.web.render import STATIC_PREFIX
 from bordercheck.web.routing import error_page, wants_page
 
@@ -40,6 +40,7 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(directory.router)
     app.include_router(manifests.router)
     app.include_router(people.router)
+    app.include_router(partners.router)
     app.include_router(kits.router)
     app.include_router(audit.router)
     app.include_router(analysis.router)

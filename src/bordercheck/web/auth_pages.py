@@ -14,6 +14,7 @@ from bordercheck.audit.service import record_event
 from bordercheck.auth import second_factor, service
 from bordercheck.auth.api import user_principal
 from bordercheck.auth.guessing import Attempt
+from bordercheck.auth.policy import open_to_partners
 from bordercheck.auth.revocation import subject_of
 from bordercheck.auth.signin import (
     address,
@@ -100,6 +101,7 @@ def _sign_in_page(
 
 
 @router.get("/")
+@open_to_partners
 async def start(request: Request, next: str = "") -> Response:
     """The address people open: the sign-in form, or their home page once signed in."""
     viewer = await session_viewer(request)
@@ -109,6 +111,7 @@ async def start(request: Request, next: str = "") -> Response:
 
 
 @router.post("/sign-in")
+@open_to_partners
 def sign_in(
     request: Request,
     username: Annotated[str, Form(max_length=200)] = "",
@@ -190,6 +193,7 @@ def sign_in(
 
 
 @router.get("/sign-in/second-factor")
+@open_to_partners
 def second_factor_page(request: Request, viewer: PendingViewerDep, next: str = "") -> Response:
     if viewer.verified:
         return RedirectResponse(safe_next(next), status_code=303)
@@ -202,6 +206,7 @@ def second_factor_page(request: Request, viewer: PendingViewerDep, next: str = "
 
 
 @router.post("/sign-in/second-factor")
+@open_to_partners
 def check_second_factor(
     request: Request,
     viewer: PendingViewerDep,
@@ -247,6 +252,7 @@ def _second_factor_again(
 
 
 @router.post("/sign-out")
+@open_to_partners
 def sign_out(request: Request, viewer: PendingViewerDep) -> Response:
     """Ends the session at once, on every node (it is gone from the database)."""
     with database_of(request).session(write=True) as session:
@@ -265,6 +271,7 @@ def sign_out(request: Request, viewer: PendingViewerDep) -> Response:
 
 
 @router.post("/language")
+@open_to_partners
 async def choose_language(request: Request) -> Response:
     """Switch the console's language: remembered for the person, and by this browser."""
     form = await request.form()
@@ -283,6 +290,7 @@ async def choose_language(request: Request) -> Response:
 
 
 @router.get("/home")
+@open_to_partners
 def home(request: Request, viewer: ViewerDep) -> Response:
     return render(
         request,
@@ -301,6 +309,7 @@ def _account_context(request: Request, viewer: Viewer) -> dict[str, Any]:
 
 
 @router.get("/account")
+@open_to_partners
 def account(request: Request, viewer: ViewerDep) -> Response:
     return render(
         request,
@@ -323,11 +332,13 @@ def _password_page(
 
 
 @router.get("/account/password")
+@open_to_partners
 def password_page(request: Request, viewer: ChangingPasswordViewerDep) -> Response:
     return _password_page(request, viewer, {})
 
 
 @router.post("/account/password")
+@open_to_partners
 def change_password(
     request: Request,
     viewer: ChangingPasswordViewerDep,
@@ -386,6 +397,7 @@ def change_password(
 
 
 @router.get("/account/second-factor")
+@open_to_partners
 def enrol_page(request: Request, viewer: EnrollingViewerDep) -> Response:
     """Enrol an authenticator app: scan the code (or type the key), confirm with a code."""
     if viewer.second_factor:
@@ -417,6 +429,7 @@ def _enrol(
 
 
 @router.post("/account/second-factor")
+@open_to_partners
 def enrol(
     request: Request,
     viewer: EnrollingViewerDep,

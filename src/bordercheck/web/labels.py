@@ -10,6 +10,7 @@ ROLES = {
     "border_officer": N_("Border officer"),
     "analyst": N_("Analyst"),
     "trainer": N_("Trainer"),
+    "partner": N_("Partner organisation"),
 }
 DOCUMENT_TYPES = {
     "passport": N_("Passport"),

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from bordercheck.api.types import MAX_ID
 from bordercheck.auth import service as auth_service
+from bordercheck.auth.policy import open_to_partners
 from bordercheck.errors import BordercheckError, ValidationFailed
 from bordercheck.messaging import reading, service
-from bordercheck.messaging.access import READERS, WRITERS, View
+from bordercheck.messaging.access import PARTIES, READERS, THREAD_READERS, WRITERS, View
 from bordercheck.messaging.api import attachment_download
 from bordercheck.messaging.attachments import NewAttachment, media_type
 from bordercheck.messaging.crypto import MessageCrypto
@@ -232,7 +233,7 @@ def _thread_context(
         "messages": messages,
         "unread": unread if full else 0,
         "last": last,
-        "may_write": full and viewer.role in WRITERS,
+        "may_write": full and viewer.role in PARTIES,
     }
 
 
@@ -264,10 +265,11 @@ def _thread_page(
 
 
 @router.get("/messages/{thread_id}")
+@open_to_partners
 def thread_page(
     request: Request, viewer: ViewerDep, thread_id: Id, after: After = None
 ) -> Response:
-    allow(viewer, *READERS)
+    allow(viewer, *THREAD_READERS)
     if request.headers.get("HX-Request") and after is not None:
         # The page's poll: only the messages newer than the last one it shows.
         settings = settings_of(request)
@@ -278,6 +280,7 @@ def thread_page(
 
 
 @router.post("/messages/{thread_id}")
+@open_to_partners
 def reply(
     request: Request,
     viewer: ViewerDep,
@@ -285,7 +288,7 @@ def reply(
     body: Annotated[str, Form(max_length=BODY_MAX * 2)] = "",
     attachments: Annotated[list[UploadFile], File()] = [],  # noqa: B006 (FastAPI copies it)
 ) -> Response:
-    allow(viewer, *WRITERS)
+    allow(viewer, *PARTIES)
     settings = settings_of(request)
     try:
         with database_of(request).session(write=True) as session:
@@ -312,8 +315,9 @@ def reply(
 
 
 @router.post("/messages/{thread_id}/read")
+@open_to_partners
 def mark_read(request: Request, viewer: ViewerDep, thread_id: Id) -> Response:
-    allow(viewer, *WRITERS)
+    allow(viewer, *PARTIES)
     settings = settings_of(request)
     with database_of(request).session(write=True) as session:
         service.read_thread(session, settings, viewer.principal, thread_id, None)
@@ -321,10 +325,11 @@ def mark_read(request: Request, viewer: ViewerDep, thread_id: Id) -> Response:
 
 
 @router.get("/messages/{thread_id}/messages/{message_id}/attachments/{attachment_id}")
+@open_to_partners
 def attachment(
     request: Request, viewer: ViewerDep, thread_id: Id, message_id: Id, attachment_id: Id
 ) -> Response:
-    allow(viewer, *READERS)
+    allow(viewer, *THREAD_READERS)
     settings = settings_of(request)
     with database_of(request).session() as session:
         filename, content_type, content = reading.attachment_for(

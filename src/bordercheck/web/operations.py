@@ -11,8 +11,10 @@ from typing import Annotated, Any
 from fastapi import Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from bordercheck.errors import Forbidden, ValidationFailed
-from bordercheck.operations import charts, report, service
+from bordercheck.auth import service as auth_service
+from bordercheck.auth.policy import open_to_partners
+from bordercheck.errors import Forbidden, NotFound, ValidationFailed
+from bordercheck.operations import charts, report, service, thread
 from bordercheck.operations.api import COORDINATORS, READERS
 from bordercheck.operations.service import NewOperation
 from bordercheck.timestamps import utcnow
@@ -49,6 +51,7 @@ def _coordinator(request: Request, viewer: Viewer) -> bool:
 
 
 @router.get("/operations")
+@open_to_partners
 def operations_page(request: Request, viewer: ViewerDep) -> Response:
     allow(viewer, *READERS)
     secretariat = settings_of(request).secretariat_code
@@ -124,6 +127,7 @@ def create_operation(
     try:
         with database_of(request).session(write=True) as session:
             created = service.create(session, viewer.principal, secretariat, new)
+            thread.ensure(session, settings_of(request), viewer.principal.actor(), created)
     except ValidationFailed as failed:
         for problem in failed.errors:
             errors.setdefault(problem.field, problem.reason)
@@ -133,18 +137,26 @@ def create_operation(
 
 def _figures_context(request: Request, viewer: Viewer, operation_id: int) -> dict[str, Any]:
     secretariat = settings_of(request).secretariat_code
+    coordinator = _coordinator(request, viewer)
     with database_of(request).session() as session:
         operation = service.get(session, viewer.principal, operation_id, secretariat)
         figures = service.figures(session, operation)
+        thread_id = thread.thread_id_of(session, operation.id)
+        partners = auth_service.list_partners(session) if coordinator else []
+        invitable = [(p.country_code, p.name) for p in partners]
     images = {k: charts.data_uri(v) for k, v in report.chart_images(figures).items()}
     return {
         "viewer": viewer, "operation": operation, "figures": figures, "charts": images,
         "states": STATES, "outcome_labels": OUTCOME_LABELS,
-        "answer_times": figures.answer_times(),
+        "answer_times": figures.answer_times(), "thread_id": thread_id,
+        "coordinator": coordinator,
+        "invitable": [(c, n) for c, n in invitable if c not in operation.partners],
+        "errors": {},
     }  # fmt: skip
 
 
 @router.get("/operations/{operation_id}")
+@open_to_partners
 def operation_page(request: Request, viewer: ViewerDep, operation_id: int) -> Response:
     allow(viewer, *READERS)
     context = _figures_context(request, viewer, operation_id)
@@ -156,6 +168,7 @@ def operation_page(request: Request, viewer: ViewerDep, operation_id: int) -> Re
 
 
 @router.get("/operations/{operation_id}/report")
+@open_to_partners
 def operation_report(
     request: Request, viewer: ViewerDep, operation_id: int, format: str = "html"
 ) -> Response:
@@ -169,3 +182,44 @@ def operation_report(
     return Response(
         body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
+
+
+@router.post("/operations/{operation_id}/partners")
+def invite_partner(
+    request: Request, viewer: ViewerDep, operation_id: int,
+    partner: Annotated[str, Form(max_length=16)] = "",
+) -> Response:  # fmt: skip
+    """Invite a partner organisation (coordinators): the same rules as the API's."""
+    allow(viewer, *COORDINATORS)
+    settings = settings_of(request)
+    service.ensure_coordinator(viewer.principal, settings.secretariat_code)
+    actor = viewer.principal.actor()
+    try:
+        with database_of(request).session(write=True) as session:
+            operation = service.invite(session, actor, operation_id, partner)
+            thread.ensure(session, settings, actor, operation)
+    except NotFound as missing:
+        if not partner.strip() or "partner" in missing.detail:
+            context = _figures_context(request, viewer, operation_id)
+            language = language_of(request, viewer)
+            message = translate(language, N_("Choose a partner organisation."))
+            context["errors"] = {"partner": message}
+            return render(request, "operations/page.html", context, language=language,
+                          status_code=422)  # fmt: skip
+        raise
+    return RedirectResponse(f"/operations/{operation_id}", status_code=303)
+
+
+@router.post("/operations/{operation_id}/partners/{partner}/remove")
+def uninvite_partner(
+    request: Request, viewer: ViewerDep, operation_id: int, partner: str
+) -> Response:
+    """Remove a partner organisation: its accounts lose the operation and its thread at once."""
+    allow(viewer, *COORDINATORS)
+    settings = settings_of(request)
+    service.ensure_coordinator(viewer.principal, settings.secretariat_code)
+    actor = viewer.principal.actor()
+    with database_of(request).session(write=True) as session:
+        operation = service.uninvite(session, actor, operation_id, partner[:16])
+        thread.ensure(session, settings, actor, operation)
+    return RedirectResponse(f"/operations/{operation_id}", status_code=303)
