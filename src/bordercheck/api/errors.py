@@ -8,6 +8,7 @@ client reads every failure the same way (docs/api.md, Errors).
 from __future__ import annotations
 
 import secrets
+import time
 from http import HTTPStatus
 from typing import Any
 
@@ -33,6 +34,8 @@ DATABASE_RETRY_AFTER = 2
 # the request is refused (503), not failed (500). Errors in what was asked (integrity, data)
 # are not among them.
 _UNREACHABLE = (db_errors.OperationalError, db_errors.InterfaceError, db_errors.TimeoutError)
+LOG_REFUSALS_EVERY_SECONDS = 1.0
+_refused = [float("-inf"), 0.0]  # when the last refusal was logged; refusals since
 
 
 def error_body(
@@ -121,8 +124,12 @@ async def _database_unreachable(request: Request, exc: Exception) -> Response:
     unreachable = isinstance(exc, _UNREACHABLE)
     if isinstance(exc, db_errors.DBAPIError) and not unreachable and not exc.connection_invalidated:
         return await _unexpected(request, exc)
-    log.warning("database unreachable", method=request.method, path=request.url.path,
-                error=type(exc.__cause__ or exc).__name__)  # fmt: skip
+    now = time.monotonic()
+    _refused[1] += 1
+    if now - _refused[0] >= LOG_REFUSALS_EVERY_SECONDS:  # one line a second, not one a request
+        log.warning("database unreachable; answering 503", path=request.url.path,
+                    error=type(exc.__cause__ or exc).__name__, refused=_refused[1])  # fmt: skip
+        _refused[0], _refused[1] = now, 0
     message = "the database does not answer; try again shortly"
     page = _page(request, 503, message)
     if page is not None:
