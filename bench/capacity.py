@@ -28,6 +28,7 @@ from sqlalchemy import create_engine, text
 
 from bordercheck.db import Database, normalise_url
 from bordercheck.migrations import upgrade
+from bordercheck.screening.live import COMPACT_AT
 from bordercheck.screening.querylog import MOVE_SECONDS, LoggedMatch, LoggedQuery, write_entries
 from bordercheck.timestamps import utcnow
 
@@ -135,6 +136,7 @@ def plan(f: Figures) -> list[tuple[str, str, str]]:
     nodes = serving + 1  # one node down (failure, upgrade) still carries the peak
     index_bytes = f.records * f.index_bytes_a_record
     node_memory = index_bytes + f.workers * f.worker_mib * MIB
+    compacted = node_memory + f.workers * index_bytes
     load = f.load_seconds_100m * f.records / 100e6
     build = f.build_seconds_100m * f.records / 100e6
     hits_peak = f.peak * f.hits_a_year / f.searches_a_year
@@ -164,6 +166,8 @@ def plan(f: Figures) -> list[tuple[str, str, str]]:
          f"{f.records / 1e6:,.0f} M records × {f.index_bytes_a_record} B"),
         ("node memory (index shared + workers)", f"{node_memory / GB:,.2f} GB",
          f"+ {f.workers} × {f.worker_mib:.0f} MiB per worker"),
+        ("node memory once the index compacts", f"{compacted / GB:,.2f} GB",
+         f"each {COMPACT_AT:,} changes, a private copy per worker (+1 meanwhile)"),
         ("node start: map snapshot / rebuild", f"{load:,.2f} s / {build:,.0f} s",
          "scaled from 100 M (CRC check; build from columns)"),
         ("PostgreSQL: query log rows a second at peak", f"{f.peak:,.0f}",
@@ -194,6 +198,7 @@ def main() -> None:
                         help="single screens a second one node sustains (measured)")  # fmt: skip
     parser.add_argument("--utilisation", type=float, default=Figures.utilisation)
     parser.add_argument("--postgres-url", help="measure the query log on this PostgreSQL")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--log-rows", type=int, default=200_000)
     parser.add_argument("--log-group", type=int, default=2_000,
                         help="entries a transaction, as a node's writer groups them")  # fmt: skip
@@ -211,12 +216,18 @@ def main() -> None:
         peak=args.peak, records=args.records, node_screens=args.node_screens,
         utilisation=args.utilisation, **extra,
     )  # fmt: skip
+    rows = plan(figures)
+    if args.markdown:
+        print("| what | figure | from |\n| --- | --- | --- |")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        return
     table = Table(title=f"bordercheck at {figures.records / 1e6:,.0f} M records, "
                   f"peak {figures.peak:,.0f} searches/s")  # fmt: skip
     table.add_column("what")
     table.add_column("figure", justify="right")
     table.add_column("from")
-    for row in plan(figures):
+    for row in rows:
         table.add_row(*row)
     console.print(table)
 

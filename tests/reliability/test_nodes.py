@@ -141,6 +141,7 @@ def test_a_record_made_on_one_node_is_a_hit_on_the_others_within_a_second(nodes:
         took = until(lambda n=node, h=headers: screen(n, h, "N0DE12345")["result"] == "hit",
                      WITHIN)  # fmt: skip
         assert took <= WITHIN, f"{node.base} screened the new record after {took:.2f} s"
+        print(f"\nnew record screened as a hit on another node after {took:.2f} s")
 
 
 def test_a_hit_opened_on_one_node_is_answered_on_another_and_seen_on_the_third(
@@ -190,6 +191,7 @@ def test_a_token_revoked_on_one_node_is_refused_on_the_others_within_a_second(
     for node in (nodes.b, nodes.c):
         took = until(lambda n=node: refused(n, token), WITHIN)
         assert took <= WITHIN, f"{node.base} refused the revoked token after {took:.2f} s"
+        print(f"\nrevoked token refused on another node after {took:.2f} s")
 
 
 def test_a_user_deactivated_on_one_node_is_refused_everywhere_within_a_second(
@@ -221,6 +223,7 @@ def test_a_user_deactivated_on_one_node_is_refused_everywhere_within_a_second(
         for node in (nodes.b, nodes.c):
             took = until(lambda n=node: refused(n, token), WITHIN)
             assert took <= WITHIN, f"{node.base} refused the deactivated user after {took:.2f} s"
+            print(f"\ndeactivated user refused on another node after {took:.2f} s")
         # The console session ended on every node: its pages send to the sign-in.
         for node in nodes.all:
             page = httpx2.get(f"{node.base}/home", cookies=cookies, timeout=30,
