@@ -326,9 +326,15 @@ class SharedRateLimiter(RateLimiter):
         return float(granted), float(left)
 
 
+async def spend(request: Request, subject: str, cost: int = 1) -> None:
+    """Spend ``cost`` of ``subject``'s allowance from async code (429 when past it): a lease
+    from the database, when one is needed, waits off the event loop."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    if not limiter.try_take(subject, cost):
+        # The process's slice is spent: leasing the next one waits for the database.
+        await run_in_threadpool(limiter.take, subject, cost)
+
+
 async def rate_limit(request: Request, principal: PrincipalDep) -> None:
     """Attach to a router: ``APIRouter(dependencies=[Depends(rate_limit)])``."""
-    limiter: RateLimiter = request.app.state.rate_limiter
-    if not limiter.try_take(principal.subject):
-        # The process's slice is spent: leasing the next one waits for the database.
-        await run_in_threadpool(limiter.take, principal.subject)
+    await spend(request, principal.subject)
