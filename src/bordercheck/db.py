@@ -6,6 +6,7 @@ SQLite runs in WAL mode with one writer at a time: write transactions start with
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +19,11 @@ from bordercheck.errors import ConfigurationError
 from bordercheck.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL: how long to wait for a new connection before giving up (a host that does not
+# answer at all, rather than refusing), and, once one attempt failed, how long every other
+# attempt fails at once instead of waiting as well (requests answer 503 meanwhile).
+CONNECT_TIMEOUT_SECONDS = 5
+REFUSE_AFTER_FAILURE_SECONDS = 0.25
 # Page cache per connection; bulk imports into indexed tables slow down badly with less.
 SQLITE_CACHE_KIB = 131_072
 
@@ -43,7 +49,12 @@ def normalise_url(url: str) -> str:
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        if "connect_timeout" not in make_url(url).query:
+            connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+            kwargs["connect_args"] = {**connect_args, **kwargs.get("connect_args", {})}
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        _fail_fast(engine)
+        return engine
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -64,6 +75,26 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _fail_fast(engine: Engine) -> None:
+    """While the database is unreachable, fail new connections at once for a moment after
+    each failed attempt, rather than let every request wait for its own attempt to fail."""
+    failed_at = [float("-inf")]
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        if time.monotonic() - failed_at[0] < REFUSE_AFTER_FAILURE_SECONDS:
+            raise dialect.dbapi.OperationalError(
+                "the database did not answer a moment ago; not trying again yet"
+            )
+        try:
+            connection = dialect.connect(*cargs, **cparams)
+        except dialect.dbapi.OperationalError:
+            failed_at[0] = time.monotonic()
+            raise
+        failed_at[0] = float("-inf")
+        return connection
 
 
 # Where a session carries the installation's secret key (``Session.info``).

@@ -1,7 +1,14 @@
 """Every domain's tables, imported in one place so that migrations see the whole schema."""
 
 from bordercheck.audit.models import AuditEntry, AuditHead
-from bordercheck.auth.models import ApiClient, Bureau, RecoveryCode, RevokedToken, User
+from bordercheck.auth.models import (
+    ApiClient,
+    Bureau,
+    RateBudget,
+    RecoveryCode,
+    RevokedToken,
+    User,
+)
 from bordercheck.db import Base
 from bordercheck.directory.models import DirectoryEntry
 from bordercheck.edge.models import EdgeKit, EdgeUpload
@@ -39,6 +46,7 @@ __all__ = [
     "Operation",
     "OperationMember",
     "Participant",
+    "RateBudget",
     "Receipt",
     "Record",
     "RecordImport",

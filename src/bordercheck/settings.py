@@ -81,10 +81,14 @@ class Settings(BaseSettings):
     # noticing, so theirs can be short-lived (a leaked one is worth less).
     token_minutes: int = Field(default=60, ge=1, le=24 * 60)
     client_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    revocation_refresh_seconds: float = Field(default=5.0, ge=0, le=300)
+    revocation_refresh_seconds: float = Field(default=1.0, ge=0, le=300)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     rate_limit_per_second: float = Field(default=100.0, ge=0)
     rate_limit_burst: int = Field(default=200, ge=1)
+    # On PostgreSQL each process leases this many requests of a caller's shared budget at a
+    # time (0: a tenth of a second's worth); a caller may exceed its limit by one slice per
+    # process (docs/deployment.md, Rate limits).
+    rate_limit_slice: int = Field(default=0, ge=0)
     sign_in_per_second: float = Field(default=1.0, ge=0)
     sign_in_burst: int = Field(default=10, ge=1)
     index_snapshot: Path | None = None

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from bordercheck.api.app import create_app
 from bordercheck.auth.models import Role
+from bordercheck.db import Database
 from bordercheck.settings import Settings
 from tests.signin import open_api
 
@@ -23,6 +25,16 @@ def client(database_url: str) -> Iterator[TestClient]:
     @app.get("/api/v1/test-fault", include_in_schema=False)
     def fault() -> None:
         raise RuntimeError("secret internals: /srv/bordercheck/db password=hunter2")
+
+    @app.get("/api/v1/test-database-gone", include_in_schema=False)
+    def database_gone() -> None:
+        # A PostgreSQL nobody listens for: the driver's own connection error.
+        gone = Database("postgresql://nobody:hunter2@127.0.0.1:1/none")
+        try:
+            with gone.session() as session:
+                session.execute(text("SELECT 1"))
+        finally:
+            gone.dispose()
 
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
@@ -154,6 +166,19 @@ def test_an_unexpected_fault_answers_500_in_the_error_shape_without_internals(
     assert body["incident"] in body["message"]
     assert "hunter2" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_a_database_that_does_not_answer_is_503_with_retry_after_not_500(
+    client: TestClient,
+) -> None:
+    response = client.get("/api/v1/test-database-gone")
+    assert response.status_code == 503
+    body = response.json()
+    assert_error_shape(body, 503)
+    assert body["error"] == "unavailable"
+    assert int(response.headers["Retry-After"]) >= 1
+    assert "hunter2" not in response.text
+    assert "127.0.0.1" not in response.text
 
 
 def test_a_field_error_raised_alone_is_listed_in_errors(fresh_url: str) -> None:

@@ -15,7 +15,7 @@ from bordercheck import __version__
 from bordercheck.analysis import api as analysis_api
 from bordercheck.api.docs_pages import mount_api_docs
 from bordercheck.api.errors import install_error_handlers
-from bordercheck.api.limits import BodySizeLimit, RateLimiter
+from bordercheck.api.limits import BodySizeLimit, RateLimiter, SharedRateLimiter
 from bordercheck.api.metrics import Metrics, MetricsMiddleware, ensure_may_scrape
 from bordercheck.api.training import TrainingMark
 from bordercheck.audit import api as audit_api
@@ -78,6 +78,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             if owned:
                 db.dispose()
             raise
+        if not db.is_sqlite:
+            # Every process and node on one PostgreSQL shares each caller's budget; SQLite
+            # is one machine, and keeps its per-process buckets (docs/deployment.md).
+            app.state.rate_limiter = SharedRateLimiter(
+                settings.rate_limit_per_second,
+                settings.rate_limit_burst,
+                db,
+                slice_size=settings.rate_limit_slice,
+            )
         live = app.state.live_index = LiveIndex(
             db,
             key=screening_key(settings.secret_key),

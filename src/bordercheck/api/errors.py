@@ -8,12 +8,14 @@ client reads every failure the same way (docs/api.md, Errors).
 from __future__ import annotations
 
 import secrets
+import time
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import exc as db_errors
 from starlette.exceptions import HTTPException
 
 from bordercheck.auth.tokens import TOKEN_URL
@@ -25,6 +27,15 @@ log = get_logger(__name__)
 # The framework's statuses, named as the domain errors name theirs.
 _CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Seconds a client is told to wait when the database does not answer: about how long a
+# restarted PostgreSQL takes to take connections again.
+DATABASE_RETRY_AFTER = 2
+# What the database's driver raises when it cannot be reached, or went away mid-request:
+# the request is refused (503), not failed (500). Errors in what was asked (integrity, data)
+# are not among them.
+_UNREACHABLE = (db_errors.OperationalError, db_errors.InterfaceError, db_errors.TimeoutError)
+LOG_REFUSALS_EVERY_SECONDS = 1.0
+_refused = [float("-inf"), 0.0]  # when the last refusal was logged; refusals since
 
 
 def error_body(
@@ -108,6 +119,29 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(error_body(code, message), status_code=status, headers=headers or None)
 
 
+async def _database_unreachable(request: Request, exc: Exception) -> Response:
+    """The database did not answer (down, restarting, unreachable, out of connections)."""
+    unreachable = isinstance(exc, _UNREACHABLE)
+    if isinstance(exc, db_errors.DBAPIError) and not unreachable and not exc.connection_invalidated:
+        return await _unexpected(request, exc)
+    now = time.monotonic()
+    _refused[1] += 1
+    if now - _refused[0] >= LOG_REFUSALS_EVERY_SECONDS:  # one line a second, not one a request
+        log.warning("database unreachable; answering 503", path=request.url.path,
+                    error=type(exc.__cause__ or exc).__name__, refused=_refused[1])  # fmt: skip
+        _refused[0], _refused[1] = now, 0
+    message = "the database does not answer; try again shortly"
+    page = _page(request, 503, message)
+    if page is not None:
+        page.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return page
+    return JSONResponse(
+        error_body("unavailable", message),
+        status_code=503,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     """A fault of ours: the answer names an id to quote; the log holds the traceback."""
     incident = secrets.token_hex(6)
@@ -126,4 +160,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BordercheckError, _domain_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(HTTPException, _http_error)
+    for error in (*_UNREACHABLE, db_errors.DBAPIError):
+        app.add_exception_handler(error, _database_unreachable)
     app.add_exception_handler(Exception, _unexpected)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, func
+from sqlalchemy import Boolean, Double, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bordercheck.db import Base
@@ -146,3 +146,19 @@ class SignInThrottle(Base):
     blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class RateBudget(Base):
+    """One caller's request budget, shared by every API node (``api.limits.SharedRateLimiter``).
+
+    A token bucket: ``tokens`` as of ``updated`` (seconds since the epoch, as the nodes'
+    clocks tell it), refilled at the configured rate up to the burst. Nodes take slices of it
+    (``granted``: the last slice handed out) and spend them in memory.
+    """
+
+    __tablename__ = "rate_budgets"
+
+    subject: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Double)
+    updated: Mapped[float] = mapped_column(Double)
+    granted: Mapped[float] = mapped_column(Double)

@@ -124,6 +124,10 @@ class RevocationList:
     def add_subject(self, subject: str, at: datetime) -> None:
         self._subjects = {**self._subjects, subject: at.timestamp()}
 
+    def is_signed_out(self, jti: str) -> bool:
+        """Revoked on its own (a sign-out), rather than with its subject's every token."""
+        return jti in self._jtis
+
     def is_revoked(self, jti: str, subject: str, issued_at: float) -> bool:
         if jti in self._jtis:
             return True

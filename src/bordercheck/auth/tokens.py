@@ -142,6 +142,14 @@ class TokenAuthority:
             self._verified[token] = verified
         principal = verified.principal
         if self.revocations.is_revoked(verified.jti, principal.subject, verified.issued_at):
+            if not self.revocations.is_signed_out(verified.jti):
+                # Revoked with every token of its subject: the deactivation of its caller
+                # (whichever of this copy and the callers' standing saw it first).
+                who = "user" if principal.kind == "user" else "API client"
+                raise Unauthorized(
+                    f"the token was revoked when its {who} was deactivated; sign in again at "
+                    f"POST {TOKEN_URL} once reactivated"
+                )
             raise Unauthorized(f"the token has been revoked; sign in again at POST {TOKEN_URL}")
         return verified
 

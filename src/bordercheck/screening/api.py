@@ -25,7 +25,7 @@ from bordercheck.api.deps import (
     WriteSessionDep,
     require_roles,
 )
-from bordercheck.api.limits import rate_limit
+from bordercheck.api.limits import rate_limit, spend
 from bordercheck.api.types import RecordId, UtcDatetime
 from bordercheck.auth.models import Role
 from bordercheck.errors import ServiceUnavailable
@@ -107,7 +107,7 @@ async def screen_batch(request: Request, principal: PrincipalDep) -> Response:
     body = await run_in_threadpool(_parse_batch, await request.body())
     extra = math.ceil(len(body.documents) / DOCUMENTS_PER_REQUEST) - 1
     if extra > 0:  # the dependency took one request's worth already
-        request.app.state.rate_limiter.take(principal.subject, extra)
+        await spend(request, principal.subject, extra)
     # Seconds of work for 10,000 damaged MRZs: off the event loop, so that this worker
     # goes on answering other requests (and health checks) meanwhile.
     answered, committed = await run_in_threadpool(

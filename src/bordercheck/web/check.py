@@ -15,6 +15,7 @@ from fastapi import Form, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from bordercheck.api.limits import spend
 from bordercheck.documents.countries import all_codes, country_name
 from bordercheck.documents.types import DocumentType
 from bordercheck.errors import ValidationFailed
@@ -127,7 +128,7 @@ async def check(
             name = str(item["loc"][0]) if item["loc"] else form["mode"]
             errors[name if name in FIELD_LABELS else "mrz"] = str(item["msg"])
         return _page(request, viewer, form=form, errors=errors, outcome=None, status_code=422)
-    request.app.state.rate_limiter.take(viewer.principal.subject)
+    await spend(request, viewer.principal.subject)
     source = "mrz" if query.mrz else "number"
     try:
         answered, committed = run_screening(request, viewer.principal, [query], source)

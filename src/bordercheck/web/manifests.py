@@ -13,6 +13,7 @@ from fastapi import Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
+from bordercheck.api.limits import spend
 from bordercheck.errors import BordercheckError, ValidationFailed
 from bordercheck.hits import service as hits_service
 from bordercheck.manifests import intake, service
@@ -96,7 +97,7 @@ async def upload(request: Request, viewer: ViewerDep) -> Response:
     if not isinstance(form.get("file"), UploadFile):
         errors = {"file": translate(language_of(request, viewer), NO_FILE)}
         return _lists_page(request, viewer, form=shown, errors=errors, status_code=422)
-    request.app.state.rate_limiter.take(viewer.principal.subject)
+    await spend(request, viewer.principal.subject)
     try:
         received = await intake.receive(
             request, viewer.principal, location=location or None, operation_id=None,
