@@ -1,18 +1,28 @@
 """Test fixtures: a real database (SQLite always, PostgreSQL when configured), migrated once,
-rolled back after each test; small factories for the rows tests need."""
+rolled back after each test; databases of a test's own, copied from one migrated per process;
+small factories for the rows tests need."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import shutil
+import sqlite3
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+from argon2 import PasswordHasher
+from argon2.exceptions import VerifyMismatchError
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
+from bordercheck.auth import passwords
 from bordercheck.auth import service as auth_service
 from bordercheck.db import Database, create_db_engine, keyed, normalise_url
 from bordercheck.migrations import upgrade
@@ -29,34 +39,109 @@ for _name in [name for name in os.environ if name.startswith("BORDERCHECK_")]:
 os.environ["BORDERCHECK_SETTINGS_FILE"] = ""
 os.environ["BORDERCHECK_ENV"] = "test"
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+# Set to 1 to migrate every database and hash every password afresh, as the tests did
+# before the two shortcuts below (to check that neither hides anything; much slower).
+FULL_COST = os.environ.get("BORDERCHECK_TEST_FULL_COST") == "1"
+
+
+class RememberingHasher(PasswordHasher):
+    """argon2 with the production parameters, which remembers what it has worked out.
+
+    Each hash or check costs about 0.25 s of CPU, and the tests add the same few passwords
+    and sign in with them thousands of times. A password's first hash is its hash in every
+    later account (as if the salt were the same), and a check of the same password against
+    the same hash gives the answer it gave before; a new pair is checked for real.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._hashes: dict[str | bytes, str] = {}
+        self._checked: dict[tuple[str | bytes, str | bytes], bool] = {}
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        if salt is not None:
+            return super().hash(password, salt=salt)
+        if password not in self._hashes:
+            self._hashes[password] = super().hash(password)
+        return self._hashes[password]
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        key = (hash, password)
+        if key not in self._checked:
+            try:
+                super().verify(hash, password)
+            except VerifyMismatchError:
+                self._checked[key] = False
+            else:
+                self._checked[key] = True
+        if not self._checked[key]:
+            raise VerifyMismatchError("The password does not match the supplied hash")
+        return True
+
+
+if not FULL_COST:
+    passwords._hasher = RememberingHasher()
 
 
 class FreshDatabases:
-    """Makes empty, migrated databases: SQLite files, or PostgreSQL schemas of their own."""
+    """Makes empty, migrated databases: SQLite files, or PostgreSQL schemas of their own.
+
+    The migrations run once per process, backend and secret key; each database after that
+    is a copy of the first one as it was just migrated (the SQLite file copied; the
+    PostgreSQL schema recreated from ``pg_dump`` of it), which is what a migrated database
+    is, in a fraction of the time. Without ``pg_dump`` each PostgreSQL schema is migrated.
+    """
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.schemas: list[str] = []
+        # By backend and secret key (the migrations seal the audit trail's head with it): a
+        # SQLite file, or a PostgreSQL schema's name and dump.
+        self._templates: dict[tuple[str, str], Path | tuple[str, str] | None] = {}
 
     def url(self, backend: str, *, migrate: bool = True) -> str:
+        key = load_settings().secret_key
+        template = self._templates.get((backend, key)) if migrate and not FULL_COST else None
         if backend == "sqlite":
-            url = f"sqlite:///{self.tmp / f'{uuid.uuid4().hex}.db'}"
+            path = self.tmp / f"{uuid.uuid4().hex}.db"
+            if isinstance(template, Path):
+                shutil.copyfile(template, path)
+                return f"sqlite:///{path}"
+            url = f"sqlite:///{path}"
         else:
-            assert POSTGRES_URL is not None
             schema = f"t_{uuid.uuid4().hex[:16]}"
-            with create_engine(normalise_url(POSTGRES_URL)).begin() as connection:
-                connection.execute(text(f"CREATE SCHEMA {schema}"))
+            with _admin_engine().begin() as connection:
+                if isinstance(template, tuple):
+                    connection.exec_driver_sql(template[1].replace(template[0], schema))
+                else:
+                    connection.execute(text(f"CREATE SCHEMA {schema}"))
             self.schemas.append(schema)
-            joiner = "&" if "?" in POSTGRES_URL else "?"
-            url = f"{normalise_url(POSTGRES_URL)}{joiner}options=-csearch_path%3D{schema}"
+            url = _schema_url(schema)
+            if isinstance(template, tuple):
+                return url
         if migrate:
-            key = load_settings().secret_key
             upgrade(url, secret_key=key)
             database = Database(url, secret_key=key)
             with database.session(write=True) as session:
                 auth_service.ensure_secretariat(session, "XPO", "General Secretariat")
             database.dispose()
+            if (backend, key) not in self._templates:
+                self._templates[backend, key] = self._template_of(backend, url)
         return url
+
+    def _template_of(self, backend: str, url: str) -> Path | tuple[str, str] | None:
+        """What the next databases are copied from: this one, just migrated (None: migrate
+        each, as without ``pg_dump``)."""
+        if backend == "sqlite":
+            source = Path(url.removeprefix("sqlite:///"))
+            with contextlib.closing(sqlite3.connect(source)) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            template = self.tmp / f"template-{uuid.uuid4().hex}.db"
+            shutil.copyfile(source, template)
+            return template
+        schema = self.schemas[-1]
+        dump = _schema_dump(schema)
+        return None if dump is None else (schema, dump)
 
     def drop_all(self) -> None:
         if not self.schemas:
@@ -69,6 +154,37 @@ class FreshDatabases:
             with engine.begin() as connection:
                 connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         engine.dispose()
+
+
+def _schema_url(schema: str) -> str:
+    assert POSTGRES_URL is not None
+    joiner = "&" if "?" in POSTGRES_URL else "?"
+    return f"{normalise_url(POSTGRES_URL)}{joiner}options=-csearch_path%3D{schema}"
+
+
+@functools.cache
+def _admin_engine() -> Any:
+    """Creates and fills schemas; no pool, as each use sets its own search path."""
+    assert POSTGRES_URL is not None
+    return create_engine(normalise_url(POSTGRES_URL), poolclass=NullPool)
+
+
+def _schema_dump(schema: str) -> str | None:
+    """A migrated schema as SQL (tables, indexes, triggers, rows), or None without a
+    ``pg_dump`` that can read the server."""
+    assert POSTGRES_URL is not None
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        return None
+    done = subprocess.run(
+        [pg_dump, "--dbname", POSTGRES_URL, "--schema", schema, "--no-owner",
+         "--no-privileges", "--inserts"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        return None
+    # psql's meta-commands (\restrict) are not SQL; the schema name is unique to it.
+    return "\n".join(line for line in done.stdout.splitlines() if not line.startswith("\\"))
 
 
 @pytest.fixture(scope="session")
