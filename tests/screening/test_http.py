@@ -16,6 +16,7 @@ from bordercheck.documents.mrz import generate_mrz
 from bordercheck.hits.models import Hit
 from bordercheck.screening.matcher import Query, screen
 from bordercheck.screening.models import ScreeningMatch, ScreeningQuery
+from bordercheck.screening.schemas import BatchMatchesResponse, BatchResponse
 from tests.signin import Api, open_api
 
 SCREEN = "/api/v1/screen"
@@ -230,6 +231,65 @@ def test_a_batch_answers_in_order_and_names_a_bad_item(api: Api) -> None:
     assert over.status_code in {413, 422}
     # The clean ones are journalled first and moved into the database by the log's thread.
     assert len(wait_logged(api, {r["query_id"] for r in results})) == 500
+
+
+def test_a_batch_answered_with_its_matches_only_agrees_with_the_full_answer(api: Api) -> None:
+    hit = report(api, document_number="C01X00T47")
+    possible = report(api, document_number="D77K31M02", document_type="identity_card")
+    api.client.app.state.live_index.catch_up()  # type: ignore[attr-defined]
+    headers = api.bearer(Role.BORDER_OFFICER, "FRA")
+    documents = [{"document_number": f"X{n:08d}", "issuing_country": "DEU"} for n in range(300)]
+    documents[7] = {"document_number": "C01X00T47", "issuing_country": "DEU", "location": "P-1"}
+    documents[150] = {"document_number": "D77K31MO2", "issuing_country": "DEU"}  # O for 0
+    documents[299] = {"document_number": "C01X00T47", "issuing_country": "DEU"}
+    full = api.client.post(f"{SCREEN}/batch", json={"documents": documents}, headers=headers)
+    assert full.status_code == 200, full.text
+    compact = api.client.post(
+        f"{SCREEN}/batch", json={"documents": documents, "answer": "matches"}, headers=headers
+    )
+    assert compact.status_code == 200, compact.text
+    answer = compact.json()
+    BatchMatchesResponse.model_validate(answer)  # the answer is what OpenAPI says it is
+    BatchResponse.model_validate(full.json())
+    assert answer["screened"] == 300
+    assert [r["position"] for r in answer["results"]] == [7, 150, 299]
+    assert [(r["result"], r["matches"][0]["record_id"]) for r in answer["results"]] == [
+        ("hit", hit["id"]), ("possible_hit", possible["id"]), ("hit", hit["id"])
+    ]  # fmt: skip
+
+    def without_id(result: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in result.items() if k != "query_id"}
+
+    expected = [
+        without_id(r) | {"position": i}
+        for i, r in enumerate(full.json()["results"])
+        if r["result"] != "no_hit"
+    ]
+    assert [without_id(r) for r in answer["results"]] == expected
+    with api.database.session() as session:  # matches committed, with their cases, first
+        for result in answer["results"]:
+            assert session.get(ScreeningQuery, result["query_id"]) is not None
+        cases = session.scalars(select(Hit).where(Hit.record_id == hit["id"])).all()
+        assert len(cases) == 1  # the same document again: sightings of one case
+    # Every document of both batches is logged, matched or not, answered in full or not.
+    deadline = time.monotonic() + MOVED_WITHIN
+    while len(logged_ids(api)) < 600:
+        assert time.monotonic() < deadline, "a batch's clean documents were never logged"
+        time.sleep(0.02)
+    refused = api.client.post(
+        f"{SCREEN}/batch", json={"documents": documents, "answer": "some"}, headers=headers
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "answer"
+
+
+def test_the_caller_is_checked_before_the_body(api: Api) -> None:
+    for path, bad in ((SCREEN, {"document_number": 7}), (f"{SCREEN}/batch", {"documents": 7})):
+        assert api.client.post(path, json=bad).status_code == 401
+        analyst = api.bearer(Role.ANALYST, "FRA")
+        assert api.client.post(path, json=bad, headers=analyst).status_code == 403
+        officer = api.bearer(Role.BORDER_OFFICER, "FRA")
+        assert api.client.post(path, json=bad, headers=officer).status_code == 422
 
 
 def test_a_batch_that_is_not_a_batch_gets_a_422_naming_what_is_wrong(api: Api) -> None:

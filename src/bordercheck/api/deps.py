@@ -30,7 +30,9 @@ __all__ = [
     "SettingsDep",
     "TokenDep",
     "WriteSessionDep",
+    "authenticate",
     "require_roles",
+    "roles_check",
 ]
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -106,6 +108,15 @@ async def _verified_token(
 TokenDep = Annotated[VerifiedToken, Depends(_verified_token)]
 
 
+async def authenticate(request: Request) -> Principal:
+    """The caller of ``request``, checked as ``PrincipalDep`` checks it, for a hot path that
+    resolves no dependencies (``screening.api``: FastAPI's resolving of a route's dozen
+    dependencies cost more than the screening itself, docs/benchmarks.md)."""
+    principal = (await _verified_token(request, await _bearer(request))).principal
+    ensure_open_to(principal.role, request.scope.get("endpoint"))
+    return principal
+
+
 async def _principal(request: Request, token: TokenDep) -> Principal:
     ensure_open_to(token.principal.role, request.scope.get("endpoint"))
     return token.principal
@@ -120,15 +131,25 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     Use it on a router (``dependencies=[Depends(require_roles(Role.ADMIN))]``) or as a
     parameter (``caller: Annotated[Principal, Depends(require_roles(Role.ADMIN))]``).
     """
+    ensure = roles_check(*roles)
+
+    async def check(principal: PrincipalDep) -> Principal:
+        ensure(principal)
+        return principal
+
+    return check
+
+
+def roles_check(*roles: Role) -> Callable[[Principal], None]:
+    """What ``require_roles`` checks, as a call: 403 unless the caller has one of ``roles``."""
     allowed = frozenset(roles)
     needs = ("one of the roles " if len(roles) > 1 else "the role ") + ", ".join(roles)
 
-    async def check(principal: PrincipalDep) -> Principal:
+    def ensure(principal: Principal) -> None:
         if principal.role not in allowed:
             raise Forbidden(
                 f"this needs {needs}; {principal.name} is {principal.role.value}",
                 required=[role.value for role in roles],
             )
-        return principal
 
-    return check
+    return ensure

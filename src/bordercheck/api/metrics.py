@@ -88,6 +88,9 @@ class MetricsMiddleware:
         self.metrics = metrics
         self.prefix = prefix
         self.access_log = access_log
+        # The series of each (route, method, status), looked up once: a label look-up takes
+        # a lock and checks its labels, on every request otherwise.
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,8 +114,14 @@ class MetricsMiddleware:
             template = route_template(scope, self.prefix)
             name = template or "unmatched"
             method = scope["method"]
-            self.metrics.requests.labels(name, method, str(status)).inc()
-            self.metrics.latency.labels(name, method).observe(seconds)
+            series = self._series.get((name, method, status))
+            if series is None:
+                series = self._series[name, method, status] = (
+                    self.metrics.requests.labels(name, method, str(status)),
+                    self.metrics.latency.labels(name, method),
+                )
+            series[0].inc()
+            series[1].observe(seconds)
             if self.access_log:
                 log_request(scope, template, status, seconds)
 

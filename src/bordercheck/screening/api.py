@@ -20,10 +20,11 @@ from starlette.concurrency import run_in_threadpool
 
 from bordercheck.api.deps import (
     Principal,
-    PrincipalDep,
     SessionDep,
     WriteSessionDep,
+    authenticate,
     require_roles,
+    roles_check,
 )
 from bordercheck.api.limits import rate_limit, spend
 from bordercheck.api.types import RecordId, UtcDatetime
@@ -32,20 +33,40 @@ from bordercheck.errors import ServiceUnavailable
 from bordercheck.screening import watches
 from bordercheck.screening.live import LiveIndex
 from bordercheck.screening.querylog import QueryLogWriter
-from bordercheck.screening.schemas import BatchRequest, BatchResponse, ScreenRequest, ScreenResponse
+from bordercheck.screening.schemas import (
+    BatchMatchesResponse,
+    BatchResponse,
+    CentreBatchRequest,
+    ScreenRequest,
+    ScreenResponse,
+)
 from bordercheck.screening.service import Asker, Screened, screen_requests
 
 SCREENERS = (Role.ADMIN, Role.BUREAU_OFFICER, Role.BORDER_OFFICER)
 # For the rate limit a batch counts as one request for every so many documents.
 DOCUMENTS_PER_REQUEST = 100
-router = APIRouter(
-    tags=["screening"],
-    dependencies=[Depends(require_roles(*SCREENERS)), Depends(rate_limit)],
-)
+_may_screen = roles_check(*SCREENERS)
+
+
+async def _screener(request: Request) -> Principal:
+    """The caller, if it may screen now: 401 without a valid token, 403 without a screening
+    role, 429 past its rate (in that order, and before the body is read, as before)."""
+    principal = await authenticate(request)
+    _may_screen(principal)
+    await rate_limit(request, principal)
+    return principal
+
+
+# One dependency, where the token, caller, role and rate limit were a tree of a dozen:
+# resolving them took more of a single screen's time than anything else
+# (docs/benchmarks.md). The OpenAPI description says what the bearer dependency said.
+ScreenerDep = Annotated[Principal, Depends(_screener)]
+router = APIRouter(tags=["screening"])
+_SECURITY: list[dict[str, list[str]]] = [{"OAuth2PasswordBearer": []}]
 
 
 def run_screening(
-    request: Request, principal: PrincipalDep, documents: Sequence[ScreenRequest], source: str
+    request: Request, principal: Principal, documents: Sequence[ScreenRequest], source: str
 ) -> tuple[list[Screened], Future[None]]:
     """The answers, and the future of the commit of their log entries and hit cases."""
     live: LiveIndex = request.app.state.live_index
@@ -72,38 +93,47 @@ async def wait_until_logged(logged: Future[None]) -> None:
         await asyncio.wrap_future(logged)
 
 
+class _JSON(Response):
+    media_type = "application/json"
+
+
 def _json(data: object) -> Response:
-    return Response(orjson.dumps(data), media_type="application/json")
+    # The answers are built as the schema's plain dicts (``service._answer``): encoded once,
+    # with no model in between (``tests/screening/test_http.py`` checks them against it).
+    return _JSON(orjson.dumps(data))
 
 
-@router.post("/screen", response_model=ScreenResponse)
-async def screen(body: ScreenRequest, request: Request, principal: PrincipalDep) -> Response:
+def _batch_schema() -> dict[str, Any]:
+    schema = CentreBatchRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)  # ScreenRequest is in the components already, from /screen
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _parse_batch(raw: bytes) -> CentreBatchRequest:
+    # Straight from the bytes: a third of the time of parsing to Python objects and then
+    # validating them, which is what a declared body parameter does.
+    try:
+        return CentreBatchRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+
+
+@router.post("/screen", response_model=ScreenResponse, openapi_extra={"security": _SECURITY})
+async def screen(body: ScreenRequest, request: Request, principal: ScreenerDep) -> Response:
     """Screen one document: hit, possible hit or no hit, with the records it matched."""
     answered, committed = run_screening(request, principal, [body], "mrz" if body.mrz else "number")
     await wait_until_logged(committed)
     return _json(answered[0].answer)
 
 
-def _batch_schema() -> dict[str, Any]:
-    schema = BatchRequest.model_json_schema(ref_template="#/components/schemas/{model}")
-    schema.pop("$defs", None)  # ScreenRequest is in the components already, from /screen
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
-def _parse_batch(raw: bytes) -> BatchRequest:
-    # Straight from the bytes: a third of the time of parsing to Python objects and then
-    # validating them, which is what a declared body parameter does.
-    try:
-        return BatchRequest.model_validate_json(raw)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from None
-
-
 @router.post(
-    "/screen/batch", response_model=BatchResponse, openapi_extra={"requestBody": _batch_schema()}
+    "/screen/batch",
+    response_model=BatchResponse | BatchMatchesResponse,
+    openapi_extra={"requestBody": _batch_schema(), "security": _SECURITY},
 )
-async def screen_batch(request: Request, principal: PrincipalDep) -> Response:
-    """Screen up to 10,000 documents; the results come back in the order sent."""
+async def screen_batch(request: Request, principal: ScreenerDep) -> Response:
+    """Screen up to 10,000 documents; the results come back in the order sent (all of them,
+    or with `"answer": "matches"` only those that matched, each with its position)."""
     body = await run_in_threadpool(_parse_batch, await request.body())
     extra = math.ceil(len(body.documents) / DOCUMENTS_PER_REQUEST) - 1
     if extra > 0:  # the dependency took one request's worth already
@@ -114,6 +144,17 @@ async def screen_batch(request: Request, principal: PrincipalDep) -> Response:
         run_screening, request, principal, body.documents, "batch"
     )
     await wait_until_logged(committed)
+    if body.answer == "matches":
+        return _json(
+            {
+                "screened": len(answered),
+                "results": [
+                    {**item.answer, "position": position}
+                    for position, item in enumerate(answered)
+                    if item.logged.result != "no_hit"
+                ],
+            }
+        )
     return _json({"results": [item.answer for item in answered]})
 
 

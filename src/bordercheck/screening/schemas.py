@@ -44,6 +44,22 @@ class BatchRequest(BaseModel):
     documents: Annotated[list[ScreenRequest], Field(min_length=1, max_length=MAX_BATCH)]
 
 
+BatchAnswer = Literal["full", "matches"]
+
+
+class CentreBatchRequest(BatchRequest):
+    """A batch sent to the centre, which may answer only the documents that matched."""
+
+    answer: BatchAnswer = Field(
+        default="full",
+        description=(
+            "full: every document's answer, in the order sent (BatchResponse); matches: only "
+            "the documents that matched something, each with its position "
+            "(BatchMatchesResponse). Every document is screened and logged either way."
+        ),
+    )
+
+
 class MatchOut(BaseModel):
     """A record a query matched. A restricted record carries only who to contact."""
 
@@ -78,3 +94,16 @@ class ScreenResponse(BaseModel):
 
 class BatchResponse(BaseModel):
     results: list[ScreenResponse]
+
+
+class PositionedScreenResponse(ScreenResponse):
+    position: int = Field(description="The document's place in the batch sent, from 0.")
+
+
+class BatchMatchesResponse(BaseModel):
+    """A batch's answer with only the documents that matched (``"answer": "matches"``)."""
+
+    screened: int = Field(description="Documents screened (and logged), matched or not.")
+    results: list[PositionedScreenResponse] = Field(
+        description="Answers other than no_hit, in the order sent."
+    )
