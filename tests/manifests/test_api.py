@@ -180,6 +180,13 @@ def test_who_may_submit_and_who_may_read(api: Api) -> None:
     other = api.client.get(MANIFESTS, headers=api.bearer(Role.BUREAU_OFFICER, "FRA"),
                            params={"bureau": "ITA"})  # fmt: skip
     assert other.status_code == 403
+    # A bureau's analyst asking for the lists: told which lists, and who reads them.
+    analyst = api.client.get(MANIFESTS, headers=api.bearer(Role.ANALYST, "FRA"))
+    assert analyst.status_code == 403
+    assert analyst.json()["message"].startswith("the lists of bureau FRA: passenger lists are")
+    own = api.client.get(MANIFESTS, headers=api.bearer(Role.BUREAU_OFFICER, "FRA"),
+                         params={"bureau": "fra"})  # fmt: skip
+    assert own.status_code == 200, own.text
 
 
 def test_lists_past_their_retention_are_forgotten(api: Api) -> None:

@@ -156,6 +156,61 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return JSONResponse(error_body("internal", message, incident=incident), status_code=500)
 
 
+# The one shape, as the OpenAPI schema states it for every operation (``document_errors``).
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error", "message", "errors"],
+    "properties": {
+        "error": {"type": "string", "description": "A code: invalid, not_found, forbidden…"},
+        "message": {"type": "string", "description": "What is wrong, and where."},
+        "errors": {
+            "type": "array",
+            "description": "The fields at fault, if any.",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+        "detail": {"type": "object", "description": "More about the error, by kind."},
+        "incident": {"type": "string", "description": "A fault of ours: the id to quote."},
+    },
+}
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make the OpenAPI schema say what the handlers do: any error, in the one shape.
+
+    FastAPI documents a 422 of its own shape (``HTTPValidationError``), which this API never
+    sends, and no other error; every operation here answers 422 and any other error status
+    (``default``) with ``Error``.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        content = {"application/json": {"schema": _ERROR_REF}}
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                if "422" in responses:
+                    responses["422"] = {"description": "The request is invalid", "content": content}
+                responses.setdefault("default", {"description": "An error", "content": content})
+        schemas = schema["components"]["schemas"]
+        if "HTTPValidationError" not in str(schema["paths"]):
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BordercheckError, _domain_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)
@@ -163,3 +218,4 @@ def install_error_handlers(app: FastAPI) -> None:
     for error in (*_UNREACHABLE, db_errors.DBAPIError):
         app.add_exception_handler(error, _database_unreachable)
     app.add_exception_handler(Exception, _unexpected)
+    document_errors(app)

@@ -275,8 +275,8 @@ def listable_bureau(principal: Principal, bureau: str | None, secretariat: str) 
     )
     if sees_all:
         return bureau.upper() if bureau else None
-    _ensure_may_read(principal, bureau or principal.bureau_code, secretariat,
-                     f"the lists of bureau {bureau}")  # fmt: skip
+    wanted = (bureau or principal.bureau_code).upper()
+    _ensure_may_read(principal, wanted, secretariat, f"the lists of bureau {wanted}")
     return principal.bureau_code
 
 
@@ -286,7 +286,10 @@ def _ensure_may_read(principal: Principal, bureau_code: str, secretariat: str, w
     if principal.role is Role.ANALYST:
         if principal.bureau_code == secretariat:
             return
-        raise Forbidden(f"{what}: only the secretariat's analysts read other bureaus' lists")
+        raise Forbidden(
+            f"{what}: passenger lists are read by the bureau that sent them (its officers), "
+            "administrators and the secretariat's analysts, not by a bureau's analysts"
+        )
     if principal.bureau_code != bureau_code:
         raise Forbidden(
             f"{what} was submitted by bureau {bureau_code}; only that bureau, administrators "
