@@ -2,7 +2,9 @@
 PostgreSQL): no answer is a server error, and every answer matches the schema it documents
 (status code and body, the screening answers included).
 
-A few examples per operation in the unit run; many more in ``make slow``.
+The fuzzing of every operation runs in ``make slow`` (one example each, then ten): it takes
+minutes. The unit run checks each kind of screening answer against its schema and that every
+operation documents its errors in the one shape.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ def call(case: Any, fuzzed: Fuzzed) -> None:
     case.call_and_validate(app=fuzzed.api.client.app, headers=fuzzed.headers, checks=CHECKS)
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=1, derandomize=True, deadline=None, database=None,
           suppress_health_check=list(HealthCheck))  # fmt: skip
