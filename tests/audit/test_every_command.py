@@ -62,6 +62,8 @@ NOT_AUDITED: dict[str, str] = {
     "audit checkpoint": "writes a signed checkpoint outside the database: it is itself the "
     "record, and the database holds nothing new",
     "synth world": "writes a synthetic world's files; " + NO_DATABASE,
+    "records imports": "lists imports; it marks failed those whose process has surely "
+    "stopped (a state the import's own audited run would have set), and changes nothing else",
     "hits deliver": "sends webhook events of changes already audited, and notes each attempt "
     "on the outbox (GET /hits/deliveries lists them)",
     **dict.fromkeys(
