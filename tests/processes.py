@@ -75,15 +75,15 @@ def wait_ready(base: str, process: subprocess.Popen[bytes], within: float = READ
 def server(
     url: str,
     secret_key: str,
+    settings: dict[str, str] | None = None,
     *,
     ready: bool = True,
     preexec_fn: Callable[[], Any] | None = None,
-    **settings: str,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``bordercheck serve`` with one worker (the process that answered is the one killed),
     ready unless told not to wait; killed at the end if still running."""
     port = free_port()
-    env = environment(url, secret_key, **settings)
+    env = environment(url, secret_key, **(settings or {}))
     args = ("serve", "--workers", "1", "--port", str(port))
     process = command(*args, env=env, preexec_fn=preexec_fn, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

@@ -157,7 +157,7 @@ def test_a_full_disk_refuses_writes_clearly_and_work_resumes_when_room_returns(
     secret_key = secrets.token_urlsafe(48)
     env = environment(url, secret_key)
     journal = {"BORDERCHECK_QUERY_JOURNAL_DIR": str(small_disk / "journal")}
-    with server(url, secret_key, **journal) as (base, _process):
+    with server(url, secret_key, journal) as (base, _process):
         headers = token(base, client_id, secret)
         bulk = {"records": records("FA", BULK)}
         filler = fill(small_disk)
@@ -257,7 +257,7 @@ def test_a_read_only_postgresql_refuses_writes_clearly_and_they_resume(
 
     journal = {"BORDERCHECK_QUERY_JOURNAL_DIR": str(tmp_path / "journal")}
     try:
-        with server(url, secret_key, **journal) as (base, _process):
+        with server(url, secret_key, journal) as (base, _process):
             headers = token(base, client_id, secret)
             bulk = {"records": records("PA", 50)}
             read_only(True)

@@ -92,7 +92,7 @@ def test_a_killed_server_has_kept_every_answer_it_sent(
     answered: list[dict[str, Any]] = []
     started = time.monotonic()
     for n in range(KILLS):
-        with server(fresh_url, secret_key, **journalled) as (base, process):
+        with server(fresh_url, secret_key, journalled) as (base, process):
             if not token:
                 response = httpx2.post(
                     f"{base}/api/v1/auth/token",
@@ -124,7 +124,7 @@ def test_a_killed_server_has_kept_every_answer_it_sent(
         "the last clean answers are not in the killed server's journal"
     )
     expected = {a["query_id"]: a["result"] for a in answered}
-    with server(fresh_url, secret_key, **journalled):
+    with server(fresh_url, secret_key, journalled):
         deadline = time.monotonic() + READY_WITHIN
         while (logged := logged_results(fresh_url, list(expected))) != expected:
             missing = len(set(expected) - set(logged))
