@@ -6,8 +6,8 @@ SQLite runs in WAL mode with one writer at a time: write transactions start with
 
 from __future__ import annotations
 
-import time
 import errno
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
