@@ -23,6 +23,7 @@ from bordercheck.backup import MANIFEST, read_manifest
 from bordercheck.cli import app
 from bordercheck.edge import sync
 from bordercheck.installation import mark_sandbox
+from bordercheck.migrations import head_revision
 from bordercheck.registry import service as registry_service
 from bordercheck.registry.models import Record
 from tests.backups import Targets
@@ -74,10 +75,10 @@ def test_a_backup_restores_into_a_new_database_whole(
     add_records(fresh_url, *STOLEN)
     out = tmp_path / "bordercheck.backup"
     said = run(fresh_url, "db", "backup", "--out", str(out)).output
-    assert "backup of the live database (schema revision 0016)" in said
+    assert f"backup of the live database (schema revision {head_revision()})" in said
     assert out.stat().st_mode & 0o777 == 0o600
     manifest = read_manifest(out)
-    assert manifest.schema_revision == "0016"
+    assert manifest.schema_revision == head_revision()
     assert manifest.installation["kind"] == "live"
     target = targets.url(fresh_url)
     run(fresh_url, "db", "restore", str(out), "--database-url", target)
@@ -158,6 +159,11 @@ def test_a_sandbox_backup_never_restores_as_live_data(
 QUERIES = [*STOLEN, "ZZ0000001", "C01X00T4T", "PA0O12345"]  # recorded, absent, OCR slips
 
 
+def verdict(answer: dict[str, Any]) -> tuple[Any, Any]:
+    """What a kit's answer says, without which kit, when and which query."""
+    return answer["result"], answer.get("matches")
+
+
 def answers(centre: Centre, headers: dict[str, str]) -> list[dict[str, Any]]:
     found = []
     for number in QUERIES:
@@ -181,8 +187,9 @@ def test_disaster_recovery_from_a_backup_taken_while_the_server_writes(
     source = fresh_databases.url(backend)
     add_records(source, *STOLEN)
     centre = Centre(source, tmp_path / "cache")
-    kit = tmp_path / "kit"
+    kit, late = tmp_path / "kit", tmp_path / "late"
     kit_for(centre, kit)
+    kit_for(centre, late)  # this one syncs after the backup too
     screener = mint_bearer(centre.app.state.tokens, centre.database, Role.BORDER_OFFICER, "FRA")
     before = answers(centre, screener)
     assert [a["result"] for a in before][:3] == ["hit", "hit", "hit"]
@@ -217,6 +224,9 @@ def test_disaster_recovery_from_a_backup_taken_while_the_server_writes(
     finally:
         stop.set()
         writer.join(30)
+    sync.sync(late)
+    held_late = ask(late, written[-1])  # a change the backup does not hold
+    assert held_late["result"] != "no_hit"
     port = centre.port
     centre.stop()
     centre.database.dispose()
@@ -241,6 +251,12 @@ def test_disaster_recovery_from_a_backup_taken_while_the_server_writes(
         restored.report("N4W5R3C0D")
         assert sync.sync(kit).changed_rows == 1
         assert ask(kit, "N4W5R3C0D")["result"] == "possible_hit"
+        # The kit that had gone past the backup is sent back to a new snapshot: it holds the
+        # restored centre's records, not the changes the restore undid.
+        assert sync.sync(late).snapshot
+        assert verdict(ask(late, written[-1])) == verdict(ask(kit, written[-1]))
+        assert verdict(ask(late, written[-1])) != verdict(held_late)
+        assert ask(late, "N4W5R3C0D")["result"] == "possible_hit"
     finally:
         restored.stop()
         restored.database.dispose()

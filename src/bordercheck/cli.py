@@ -186,6 +186,7 @@ def db_restore(
     from bordercheck.audit.service import record_event
     from bordercheck.backup import read_manifest, restore
     from bordercheck.db import Database
+    from bordercheck.edge import service as edge_service
     from bordercheck.installation import ensure_matches, installation_of
 
     settings = state(ctx).settings
@@ -214,11 +215,13 @@ def db_restore(
     try:
         with database.session(write=True) as session:
             ensure_matches(installation_of(session), settings.training_sandbox, "the target")
+            kits = edge_service.after_restore(session)
             record_event(
                 session, actor="system:cli", bureau_code=settings.secretariat_code,
                 action="db.restored", subject="database",
                 details={"file": file.name, "backup_created_at": manifest.created_at,
-                         "schema_revision": manifest.schema_revision},
+                         "schema_revision": manifest.schema_revision,
+                         "kits_sent_to_a_new_snapshot": kits},
             )  # fmt: skip
     finally:
         database.dispose()

@@ -117,6 +117,17 @@ class Commands(TyperGroup):
             report_error(exc)
             # A setting to fix before anything runs, as a usage error is; else the task failed.
             raise typer.Exit(2 if isinstance(exc, ConfigurationError) else 1) from None
+        except Exception as exc:
+            from bordercheck.db import UNTIL, storage_fault
+
+            if (fault := storage_fault(exc)) is None:
+                raise
+            err.print(
+                f"[red]error:[/] {fault}: nothing of this command's changes was kept; "
+                f"run it again once {UNTIL[fault]}",
+                soft_wrap=True,
+            )
+            raise typer.Exit(1) from None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ SQLite runs in WAL mode with one writer at a time: write transactions start with
 
 from __future__ import annotations
 
+import errno
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from bordercheck.errors import ConfigurationError
@@ -158,3 +160,43 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# What the database or the disk under it says when it cannot take a write, and how a person
+# is told: nothing of the failed change was kept, and the service comes back by itself once
+# space (or writability) returns.
+_FULL = "the database's disk is full"
+_READ_ONLY = "the database is read-only"
+# What to wait for before trying again, by fault.
+UNTIL = {_FULL: "there is room on its disk again", _READ_ONLY: "the database takes writes again"}
+_SQLSTATES = {"53100": _FULL, "25006": _READ_ONLY, "53000": _FULL}
+_ERRNOS = {errno.ENOSPC: _FULL, errno.EDQUOT: _FULL, errno.EFBIG: _FULL, errno.EROFS: _READ_ONLY}
+_SQLITE_CODES = {
+    13: _FULL,  # SQLITE_FULL
+    8: _READ_ONLY,  # SQLITE_READONLY, and its extended codes (low byte)
+}
+
+
+def storage_fault(exc: BaseException) -> str | None:
+    """Why a write failed when the cause is the storage (disk full, read-only), else None."""
+    original: BaseException | None
+    if isinstance(exc, DBAPIError):
+        original = exc.orig
+    elif isinstance(exc, OSError) or exc.__cause__ is None:
+        original = exc
+    else:
+        return storage_fault(exc.__cause__)
+    if original is None:
+        return None
+    if isinstance(original, OSError):
+        return _ERRNOS.get(original.errno or 0)
+    sqlstate = getattr(original, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return _SQLSTATES.get(sqlstate)
+    code = getattr(original, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        if (reason := _SQLITE_CODES.get(code & 0xFF)) is not None:
+            return reason
+        if code & 0xFF == 10 and "disk" in str(original).lower():  # SQLITE_IOERR on a write
+            return _FULL
+    return None

@@ -73,6 +73,8 @@ NOT_AUDITED: dict[str, str] = {
     "training sandbox export": "writes training.sandbox_exported in the sandbox's own trail; "
     "the configured database is not opened",
     "training scenario validate": "checks a file; " + NO_DATABASE,
+    "records imports": "lists imports; it marks failed those whose process has surely "
+    "stopped (a state the import's own audited run would have set), and changes nothing else",
     "hits deliver": "sends webhook events of changes already audited, and notes each attempt "
     "on the outbox (GET /hits/deliveries lists them)",
     **dict.fromkeys(

@@ -25,6 +25,7 @@ from bordercheck.api.app import create_app
 from bordercheck.audit.models import AuditEntry
 from bordercheck.auth.models import Role
 from bordercheck.hits import service as hits_service
+from bordercheck.installation import TRAINING_HEADER
 from bordercheck.manifests.writer import synthetic_flight, write_paxlst
 from bordercheck.settings import Settings
 from tests.factories import sandboxed
@@ -297,7 +298,9 @@ def _kit(w: World) -> None:
     client_id, _ = w.api.add_client("kit client", Role.BORDER_OFFICER, "FRA")
     caller = w.api.bearer(Role.BORDER_OFFICER, "FRA", name=client_id, kind="client")
     w.made["kit"] = w.ok(w.api.client.post(f"{V1}/edge/kits", headers=caller))
-    w.made["kit_caller"] = caller | {"X-Edge-Kit": w.made["kit"]["kit_id"]}
+    # A kit of a training sandbox names it on every call, as the kit program does.
+    training = {TRAINING_HEADER: w.made["kit"]["training"]} if w.made["kit"]["training"] else {}
+    w.made["kit_caller"] = caller | {"X-Edge-Kit": w.made["kit"]["kit_id"]} | training
 
 
 def _watched(w: World) -> int:
@@ -678,11 +681,13 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
             w.api.client.post(f"{V1}/messages/{_thread(w)}/read", headers=w.deu, json={})
         ),
     ),
+    # The world is a training sandbox (exercises are planted nowhere else): its webhooks may
+    # only name this machine.
     "PUT /api/v1/hits/webhook": (
         "hit.webhook_set",
         lambda w: w.ok(
             w.api.client.put(
-                f"{V1}/hits/webhook", headers=w.deu, json={"url": "https://ncb-deu.example/hooks"}
+                f"{V1}/hits/webhook", headers=w.deu, json={"url": "https://127.0.0.1:9/hooks"}
             )
         ),
     ),

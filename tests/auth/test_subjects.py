@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import jwt
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.models import Role, User
@@ -134,3 +134,33 @@ def test_a_known_subject_is_checked_without_the_database_until_its_copy_is_a_sec
     subjects.refresh(api.database, officer)
     with pytest.raises(Unauthorized, match="deactivated"):
         subjects.check(officer)
+
+
+def test_a_subject_first_seen_while_the_copy_reloads_is_kept(api: Api) -> None:
+    """Two people's first requests at once: one's look-up lands while the other's request
+    reloads the copy; the reloaded copy must not drop it (its request was told 401)."""
+    now = [100.0]
+    subjects = KnownSubjects(clock=lambda: now[0])
+    api.add_user("officer.fra", Role.BUREAU_OFFICER, "FRA")
+    with api.database.session() as session:
+        ids = {n: auth_service.get_user(session, n).id for n in ("officer.deu", "officer.fra")}
+    first = Principal("user", str(ids["officer.deu"]), "officer.deu", Role.BUREAU_OFFICER, "DEU")
+    second = Principal("user", str(ids["officer.fra"]), "officer.fra", Role.BUREAU_OFFICER, "FRA")
+    queries = [0]
+
+    def meanwhile(_connection: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if not statement.lstrip().upper().startswith("SELECT"):
+            return  # BEGIN and the like
+        queries[0] += 1
+        if queries[0] == 2:  # the reload's query, after the first one's own look-up
+            subjects.refresh(api.database, second)
+
+    now[0] += REFRESH_SECONDS * 2  # the copy is old: the next refresh reloads it
+    event.listen(api.database.engine, "before_cursor_execute", meanwhile)
+    try:
+        subjects.refresh(api.database, first)
+    finally:
+        event.remove(api.database.engine, "before_cursor_execute", meanwhile)
+    assert queries[0] >= 3
+    subjects.check(first)
+    subjects.check(second)

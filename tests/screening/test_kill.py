@@ -7,12 +7,8 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,62 +22,13 @@ from bordercheck.hits.models import HitSighting
 from bordercheck.registry import service as registry_service
 from bordercheck.screening.models import ScreeningQuery
 from tests.factories import fields, keyed_database, officer
+from tests.processes import READY_WITHIN, server
 
 pytestmark = pytest.mark.slow
 
 KILLS = 12  # per database; one server started for each
 # What each kill follows, in turn: a hit, a clean screen, a batch holding a hit, a clean batch.
 KINDS = ("hit", "hit", "clean", "batch", "clean", "clean batch")
-READY_WITHIN = 60.0  # seconds for a server to come up on a loaded two-core machine
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def server(
-    url: str, secret_key: str, journal: Path
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``bordercheck serve`` in a process group of its own, ready; killed if still running."""
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("BORDERCHECK_")},
-        "BORDERCHECK_DATABASE_URL": url,
-        "BORDERCHECK_SECRET_KEY": secret_key,
-        "BORDERCHECK_ENV": "test",
-        "BORDERCHECK_LOG_LEVEL": "WARNING",
-        "BORDERCHECK_QUERY_JOURNAL_DIR": str(journal),
-    }
-    # One worker: the process that answered is the one killed.
-    command = [sys.executable, "-m", "bordercheck", "serve", "--workers", "1", "--port", str(port)]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + READY_WITHIN
-        while True:
-            try:
-                if httpx2.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if process.poll() is not None:
-                stderr = process.stderr.read().decode() if process.stderr else ""
-                raise AssertionError(f"the server exited before it was ready:\n{stderr}")
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.05)
-        yield base, process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-        if process.stderr is not None:
-            process.stderr.close()
 
 
 def prepare(url: str) -> tuple[str, str]:
@@ -138,13 +85,14 @@ def test_a_killed_server_has_kept_every_answer_it_sent(
     fresh_url: str, backend: str, tmp_path: Path
 ) -> None:
     journal = tmp_path / "journal"
+    journalled = {"BORDERCHECK_QUERY_JOURNAL_DIR": str(journal)}
     client_id, secret = prepare(fresh_url)
     secret_key = secrets.token_urlsafe(48)
     token = ""
     answered: list[dict[str, Any]] = []
     started = time.monotonic()
     for n in range(KILLS):
-        with server(fresh_url, secret_key, journal) as (base, process):
+        with server(fresh_url, secret_key, journalled) as (base, process):
             if not token:
                 response = httpx2.post(
                     f"{base}/api/v1/auth/token",
@@ -176,7 +124,7 @@ def test_a_killed_server_has_kept_every_answer_it_sent(
         "the last clean answers are not in the killed server's journal"
     )
     expected = {a["query_id"]: a["result"] for a in answered}
-    with server(fresh_url, secret_key, journal):
+    with server(fresh_url, secret_key, journalled):
         deadline = time.monotonic() + READY_WITHIN
         while (logged := logged_results(fresh_url, list(expected))) != expected:
             missing = len(set(expected) - set(logged))

@@ -19,6 +19,7 @@ from sqlalchemy import exc as db_errors
 from starlette.exceptions import HTTPException
 
 from bordercheck.auth.tokens import TOKEN_URL
+from bordercheck.db import UNTIL, storage_fault
 from bordercheck.errors import BordercheckError, ValidationFailed
 from bordercheck.logs import get_logger
 
@@ -26,6 +27,7 @@ log = get_logger(__name__)
 
 # The framework's statuses, named as the domain errors name theirs.
 _CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+STORAGE_RETRY_AFTER = 30  # seconds: about how long an operator takes to free some space
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # Seconds a client is told to wait when the database does not answer: about how long a
 # restarted PostgreSQL takes to take connections again.
@@ -145,6 +147,22 @@ async def _database_unreachable(request: Request, exc: Exception) -> Response:
 async def _unexpected(request: Request, exc: Exception) -> Response:
     """A fault of ours: the answer names an id to quote; the log holds the traceback."""
     incident = secrets.token_hex(6)
+    if (fault := storage_fault(exc)) is not None:
+        # Not a fault of the request, nor a lasting one: the transaction was rolled back,
+        # and the same request succeeds once the disk has room (or takes writes) again.
+        log.error(
+            "storage refused a write", reason=fault, incident=incident, method=request.method,
+            path=request.url.path, error=str(exc).splitlines()[0][:300],
+        )  # fmt: skip
+        message = f"{fault}: nothing was changed; try again once {UNTIL[fault]}"
+        page = _page(request, 503, message)
+        if page is not None:
+            return page
+        return JSONResponse(
+            error_body("unavailable", message, incident=incident),
+            status_code=503,
+            headers={"Retry-After": str(STORAGE_RETRY_AFTER)},
+        )
     log.error(
         "unexpected error", incident=incident, method=request.method, path=request.url.path,
         exc_info=exc,

@@ -62,6 +62,7 @@ class KnownSubjects:
         self._standing: dict[Key, Standing | None] = {}
         self._loaded_at = clock()
         self._lock = threading.Lock()
+        self._swap = threading.Lock()  # held briefly by whoever changes ``_standing``
 
     def needs_refresh(self, principal: Principal) -> bool:
         return (principal.kind, principal.id) not in self._standing or (
@@ -79,9 +80,10 @@ class KnownSubjects:
                 raise ServiceUnavailable(
                     "cannot check tokens: the database does not answer; try again shortly"
                 ) from exc
-            if len(self._standing) >= MAX_SUBJECTS:
-                self._standing = {}
-            self._standing[key] = found.get(key)
+            with self._swap:
+                if len(self._standing) >= MAX_SUBJECTS:
+                    self._standing = {}
+                self._standing[key] = found.get(key)
         if self._clock() - self._loaded_at < self.refresh_seconds:
             return
         # One thread reloads; the others carry on with the copy they have.
@@ -99,8 +101,14 @@ class KnownSubjects:
                 log.warning("token subjects not refreshed", error=type(exc).__name__)
                 self._loaded_at = started  # try again after one interval, not per request
                 return
-            # Swapped whole, so a reader sees the old copy or the new one.
-            self._standing = {key: found.get(key) for key in known}
+            # Swapped whole, so a reader sees the old copy or the new one; with the subjects
+            # first looked up while this one read, or their requests would be told they do
+            # not exist (two people's first requests at once did).
+            reloaded: dict[Key, Standing | None] = {key: found.get(key) for key in known}
+            with self._swap:
+                for seen, standing in self._standing.items():
+                    reloaded.setdefault(seen, standing)
+                self._standing = reloaded
             self._loaded_at = started
         finally:
             self._lock.release()

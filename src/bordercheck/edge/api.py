@@ -43,7 +43,7 @@ from bordercheck.settings import Settings
 
 KIT_ROLES = (Role.ADMIN, Role.BUREAU_OFFICER, Role.BORDER_OFFICER)
 MAX_UPLOAD = 1000
-_SNAPSHOT_NAME = re.compile(r"kit_[0-9a-f]{20}-\d+-h\d+\.snap")
+_SNAPSHOT_NAME = re.compile(r"kit_[0-9a-f]{20}-\d+(-e[0-9a-f]{16})?-h\d+\.snap")
 
 router = APIRouter(
     prefix="/edge",
@@ -143,6 +143,8 @@ def prepare_snapshot(
     secret = service.kit_secret(kit, _wrapping(settings))
     issued = centre.snapshot_file(database, kit, secret, keys, centre.cache_directory(settings))
     with database.session(write=True) as audit_session:
+        if kit.needs_snapshot:
+            service.note_snapshot(audit_session, kit.kit_id)
         record_event(
             audit_session,
             actor=f"client:{principal.id}",

@@ -141,7 +141,8 @@ def snapshot_file(
             # The records and the sequence number must come from one state of the database.
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         sequence = feed.last_sequence(session)
-        path = directory / f"{kit.kit_id}-{sequence}-h{HASHES}.snap"
+        epoch = f"-e{kit.feed_epoch}" if kit.feed_epoch else ""
+        path = directory / f"{kit.kit_id}-{sequence}{epoch}-h{HASHES}.snap"
         if path.exists():
             return IssuedSnapshot(path, sequence, path.stat().st_size, False)
         expansion = Expansion()
@@ -190,6 +191,11 @@ def bundle(
     session: Session, kit: EdgeKit, secret: bytes, keys: EdgeKeys, since: int, limit: int
 ) -> bytes:
     """A signed bundle from ``since`` to at most ``limit`` feed entries further."""
+    if kit.needs_snapshot:
+        raise Conflict(
+            "the centre was restored from a backup since this kit's last snapshot, and its feed "
+            "may have numbered other changes as the kit's: run `bordercheck edge sync --snapshot`"
+        )
     last = feed.last_sequence(session)
     if since > last:
         raise Conflict(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bordercheck.db import Base
@@ -25,6 +25,12 @@ class EdgeKit(Base):
     last_sync_seq: Mapped[int | None] = mapped_column(BigInteger)
     last_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # A restore from a backup (`db restore`) renumbers the feed from the backup's end: a kit that
+    # synced after the backup holds changes the restored centre never had. Each restore gives
+    # every kit a new epoch (its snapshots' file names carry it, so no snapshot cached before is
+    # served again) and refuses its bundles until it has taken a new snapshot.
+    feed_epoch: Mapped[str | None] = mapped_column(String(16))
+    needs_snapshot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class EdgeUpload(Base):

@@ -120,6 +120,21 @@ def list_kits(session: Session) -> list[EdgeKit]:
     return list(session.scalars(select(EdgeKit).order_by(EdgeKit.registered_at, EdgeKit.id)))
 
 
+def note_snapshot(session: Session, kit_id: str) -> None:
+    """The kit was issued a snapshot: after a restore, its bundles are answered again."""
+    get_kit(session, kit_id).needs_snapshot = False
+
+
+def after_restore(session: Session) -> int:
+    """Every kit of a database just restored from a backup: a new epoch, and a new snapshot
+    before any bundle. How many kits there are."""
+    kits = session.scalars(select(EdgeKit)).all()
+    for kit in kits:
+        kit.feed_epoch = secrets.token_hex(8)
+        kit.needs_snapshot = True
+    return len(kits)
+
+
 def note_sync(session: Session, kit_id: str, sequence: int) -> None:
     """The kit asked for changes after ``sequence``: it holds everything up to there."""
     kit = get_kit(session, kit_id)

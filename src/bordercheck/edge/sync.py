@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from bordercheck.edge.client import Centre
+from bordercheck.edge.client import Centre, CentreRefused
 from bordercheck.edge.queue import OfflineQueue
 from bordercheck.edge.rows import ROW
 from bordercheck.edge.signed import SIGNATURE_BYTES, Refused, read_header
@@ -187,7 +187,15 @@ def sync(directory: Path, *, snapshot: bool = False, crash: Crash = no_crash) ->
             fetch_snapshot(kit, config, centre, crash)
             report.snapshot = True
             loaded = kit.load()
-        data = centre.changes(loaded.state.sequence)
+        try:
+            data = centre.changes(loaded.state.sequence)
+        except CentreRefused as refused:
+            # The centre's feed no longer continues the kit's (it was restored from a backup,
+            # or is behind the kit): what the kit holds is replaced by a new snapshot, once.
+            if refused.status != 409 or report.snapshot:
+                raise
+            loaded = None
+            continue
         crash("bundle-downloaded")
         changed, latest = apply_bundle(loaded, data, crash)
         report.changed_rows += changed

@@ -1,4 +1,4 @@
-"""``bordercheck records …``: import, export, add, list, search, show, update, withdraw,
+"""``bordercheck records …``: import, imports, export, add, list, search, show, update, withdraw,
 review."""
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy import select
 
 from bordercheck.auth.actors import Actor, command_line_actor
 from bordercheck.console import country_code, document_number, err, new_app, out, state
+from bordercheck.db import Database
 from bordercheck.documents.countries import normalise_country
 from bordercheck.documents.numbers import normalise_number
 from bordercheck.documents.types import DocumentType, Status
-from bordercheck.errors import FieldError
-from bordercheck.registry import service
+from bordercheck.errors import BordercheckError, FieldError
+from bordercheck.registry import import_jobs, service
 from bordercheck.registry.files import (
     REJECTED_BECAUSE,
     RowWriter,
@@ -28,7 +30,7 @@ from bordercheck.registry.files import (
     write_rows,
 )
 from bordercheck.registry.importer import ImportRejected, export_rows, import_file
-from bordercheck.registry.models import Record
+from bordercheck.registry.models import Record, RecordImport
 from bordercheck.registry.schemas import RECORD_FIELDS
 from bordercheck.registry.search import MAX_PAGE, RecordFilter, decode_cursor, search_records
 
@@ -90,27 +92,52 @@ def import_(
             writer.write({**raw, REJECTED_BECAUSE: rejection_reasons(errors)})
 
     total = max(count_lines(file) - (1 if file.suffix.lower() == ".csv" else 0), 0)
+    database = cli.database
+    actor = _actor(ctx, bureau)
+    options = import_jobs.Options(skip_invalid=skip_invalid, merge=merge)
+    job_id = import_jobs.begin(database, actor, file.name, options, total)
+    stored_progress = import_jobs.progress(database, job_id)
+    outcome: dict[str, Any] = {
+        "state": import_jobs.FAILED,
+        "message": "the import stopped on an unexpected error",
+    }
     try:
-        with cli.database.session(write=True) as session, _progress() as progress:
+        with database.session(write=True) as session, _progress() as progress:
             task = progress.add_task(f"importing {file.name}", total=total)
+
+            def on_progress(rows: int) -> None:
+                progress.update(task, completed=rows)
+                stored_progress(rows)
+
             report = import_file(
                 session,
-                _actor(ctx, bureau),
+                actor,
                 file,
                 skip_invalid=skip_invalid,
                 merge=merge,
                 batch_size=cli.settings.import_batch_size,
                 review_years=cli.settings.review_years,
                 on_rejected=on_rejected,
-                on_progress=lambda rows: progress.update(task, completed=rows),
+                on_progress=on_progress,
             )
+            outcome = import_jobs.reported(import_jobs.DONE, report)
+            import_jobs.record_outcome(session, job_id, outcome)
     except ImportRejected as exc:
+        outcome = import_jobs.reported(import_jobs.REJECTED, exc.report, exc.message)
         _print_errors(exc.report.errors)
         err.print(f"[red]{exc.message}[/]")
         raise typer.Exit(1) from None
+    except BordercheckError as exc:
+        outcome = {"state": import_jobs.FAILED, "message": exc.message}
+        raise
+    except KeyboardInterrupt:
+        outcome = {"state": import_jobs.FAILED, "message": "interrupted; nothing was written"}
+        raise
     finally:
         if writer is not None:
             writer.close()
+        if outcome["state"] != import_jobs.DONE:  # else recorded with the records
+            _finish_quietly(database, job_id, outcome)
     if report.errors:
         _print_errors(report.errors)
         err.print(f"{report.rejected_rows:,} rejected rows written to {rejected_path}")
@@ -120,6 +147,67 @@ def import_(
         f"{report.rows:,} rows: {report.created:,} created, {report.updated:,} updated, "
         f"{report.unchanged:,} unchanged, {report.rejected_rows:,} rejected"
     )
+
+
+def _finish_quietly(database: Database, job_id: str, outcome: dict[str, Any]) -> None:
+    """Record how the import ended; the import's own outcome (or error) is what is told."""
+    try:
+        import_jobs.finish(database, job_id, outcome)
+    except Exception:  # e.g. the disk full: the next look notices the import stopped
+        err.print(f"could not record how import {job_id} ended", markup=False)
+
+
+@app.command("imports")
+def imports(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """The latest imports (from here and from the console), with how each ended.
+
+    An import whose process stopped without saying how it ended (killed, or its machine
+    stopped) is marked failed here: nothing of it was written.
+    """
+    database = state(ctx).database
+    with database.session(write=True) as session:
+        stopped = import_jobs.notice_stopped(session)
+        jobs = session.scalars(
+            select(RecordImport).order_by(RecordImport.started_at.desc()).limit(limit)
+        ).all()
+        rows = [_import_json(job) for job in jobs]
+    for job_id in stopped:
+        err.print(f"import {job_id}: {import_jobs.STOPPED}", markup=False)
+    if as_json:
+        for row in rows:
+            out.print_json(data=row, indent=None)
+        return
+    table = Table("id", "started", "by", "file", "state", "rows", "created", "updated", "rejected")
+    for row in rows:
+        table.add_row(
+            row["id"], row["started_at"], row["started_by"], row["file_name"], row["state"],
+            f"{row['rows_done']:,}/{row['total_rows']:,}", f"{row['created']:,}",
+            f"{row['updated']:,}", f"{row['rejected']:,}",
+        )  # fmt: skip
+    out.print(table)
+
+
+def _import_json(job: RecordImport) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "bureau": job.bureau_code,
+        "started_by": job.started_by,
+        "file_name": job.file_name,
+        "state": job.state,
+        "total_rows": job.total_rows,
+        "rows_done": job.rows_done,
+        "created": job.created,
+        "updated": job.updated,
+        "unchanged": job.unchanged,
+        "rejected": job.rejected,
+        "message": job.message,
+        "started_at": job.started_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
 
 
 def _print_errors(errors: list[FieldError]) -> None:

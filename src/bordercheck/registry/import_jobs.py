@@ -1,6 +1,12 @@
 """Imports that run while their page follows them: a file uploaded to the console is
 imported in a thread of the process that received it, with its progress and report kept in
-``record_imports`` so that any process of any node can show them.
+``record_imports`` so that any process of any node can show them. ``records import`` keeps
+its imports there too.
+
+An import names the process running it (``import_runner``): one killed before it could say
+how its import ended leaves it "running", and whoever looks next on that machine
+(``notice_stopped``) marks it failed. Nothing of it was written: the import is one
+transaction, and the database rolled it back when the process died.
 
 The import itself is ``import_file``'s, unchanged: all rows or none unless bad rows are
 skipped, in one transaction. Progress goes to the table in short transactions of its own,
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bordercheck.auth.actors import Actor
@@ -33,6 +40,7 @@ from bordercheck.registry.files import (
     file_format,
     rejection_reasons,
 )
+from bordercheck.registry.import_runner import gone, this_process
 from bordercheck.registry.importer import ImportRejected, ImportReport, import_file
 from bordercheck.registry.models import RecordImport
 from bordercheck.timestamps import utcnow
@@ -44,6 +52,10 @@ MAX_LISTED_ERRORS = 1000
 PROGRESS_SECONDS = 0.5
 
 RUNNING, DONE, REJECTED, FAILED = "running", "done", "rejected", "failed"
+STOPPED = (
+    "the process running this import stopped before it finished (killed, or its machine "
+    "stopped); nothing of it was written: import the file again"
+)
 
 # Rows handled by the imports this process runs, for SQLite (see the module's text).
 _counts: dict[str, int] = {}
@@ -73,8 +85,22 @@ def start(
     """
     kind = file_format(Path(file_name))
     total = max(count_lines(upload) - (1 if kind == "csv" else 0), 0)
+    job_id = begin(database, actor, file_name, options, total)
+    thread = threading.Thread(
+        target=_run,
+        args=(database, job_id, actor, upload, file_name, options, after),
+        name=f"record-import-{job_id[:8]}",
+        daemon=True,
+    )
+    thread.start()
+    return job_id
+
+
+def begin(database: Database, actor: Actor, file_name: str, options: Options, total: int) -> str:
+    """Record an import this process is about to run; its id."""
     job_id = secrets.token_hex(16)
     with database.session(write=True) as session:
+        notice_stopped(session)
         session.add(
             RecordImport(
                 id=job_id,
@@ -92,18 +118,26 @@ def start(
                 rejected=0,
                 errors=[],
                 started_at=utcnow(),
+                runner=this_process(),
             )
         )
     with _counts_lock:
         _counts[job_id] = 0
-    thread = threading.Thread(
-        target=_run,
-        args=(database, job_id, actor, upload, file_name, options, after),
-        name=f"record-import-{job_id[:8]}",
-        daemon=True,
-    )
-    thread.start()
     return job_id
+
+
+def notice_stopped(session: Session) -> list[str]:
+    """Mark failed the running imports whose process has surely stopped; their ids."""
+    running = session.scalars(select(RecordImport).where(RecordImport.state == RUNNING))
+    stopped = []
+    for job in running:
+        if gone(job.runner):
+            job.state = FAILED
+            job.message = STOPPED
+            job.finished_at = utcnow()
+            stopped.append(job.id)
+            log.warning("record import stopped with its process", import_id=job.id)
+    return stopped
 
 
 def get(session: Session, job_id: str, bureau_code: str) -> RecordImport:
@@ -151,11 +185,12 @@ def _run(
                         batch_size=options.batch_size,
                         review_years=options.review_years,
                         on_rejected=on_rejected,
-                        on_progress=_progress(database, job_id),
+                        on_progress=progress(database, job_id),
                     )
-                outcome = _reported(DONE, report)
+                    outcome = reported(DONE, report)
+                    record_outcome(session, job_id, outcome)
             except ImportRejected as exc:
-                outcome = _reported(REJECTED, exc.report, exc.message)
+                outcome = reported(REJECTED, exc.report, exc.message)
             except ValidationFailed as exc:  # the file as a whole (its header)
                 outcome = {"state": FAILED, "message": exc.message, "errors": _listed(exc.errors)}
             except BordercheckError as exc:
@@ -167,7 +202,7 @@ def _run(
         outcome = {"state": FAILED, "message": "the import stopped on an unexpected error"}
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    _finish(database, job_id, outcome)
+    finish(database, job_id, outcome)
     if outcome.get("state") == DONE and after is not None:
         try:
             after()
@@ -175,7 +210,7 @@ def _run(
             log.exception("screening the imported records failed", import_id=job_id)
 
 
-def _reported(state: str, report: ImportReport, message: str | None = None) -> dict[str, Any]:
+def reported(state: str, report: ImportReport, message: str | None = None) -> dict[str, Any]:
     return {
         "state": state,
         "message": message,
@@ -188,13 +223,26 @@ def _reported(state: str, report: ImportReport, message: str | None = None) -> d
     }
 
 
+def record_outcome(session: Session, job_id: str, outcome: dict[str, Any]) -> None:
+    """``finish`` in the import's own transaction: an import done is never told as stopped.
+
+    A process killed between the commit of its records and a later transaction recording
+    it would leave the import "running", then marked failed with nothing written: wrong.
+    """
+    job = session.get(RecordImport, job_id)
+    if job is not None:
+        for name, value in outcome.items():
+            setattr(job, name, value)
+        job.finished_at = utcnow()
+
+
 def _listed(errors: list[FieldError]) -> list[dict[str, Any]]:
     return [
         {"line": e.line, "field": e.field, "reason": e.reason} for e in errors[:MAX_LISTED_ERRORS]
     ]
 
 
-def _progress(database: Database, job_id: str) -> Callable[[int], None]:
+def progress(database: Database, job_id: str) -> Callable[[int], None]:
     shared = not database.is_sqlite
     last = [0.0]
 
@@ -212,12 +260,9 @@ def _progress(database: Database, job_id: str) -> Callable[[int], None]:
     return told
 
 
-def _finish(database: Database, job_id: str, outcome: dict[str, Any]) -> None:
+def finish(database: Database, job_id: str, outcome: dict[str, Any]) -> None:
+    """Record how the import ended (``outcome``: the columns to set)."""
     with database.session(write=True) as session:
-        job = session.get(RecordImport, job_id)
-        if job is not None:
-            for name, value in outcome.items():
-                setattr(job, name, value)
-            job.finished_at = utcnow()
+        record_outcome(session, job_id, outcome)
     with _counts_lock:
         _counts.pop(job_id, None)

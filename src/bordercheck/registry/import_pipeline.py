@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import queue
 import signal
 import threading
@@ -214,6 +215,8 @@ def reader_main(
     """The reader process: checked rows of ``path``, in chunks, into ``chunks``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     writer = _PROCESSES.parent_process()
+    if writer is not None:
+        threading.Thread(target=_end_with, args=(writer,), daemon=True).start()
 
     def send(message: object) -> None:
         while True:
@@ -228,6 +231,16 @@ def reader_main(
     _read_and_check(FileChecks(actor, bureaus, new_record), path, send)
     chunks.close()
     chunks.join_thread()  # everything sent before this process ends
+
+
+def _end_with(writer: BaseProcess) -> None:
+    """End this process when the writer has gone (killed) without stopping it.
+
+    Wherever the reader is then blocked: a put on the full queue, or flushing its last
+    chunks into a pipe no one reads any more (which would otherwise wait for ever).
+    """
+    writer.join()  # returns when the writer process has ended, however it ended
+    os._exit(1)
 
 
 def _read_and_check(checks: FileChecks, path: Path, send: Callable[[object], None]) -> None:

@@ -184,3 +184,6 @@ class RecordImport(Base):
     rejects_file: Mapped[str | None] = mapped_column(Text)  # the refused rows, with why
     started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The process running it (host, boot, pid, start time): one gone is noticed and its
+    # import marked failed instead of running for ever (import_jobs.notice_stopped).
+    runner: Mapped[str | None] = mapped_column(String(200))

@@ -48,7 +48,7 @@ DOCUMENTS_PER_REQUEST = 100
 _may_screen = roles_check(*SCREENERS)
 
 
-async def _screener(request: Request) -> Principal:
+async def screener(request: Request) -> Principal:
     """The caller, if it may screen now: 401 without a valid token, 403 without a screening
     role, 429 past its rate (in that order, and before the body is read, as before)."""
     principal = await authenticate(request)
@@ -60,7 +60,7 @@ async def _screener(request: Request) -> Principal:
 # One dependency, where the token, caller, role and rate limit were a tree of a dozen:
 # resolving them took more of a single screen's time than anything else
 # (docs/benchmarks.md). The OpenAPI description says what the bearer dependency said.
-ScreenerDep = Annotated[Principal, Depends(_screener)]
+ScreenerDep = Annotated[Principal, Depends(screener)]
 router = APIRouter(tags=["screening"])
 _SECURITY: list[dict[str, list[str]]] = [{"OAuth2PasswordBearer": []}]
 
@@ -121,6 +121,12 @@ def _parse_batch(raw: bytes) -> CentreBatchRequest:
 @router.post("/screen", response_model=ScreenResponse, openapi_extra={"security": _SECURITY})
 async def screen(body: ScreenRequest, request: Request, principal: ScreenerDep) -> Response:
     """Screen one document: hit, possible hit or no hit, with the records it matched."""
+    return await answer_screen(request, principal, body)
+
+
+async def answer_screen(request: Request, principal: Principal, body: ScreenRequest) -> Response:
+    """The answer to one screen, once its log entry is safe: the route's, and the fast
+    path's (``screening.fast_path``), which answers it before FastAPI's routing."""
     answered, committed = run_screening(request, principal, [body], "mrz" if body.mrz else "number")
     await wait_until_logged(committed)
     return _json(answered[0].answer)
