@@ -30,7 +30,7 @@ def test_demo_builds_a_world_and_prints_one_login_per_line(tmp_path: Path) -> No
     logins = [LOGIN.match(line) for line in result.output.splitlines()]
     found = [m.groups() for m in logins if m]
     roles = {role for _, _, role, _ in found}
-    assert roles == {"admin", "bureau_officer", "border_officer", "analyst", "trainer"}
+    assert roles == {"admin", "bureau_officer", "border_officer", "analyst", "trainer", "partner"}
     assert "http://127.0.0.1:8000/" in result.output
     db = Database(f"sqlite:///{database}")
     with db.session() as session:

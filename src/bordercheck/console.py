@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 import secrets
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -118,6 +119,10 @@ class Commands(TyperGroup):
             # A setting to fix before anything runs, as a usage error is; else the task failed.
             raise typer.Exit(2 if isinstance(exc, ConfigurationError) else 1) from None
         except Exception as exc:
+            # A storage fault is a database driver's error or an OSError; anything else (a
+            # command's own exit included) goes on without loading the database layer.
+            if "sqlalchemy" not in sys.modules and not isinstance(exc, OSError):
+                raise
             from bordercheck.db import UNTIL, storage_fault
 
             if (fault := storage_fault(exc)) is None:

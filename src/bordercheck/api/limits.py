@@ -222,7 +222,7 @@ class SharedRateLimiter(RateLimiter):
         self._wall_clock = wall_clock
         self._held: dict[str, float] = {}
         self._leasing: dict[str, threading.Lock] = {}
-        self._refused_until: dict[str, float] = {}
+        self._refused_until: dict[str, tuple[float, int]] = {}  # until when, for what cost
         self._down_until = 0.0
         dialect = database.engine.dialect.name
         self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -246,11 +246,11 @@ class SharedRateLimiter(RateLimiter):
         if now < self._down_until:
             super().take(key, cost)  # the database is not answering: this process's bucket
             return
-        refused_until = self._refused_until.get(key)
-        if refused_until is not None and now < refused_until:
-            # The shared budget cannot have refilled yet: a caller past its limit costs the
-            # database nothing until it may have.
-            raise self._refusal(refused_until - now)
+        refused = self._refused_until.get(key)
+        if refused is not None and now < refused[0] and cost >= refused[1]:
+            # The shared budget cannot have refilled for this much yet: a caller past its limit
+            # costs the database nothing until it may have (a cheaper request is asked for).
+            raise self._refusal(refused[0] - now)
         with self._lease_lock(key):
             if self.try_take(key, cost):  # another thread leased meanwhile
                 return
@@ -272,7 +272,7 @@ class SharedRateLimiter(RateLimiter):
                     return
                 self._held[key] = held
                 wait = (want - left) / self.per_second
-                self._refused_until[key] = now + wait
+                self._refused_until[key] = (now + wait, cost)
         raise self._refusal(wait)
 
     def _lease_lock(self, key: str) -> threading.Lock:
