@@ -123,7 +123,7 @@ def test_demo_serves_on_the_port_it_prints(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as server:
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180  # a whole world is built first
             while True:
                 try:
                     response = httpx2.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
