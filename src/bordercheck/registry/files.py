@@ -161,6 +161,9 @@ class RowWriter:
             self._file.write(orjson.dumps(data).decode() + "\n")
         self.count += 1
 
+    def flush(self) -> None:
+        self._file.flush()
+
     def close(self) -> None:
         self._file.close()
 

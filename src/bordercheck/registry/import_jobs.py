@@ -188,6 +188,9 @@ def _run(
                         on_progress=progress(database, job_id),
                     )
                     outcome = reported(DONE, report)
+                    if outcome.get("rejected"):  # told with the import, never after it
+                        rejects.flush()
+                        outcome["rejects_file"] = rejects_path.read_text(encoding="utf-8")
                     record_outcome(session, job_id, outcome)
             except ImportRejected as exc:
                 outcome = reported(REJECTED, exc.report, exc.message)
@@ -195,7 +198,7 @@ def _run(
                 outcome = {"state": FAILED, "message": exc.message, "errors": _listed(exc.errors)}
             except BordercheckError as exc:
                 outcome = {"state": FAILED, "message": exc.message}
-        if outcome.get("rejected"):
+        if outcome.get("rejected") and "rejects_file" not in outcome:
             outcome["rejects_file"] = rejects_path.read_text(encoding="utf-8")
     except Exception:
         log.exception("record import failed", import_id=job_id)
