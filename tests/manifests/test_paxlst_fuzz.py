@@ -22,6 +22,8 @@ SEGMENTS = [segment + "'" for segment in FLIGHT.replace("\n", "").split("'") if 
 TRAVELLER = SEGMENTS[11:22]  # one NAD+FL group: NAD, ATT, DTM … LOC+91
 HEAD, TAIL = SEGMENTS[:11], SEGMENTS[-5:]
 SPECIALS = ":+.? '*\n\r\x00\x1c\x1d\x1f\ufffd"
+# Envelope segments, well and badly formed on purpose (an unknown syntax "XXXX:9", counts that
+# are absurd or negative, segments cut short): the reader must refuse each by name, not crash.
 ENVELOPE = ["UNA:+.? '", "UNA", "UNB+UNOA:4+A+B+261129:0900+1'", "UNB+UNOC:3'", "UNB+XXXX:9'",
             "UNG+PAXLST'", "UNH+1+PAXLST:D:05B:UN:IATA'", "UNH+1+CUSRES:D:05B:UN'",
             "UNT+999999999999+1'", "UNE+99999999+1'", "UNZ+-1+1'", "CNT+42:999999999'",
@@ -65,7 +67,7 @@ def interchanges(draw: st.DrawFn) -> bytes:
     text = draw(st.sampled_from(["", "\n", "\r\n"])).join(pieces)
     encoding = draw(st.sampled_from(["utf-8", "latin-1", "utf-16"]))
     data = text.encode(encoding, errors="replace")
-    if draw(st.booleans()):
+    if draw(st.booleans()):  # a byte-order mark, or a Type B teletype header before the UNA
         data = draw(st.sampled_from([b"", b"\xef\xbb\xbf", b"QU XXX\r\n.ABC 010101\r\n"])) + data
     return data
 

@@ -22,6 +22,8 @@ from tests.bounded import bounded
 from tests.factories import officer
 
 FIELD_LIMIT = csv.field_size_limit()  # longer fields are refused, per row, by the reader
+# Each field's values, good and bad on purpose ("XXX" and "ZZZ" are not country codes, "D<<"
+# is a zone's filler): a bad one must be refused with its row and field, never crash the reader.
 VALUES = {
     "document_number": ["C01X00T47", "c01x00t47", "", " C01 X00 ", "<<<", "0" * 30],
     "issuing_country": ["DEU", "FRA", "deu", "D<<", "XXX", "ZZZ", "", "DE"],
