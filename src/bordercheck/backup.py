@@ -315,20 +315,24 @@ def restore(
     return manifest
 
 
-def ensure_empty(url: str) -> None:
-    parsed = parse_database_url(url)
-    path = sqlite_file(parsed)
+def table_count(url: str) -> int:
+    """How many tables the database at ``url`` holds (0: a new, empty one)."""
+    path = sqlite_file(parse_database_url(url))
     if path is not None and not path.exists():
-        return
+        return 0
     database = reachable(url)
     try:
         with database.engine.connect() as connection:
-            tables = inspect(connection).get_table_names()
+            return len(inspect(connection).get_table_names())
     finally:
         database.dispose()
-    if tables:
+
+
+def ensure_empty(url: str) -> None:
+    parsed = parse_database_url(url)
+    if tables := table_count(url):
         raise BordercheckError(
-            f"the database at {place(parsed)} is not empty ({len(tables)} tables): restore into "
+            f"the database at {place(parsed)} is not empty ({tables} tables): restore into "
             "a new, empty database, or give --force to replace what it holds"
         )
 

@@ -16,13 +16,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import inspect
-
 from bordercheck.audit.service import record_event
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.models import Role
+from bordercheck.backup import table_count
 from bordercheck.db import Database
-from bordercheck.db_checks import parse_database_url, place, reachable
+from bordercheck.db_checks import parse_database_url, place
 from bordercheck.demo import Login, build_world, fresh_sqlite, read_logins, write_logins
 from bordercheck.errors import BordercheckError, ConfigurationError
 from bordercheck.installation import check_sandbox_name, mark_sandbox
@@ -128,15 +127,9 @@ def prepare_directory(root: Path, name: str, *, replace: bool) -> Path:
 
 def ensure_empty(url: str) -> None:
     """A sandbox is made only in a database with nothing in it (never a live one)."""
-    database = reachable(url)
-    try:
-        with database.engine.connect() as connection:
-            tables = inspect(connection).get_table_names()
-    finally:
-        database.dispose()
-    if tables:
+    if tables := table_count(url):
         raise BordercheckError(
-            f"the database at {place(parse_database_url(url))} is not empty ({len(tables)} "
+            f"the database at {place(parse_database_url(url))} is not empty ({tables} "
             "tables): a sandbox is made only in a new, empty database"
         )
 
