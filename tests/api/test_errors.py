@@ -195,3 +195,28 @@ def test_a_field_error_raised_alone_is_listed_in_errors(fresh_url: str) -> None:
     body = response.json()
     assert_error_shape(body, 422)
     assert [e["field"] for e in body["errors"]] == ["password"]
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "body", "field", "item"),
+    [
+        (Role.ANALYST, "/api/v1/operations",
+         {"name": "Blanks", "starts_on": "2026-12-07", "ends_on": "2026-12-10",
+          "locations": ["FRA-T1"], "bureaus": ["DEU", "F\u0000RA"]}, "bureaus", "(item 1)"),
+        (Role.BUREAU_OFFICER, "/api/v1/messages",
+         {"subject": "Blanks\u0000", "recipients": ["FRA"], "body": "Seen?"}, "subject", ""),
+    ],
+)  # fmt: skip
+def test_text_holding_a_nul_character_is_refused_naming_its_field(
+    fresh_url: str, role: Role, path: str, body: dict[str, object], field: str, item: str
+) -> None:
+    # PostgreSQL cannot store the character, SQLite can: both refuse it where it enters.
+    with open_api(fresh_url) as api:
+        headers = api.bearer(role, "DEU", name="nul.sender")
+        response = api.client.post(path, json=body, headers=headers)
+    assert response.status_code == 422, response.text
+    assert_error_shape(response.json(), 422)
+    errors = response.json()["errors"]
+    assert [e["field"] for e in errors] == [field], errors
+    assert errors[0]["reason"].startswith("must not contain the NUL character"), errors
+    assert errors[0]["reason"].endswith(item), errors

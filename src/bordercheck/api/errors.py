@@ -37,6 +37,8 @@ DATABASE_RETRY_AFTER = 2
 # are not among them.
 _UNREACHABLE = (db_errors.OperationalError, db_errors.InterfaceError, db_errors.TimeoutError)
 LOG_REFUSALS_EVERY_SECONDS = 1.0
+# What psycopg says of text holding the NUL character.
+NUL_REFUSED = "cannot contain NUL"
 _refused = [float("-inf"), 0.0]  # when the last refusal was logged; refusals since
 
 
@@ -124,8 +126,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _database_unreachable(request: Request, exc: Exception) -> Response:
     """The database did not answer (down, restarting, unreachable, out of connections)."""
     unreachable = isinstance(exc, _UNREACHABLE)
-    if isinstance(exc, db_errors.DBAPIError) and not unreachable and not exc.connection_invalidated:
-        return await _unexpected(request, exc)
+    if storage_fault(exc) is not None or (
+        isinstance(exc, db_errors.DBAPIError) and not unreachable and not exc.connection_invalidated
+    ):
+        return await _unexpected(request, exc)  # a full or read-only disk is said as such
     now = time.monotonic()
     _refused[1] += 1
     if now - _refused[0] >= LOG_REFUSALS_EVERY_SECONDS:  # one line a second, not one a request
@@ -163,6 +167,12 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
             status_code=503,
             headers={"Retry-After": str(STORAGE_RETRY_AFTER)},
         )
+    if isinstance(exc, db_errors.DataError) and NUL_REFUSED in str(exc.orig):
+        # Text the API's models did not see (a console form, a query string) carrying the
+        # NUL character, which PostgreSQL cannot store: the sender's fault, nothing written.
+        message = "a text sent holds the NUL character (U+0000), which is not accepted"
+        page = _page(request, 422, message)
+        return page or JSONResponse(error_body("invalid", message), status_code=422)
     log.error(
         "unexpected error", incident=incident, method=request.method, path=request.url.path,
         exc_info=exc,

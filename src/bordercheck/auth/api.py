@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Depends, Form, Request, Response, status
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from bordercheck.api.deps import (
     DatabaseDep,
@@ -41,6 +41,7 @@ from bordercheck.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from bordercheck.inputs import Input
 from bordercheck.timestamps import utcnow
 
 router = APIRouter(tags=["auth"])
@@ -57,7 +58,7 @@ class PasswordChangeRequired(Forbidden):
     code = "password_change_required"
 
 
-class TokenResponse(BaseModel):
+class TokenResponse(Input):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme, not a secret)
     expires_in: int = Field(description="Seconds until the token expires.")
@@ -139,7 +140,7 @@ def token(
     return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(Input):
     model_config = ConfigDict(extra="forbid")
 
     username: str
@@ -214,7 +215,7 @@ def revoke(request: Request, verified: TokenDep, session: SessionDep) -> Respons
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-class Me(BaseModel):
+class Me(Input):
     kind: Literal["user", "client"]
     id: str
     name: str
@@ -235,7 +236,7 @@ async def me(principal: PrincipalDep) -> Me:
     )
 
 
-class BureauOut(BaseModel):
+class BureauOut(Input):
     model_config = ConfigDict(from_attributes=True)
 
     country_code: str
@@ -243,7 +244,7 @@ class BureauOut(BaseModel):
     is_secretariat: bool
 
 
-class NewBureau(BaseModel):
+class NewBureau(Input):
     model_config = ConfigDict(extra="forbid")
 
     country_code: str = Field(examples=["FRA"])
@@ -263,14 +264,14 @@ def list_bureaus(
     return service.list_bureaus(session)
 
 
-class PartnerOut(BaseModel):
+class PartnerOut(Input):
     model_config = ConfigDict(from_attributes=True)
 
     code: str = Field(validation_alias="country_code")
     name: str
 
 
-class NewPartner(BaseModel):
+class NewPartner(Input):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(examples=["EBA"], description="Three letters that are no country's code.")
@@ -295,7 +296,7 @@ def add_bureau(body: NewBureau, caller: AdminDep, session: SessionDep) -> Bureau
     return service.add_bureau(session, body.country_code, body.name, actor=caller.name)
 
 
-class UserOut(BaseModel):
+class UserOut(Input):
     username: str
     role: Role
     bureau: str
@@ -304,7 +305,7 @@ class UserOut(BaseModel):
     created_at: UtcDatetime
 
 
-class NewUser(BaseModel):
+class NewUser(Input):
     model_config = ConfigDict(extra="forbid")
 
     username: str
@@ -364,7 +365,7 @@ def reactivate_user(username: str, caller: AdminDep, session: SessionDep) -> Use
     return _user_out(service.reactivate_user(session, username, actor=caller.name))
 
 
-class PasswordReset(BaseModel):
+class PasswordReset(Input):
     username: str
     temporary_password: str = Field(
         description="Shown this once. It only lets the user choose a new password, at "
@@ -382,7 +383,7 @@ def reset_password(
     return PasswordReset(username=user.username, temporary_password=temporary)
 
 
-class ClientOut(BaseModel):
+class ClientOut(Input):
     client_id: str
     name: str
     role: Role
@@ -395,7 +396,7 @@ class NewClientOut(ClientOut):
     client_secret: str = Field(description="Shown this once; only its hash is kept.")
 
 
-class NewClient(BaseModel):
+class NewClient(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(examples=["Frankfurt airport border control"])

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from bordercheck.api.deps import Principal, PrincipalDep, SessionDep, require_roles
@@ -18,6 +18,7 @@ from bordercheck.directory.models import DirectoryEntry, Topic
 from bordercheck.directory.schemas import EntryChanges, EntryFields
 from bordercheck.directory.service import KEEPERS
 from bordercheck.errors import Forbidden
+from bordercheck.inputs import Input
 from bordercheck.timestamps import utcnow
 
 router = APIRouter(tags=["directory"], dependencies=[Depends(rate_limit)])
@@ -42,7 +43,7 @@ class NewEntry(EntryFields):
     )
 
 
-class EntryOut(BaseModel):
+class EntryOut(Input):
     id: int
     bureau: str
     name: str
@@ -60,7 +61,7 @@ class EntryOut(BaseModel):
     updated_by: str
 
 
-class EntryList(BaseModel):
+class EntryList(Input):
     entries: list[EntryOut]
     stale: int = Field(description="How many of these entries are stale.")
 

@@ -9,9 +9,10 @@ from datetime import date
 from typing import Annotated, TypeVar
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from bordercheck.directory.models import Topic
+from bordercheck.inputs import Input
 
 T = TypeVar("T")
 
@@ -103,7 +104,7 @@ Topics = Annotated[
 Languages = Annotated[list[Language], Field(min_length=1, max_length=20), AfterValidator(_distinct)]
 
 
-class EntryFields(BaseModel):
+class EntryFields(Input):
     """A focal point, as a bureau enters it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -130,7 +131,7 @@ class EntryFields(BaseModel):
     )
 
 
-class EntryChanges(BaseModel):
+class EntryChanges(Input):
     """The fields to change; those left out stay as they are."""
 
     model_config = ConfigDict(extra="forbid")

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from bordercheck.api.deps import (
     DatabaseDep,
@@ -35,6 +35,7 @@ from bordercheck.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from bordercheck.inputs import Input
 from bordercheck.installation import TRAINING_HEADER
 from bordercheck.screening.live import LiveIndex
 from bordercheck.screening.schemas import ScreenRequest
@@ -97,7 +98,7 @@ def _wrapping(settings: Settings) -> bytes:
     return service.wrapping_key(settings.secret_key)
 
 
-class RegisteredKit(BaseModel):
+class RegisteredKit(Input):
     kit_id: str
     bureau: str
     kit_secret: str = Field(description="Hex; shown this once. The kit keeps it in secret.json.")
@@ -123,7 +124,7 @@ def register(
     )  # fmt: skip
 
 
-class SnapshotOut(BaseModel):
+class SnapshotOut(Input):
     sequence: int
     bytes: int
     url: str
@@ -195,16 +196,16 @@ def changes(
     return Response(data, media_type="application/octet-stream")
 
 
-class UploadEntry(BaseModel):
+class UploadEntry(Input):
     id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
     sealed: Annotated[str, Field(max_length=8192)]
 
 
-class UploadIn(BaseModel):
+class UploadIn(Input):
     entries: Annotated[list[UploadEntry], Field(min_length=1, max_length=MAX_UPLOAD)]
 
 
-class UploadOut(BaseModel):
+class UploadOut(Input):
     stored: list[str]
     duplicates: list[str]
     rejected: dict[str, str]
@@ -246,7 +247,7 @@ def upload(
     )
 
 
-class KitOut(BaseModel):
+class KitOut(Input):
     kit_id: str
     client_id: str
     bureau: str

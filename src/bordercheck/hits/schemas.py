@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from bordercheck.api.types import MAX_ID, BodyId, UtcDatetime
 from bordercheck.hits.models import Action, Answer, DomesticRule, Outcome
+from bordercheck.inputs import Input
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
 
-class AnswerIn(BaseModel):
+class AnswerIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     answer: Answer
@@ -32,14 +33,14 @@ class AnswerIn(BaseModel):
     )
 
 
-class OutcomeIn(BaseModel):
+class OutcomeIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     outcome: Outcome
     note: Note | None = None
 
 
-class RecordSummary(BaseModel):
+class RecordSummary(Input):
     document_number: str
     issuing_country: str
     document_type: str
@@ -47,7 +48,7 @@ class RecordSummary(BaseModel):
     active: bool
 
 
-class SightingOut(BaseModel):
+class SightingOut(Input):
     """One screening of the case's document by the querying bureau while the case was open."""
 
     query_id: str
@@ -59,7 +60,7 @@ class SightingOut(BaseModel):
     notified: bool = Field(description="The owner was told of this sighting.")
 
 
-class HitOut(BaseModel):
+class HitOut(Input):
     id: int
     state: str
     source: str
@@ -101,12 +102,12 @@ class HitOut(BaseModel):
     )
 
 
-class HitPage(BaseModel):
+class HitPage(Input):
     hits: list[HitOut]
     next_before: int | None = Field(description="Ask again with before=this for older cases.")
 
 
-class BureauFiguresOut(BaseModel):
+class BureauFiguresOut(Input):
     bureau: str
     cases: int
     answered: int
@@ -119,18 +120,18 @@ class BureauFiguresOut(BaseModel):
     escalated: int
 
 
-class FiguresOut(BaseModel):
+class FiguresOut(Input):
     since: UtcDatetime
     bureaus: list[BureauFiguresOut]
 
 
-class WebhookIn(BaseModel):
+class WebhookIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(max_length=2000)
 
 
-class WebhookOut(BaseModel):
+class WebhookOut(Input):
     bureau: str
     url: str
     created_at: UtcDatetime
@@ -140,7 +141,7 @@ class WebhookOut(BaseModel):
     )
 
 
-class DeliveryOut(BaseModel):
+class DeliveryOut(Input):
     id: int
     event: str
     hit_id: int | None
@@ -152,7 +153,7 @@ class DeliveryOut(BaseModel):
     delivered_at: UtcDatetime | None
 
 
-class NotificationOut(BaseModel):
+class NotificationOut(Input):
     id: int
     kind: str
     hit_id: int | None
@@ -162,13 +163,13 @@ class NotificationOut(BaseModel):
     read_by: str | None
 
 
-class NotificationPage(BaseModel):
+class NotificationPage(Input):
     notifications: list[NotificationOut]
     unread: int
     next_before: int | None
 
 
-class MarkRead(BaseModel):
+class MarkRead(Input):
     model_config = ConfigDict(extra="forbid")
 
     ids: list[BodyId] | None = Field(
@@ -176,12 +177,12 @@ class MarkRead(BaseModel):
     )
 
 
-class Marked(BaseModel):
+class Marked(Input):
     marked: int
     unread: int
 
 
-class HitRulesIn(BaseModel):
+class HitRulesIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     domestic: DomesticRule = Field(
@@ -189,7 +190,7 @@ class HitRulesIn(BaseModel):
     )
 
 
-class HitRulesOut(BaseModel):
+class HitRulesOut(Input):
     bureau: str
     domestic: DomesticRule
     updated_at: UtcDatetime | None = Field(description="Null: never set, the defaults.")

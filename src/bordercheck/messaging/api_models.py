@@ -6,16 +6,17 @@ import base64
 import binascii
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from bordercheck.api.types import MAX_ID, UtcDatetime
+from bordercheck.inputs import Input
 from bordercheck.messaging.attachments import MAX_ATTACHMENTS, NewAttachment, media_type
 from bordercheck.messaging.service import BODY_MAX, SUBJECT_MAX
 
 MAX_RECIPIENTS = 50
 
 
-class AttachmentIn(BaseModel):
+class AttachmentIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     filename: str = Field(description="The file's name, without a directory.")
@@ -41,7 +42,7 @@ class AttachmentIn(BaseModel):
         return NewAttachment(self.filename, self.content_type, self.content)
 
 
-class NewMessage(BaseModel):
+class NewMessage(Input):
     model_config = ConfigDict(extra="forbid")
 
     body: str = Field(max_length=BODY_MAX)
@@ -55,7 +56,7 @@ class NewThread(NewMessage):
     )
 
 
-class MarkRead(BaseModel):
+class MarkRead(Input):
     model_config = ConfigDict(extra="forbid")
 
     up_to: int | None = Field(
@@ -63,20 +64,20 @@ class MarkRead(BaseModel):
     )
 
 
-class AttachmentOut(BaseModel):
+class AttachmentOut(Input):
     id: int
     filename: str
     content_type: str
     size: int
 
 
-class ReadByOut(BaseModel):
+class ReadByOut(Input):
     bureau: str
     user: str
     at: UtcDatetime
 
 
-class MessageOut(BaseModel):
+class MessageOut(Input):
     id: int
     thread_id: int
     sender_bureau: str
@@ -89,7 +90,7 @@ class MessageOut(BaseModel):
     read_by: list[ReadByOut]
 
 
-class ThreadOut(BaseModel):
+class ThreadOut(Input):
     """A thread. In the ``metadata`` view (the secretariat, administrators) there is no
     subject, no creator's name and no message: who, when and how many only."""
 
@@ -108,9 +109,9 @@ class ThreadOut(BaseModel):
     messages: list[MessageOut] | None = None
 
 
-class ThreadList(BaseModel):
+class ThreadList(Input):
     threads: list[ThreadOut]
 
 
-class ReadReport(BaseModel):
+class ReadReport(Input):
     read: int = Field(description="Messages newly marked read for your bureau.")

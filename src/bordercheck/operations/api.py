@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from bordercheck.api.deps import (
     Principal,
@@ -19,6 +19,7 @@ from bordercheck.api.deps import (
 from bordercheck.api.limits import rate_limit
 from bordercheck.auth.models import Role
 from bordercheck.auth.policy import open_to_partners
+from bordercheck.inputs import Input
 from bordercheck.operations import report, service, thread
 from bordercheck.operations.service import NewOperation, OperationView
 from bordercheck.timestamps import utcnow
@@ -34,7 +35,7 @@ OperationIdPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="The opera
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class OperationIn(BaseModel):
+class OperationIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -43,11 +44,11 @@ class OperationIn(BaseModel):
     ends_on: date
     locations: Annotated[list[Code], Field(min_length=1, max_length=100)]
     bureaus: Annotated[list[Code], Field(min_length=1, max_length=100)]
-    clients: Annotated[list[Code], Field(max_length=100)] = []
-    kits: Annotated[list[Code], Field(max_length=100)] = []
+    clients: Annotated[list[Code], Field(max_length=100)] = Field(default_factory=list)
+    kits: Annotated[list[Code], Field(max_length=100)] = Field(default_factory=list)
 
 
-class Invitation(BaseModel):
+class Invitation(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     partner: Annotated[str, Field(min_length=1, max_length=16, examples=["EBA"])]

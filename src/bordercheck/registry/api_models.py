@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from bordercheck.api.types import UtcDatetime, Version
 from bordercheck.documents.types import DocumentType, Status
+from bordercheck.inputs import Input
 from bordercheck.registry.models import Record
 from bordercheck.registry.schemas import RECORD_FIELDS, RecordFields
 from bordercheck.registry.search import MAX_PAGE
@@ -61,7 +62,7 @@ def record_out(record: Record, today: date | None = None) -> RecordOut:
     )
 
 
-class RecordChanges(BaseModel):
+class RecordChanges(Input):
     """``PATCH``: the version you read, and only the fields to change (``null`` clears one).
 
     The record's fields after the change are checked as a whole, like a new record's.
@@ -89,7 +90,7 @@ class RecordChanges(BaseModel):
     incident_ref: str | None = None
 
 
-class Withdrawal(BaseModel):
+class Withdrawal(Input):
     model_config = ConfigDict(extra="forbid")
 
     version: Version
@@ -98,7 +99,7 @@ class Withdrawal(BaseModel):
     )
 
 
-class Withholding(BaseModel):
+class Withholding(Input):
     """The querying countries a record's details are withheld from; empty lifts it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -107,13 +108,13 @@ class Withholding(BaseModel):
     countries: list[str] = Field(max_length=300, examples=[["RUS", "BLR"]])
 
 
-class Review(BaseModel):
+class Review(Input):
     model_config = ConfigDict(extra="forbid")
 
     version: Version
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(Input):
     version: int
     kind: str = Field(description="created, updated, withdrawn or reviewed")
     at: UtcDatetime
@@ -121,12 +122,12 @@ class HistoryEntry(BaseModel):
     data: dict[str, Any] = Field(description="The record's fields as they were at this version.")
 
 
-class RecordHistory(BaseModel):
+class RecordHistory(Input):
     record_id: int
     versions: list[HistoryEntry]
 
 
-class BulkRequest(BaseModel):
+class BulkRequest(Input):
     model_config = ConfigDict(extra="forbid")
 
     records: list[dict[str, Any]] = Field(
@@ -142,13 +143,13 @@ class BulkRequest(BaseModel):
     )
 
 
-class BulkError(BaseModel):
+class BulkError(Input):
     index: int = Field(description="The item's position in `records`, from 0.")
     field: str
     reason: str
 
 
-class BulkReport(BaseModel):
+class BulkReport(Input):
     items: int
     created: int
     updated: int
@@ -173,7 +174,7 @@ class BulkReport(BaseModel):
         )
 
 
-class RecordQuery(BaseModel):
+class RecordQuery(Input):
     """``GET /records``: what to list; every criterion left out matches everything."""
 
     model_config = ConfigDict(extra="forbid")
@@ -204,7 +205,7 @@ class RecordQuery(BaseModel):
     )
 
 
-class RecordsPage(BaseModel):
+class RecordsPage(Input):
     """One page of a listing, newest first unless ``oldest_first``."""
 
     records: list[RecordOut]
@@ -213,7 +214,7 @@ class RecordsPage(BaseModel):
     )
 
 
-class ChangeOut(BaseModel):
+class ChangeOut(Input):
     """One entry of the changes feed: what screening needs to apply it, without a look-up."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -233,7 +234,7 @@ class ChangeOut(BaseModel):
     changed_at: UtcDatetime
 
 
-class ChangesPage(BaseModel):
+class ChangesPage(Input):
     changes: list[ChangeOut]
     next_since: int = Field(description="Pass it as `since` to read on.")
     last_seq: int = Field(description="The newest entry of the feed when this page was read.")

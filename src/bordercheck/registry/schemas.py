@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     StringConstraints,
@@ -19,6 +18,7 @@ from bordercheck.documents.countries import normalise_country
 from bordercheck.documents.numbers import normalise_number, split_serial
 from bordercheck.documents.types import DocumentType, Status, TypeFamily, family_of
 from bordercheck.errors import FieldError
+from bordercheck.inputs import Input
 
 # The contract's field order: CSV header, JSON Lines keys and exports all follow it.
 RECORD_FIELDS: tuple[str, ...] = (
@@ -56,7 +56,7 @@ Text200 = Annotated[str, StringConstraints(max_length=200)]
 Text2000 = Annotated[str, StringConstraints(max_length=2000)]
 
 
-class RecordFields(BaseModel):
+class RecordFields(Input):
     """Everything a bureau reports about one document or one range of blank documents."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)

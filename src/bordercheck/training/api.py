@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from bordercheck.api.deps import (
     Principal,
@@ -18,6 +18,7 @@ from bordercheck.api.deps import (
 )
 from bordercheck.api.limits import rate_limit
 from bordercheck.errors import ValidationFailed
+from bordercheck.inputs import Input
 from bordercheck.training import exercises, library
 from bordercheck.training.exercises import READERS, TRAINERS, ExerciseView
 from bordercheck.training.library import ScenarioFile
@@ -30,14 +31,14 @@ ExerciseIdPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="The exerci
 ScenarioIdPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 
-class ScenarioText(BaseModel):
+class ScenarioText(Input):
     model_config = ConfigDict(extra="forbid")
 
     filename: Annotated[str, Field(min_length=1, max_length=200)] = "scenario.yaml"
     source: Annotated[str, Field(min_length=1, max_length=MAX_BYTES)]
 
 
-class ExerciseIn(BaseModel):
+class ExerciseIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     scenario: Annotated[str, Field(min_length=1, max_length=64)]

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -24,6 +23,7 @@ from pydantic import (
 
 from bordercheck.documents.countries import InvalidCountry, normalise_country
 from bordercheck.errors import FieldError, ValidationFailed
+from bordercheck.inputs import Input
 from bordercheck.registry.schemas import RecordFields
 
 LANGUAGES = ("en", "fr", "es", "ar")
@@ -48,7 +48,7 @@ def _country(value: Any) -> str:
 Country = Annotated[str, BeforeValidator(_country)]
 
 
-class Strict(BaseModel):
+class Strict(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
@@ -71,7 +71,7 @@ class PlantedRecord(Strict):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     ref: Slug
-    withheld_from: Annotated[list[str], Field(max_length=50)] = []
+    withheld_from: Annotated[list[str], Field(max_length=50)] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _fields(self) -> PlantedRecord:
@@ -118,7 +118,7 @@ class HeldDocument(Strict):
     sex: Literal["M", "F", "X"] = "X"
     expiry_date: date
     note: Text | None = None  # what the officer sees besides the data (a page re-laminated…)
-    mrz_damage: Annotated[list[Damage], Field(max_length=10)] = []
+    mrz_damage: Annotated[list[Damage], Field(max_length=10)] = Field(default_factory=list)
     zone_unreadable: bool = False  # scratched past reading: the number is keyed in
 
 
@@ -224,10 +224,10 @@ class Scenario(Strict):
     id: Slug
     title: Text
     briefing: Text
-    records: Annotated[list[PlantedRecord], Field(max_length=50)] = []
-    documents: Annotated[list[HeldDocument], Field(max_length=20)] = []
-    manifests: Annotated[list[PlantedManifest], Field(max_length=5)] = []
-    kits: Annotated[list[PlantedKit], Field(max_length=5)] = []
+    records: Annotated[list[PlantedRecord], Field(max_length=50)] = Field(default_factory=list)
+    documents: Annotated[list[HeldDocument], Field(max_length=20)] = Field(default_factory=list)
+    manifests: Annotated[list[PlantedManifest], Field(max_length=5)] = Field(default_factory=list)
+    kits: Annotated[list[PlantedKit], Field(max_length=5)] = Field(default_factory=list)
     steps: Annotated[list[AnyStep], Field(min_length=1, max_length=30)]
 
     @field_validator("steps")
