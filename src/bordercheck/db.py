@@ -26,12 +26,29 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # attempt fails at once instead of waiting as well (requests answer 503 meanwhile).
 CONNECT_TIMEOUT_SECONDS = 5
 REFUSE_AFTER_FAILURE_SECONDS = 0.25
-# Page cache per connection; bulk imports into indexed tables slow down badly with less.
-SQLITE_CACHE_KIB = 131_072
+# Page cache per connection. A server's connections see the database change under them at
+# nearly every transaction (the query log commits many times a second), which empties their
+# caches, so a larger one would mostly hold pages that are dropped: it would only grow each
+# process's memory, per connection, as the query log's new pages pass through it.
+SQLITE_CACHE_KIB = 16_384
+# For a bulk import's transaction: writing into indexed tables slows down badly with less.
+SQLITE_BULK_CACHE_KIB = 131_072
 
 
 class Base(DeclarativeBase):
     """Declarative base of every table; each domain's ``models.py`` adds its own."""
+
+
+_BULK_CACHE = "bordercheck.bulk_page_cache"
+
+
+def bulk_page_cache(session: Session) -> None:
+    """Give the session's connection the bulk import's page cache (SQLite) until it goes back
+    to the pool, at the end of the transaction."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
+        connection.connection.info[_BULK_CACHE] = True
 
 
 def is_sqlite(engine_or_url: Engine | str) -> bool:
@@ -70,6 +87,13 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+        # A connection lent to a bulk import goes back with its usual cache (and the pages
+        # above it freed), however the import ended.
+        if record.info.pop(_BULK_CACHE, False) and dbapi_connection is not None:
+            dbapi_connection.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

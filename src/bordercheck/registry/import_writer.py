@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from bordercheck.audit.service import record_event
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.actors import Actor
+from bordercheck.db import bulk_page_cache
 from bordercheck.documents.numbers import split_serial
 from bordercheck.errors import BordercheckError, FieldError
 from bordercheck.registry import service
@@ -105,6 +106,7 @@ class RecordWriter:
         on_rejected: Rejected | None = None,
     ) -> None:
         self.session = session
+        bulk_page_cache(session)
         self.actor = actor
         self.skip_invalid = skip_invalid
         self.merge = merge
