@@ -165,18 +165,23 @@ def family(root: int, table: dict[int, tuple[int, float]]) -> set[int]:
     return {pid for pid in members if pid in table}
 
 
-def memory_kib(pid: int) -> tuple[int, int]:
-    """RSS and PSS of a process in KiB (shared pages divided among those mapping them)."""
-    rss = pss = 0
+MEMORY_FIELDS = ("Rss", "Pss", "Pss_Anon", "Pss_File", "Pss_Shmem")
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """RSS and PSS of a process in KiB (shared pages divided among those mapping them), and
+    PSS split: anonymous (the heap: what a leak grows), mapped files (the index snapshot and
+    the database's pages read through the mapping, bounded by the files and the kernel's to
+    take back), shared memory (SQLite's WAL index)."""
+    sizes = dict.fromkeys(MEMORY_FIELDS, 0)
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Rss:"):
-                rss = int(line.split()[1])
-            elif line.startswith("Pss:"):
-                pss = int(line.split()[1])
+            name, _, rest = line.partition(":")
+            if name in sizes:
+                sizes[name] = int(rest.split()[0])
     except OSError:
         pass
-    return rss, pss
+    return sizes
 
 
 def disk_bytes(database: Path) -> tuple[int, int]:
@@ -192,6 +197,9 @@ class Sample:
     at: float  # seconds since the measured run began
     rss_kib: int
     pss_kib: int
+    anon_kib: int
+    file_kib: int
+    shmem_kib: int
     processes: int
     db_bytes: int
     journal_bytes: int
@@ -212,7 +220,10 @@ class Sampler(threading.Thread):
         db, journal = disk_bytes(self.database)
         return Sample(
             at=time.monotonic() - self.began,
-            rss_kib=sum(r for r, _ in sizes), pss_kib=sum(p for _, p in sizes),
+            rss_kib=sum(s["Rss"] for s in sizes), pss_kib=sum(s["Pss"] for s in sizes),
+            anon_kib=sum(s["Pss_Anon"] for s in sizes),
+            file_kib=sum(s["Pss_File"] for s in sizes),
+            shmem_kib=sum(s["Pss_Shmem"] for s in sizes),
             processes=len(members), db_bytes=db, journal_bytes=journal,
             load1=os.getloadavg()[0],
         )  # fmt: skip
@@ -229,14 +240,14 @@ class Sampler(threading.Thread):
         self.join()
 
 
-def slope_per_minute(samples: list[Sample]) -> float:
-    """Least-squares slope of PSS, MiB a minute, past the first tenth of the run (caches
-    filling: tokens, the answers' first allocations)."""
+def slope_per_minute(samples: list[Sample], kib: str = "pss_kib") -> float:
+    """Least-squares slope of PSS (or of one part of it), MiB a minute, past the first tenth
+    of the run (caches filling: tokens, the answers' first allocations)."""
     settled = [s for s in samples if s.at >= samples[-1].at / 10]
     if len(settled) < 3:
         return 0.0
     xs = [s.at / 60 for s in settled]
-    ys = [s.pss_kib / 1024 for s in settled]
+    ys = [getattr(s, kib) / 1024 for s in settled]
     return statistics.linear_regression(xs, ys).slope
 
 
@@ -373,7 +384,8 @@ def interval_line(
     side_n = sum(len(t.latencies_ms) for t in side.tallies.values())
     side_e = sum(sum(t.errors.values()) for t in side.tallies.values())
     text = (
-        f"{label}  PSS {mib(s.pss_kib)} (RSS {mib(s.rss_kib)})  database "
+        f"{label}  PSS {mib(s.pss_kib)} (heap {mib(s.anon_kib)}, files {mib(s.file_kib)}, "
+        f"shm {mib(s.shmem_kib)}; RSS {mib(s.rss_kib)})  database "
         f"{s.db_bytes / 2**20:,.0f} MiB, journal {s.journal_bytes / 2**20:,.1f} MiB  side "
         f"{side_n:,} requests, {side_e} errors  load {s.load1:.1f}"
     )
@@ -530,6 +542,9 @@ def report(
     wrk_cpu = sum(c.cpu_seconds for c in chunks)
     first, last = samples[0], samples[-1]
     slope = slope_per_minute(samples)
+    heap_slope = slope_per_minute(samples, "anon_kib")
+    file_slope = slope_per_minute(samples, "file_kib")
+    shmem_slope = slope_per_minute(samples, "shmem_kib")
     peak = max(samples, key=lambda s: s.pss_kib)
     growth = (last.db_bytes + last.journal_bytes) - (first.db_bytes + first.journal_bytes)
     answered = sum(results.values())
@@ -571,8 +586,14 @@ def report(
     print(f"| server PSS start / end / max (RSS end) | {mib(first.pss_kib)} / "
           f"{mib(last.pss_kib)} / {mib(peak.pss_kib)} ({mib(last.rss_kib)}), "
           f"{last.processes} processes | |")  # fmt: skip
-    print(f"| server PSS slope | {slope:+.2f} MiB/min over {len(samples)} samples "
-          f"(past the first tenth) | ≤ {targets.flat_mib_per_minute:.1f} MiB/min |")  # fmt: skip
+    print(f"| server PSS: heap / mapped files / shared memory, start → end | "
+          f"{mib(first.anon_kib)} → {mib(last.anon_kib)} / {mib(first.file_kib)} → "
+          f"{mib(last.file_kib)} / {mib(first.shmem_kib)} → {mib(last.shmem_kib)} | |")  # fmt: skip
+    print(f"| server PSS slope, whole / mapped files / shared memory | {slope:+.2f} / "
+          f"{file_slope:+.2f} / {shmem_slope:+.2f} MiB/min | |")  # fmt: skip
+    print(f"| server heap slope (anonymous PSS: what a leak grows) | {heap_slope:+.2f} MiB/min "
+          f"over {len(samples)} samples (past the first tenth) "
+          f"| ≤ {targets.flat_mib_per_minute:.1f} MiB/min |")  # fmt: skip
     print(f"| database growth (file, WAL, query journal) | {growth / 2**20:+,.0f} MiB "
           f"({growth / 2**20 / (wall / 60):+,.1f} MiB/min); {queries_logged:,} queries logged "
           f"| (expected: the query log) |")  # fmt: skip
@@ -587,7 +608,7 @@ def report(
         "rate": rate >= targets.rate_share * args.rate,
         "p99": bound <= targets.p99_ms,
         "errors": not errors and not side_errors,
-        "flat memory": slope <= targets.flat_mib_per_minute,
+        "flat memory (heap)": heap_slope <= targets.flat_mib_per_minute,
     }
     for name, ok in verdicts.items():
         print(f"{name}: {'PASS' if ok else 'FAIL'}")

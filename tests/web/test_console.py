@@ -217,7 +217,7 @@ def test_the_second_factor_enrolled_then_asked_then_a_recovery_code(
     assert response.headers["location"] == "/sign-in/second-factor"
     assert again.client.get("/home").status_code == 303, "no page before the second factor"
     reused = again.post("/sign-in/second-factor", {"code": code}, page="/sign-in/second-factor")
-    assert reused.status_code == 401, "a code is good once"
+    assert reused.status_code == 401, ("a code is good once", reused.headers.get("location"))
     good = again.post("/sign-in/second-factor", {"code": codes[0]}, page="/sign-in/second-factor")
     assert good.status_code == 303
     assert again.client.get("/home").status_code == 200
