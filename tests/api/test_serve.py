@@ -15,8 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
+import pytest
 
 from bordercheck.api.server import default_workers
+from bordercheck.memory import ENVIRONMENT, THRESHOLD_BYTES, return_large_blocks
 
 
 def _free_port() -> int:
@@ -26,7 +28,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _serving(env: dict[str, str], port: int) -> Iterator[queue.Queue[str]]:
+def _serving(env: dict[str, str], port: int) -> Iterator[tuple[queue.Queue[str], int]]:
     command = [sys.executable, "-m", "bordercheck", "serve", "--workers", "2", "--port", str(port)]
     lines: queue.Queue[str] = queue.Queue()
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as server:
@@ -34,7 +36,7 @@ def _serving(env: dict[str, str], port: int) -> Iterator[queue.Queue[str]]:
         stdout = server.stdout
         threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
         try:
-            yield lines
+            yield lines, server.pid
         finally:
             server.terminate()
             server.wait(timeout=20)
@@ -52,6 +54,20 @@ def _line_with(lines: queue.Queue[str], text: str, seconds: float = 60) -> str:
             return line.strip()
         seen.append(line)
     raise AssertionError(f"no line with {text!r} in {seen}")
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (uvicorn's workers, and its own helper, if any)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == pid:
+                found.append(int(entry.name))
+    return found
 
 
 def _ready(port: int, seconds: float = 60) -> dict[str, str]:
@@ -77,7 +93,7 @@ def test_workers_share_one_snapshot_and_the_address_is_printed(
         "BORDERCHECK_CACHE_DIR": str(cache),
     }
     port = _free_port()
-    with _serving(env, port) as lines:
+    with _serving(env, port) as (lines, supervisor):
         built = _line_with(lines, "screening index")
         assert "screening index built" in built
         served = _line_with(lines, "serving")
@@ -86,12 +102,18 @@ def test_workers_share_one_snapshot_and_the_address_is_printed(
             == f"bordercheck: serving http://127.0.0.1:{port}/ (2 workers; API docs at /docs)"
         )
         assert _ready(port) == {"status": "ready"}
+        # The workers hand large freed blocks back to the system (bordercheck.memory).
+        workers = _children(supervisor)
+        assert len(workers) >= 2, workers
+        for worker in workers:
+            environ = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
+            assert f"{ENVIRONMENT}={THRESHOLD_BYTES}".encode() in environ, worker
     [snapshot] = cache.iterdir()
     assert snapshot.stat().st_mode & 0o777 == 0o600
     assert cache.stat().st_mode & 0o777 == 0o700
     assert str(snapshot) in built
     # The next start finds it current and maps it again rather than building anew.
-    with _serving(env, port) as lines:
+    with _serving(env, port) as (lines, _supervisor):
         assert "screening index current" in _line_with(lines, "screening index")
         _line_with(lines, "serving")
         assert _ready(port) == {"status": "ready"}
@@ -99,3 +121,12 @@ def test_workers_share_one_snapshot_and_the_address_is_printed(
 
 def test_the_default_is_one_worker_per_core() -> None:
     assert default_workers() == len(os.sched_getaffinity(0))
+
+
+def test_a_threshold_the_deployment_set_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENVIRONMENT, "262144")
+    return_large_blocks()
+    assert os.environ[ENVIRONMENT] == "262144"
+    monkeypatch.delenv(ENVIRONMENT)
+    return_large_blocks()
+    assert os.environ[ENVIRONMENT] == str(THRESHOLD_BYTES)
