@@ -10,13 +10,23 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from bordercheck.auth.models import Role
+from bordercheck.errors import ValidationFailed
 from bordercheck.registry import service as registry_service
-from bordercheck.screening.columns import MAX_ERRORS
+from bordercheck.screening.columns import MAX_ERRORS, normalise_columns
 from bordercheck.screening.models import ScreeningQuery
-from bordercheck.screening.schemas import BatchMatchesResponse, BatchResponse
+from bordercheck.screening.schemas import (
+    BatchMatchesResponse,
+    BatchResponse,
+    DocumentColumns,
+    ScreenRequest,
+)
+from bordercheck.screening.service import prepare
 from tests.factories import fields, officer
 from tests.signin import Api, open_api
 
@@ -265,3 +275,46 @@ def test_the_columns_form_is_in_the_openapi_description(api: Api) -> None:
     assert set(columns["properties"]["columns"]["properties"]) == {
         "document_number", "issuing_country", "document_type"
     }  # fmt: skip
+
+
+# Numbers, countries and types as callers spell them, right or wrong on purpose: lower case,
+# separators, characters no number holds, letters beyond ASCII, too long.
+NUMBERS = st.text(alphabet="AZ09az -/<.*\u00e9\t", min_size=1, max_size=30)
+COUNTRIES = st.sampled_from(["DEU", "deu", "DE", "D", "D<<", "XX", "FRA", "fr", "QQQ", " ita"])
+TYPES = st.none() | st.sampled_from(["passport", "Passport ", "identity", "visa", "car", ""])
+
+
+@given(st.lists(st.tuples(NUMBERS, COUNTRIES, TYPES), min_size=1, max_size=30))
+def test_columns_are_read_as_each_document_of_a_list_is(
+    documents: list[tuple[str, str, str | None]],
+) -> None:
+    try:
+        requests = [
+            ScreenRequest(document_number=n, issuing_country=c, document_type=t)
+            for n, c, t in documents
+        ]
+    except ValidationError:
+        assume(False)  # refused by the schema, as the columns' schema refuses it (above)
+    expected_errors = set()
+    prepared = []
+    for position, request in enumerate(requests):
+        try:
+            prepared.append(prepare(request))
+        except ValidationFailed as exc:
+            expected_errors |= {
+                (f"columns.{error.field}.{position}", error.reason) for error in exc.errors
+            }
+    columns = DocumentColumns(
+        document_number=[n for n, _, _ in documents],
+        issuing_country=[c for _, c, _ in documents],
+        document_type=[t for _, _, t in documents],
+    )
+    if expected_errors:
+        with pytest.raises(ValidationFailed) as refused:
+            normalise_columns(columns)
+        assert {(error.field, error.reason) for error in refused.value.errors} == expected_errors
+        return
+    normal = normalise_columns(columns)
+    assert normal.numbers == [p.query.number for p in prepared]
+    assert normal.countries == [p.query.country for p in prepared]
+    assert normal.document_types == [p.document_type for p in prepared]
