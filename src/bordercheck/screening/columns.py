@@ -69,7 +69,7 @@ def normalise_columns(columns: DocumentColumns) -> NormalColumns:
     if errors:
         raise ValidationFailed(errors=errors)
     numbers = _numbers(columns.document_number, errors)
-    countries = _by_value(columns.issuing_country, "issuing_country", _country, errors)
+    countries = _by_value(columns.issuing_country, "issuing_country", normalised_country, errors)
     types = columns.document_type
     if types is not None:
         types = _by_value(types, "document_type", _type_name, errors)
@@ -102,10 +102,6 @@ def _numbers(raw: list[str], errors: list[FieldError]) -> list[str]:
             if len(errors) < MAX_ERRORS:
                 errors.append(FieldError(f"columns.document_number.{position}", str(exc)))
     return numbers
-
-
-def _country(raw: str) -> str:
-    return normalised_country(raw)
 
 
 def _type_name(raw: str | None) -> str | None:
