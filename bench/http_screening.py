@@ -5,7 +5,9 @@ same machine (1 % of the numbers screened are recorded: each a hit, its case com
 its answer), and measures in the same run a bare FastAPI endpoint served the same way (the
 ceiling of single screens) and PostgreSQL making the same look-ups as a 10,000-document batch
 inside the database (``bench/screening_index.py``'s ``Postgres``, on a table of the same
-records): the ratios are the figures to compare across machines and loads.
+records): the ratios are the figures to compare across machines and loads. The batch is sent
+as a list of documents and as columns (one list per field), each answered in full and with
+its matches only; a form the server does not offer is printed as such.
 
     .venv/bin/python bench/http_screening.py [--records 1000000] [--seconds 15] [--work DIR]
 
@@ -266,6 +268,12 @@ def main() -> None:
             compact = timed_batches(
                 client, url, orjson.dumps({"documents": batch, "answer": "matches"}), headers
             )
+            fields = ("document_number", "issuing_country", "document_type")
+            columns = {name: [document[name] for document in batch] for name in fields}
+            columns_full = timed_batches(client, url, orjson.dumps({"columns": columns}), headers)
+            columns_compact = timed_batches(
+                client, url, orjson.dumps({"columns": columns, "answer": "matches"}), headers
+            )
     assert full is not None
 
     bare = work / "bare_app.py"
@@ -289,7 +297,12 @@ def main() -> None:
           f"| {ratio:.2f} |")  # fmt: skip
     print(f"| single p50 / p99 ms | {ours[1]:.1f} / {ours[2]:.1f} | bare FastAPI {ceiling[1]:.1f}"
           f" / {ceiling[2]:.1f} | |")  # fmt: skip
-    for name, timings in (("full answer", full), ('"answer": "matches"', compact)):
+    for name, timings in (
+        ("full answer", full),
+        ('"answer": "matches"', compact),
+        ("as columns, full answer", columns_full),
+        ('as columns, "answer": "matches"', columns_compact),
+    ):
         if timings is None:
             print(f"| 10,000-document batch, {name} | not offered | | |")
             continue

@@ -48,10 +48,10 @@ def bare_app() -> FastAPI:
     return app
 
 
-async def one_request(app: App, body: bytes, token: str) -> int:
+async def one_request(app: App, body: bytes, token: str, path: str = "/api/v1/screen") -> int:
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": "/api/v1/screen", "raw_path": b"/api/v1/screen",
+        "scheme": "http", "path": path, "raw_path": path.encode(),
         "query_string": b"", "root_path": "", "client": ("127.0.0.1", 5000),
         "server": ("127.0.0.1", 8000),
         "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json"),

@@ -308,7 +308,8 @@ def test_a_batch_that_is_not_a_batch_gets_a_422_naming_what_is_wrong(api: Api) -
         assert field in {e["field"] for e in response.json()["errors"]}, response.json()
     schema = api.client.get("/openapi.json").json()
     body_schema = schema["paths"]["/api/v1/screen/batch"]["post"]["requestBody"]
-    items = body_schema["content"]["application/json"]["schema"]["properties"]["documents"]
+    documents = body_schema["content"]["application/json"]["schema"]["oneOf"][0]
+    items = documents["properties"]["documents"]
     assert items["items"] == {"$ref": "#/components/schemas/ScreenRequest"}
     assert "ScreenRequest" in schema["components"]["schemas"]
 

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -17,7 +18,12 @@ from bordercheck.auth.models import Role
 from bordercheck.db import Database
 from bordercheck.screening.journal import QueryJournal, decode, replay_abandoned
 from bordercheck.screening.models import ScreeningQuery
-from bordercheck.screening.querylog import LoggedMatch, QueryLogWriter, write_entries
+from bordercheck.screening.querylog import (
+    CleanQueries,
+    LoggedMatch,
+    QueryLogWriter,
+    write_entries,
+)
 from tests.factories import case_opener, keyed_database
 from tests.signin import open_api
 from tests.test_querylog import WAIT, counts, entry
@@ -37,10 +43,35 @@ sys.stdin.read()
 """
 
 
+# The same, its entries the clean queries of one batch sent as columns (one journal line).
+JOURNALLING_COLUMNS = """
+import sys
+from pathlib import Path
+from bordercheck.screening.journal import QueryJournal
+from tests.screening.test_journal import columns
+journal = QueryJournal(Path(sys.argv[1]), sync_seconds=0)
+journal.start()
+journal.append(columns(range(int(sys.argv[2]), int(sys.argv[3]))))
+print("journalled", flush=True)
+sys.stdin.read()
+"""
+
+
+def columns(numbers: range) -> CleanQueries:
+    """The clean queries of a batch sent as columns, numbered as ``entry`` numbers its own."""
+    return CleanQueries(
+        "".join(f"{n:032x}" for n in numbers), datetime.now(UTC), "client", "gate-7", "FRA",
+        "CDG-T2", "OP-1", "batch", [f"C01X{n:05d}" for n in numbers], ["DEU"] * len(numbers),
+        [None if n % 3 else "passport" for n in numbers],
+    )  # fmt: skip
+
+
 @contextmanager
-def journalling(directory: Path, first: int, last: int) -> Iterator[subprocess.Popen[bytes]]:
+def journalling(
+    directory: Path, first: int, last: int, script: str = JOURNALLING
+) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
-        [sys.executable, "-c", JOURNALLING, str(directory), str(first), str(last)],
+        [sys.executable, "-c", script, str(directory), str(first), str(last)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT,
     )  # fmt: skip
     try:
@@ -176,3 +207,79 @@ def test_a_journal_that_cannot_be_written_answers_503_then_recovers(
         while not logged(api.database, answer.json()["query_id"]):
             assert time.monotonic() < deadline, "answered, never logged"
             time.sleep(0.02)
+
+
+def logged_rows(database: Database) -> set[tuple[object, ...]]:
+    with database.session() as session:
+        return {
+            (row.id, row.principal_name, row.location, row.operation_id, row.source,
+             row.document_number, row.issuing_country, row.document_type, row.result)
+            for row in session.scalars(select(ScreeningQuery))
+        }  # fmt: skip
+
+
+def test_a_batch_journalled_as_columns_then_killed_reaches_the_log_once(
+    fresh_url: str, tmp_path: Path
+) -> None:
+    with journalling(tmp_path, 0, 300, JOURNALLING_COLUMNS):
+        pass  # killed (SIGKILL) here: its 300 answered queries are only in its journal
+    (left,) = journals(tmp_path)
+    kept = tmp_path / "kept"
+    shutil.copy(left, kept)
+    database = keyed_database(fresh_url)
+    journal = QueryJournal(tmp_path)
+    writer = QueryLogWriter(database, on_hits=[case_opener()], journal=journal)
+    writer.start()
+    # The replay runs first in the log's thread: once a later commit is done, it is done.
+    writer.record([entry(1000, (LoggedMatch(7, "exact", 1.0),))]).result(timeout=WAIT)
+    assert (counts(database), journals(tmp_path)) == ((301, 1), [])
+    writer.stop()
+    journal.close()
+    # Killed between the commit of a replay and the deletion of the journal: replayed again.
+    shutil.copy(kept, left)
+    replay_abandoned(tmp_path, database, nullcontext)
+    assert (counts(database), journals(tmp_path)) == ((301, 1), [])
+    expected = {
+        (q.id, q.principal_name, q.location, q.operation_id, q.source, q.document_number,
+         q.issuing_country, q.document_type, q.result)
+        for q in columns(range(300)).entries()
+    }  # fmt: skip
+    assert expected < logged_rows(database)
+    database.dispose()
+
+
+def test_clean_queries_as_columns_are_journalled_in_one_line_then_moved(
+    fresh_url: str, tmp_path: Path
+) -> None:
+    database = keyed_database(fresh_url)
+    journal = QueryJournal(tmp_path, sync_seconds=0.01)
+    journal.start()
+    writer = QueryLogWriter(database, on_hits=[case_opener()], journal=journal)
+    batch = columns(range(500))
+    hit = entry(900, (LoggedMatch(7, "exact", 1.0),))
+    answered = writer.record([hit], batch)
+    assert not answered.done()  # the hit waits for its commit; the clean ones do not
+    (segment,) = journals(tmp_path)
+    assert segment.read_bytes().count(b"\n") == 1
+    assert [q.id for q in decode(segment.read_bytes(), str(segment))] == batch.ids()
+    writer.start()
+    answered.result(timeout=WAIT)
+    writer.stop()
+    journal.close()
+    assert counts(database) == (501, 1)
+    assert journals(tmp_path) == []  # all in the database: nothing left to replay
+    database.dispose()
+
+
+def test_without_a_journal_clean_queries_as_columns_wait_for_their_commit(
+    fresh_url: str,
+) -> None:
+    database = keyed_database(fresh_url)
+    writer = QueryLogWriter(database, on_hits=[case_opener()])
+    answered = writer.record([], columns(range(200)))
+    assert not answered.done()
+    writer.start()
+    answered.result(timeout=WAIT)
+    writer.stop()
+    assert counts(database) == (200, 0)
+    database.dispose()

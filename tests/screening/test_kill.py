@@ -27,8 +27,10 @@ from tests.processes import READY_WITHIN, server
 pytestmark = pytest.mark.slow
 
 KILLS = 12  # per database; one server started for each
-# What each kill follows, in turn: a hit, a clean screen, a batch holding a hit, a clean batch.
-KINDS = ("hit", "hit", "clean", "batch", "clean", "clean batch")
+# What each kill follows, in turn: a hit, a clean screen, a batch holding a hit, a clean batch,
+# the same two batches sent as columns (their clean queries journalled as one line).
+KINDS = ("hit", "hit", "clean", "batch", "clean", "clean batch", "columns", "clean columns")
+BATCHES = {"batch", "clean batch", "columns", "clean columns"}
 
 
 def prepare(url: str) -> tuple[str, str]:
@@ -53,12 +55,15 @@ def screen_and_kill(
     headers = {"Authorization": f"Bearer {token}"}
     recorded = {"document_number": "C01X00T47", "issuing_country": "DEU"}
     clean = {"document_number": f"ZZ{n:07d}", "issuing_country": "DEU"}
-    if kind in {"batch", "clean batch"}:
+    if kind in BATCHES:
         documents = [{"document_number": f"ZY{n:03d}{i:04d}", "issuing_country": "DEU"}
                      for i in range(200)]  # fmt: skip
-        if kind == "batch":
+        if kind in {"batch", "columns"}:
             documents[117] = recorded
         body: dict[str, Any] = {"documents": documents}
+        if kind.endswith("columns"):
+            body = {"columns": {name: [document[name] for document in documents]
+                                for name in ("document_number", "issuing_country")}}  # fmt: skip
         path = "/api/v1/screen/batch"
     else:
         body = recorded if kind == "hit" else clean
@@ -108,7 +113,8 @@ def test_a_killed_server_has_kept_every_answer_it_sent(
     elapsed = time.monotonic() - started
 
     hits = {a["query_id"] for a in answered if a["result"] == "hit"}
-    assert len(hits) == sum(1 for n in range(KILLS) if KINDS[n % len(KINDS)] in {"hit", "batch"})
+    with_hit = {"hit", "batch", "columns"}
+    assert len(hits) == sum(1 for n in range(KILLS) if KINDS[n % len(KINDS)] in with_hit)
     database = keyed_database(fresh_url)
     with database.session() as session:
         # Each answered hit opened a case or was added to one as a sighting.

@@ -31,12 +31,15 @@ from bordercheck.api.types import RecordId, UtcDatetime
 from bordercheck.auth.models import Role
 from bordercheck.errors import ServiceUnavailable
 from bordercheck.screening import watches
+from bordercheck.screening.columns import ColumnAnswers, screen_column_batch
+from bordercheck.screening.index import ScreeningIndex
 from bordercheck.screening.live import LiveIndex
 from bordercheck.screening.querylog import QueryLogWriter
 from bordercheck.screening.schemas import (
     BatchMatchesResponse,
     BatchResponse,
     CentreBatchRequest,
+    ColumnBatchRequest,
     ScreenRequest,
     ScreenResponse,
 )
@@ -65,23 +68,44 @@ router = APIRouter(tags=["screening"])
 _SECURITY: list[dict[str, list[str]]] = [{"OAuth2PasswordBearer": []}]
 
 
-def run_screening(
-    request: Request, principal: Principal, documents: Sequence[ScreenRequest], source: str
-) -> tuple[list[Screened], Future[None]]:
-    """The answers, and the future of the commit of their log entries and hit cases."""
+def _loaded(request: Request) -> tuple[LiveIndex, ScreeningIndex]:
     live: LiveIndex = request.app.state.live_index
     if live.index is None:
         raise ServiceUnavailable(
             "the screening index is still loading; try again in a moment",
             retry_after=1,
         )
-    asker = Asker(kind=principal.kind, name=principal.name, bureau_code=principal.bureau_code)
+    return live, live.index
+
+
+def _asker(principal: Principal) -> Asker:
+    return Asker(kind=principal.kind, name=principal.name, bureau_code=principal.bureau_code)
+
+
+def run_screening(
+    request: Request, principal: Principal, documents: Sequence[ScreenRequest], source: str
+) -> tuple[list[Screened], Future[None]]:
+    """The answers, and the future of the commit of their log entries and hit cases."""
+    live, index = _loaded(request)
     answered = screen_requests(
-        live.index, documents, asker, source=source, withheld_from=live.withheld_from
+        index, documents, _asker(principal), source=source, withheld_from=live.withheld_from
     )
     request.app.state.metrics.screenings.inc(len(answered))
     log: QueryLogWriter = request.app.state.query_log
     return answered, log.record([item.logged for item in answered])
+
+
+def run_column_screening(
+    request: Request, principal: Principal, body: ColumnBatchRequest
+) -> tuple[ColumnAnswers, Future[None]]:
+    """``run_screening`` of a batch sent as columns: its clean queries logged as columns."""
+    live, index = _loaded(request)
+    answers = screen_column_batch(
+        index, body, _asker(principal), source="batch", withheld_from=live.withheld_from
+    )
+    request.app.state.metrics.screenings.inc(answers.size)
+    log: QueryLogWriter = request.app.state.query_log
+    return answers, log.record(answers.logged, answers.clean)
 
 
 async def wait_until_logged(logged: Future[None]) -> None:
@@ -104,15 +128,43 @@ def _json(data: object) -> Response:
 
 
 def _batch_schema() -> dict[str, Any]:
-    schema = CentreBatchRequest.model_json_schema(ref_template="#/components/schemas/{model}")
-    schema.pop("$defs", None)  # ScreenRequest is in the components already, from /screen
+    """The two forms of a batch: ``documents`` (a list of ``ScreenRequest``) or ``columns``."""
+    ref = "#/components/schemas/{model}"
+    documents = CentreBatchRequest.model_json_schema(ref_template=ref)
+    documents.pop("$defs", None)  # ScreenRequest is in the components already, from /screen
+    documents["title"] = "BatchOfDocuments"
+    columns = ColumnBatchRequest.model_json_schema(ref_template=ref)
+    # DocumentColumns is in no other schema: written where it is used.
+    columns = _inlined(columns, columns.pop("$defs", {}))
+    columns["title"] = "BatchOfColumns"
+    schema = {"oneOf": [documents, columns]}
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
-def _parse_batch(raw: bytes) -> CentreBatchRequest:
+def _inlined(schema: Any, parts: dict[str, Any]) -> Any:
+    """``schema`` with its references to ``parts`` replaced by what they refer to."""
+    if isinstance(schema, list):
+        return [_inlined(item, parts) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    name = str(schema.get("$ref", "")).rsplit("/", 1)[-1]
+    if name in parts:
+        return _inlined(parts[name], parts)
+    return {key: _inlined(value, parts) for key, value in schema.items()}
+
+
+def _parse_batch(raw: bytes) -> CentreBatchRequest | ColumnBatchRequest:
     # Straight from the bytes: a third of the time of parsing to Python objects and then
-    # validating them, which is what a declared body parameter does.
+    # validating them, which is what a declared body parameter does. A body without the word
+    # "columns" is a batch of documents; one with it may still be (a number or a place named
+    # so), which its refusal as columns tells: it holds "documents".
     try:
+        if b'"columns"' in raw:
+            try:
+                return ColumnBatchRequest.model_validate_json(raw)
+            except ValidationError as exc:
+                if not any(error["loc"] == ("documents",) for error in exc.errors()):
+                    raise
         return CentreBatchRequest.model_validate_json(raw)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
@@ -138,12 +190,18 @@ async def answer_screen(request: Request, principal: Principal, body: ScreenRequ
     openapi_extra={"requestBody": _batch_schema(), "security": _SECURITY},
 )
 async def screen_batch(request: Request, principal: ScreenerDep) -> Response:
-    """Screen up to 10,000 documents; the results come back in the order sent (all of them,
-    or with `"answer": "matches"` only those that matched, each with its position)."""
+    """Screen up to 10,000 documents, sent as a list of `documents` or as `columns` (one list
+    per field); the results come back in the order sent (all of them, or with `"answer":
+    "matches"` only those that matched, each with its position)."""
     body = await run_in_threadpool(_parse_batch, await request.body())
-    extra = math.ceil(len(body.documents) / DOCUMENTS_PER_REQUEST) - 1
+    size = body.size if isinstance(body, ColumnBatchRequest) else len(body.documents)
+    extra = math.ceil(size / DOCUMENTS_PER_REQUEST) - 1
     if extra > 0:  # the dependency took one request's worth already
         await spend(request, principal.subject, extra)
+    if isinstance(body, ColumnBatchRequest):
+        columns, logged = await run_in_threadpool(run_column_screening, request, principal, body)
+        await wait_until_logged(logged)
+        return _JSON(columns.matches_json() if body.answer == "matches" else columns.full_json())
     # Seconds of work for 10,000 damaged MRZs: off the event loop, so that this worker
     # goes on answering other requests (and health checks) meanwhile.
     answered, committed = await run_in_threadpool(

@@ -25,6 +25,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Table
@@ -34,7 +35,7 @@ from sqlalchemy.engine import make_url
 from bordercheck.db import Database
 from bordercheck.logs import get_logger
 from bordercheck.screening.models import ScreeningQuery
-from bordercheck.screening.querylog import LoggedQuery
+from bordercheck.screening.querylog import QUERY_ID_LENGTH, CleanQueries, Entries, LoggedQuery
 
 log = get_logger(__name__)
 
@@ -42,8 +43,10 @@ SUFFIX = ".journal"
 # A segment is closed for new entries past this size, and deleted once all it holds is in the
 # database: what a restart replays is a few segments, not the whole day.
 SEGMENT_BYTES = 4 * 1024 * 1024
-# The first field of every line (a request's entries), so that a later format can read these.
+# The first field of every line (a request's entries), so that a later format can read these:
+# 1, a list of rows; 2, the clean queries of a batch sent as columns (``CleanQueries``).
 FORMAT = 1
+COLUMNS_FORMAT = 2
 # Replayed entries per transaction.
 REPLAY_GROUP = 10_000
 # A staging file (a segment being made) older than this was left by a process that died
@@ -62,9 +65,20 @@ def default_directory(database_url: str) -> Path:
     return Path(tempfile.gettempdir()) / f"bordercheck-querylog-{digest}"
 
 
-def encode(entries: Sequence[LoggedQuery]) -> bytes:
+def encode(entries: Entries) -> bytes:
     """One line for one request's entries: one serialisation, one write, one line that a
     replay reads whole or (cut short by a power loss) not at all."""
+    if isinstance(entries, CleanQueries):
+        columns = {
+            "query_ids": entries.query_ids, "at": entries.at,
+            "principal_kind": entries.principal_kind, "principal_name": entries.principal_name,
+            "bureau_code": entries.bureau_code, "location": entries.location,
+            "operation_id": entries.operation_id, "source": entries.source,
+            "document_numbers": entries.document_numbers,
+            "issuing_countries": entries.issuing_countries,
+            "document_types": entries.document_types,
+        }  # fmt: skip
+        return orjson.dumps([COLUMNS_FORMAT, columns], option=orjson.OPT_APPEND_NEWLINE)
     rows = [
         (
             q.id, q.at, q.principal_kind, q.principal_name, q.bureau_code, q.location,
@@ -84,15 +98,30 @@ def decode(data: bytes, origin: str) -> list[LoggedQuery]:
         if not line:
             continue
         try:
-            version, rows = orjson.loads(line)
-            if version != FORMAT:
+            version, body = orjson.loads(line)
+            if version == FORMAT:
+                entries.extend(
+                    LoggedQuery(row[0], datetime.fromisoformat(row[1]), *row[2:12]) for row in body
+                )
+            elif version == COLUMNS_FORMAT:
+                entries.extend(_clean_queries(body).entries())
+            else:
                 raise ValueError(f"format {version!r}")
-            entries.extend(
-                LoggedQuery(row[0], datetime.fromisoformat(row[1]), *row[2:12]) for row in rows
-            )
-        except (ValueError, TypeError, IndexError) as exc:
+        except (ValueError, TypeError, IndexError, KeyError) as exc:
             log.warning("query journal line skipped", journal=origin, error=str(exc))
     return entries
+
+
+def _clean_queries(columns: dict[str, Any]) -> CleanQueries:
+    clean = CleanQueries(**{**columns, "at": datetime.fromisoformat(columns["at"])})
+    lengths = {
+        len(clean.query_ids) // QUERY_ID_LENGTH,
+        len(clean.issuing_countries),
+        len(clean.document_types if clean.document_types is not None else clean),
+    }
+    if lengths != {len(clean)} or len(clean.query_ids) % QUERY_ID_LENGTH:
+        raise ValueError("columns of different lengths")
+    return clean
 
 
 @dataclass(eq=False, slots=True)
@@ -138,7 +167,7 @@ class QueryJournal:
                                             daemon=True)  # fmt: skip
             self._syncer.start()
 
-    def append(self, entries: Sequence[LoggedQuery]) -> Segment:
+    def append(self, entries: Entries) -> Segment:
         """Write ``entries`` in one ``os.write``; raises ``JournalUnavailable`` if it fails."""
         data = encode(entries)
         with self._lock:

@@ -29,7 +29,8 @@ from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from itertools import chain, repeat
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.engine import make_url
@@ -117,6 +118,66 @@ class LoggedQuery:
     hits: tuple[NewHit, ...] = field(default=())
 
 
+# A query id: 16 random bytes as 32 hexadecimal characters.
+QUERY_ID_LENGTH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class CleanQueries:
+    """The clean queries (no match) of one batch sent as columns, kept as columns: what they
+    share once, and one list per field. Ten thousand ``LoggedQuery`` objects and journal rows
+    would cost a batch more than screening it; these are made into rows only where they are
+    written (the log's thread, a journal's replay)."""
+
+    query_ids: str  # each QUERY_ID_LENGTH characters, end to end, in the documents' order
+    at: datetime
+    principal_kind: str
+    principal_name: str
+    bureau_code: str
+    location: str | None
+    operation_id: str | None
+    source: str
+    document_numbers: list[str]
+    issuing_countries: list[str]
+    document_types: list[str | None] | None  # None: no type given for any
+
+    RESULT: ClassVar[str] = "no_hit"
+
+    def __len__(self) -> int:
+        return len(self.document_numbers)
+
+    def ids(self) -> list[str]:
+        step = QUERY_ID_LENGTH
+        return [self.query_ids[i : i + step] for i in range(0, len(self.query_ids), step)]
+
+    def rows(self, at: object) -> Iterator[tuple[object, ...]]:
+        """The rows of ``screening_queries``, in ``_QUERY_COLUMNS`` order, ``at`` as stored."""
+        types = self.document_types if self.document_types is not None else repeat(None)
+        return zip(
+            self.ids(), repeat(at), repeat(self.principal_kind), repeat(self.principal_name),
+            repeat(self.bureau_code), repeat(self.location), repeat(self.operation_id),
+            repeat(self.source), self.document_numbers, self.issuing_countries, types,
+            repeat(self.RESULT), repeat(0),
+        )  # fmt: skip
+
+    def entries(self) -> list[LoggedQuery]:
+        """One ``LoggedQuery`` each (for a replay, which looks each one up)."""
+        types = self.document_types if self.document_types is not None else repeat(None)
+        return [
+            LoggedQuery(
+                query_id, self.at, self.principal_kind, self.principal_name, self.bureau_code,
+                self.location, self.operation_id, self.source, number, country, kind,
+                self.RESULT,
+            )
+            for query_id, number, country, kind in zip(
+                self.ids(), self.document_numbers, self.issuing_countries, types, strict=False
+            )
+        ]  # fmt: skip
+
+
+# What one request hands the log at once: its entries, or its clean queries as columns.
+Entries = Sequence[LoggedQuery] | CleanQueries
+
 _QUERIES: Table = ScreeningQuery.__table__  # type: ignore[assignment]
 _QUERY_COLUMNS = (
     "id", "at", "principal_kind", "principal_name", "bureau_code", "location", "operation_id",
@@ -182,17 +243,25 @@ class QueryLogWriter:
         """Entries waiting for their transaction (being written included)."""
         return self._pending
 
-    def record(self, entries: Sequence[LoggedQuery]) -> Future[None]:
-        """Queue one request's entries; the future resolves once they are safe (clean ones
-        journalled, the others committed), or fails with ``QueryLogUnavailable``. Raises it
-        at once when the log is failing or full, or the journal cannot be written."""
+    def record(
+        self, entries: Sequence[LoggedQuery], clean_columns: CleanQueries | None = None
+    ) -> Future[None]:
+        """Queue one request's entries (and the clean queries of a batch sent as columns);
+        the future resolves once they are safe (clean ones journalled, the others committed),
+        or fails with ``QueryLogUnavailable``. Raises it at once when the log is failing or
+        full, or the journal cannot be written."""
         committed: Future[None] = Future()
-        total = len(entries)
-        clean: Sequence[LoggedQuery] = ()
+        total = len(entries) + (len(clean_columns) if clean_columns is not None else 0)
+        journalled: list[Entries] = []
         if self.journal is not None:
             clean = [query for query in entries if not query.matches and not query.hits]
             if clean:
+                journalled.append(clean)
                 entries = [query for query in entries if query.matches or query.hits]
+            if clean_columns:
+                journalled.append(clean_columns)
+        elif clean_columns:  # no journal: committed with the others, before the answer
+            entries = [*entries, *clean_columns.entries()]
         if not total:
             committed.set_result(None)
             return committed
@@ -214,25 +283,8 @@ class QueryLogWriter:
                     "waiting for the database; try again shortly",
                     retry_after=1,
                 )
-            if clean:
-                assert self.journal is not None
-                try:
-                    segment = self.journal.append(clean)
-                except OSError as exc:
-                    self.refused += total
-                    log.error("query journal write failed; screening answers 503",
-                              error=str(exc))  # fmt: skip
-                    raise QueryLogUnavailable(
-                        f"screening is unavailable: the query log cannot be written ({exc}); "
-                        "try again shortly",
-                        retry_after=max(1, round(self.retry_seconds)),
-                    ) from None
-                # Nobody waits on this one: the answers go as soon as the write returned.
-                was_idle = not self._queue
-                self._queue.append(_Waiting(clean, Future(), segment, time.monotonic()))
-                self._pending += len(clean)
-                if was_idle or self._pending >= self.max_group:
-                    self._ready.notify()  # so that the writer knows when to move them
+            for part in journalled:
+                self._journal(part, total)
             if entries:
                 self._queue.append(_Waiting(entries, committed))
                 self._pending += len(entries)
@@ -241,6 +293,26 @@ class QueryLogWriter:
             else:
                 committed.set_result(None)
         return committed
+
+    def _journal(self, clean: Entries, total: int) -> None:
+        """Append clean entries to the journal and queue them to be moved (under the lock)."""
+        assert self.journal is not None
+        try:
+            segment = self.journal.append(clean)
+        except OSError as exc:
+            self.refused += total
+            log.error("query journal write failed; screening answers 503", error=str(exc))
+            raise QueryLogUnavailable(
+                f"screening is unavailable: the query log cannot be written ({exc}); "
+                "try again shortly",
+                retry_after=max(1, round(self.retry_seconds)),
+            ) from None
+        # Nobody waits on this one: the answers go as soon as the write returned.
+        was_idle = not self._queue
+        self._queue.append(_Waiting(clean, Future(), segment, time.monotonic()))
+        self._pending += len(clean)
+        if was_idle or self._pending >= self.max_group:
+            self._ready.notify()  # so that the writer knows when to move them
 
     def unavailable_reason(self) -> str | None:
         """Why screening answers 503 now, or None (for /readyz and the metrics)."""
@@ -338,7 +410,7 @@ class QueryLogWriter:
 
     def _commit(self, group: list[_Waiting]) -> None:
         try:
-            self._write([entry for waiting in group for entry in waiting.entries])
+            self._write([waiting.entries for waiting in group])
         except self._refusals:
             # Something in this group can never be written: write each request on its own
             # rather than let it hold up every request beside it.
@@ -352,11 +424,11 @@ class QueryLogWriter:
 
     def _commit_alone(self, waiting: _Waiting) -> None:
         try:
-            self._write(waiting.entries)
+            self._write([waiting.entries])
         except self._refusals as exc:
             self.rejected += len(waiting.entries)
             log.error("query log entry refused by the database",
-                      query_id=waiting.entries[0].id, error=_first_line(exc))  # fmt: skip
+                      query_id=_first_id(waiting.entries), error=_first_line(exc))  # fmt: skip
             self._release(waiting.entries)
             self._settle_journal(waiting)  # it never can be written: no replay either
             waiting.settle(
@@ -416,7 +488,7 @@ class QueryLogWriter:
         if waiting_all:
             self._failed(waiting_all, self.failing or "stopping")
 
-    def _release(self, entries: Sequence[LoggedQuery]) -> None:
+    def _release(self, entries: Entries) -> None:
         with self._ready:
             self._pending -= len(entries)
 
@@ -436,11 +508,11 @@ class QueryLogWriter:
             self._held.clear()
         log.info("query log writing again")
 
-    def _write(self, batch: Sequence[LoggedQuery]) -> None:
+    def _write(self, parts: Sequence[Entries]) -> None:
         # Straight to the driver (COPY, or one executemany): at thousands of queries a second
         # the ORM's per-row work would compete with the requests for the interpreter.
         with self._turn(), self.database.session(write=True) as session:
-            write_entries(session, batch, on_hits=self.on_hits)
+            write_parts(session, parts, on_hits=self.on_hits)
 
 
 def _sqlite_writers_turn(database: Database) -> Callable[[], AbstractContextManager[None]]:
@@ -472,7 +544,7 @@ def _sqlite_writers_turn(database: Database) -> Callable[[], AbstractContextMana
 class _Waiting:
     """One request's entries and the future its handler waits on."""
 
-    entries: Sequence[LoggedQuery]
+    entries: Entries
     committed: Future[None]
     segment: Segment | None = None  # where these entries are journalled, if they are
     since: float = 0.0  # when they were journalled (time.monotonic)
@@ -493,23 +565,29 @@ def write_entries(
     """Write entries, and hand their hits to ``on_hits``, in the caller's transaction (the
     writer's thread, a passenger list stored with the queries it made, or an upload from an
     edge kit that must be stored with its receipt)."""
+    write_parts(session, [batch], on_hits=on_hits)
+
+
+def write_parts(session: Session, parts: Sequence[Entries], *, on_hits: Sequence[OnHits]) -> None:
+    """``write_entries`` of several requests' entries, clean queries as columns among them."""
     stored_at: dict[datetime, Any] = {}
-    for query in batch:
-        if query.at not in stored_at:
-            stored_at[query.at] = stored_values(session, _QUERIES, {"at": query.at})["at"]
-    insert_tuples(
-        session,
-        _QUERIES,
-        _QUERY_COLUMNS,
-        [
-            (
-                q.id, stored_at[q.at], q.principal_kind, q.principal_name,
-                q.bureau_code, q.location, q.operation_id, q.source, q.document_number,
-                q.issuing_country, q.document_type, q.result, len(q.matches),
-            )
-            for q in batch
-        ],
-    )  # fmt: skip
+
+    def stored(at: datetime) -> Any:
+        if at not in stored_at:
+            stored_at[at] = stored_values(session, _QUERIES, {"at": at})["at"]
+        return stored_at[at]
+
+    batch = [query for part in parts if not isinstance(part, CleanQueries) for query in part]
+    rows = [
+        (
+            q.id, stored(q.at), q.principal_kind, q.principal_name,
+            q.bureau_code, q.location, q.operation_id, q.source, q.document_number,
+            q.issuing_country, q.document_type, q.result, len(q.matches),
+        )
+        for q in batch
+    ]  # fmt: skip
+    columns = [part.rows(stored(part.at)) for part in parts if isinstance(part, CleanQueries)]
+    insert_tuples(session, _QUERIES, _QUERY_COLUMNS, chain(rows, *columns))
     matches = [
         {"query_id": q.id, "record_id": m.record_id, "match": m.match, "score": m.score}
         for q in batch
@@ -521,6 +599,12 @@ def write_entries(
     if hits:
         for subscriber in on_hits:
             subscriber(session, hits)
+
+
+def _first_id(entries: Entries) -> str:
+    if isinstance(entries, CleanQueries):
+        return entries.query_ids[:QUERY_ID_LENGTH]
+    return entries[0].id
 
 
 def _first_line(exc: BaseException) -> str:

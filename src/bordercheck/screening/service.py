@@ -30,7 +30,7 @@ from bordercheck.screening.matcher import (
     screen_batch,
 )
 from bordercheck.screening.querylog import LoggedMatch, LoggedQuery, NewHit
-from bordercheck.screening.schemas import ScreenRequest
+from bordercheck.screening.schemas import ScreenRequest, Where
 from bordercheck.timestamps import utcnow
 
 RESTRICTED_MESSAGE = RESTRICTED
@@ -56,9 +56,12 @@ class Screened:
     logged: LoggedQuery
 
 
-class _Prepared(NamedTuple):
+class PreparedRequest(NamedTuple):
+    """A request as the matcher asks it, with where it was asked from and what its answer
+    tells of it (the document type logged, the MRZ read)."""
+
     query: Query
-    request: ScreenRequest
+    request: Where
     document_type: str | None
     mrz: dict[str, Any] | None
 
@@ -78,7 +81,7 @@ def _is_normal(number: str) -> bool:
     )
 
 
-def prepare(request: ScreenRequest, where: str = "") -> _Prepared:
+def prepare(request: ScreenRequest, where: str = "") -> PreparedRequest:
     """The matcher's query for a request; a bad field is reported by name (422)."""
     if request.mrz is not None:
         return _from_mrz(request, where)
@@ -102,10 +105,10 @@ def prepare(request: ScreenRequest, where: str = "") -> _Prepared:
     if errors:
         raise ValidationFailed(errors=errors)
     query = Query(number, country, kind)
-    return _Prepared(query, request, kind.value if kind else None, None)
+    return PreparedRequest(query, request, kind.value if kind else None, None)
 
 
-def _prepare_batch(requests: Sequence[ScreenRequest]) -> list[_Prepared]:
+def _prepare_batch(requests: Sequence[ScreenRequest]) -> list[PreparedRequest]:
     """``prepare`` for each document of a batch; an error names the document's fields."""
     try:
         return [prepare(r) for r in requests]
@@ -116,7 +119,7 @@ def _prepare_batch(requests: Sequence[ScreenRequest]) -> list[_Prepared]:
         raise
 
 
-def _from_mrz(request: ScreenRequest, where: str) -> _Prepared:
+def _from_mrz(request: ScreenRequest, where: str) -> PreparedRequest:
     try:
         mrz = parse(request.mrz or "", correct=True)
     except NotAnMrz as exc:
@@ -138,7 +141,7 @@ def _from_mrz(request: ScreenRequest, where: str) -> _Prepared:
         "corrections": [c.as_dict() for c in mrz.corrections],
         "problems": list(mrz.problems),
     }
-    return _Prepared(query, request, mrz.document_type.value, summary)
+    return PreparedRequest(query, request, mrz.document_type.value, summary)
 
 
 def no_restrictions(_record_id: int) -> frozenset[str]:
@@ -167,16 +170,18 @@ def screen_requests(
         results = screen_batch(index, [p.query for p in prepared], MACHINE_POLICY)
     else:
         results = [screen(index, prepared[0].query)]  # no vectorised set-up for one query
-    context = _Context(asker, source, utcnow(), withheld_from, stale_warning)
+    context = AnswerContext(asker, source, utcnow(), withheld_from, stale_warning)
     ids = os.urandom(16 * len(prepared)).hex()  # one random id per query, drawn at once
     return [
-        _answer(p, s, context, ids[32 * i : 32 * i + 32])
+        answer_screening(p, s, context, ids[32 * i : 32 * i + 32])
         for i, (p, s) in enumerate(zip(prepared, results, strict=True))
     ]
 
 
 @dataclass(frozen=True)
-class _Context:
+class AnswerContext:
+    """What every answer of one request shares."""
+
     asker: Asker
     source: str
     now: datetime
@@ -184,9 +189,10 @@ class _Context:
     stale_warning: str | None
 
 
-def _answer(
-    prepared: _Prepared, screening: Screening, context: _Context, query_id: str
+def answer_screening(
+    prepared: PreparedRequest, screening: Screening, context: AnswerContext, query_id: str
 ) -> Screened:
+    """The JSON answer and the log entry (with the hit cases to open) of one document."""
     asker, now = context.asker, context.now
     request = prepared.request
     operation = None if request.operation_id is None else str(request.operation_id)
