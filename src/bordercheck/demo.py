@@ -297,8 +297,8 @@ def _present(
 
         from bordercheck.api.app import create_app
         from bordercheck.api.server import announce_when_ready
-        from bordercheck.memory import return_large_blocks
+        from bordercheck.memory import return_freed_memory
 
-        return_large_blocks()
+        return_freed_memory()
         announce_when_ready("127.0.0.1", port, 1)
         uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")

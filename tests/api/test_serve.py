@@ -18,7 +18,7 @@ import httpx2
 import pytest
 
 from bordercheck.api.server import default_workers
-from bordercheck.memory import ENVIRONMENT, THRESHOLD_BYTES, return_large_blocks
+from bordercheck.memory import SETTINGS, return_freed_memory
 
 
 def _free_port() -> int:
@@ -102,12 +102,13 @@ def test_workers_share_one_snapshot_and_the_address_is_printed(
             == f"bordercheck: serving http://127.0.0.1:{port}/ (2 workers; API docs at /docs)"
         )
         assert _ready(port) == {"status": "ready"}
-        # The workers hand large freed blocks back to the system (bordercheck.memory).
+        # The workers start with the allocator's settings (bordercheck.memory).
         workers = _children(supervisor)
         assert len(workers) >= 2, workers
         for worker in workers:
             environ = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
-            assert f"{ENVIRONMENT}={THRESHOLD_BYTES}".encode() in environ, worker
+            for name, value in SETTINGS.items():
+                assert f"{name}={value}".encode() in environ, (worker, name)
     [snapshot] = cache.iterdir()
     assert snapshot.stat().st_mode & 0o777 == 0o600
     assert cache.stat().st_mode & 0o777 == 0o700
@@ -123,10 +124,9 @@ def test_the_default_is_one_worker_per_core() -> None:
     assert default_workers() == len(os.sched_getaffinity(0))
 
 
-def test_a_threshold_the_deployment_set_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENVIRONMENT, "262144")
-    return_large_blocks()
-    assert os.environ[ENVIRONMENT] == "262144"
-    monkeypatch.delenv(ENVIRONMENT)
-    return_large_blocks()
-    assert os.environ[ENVIRONMENT] == str(THRESHOLD_BYTES)
+def test_a_setting_the_deployment_made_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    return_freed_memory()
+    assert os.environ["MALLOC_ARENA_MAX"] == "4"
+    assert os.environ["MALLOC_MMAP_THRESHOLD_"] == str(SETTINGS["MALLOC_MMAP_THRESHOLD_"])

@@ -14,7 +14,7 @@ import uvicorn
 
 from bordercheck.console import err, out
 from bordercheck.db import Database
-from bordercheck.memory import return_large_blocks
+from bordercheck.memory import return_freed_memory
 from bordercheck.screening.live import screening_key
 from bordercheck.screening.shared import PreparedSnapshot, cached_snapshot_path, prepare_snapshot
 from bordercheck.settings import Settings
@@ -106,7 +106,7 @@ def announce_when_ready(host: str, port: int, workers: int) -> threading.Thread:
 
 
 def run(*, host: str, port: int, workers: int, settings: Settings) -> None:
-    return_large_blocks()
+    return_freed_memory()
     if workers > 1:
         share_index(settings)
     announce_when_ready(host, port, workers)
