@@ -59,7 +59,10 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def _read_csv(file: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     reader = csv.reader(file)
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:  # a header no file of records has (a field of over 128 KiB)
+        raise InvalidInput(f"line 1, the header, is not valid CSV: {exc}") from None
     if header is None:
         return
     columns = [name.strip() for name in header]
