@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import func, select
@@ -14,10 +15,12 @@ from bordercheck.db import Database
 from bordercheck.migrations import upgrade
 from bordercheck.screening.models import ScreeningMatch, ScreeningQuery
 from bordercheck.screening.querylog import (
+    QUERY_ID_LENGTH,
     LoggedMatch,
     LoggedQuery,
     QueryLogUnavailable,
     QueryLogWriter,
+    new_query_ids,
 )
 from tests.conftest import FreshDatabases
 from tests.factories import case_opener, keyed_database, secret_key
@@ -166,3 +169,23 @@ def test_after_stop_the_log_refuses_rather_than_leave_a_request_waiting(fresh_ur
         writer.record([entry(2)])
     assert counts(database) == (1, 0)
     database.dispose()
+
+
+def test_query_ids_are_unique_hexadecimal_and_sort_in_the_order_they_were_made() -> None:
+    made = []
+    for count in (1, 3, 1, 10_000, 2):
+        ids = new_query_ids(count)
+        assert len(ids) == count * QUERY_ID_LENGTH
+        made.append([ids[i : i + QUERY_ID_LENGTH] for i in range(0, len(ids), QUERY_ID_LENGTH)])
+        time.sleep(0.002)
+    every = [query_id for request in made for query_id in request]
+    assert all(len(i) == QUERY_ID_LENGTH and int(i, 16) >= 0 for i in every)
+    assert len(set(every)) == len(every)
+    # Each request's ids share its millisecond; a later request's all sort after them.
+    assert all(len({query_id[:12] for query_id in request}) == 1 for request in made)
+    for earlier, later in pairwise(made):
+        assert max(earlier) < min(later)
+    stamp = int(made[0][0][:12], 16) / 1000
+    assert abs(stamp - time.time()) < 60
+    # The rest is random: 10,000 ids of one request, nearly all apart in their next 8.
+    assert len({query_id[12:20] for query_id in made[3]}) > 9_980

@@ -8,7 +8,6 @@ work per document, which a batch of ten thousand pays ten thousand times.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, TypeVar
@@ -26,7 +25,12 @@ from bordercheck.documents.types import InvalidDocumentType, parse_type_or_famil
 from bordercheck.errors import FieldError, ValidationFailed
 from bordercheck.screening.matcher import Columns, Indexed, Query, screen_columns
 from bordercheck.screening.query import normalised_country
-from bordercheck.screening.querylog import QUERY_ID_LENGTH, CleanQueries, LoggedQuery
+from bordercheck.screening.querylog import (
+    QUERY_ID_LENGTH,
+    CleanQueries,
+    LoggedQuery,
+    new_query_ids,
+)
 from bordercheck.screening.schemas import ColumnBatchRequest, DocumentColumns
 from bordercheck.screening.service import (
     MACHINE_POLICY,
@@ -199,7 +203,7 @@ def screen_column_batch(
     size = len(numbers)
     results = screen_columns(index, Columns(numbers, countries, types), MACHINE_POLICY)
     context = AnswerContext(asker, source, utcnow(), withheld_from, None)
-    query_ids = os.urandom(size * QUERY_ID_LENGTH // 2).hex().encode("ascii")
+    query_ids = new_query_ids(size).encode("ascii")
     matched = {}
     for position, screening in enumerate(results):
         if not screening.matches:

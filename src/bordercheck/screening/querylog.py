@@ -20,6 +20,7 @@ entries again by itself once it answers.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -118,8 +119,21 @@ class LoggedQuery:
     hits: tuple[NewHit, ...] = field(default=())
 
 
-# A query id: 16 random bytes as 32 hexadecimal characters.
+# A query id: 32 hexadecimal characters, the milliseconds since 1970 (12) then 10 random
+# bytes (20). Ids made later sort later, so each new entry goes at the end of the log's
+# primary key instead of at a random place in it: at millions of entries a random key cost
+# SQLite 22 to 34 µs an entry, rising with the table, against 6 µs flat (docs/benchmarks.md).
 QUERY_ID_LENGTH = 32
+_RANDOM_BYTES = 10
+
+
+def new_query_ids(count: int) -> str:
+    """``count`` new query ids, end to end (QUERY_ID_LENGTH characters each): those of one
+    request share its millisecond, and 80 random bits each keep them unguessable."""
+    stamp = f"{time.time_ns() // 1_000_000:012x}"
+    tails = os.urandom(_RANDOM_BYTES * count).hex()
+    step = 2 * _RANDOM_BYTES
+    return "".join([stamp + tails[i : i + step] for i in range(0, len(tails), step)])
 
 
 @dataclass(frozen=True, slots=True)

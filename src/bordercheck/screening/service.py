@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +28,7 @@ from bordercheck.screening.matcher import (
     screen,
     screen_batch,
 )
-from bordercheck.screening.querylog import LoggedMatch, LoggedQuery, NewHit
+from bordercheck.screening.querylog import LoggedMatch, LoggedQuery, NewHit, new_query_ids
 from bordercheck.screening.schemas import ScreenRequest, Where
 from bordercheck.timestamps import utcnow
 
@@ -171,7 +170,7 @@ def screen_requests(
     else:
         results = [screen(index, prepared[0].query)]  # no vectorised set-up for one query
     context = AnswerContext(asker, source, utcnow(), withheld_from, stale_warning)
-    ids = os.urandom(16 * len(prepared)).hex()  # one random id per query, drawn at once
+    ids = new_query_ids(len(prepared))
     return [
         answer_screening(p, s, context, ids[32 * i : 32 * i + 32])
         for i, (p, s) in enumerate(zip(prepared, results, strict=True))
