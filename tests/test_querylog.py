@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Future
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import pairwise
 
@@ -16,11 +17,13 @@ from bordercheck.migrations import upgrade
 from bordercheck.screening.models import ScreeningMatch, ScreeningQuery
 from bordercheck.screening.querylog import (
     QUERY_ID_LENGTH,
+    CleanQueries,
     LoggedMatch,
     LoggedQuery,
     QueryLogUnavailable,
     QueryLogWriter,
     new_query_ids,
+    write_parts,
 )
 from tests.conftest import FreshDatabases
 from tests.factories import case_opener, keyed_database, secret_key
@@ -189,3 +192,43 @@ def test_query_ids_are_unique_hexadecimal_and_sort_in_the_order_they_were_made()
     assert abs(stamp - time.time()) < 60
     # The rest is random: 10,000 ids of one request, nearly all apart in their next 8.
     assert len({query_id[12:20] for query_id in made[3]}) > 9_980
+
+
+def test_entries_are_stored_as_given_whatever_their_text(fresh_url: str) -> None:
+    """The log's rows travel as one JSON text on SQLite: quotes, backslashes, letters of
+    every script, text that reads as a number or as JSON, and missing values come back as
+    they were given, in both forms a request hands the log."""
+    database = keyed_database(fresh_url)
+    awkward = ['Q"1\\2', "ÉÅ'Ø—名", "00123", "null", '{"a": 1}', "  x  ", "\t\n"]
+    entries = [
+        replace(entry(n), location=text, document_number=f"N{n}{text}"[:24],
+                operation_id=None if n % 2 else text, issuing_country=None)
+        for n, text in enumerate(awkward)
+    ]  # fmt: skip
+    at = datetime(2026, 12, 6, 23, 59, 59, 999_999, tzinfo=UTC)
+    ids = new_query_ids(2)
+    columns = CleanQueries(
+        ids, at, "client", "gate 'A'", "FRA", None, "op-1", "batch",
+        ["C01", 'X"Y'], ["DEU", "ITA"], [None, "passport"],
+    )  # fmt: skip
+    with database.session(write=True) as session:
+        write_parts(session, [entries, columns], on_hits=[])
+    with database.session() as session:
+        stored = {row.id: row for row in session.scalars(select(ScreeningQuery))}
+    for given in entries:
+        row = stored[given.id]
+        assert (row.location, row.document_number, row.operation_id, row.issuing_country) == (
+            given.location, given.document_number, given.operation_id, None,
+        )  # fmt: skip
+        assert row.match_count == 0
+        assert row.result == "no_hit"
+    first, second = stored[ids[:32]], stored[ids[32:]]
+    assert (first.document_number, first.document_type, first.principal_name) == (
+        "C01", None, "gate 'A'",
+    )  # fmt: skip
+    assert (second.document_number, second.issuing_country, second.document_type) == (
+        'X"Y', "ITA", "passport",
+    )  # fmt: skip
+    assert second.at == at
+    assert second.location is None
+    database.dispose()

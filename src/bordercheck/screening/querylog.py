@@ -601,7 +601,7 @@ def write_parts(session: Session, parts: Sequence[Entries], *, on_hits: Sequence
         for q in batch
     ]  # fmt: skip
     columns = [part.rows(stored(part.at)) for part in parts if isinstance(part, CleanQueries)]
-    insert_tuples(session, _QUERIES, _QUERY_COLUMNS, chain(rows, *columns))
+    insert_tuples(session, _QUERIES, _QUERY_COLUMNS, chain(rows, *columns), one_statement=True)
     matches = [
         {"query_id": q.id, "record_id": m.record_id, "match": m.match, "score": m.score}
         for q in batch
