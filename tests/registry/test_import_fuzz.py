@@ -162,3 +162,13 @@ def test_a_field_past_the_reader_limit_is_refused_on_its_line(tmp_path: Path) ->
     found: list[tuple[int, Any]] = list(read_rows(path))
     assert [line for line, _ in found] == [2, 3, 4]
     assert "field larger than field limit" in found[1][1]["__error__"]
+
+
+def test_a_header_past_the_reader_limit_is_refused_on_line_one(tmp_path: Path) -> None:
+    path = tmp_path / "records.csv"
+    path.write_bytes(b'document_number,"' + b"x" * (FIELD_LIMIT + 1) + b'"\nC01X00T47\n')
+    with pytest.raises(ValidationFailed) as refused:
+        list(read_rows(path))
+    [error] = refused.value.errors
+    assert (error.line, error.field) == (1, "header")
+    assert "field larger than field limit" in error.reason

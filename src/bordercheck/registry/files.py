@@ -62,7 +62,8 @@ def _read_csv(file: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         header = next(reader, None)
     except csv.Error as exc:  # a header no file of records has (a field of over 128 KiB)
-        raise InvalidInput(f"line 1, the header, is not valid CSV: {exc}") from None
+        error = FieldError(field="header", reason=f"is not valid CSV: {exc}", line=1)
+        raise ValidationFailed(errors=[error]) from None
     if header is None:
         return
     columns = [name.strip() for name in header]
