@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from bordercheck.api.deps import Principal, SessionDep, require_roles
 from bordercheck.api.limits import rate_limit
@@ -19,14 +19,13 @@ from bordercheck.api.types import UtcDatetime
 from bordercheck.audit import service
 from bordercheck.audit.models import AuditEntry
 from bordercheck.auth.models import Role
-from bordercheck.inputs import Input
 
 router = APIRouter(tags=["audit"], dependencies=[Depends(rate_limit)])
 SearcherDep = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.BUREAU_OFFICER))]
 MAX_PAGE = 1000
 
 
-class AuditEntryOut(Input):
+class AuditEntryOut(BaseModel):
     seq: int
     at: UtcDatetime
     actor: str
@@ -38,7 +37,7 @@ class AuditEntryOut(Input):
     hash: str
 
 
-class AuditPageOut(Input):
+class AuditPageOut(BaseModel):
     entries: list[AuditEntryOut]
     next_cursor: int | None = Field(
         description="Pass as `before` for the next, older page; null on the last page."

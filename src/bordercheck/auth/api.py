@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Depends, Form, Request, Response, status
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from bordercheck.api.deps import (
     DatabaseDep,
@@ -58,7 +58,7 @@ class PasswordChangeRequired(Forbidden):
     code = "password_change_required"
 
 
-class TokenResponse(Input):
+class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme, not a secret)
     expires_in: int = Field(description="Seconds until the token expires.")
@@ -215,7 +215,7 @@ def revoke(request: Request, verified: TokenDep, session: SessionDep) -> Respons
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-class Me(Input):
+class Me(BaseModel):
     kind: Literal["user", "client"]
     id: str
     name: str
@@ -236,7 +236,7 @@ async def me(principal: PrincipalDep) -> Me:
     )
 
 
-class BureauOut(Input):
+class BureauOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     country_code: str
@@ -264,7 +264,7 @@ def list_bureaus(
     return service.list_bureaus(session)
 
 
-class PartnerOut(Input):
+class PartnerOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     code: str = Field(validation_alias="country_code")
@@ -296,7 +296,7 @@ def add_bureau(body: NewBureau, caller: AdminDep, session: SessionDep) -> Bureau
     return service.add_bureau(session, body.country_code, body.name, actor=caller.name)
 
 
-class UserOut(Input):
+class UserOut(BaseModel):
     username: str
     role: Role
     bureau: str
@@ -365,7 +365,7 @@ def reactivate_user(username: str, caller: AdminDep, session: SessionDep) -> Use
     return _user_out(service.reactivate_user(session, username, actor=caller.name))
 
 
-class PasswordReset(Input):
+class PasswordReset(BaseModel):
     username: str
     temporary_password: str = Field(
         description="Shown this once. It only lets the user choose a new password, at "
@@ -383,7 +383,7 @@ def reset_password(
     return PasswordReset(username=user.username, temporary_password=temporary)
 
 
-class ClientOut(Input):
+class ClientOut(BaseModel):
     client_id: str
     name: str
     role: Role

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
-from pydantic import Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from bordercheck.api.deps import Principal, PrincipalDep, SessionDep, require_roles
@@ -18,7 +18,6 @@ from bordercheck.directory.models import DirectoryEntry, Topic
 from bordercheck.directory.schemas import EntryChanges, EntryFields
 from bordercheck.directory.service import KEEPERS
 from bordercheck.errors import Forbidden
-from bordercheck.inputs import Input
 from bordercheck.timestamps import utcnow
 
 router = APIRouter(tags=["directory"], dependencies=[Depends(rate_limit)])
@@ -43,7 +42,7 @@ class NewEntry(EntryFields):
     )
 
 
-class EntryOut(Input):
+class EntryOut(BaseModel):
     id: int
     bureau: str
     name: str
@@ -61,7 +60,7 @@ class EntryOut(Input):
     updated_by: str
 
 
-class EntryList(Input):
+class EntryList(BaseModel):
     entries: list[EntryOut]
     stale: int = Field(description="How many of these entries are stale.")
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from bordercheck.api.deps import (
     DatabaseDep,
@@ -98,7 +98,7 @@ def _wrapping(settings: Settings) -> bytes:
     return service.wrapping_key(settings.secret_key)
 
 
-class RegisteredKit(Input):
+class RegisteredKit(BaseModel):
     kit_id: str
     bureau: str
     kit_secret: str = Field(description="Hex; shown this once. The kit keeps it in secret.json.")
@@ -124,7 +124,7 @@ def register(
     )  # fmt: skip
 
 
-class SnapshotOut(Input):
+class SnapshotOut(BaseModel):
     sequence: int
     bytes: int
     url: str
@@ -205,7 +205,7 @@ class UploadIn(Input):
     entries: Annotated[list[UploadEntry], Field(min_length=1, max_length=MAX_UPLOAD)]
 
 
-class UploadOut(Input):
+class UploadOut(BaseModel):
     stored: list[str]
     duplicates: list[str]
     rejected: dict[str, str]
@@ -247,7 +247,7 @@ def upload(
     )
 
 
-class KitOut(Input):
+class KitOut(BaseModel):
     kit_id: str
     client_id: str
     bureau: str

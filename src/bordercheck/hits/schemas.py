@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from bordercheck.api.types import MAX_ID, BodyId, UtcDatetime
 from bordercheck.hits.models import Action, Answer, DomesticRule, Outcome
@@ -40,7 +40,7 @@ class OutcomeIn(Input):
     note: Note | None = None
 
 
-class RecordSummary(Input):
+class RecordSummary(BaseModel):
     document_number: str
     issuing_country: str
     document_type: str
@@ -48,7 +48,7 @@ class RecordSummary(Input):
     active: bool
 
 
-class SightingOut(Input):
+class SightingOut(BaseModel):
     """One screening of the case's document by the querying bureau while the case was open."""
 
     query_id: str
@@ -60,7 +60,7 @@ class SightingOut(Input):
     notified: bool = Field(description="The owner was told of this sighting.")
 
 
-class HitOut(Input):
+class HitOut(BaseModel):
     id: int
     state: str
     source: str
@@ -102,12 +102,12 @@ class HitOut(Input):
     )
 
 
-class HitPage(Input):
+class HitPage(BaseModel):
     hits: list[HitOut]
     next_before: int | None = Field(description="Ask again with before=this for older cases.")
 
 
-class BureauFiguresOut(Input):
+class BureauFiguresOut(BaseModel):
     bureau: str
     cases: int
     answered: int
@@ -120,7 +120,7 @@ class BureauFiguresOut(Input):
     escalated: int
 
 
-class FiguresOut(Input):
+class FiguresOut(BaseModel):
     since: UtcDatetime
     bureaus: list[BureauFiguresOut]
 
@@ -131,7 +131,7 @@ class WebhookIn(Input):
     url: str = Field(max_length=2000)
 
 
-class WebhookOut(Input):
+class WebhookOut(BaseModel):
     bureau: str
     url: str
     created_at: UtcDatetime
@@ -141,7 +141,7 @@ class WebhookOut(Input):
     )
 
 
-class DeliveryOut(Input):
+class DeliveryOut(BaseModel):
     id: int
     event: str
     hit_id: int | None
@@ -153,7 +153,7 @@ class DeliveryOut(Input):
     delivered_at: UtcDatetime | None
 
 
-class NotificationOut(Input):
+class NotificationOut(BaseModel):
     id: int
     kind: str
     hit_id: int | None
@@ -163,7 +163,7 @@ class NotificationOut(Input):
     read_by: str | None
 
 
-class NotificationPage(Input):
+class NotificationPage(BaseModel):
     notifications: list[NotificationOut]
     unread: int
     next_before: int | None
@@ -177,7 +177,7 @@ class MarkRead(Input):
     )
 
 
-class Marked(Input):
+class Marked(BaseModel):
     marked: int
     unread: int
 
@@ -190,7 +190,7 @@ class HitRulesIn(Input):
     )
 
 
-class HitRulesOut(Input):
+class HitRulesOut(BaseModel):
     bureau: str
     domestic: DomesticRule
     updated_at: UtcDatetime | None = Field(description="Null: never set, the defaults.")

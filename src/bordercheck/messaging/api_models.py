@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bordercheck.api.types import MAX_ID, UtcDatetime
 from bordercheck.inputs import Input
@@ -64,20 +64,20 @@ class MarkRead(Input):
     )
 
 
-class AttachmentOut(Input):
+class AttachmentOut(BaseModel):
     id: int
     filename: str
     content_type: str
     size: int
 
 
-class ReadByOut(Input):
+class ReadByOut(BaseModel):
     bureau: str
     user: str
     at: UtcDatetime
 
 
-class MessageOut(Input):
+class MessageOut(BaseModel):
     id: int
     thread_id: int
     sender_bureau: str
@@ -90,7 +90,7 @@ class MessageOut(Input):
     read_by: list[ReadByOut]
 
 
-class ThreadOut(Input):
+class ThreadOut(BaseModel):
     """A thread. In the ``metadata`` view (the secretariat, administrators) there is no
     subject, no creator's name and no message: who, when and how many only."""
 
@@ -109,9 +109,9 @@ class ThreadOut(Input):
     messages: list[MessageOut] | None = None
 
 
-class ThreadList(Input):
+class ThreadList(BaseModel):
     threads: list[ThreadOut]
 
 
-class ReadReport(Input):
+class ReadReport(BaseModel):
     read: int = Field(description="Messages newly marked read for your bureau.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from bordercheck.api.types import UtcDatetime, Version
 from bordercheck.documents.types import DocumentType, Status
@@ -114,7 +114,7 @@ class Review(Input):
     version: Version
 
 
-class HistoryEntry(Input):
+class HistoryEntry(BaseModel):
     version: int
     kind: str = Field(description="created, updated, withdrawn or reviewed")
     at: UtcDatetime
@@ -122,7 +122,7 @@ class HistoryEntry(Input):
     data: dict[str, Any] = Field(description="The record's fields as they were at this version.")
 
 
-class RecordHistory(Input):
+class RecordHistory(BaseModel):
     record_id: int
     versions: list[HistoryEntry]
 
@@ -143,13 +143,13 @@ class BulkRequest(Input):
     )
 
 
-class BulkError(Input):
+class BulkError(BaseModel):
     index: int = Field(description="The item's position in `records`, from 0.")
     field: str
     reason: str
 
 
-class BulkReport(Input):
+class BulkReport(BaseModel):
     items: int
     created: int
     updated: int
@@ -205,7 +205,7 @@ class RecordQuery(Input):
     )
 
 
-class RecordsPage(Input):
+class RecordsPage(BaseModel):
     """One page of a listing, newest first unless ``oldest_first``."""
 
     records: list[RecordOut]
@@ -214,7 +214,7 @@ class RecordsPage(Input):
     )
 
 
-class ChangeOut(Input):
+class ChangeOut(BaseModel):
     """One entry of the changes feed: what screening needs to apply it, without a look-up."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -234,7 +234,7 @@ class ChangeOut(Input):
     changed_at: UtcDatetime
 
 
-class ChangesPage(Input):
+class ChangesPage(BaseModel):
     changes: list[ChangeOut]
     next_since: int = Field(description="Pass it as `since` to read on.")
     last_seq: int = Field(description="The newest entry of the feed when this page was read.")
