@@ -443,3 +443,34 @@ def test_a_stale_snapshot_is_brought_up_to_date_before_it_screens(api: Api, tmp_
     assert index.sequence >= 1
     answer = screen(index, Query(number="C01X00T47", country="DEU"))
     assert answer.matches[0].record_id == record["id"]
+
+
+def test_the_index_thread_makes_full_collections_while_it_follows(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server raises the collector's threshold (requests make few cycles), so its own full
+    collections come hours apart; the index's thread makes them instead, or what cycles there
+    are would pile up in the heap."""
+    import gc
+    import threading
+
+    from bordercheck.screening import live
+
+    monkeypatch.setattr(live, "FULL_COLLECTION_SECONDS", 0.0)
+    full = threading.Event()
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        in_the_index_thread = threading.current_thread().name == "screening-index"
+        if phase == "stop" and info["generation"] == 2 and in_the_index_thread:
+            full.set()
+
+    key = api.client.app.state.live_index.key  # type: ignore[attr-defined]
+    follower = live.LiveIndex(api.database, key=key, poll_interval=0.01)
+    follower.start()
+    assert follower.wait_ready(30)  # loading makes a full collection of its own: not counted
+    gc.callbacks.append(seen)
+    try:
+        assert full.wait(10)
+    finally:
+        gc.callbacks.remove(seen)
+        follower.stop()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,6 +47,27 @@ def test_changes_add_remove_and_update_records(build: Build) -> None:
     assert ids(index, "CC333333") == [(3, "exact")]
     (match,) = screen(index, Query("BB222222", "DEU")).matches
     assert (match.record_id, match.status) == (2, "revoked")
+
+
+def test_a_view_replaced_by_a_change_goes_without_the_garbage_collector(build: Build) -> None:
+    """A server applies a change about every second while records change; each view it
+    replaces holds a copy of the overlay. The collector's full collections run seldom under
+    load, so a view must be freed by reference counting, not be left in a cycle."""
+    index = build(entry(1, "AA111111"), entry(2, "BB222222"))
+    index.apply([upsert(entry(3, "CC333333"))], sequence=1)
+    old = index.view()
+    # Both look-ups and the batch pass made, as a serving view has them.
+    assert ids(index, "CC333333") == [(3, "exact")]
+    assert len(screen_batch(index, [Query("AA111111", "DEU")], MatchPolicy())) == 1
+    gone = weakref.ref(old)
+    del old
+    gc.disable()
+    try:
+        index.apply([upsert(entry(4, "DD444444"))], sequence=2)
+        assert gone() is None
+    finally:
+        gc.enable()
+    assert ids(index, "DD444444") == [(4, "exact")]
 
 
 def test_a_record_whose_number_changed_is_found_once_under_the_new_one(build: Build) -> None:

@@ -103,6 +103,12 @@ def build_from_registry(database: Database, key: bytes) -> ScreeningIndex:
 
 
 GC_THRESHOLD: Final = 50_000
+# With that threshold the collector's own full collections come hours apart under load, and
+# the reference cycles that SQLAlchemy's statements leave behind (thousands of small objects
+# a minute in a busy worker) would pile up until then: a heap growing by megabytes a minute.
+# A full collection of what was not frozen takes a few milliseconds; the index's thread makes
+# one this often (docs/benchmarks.md, "Load").
+FULL_COLLECTION_SECONDS: Final = 30.0
 
 
 class LiveIndex:
@@ -233,8 +239,12 @@ class LiveIndex:
             self._thread = None
 
     def _follow(self) -> None:
+        collected = time.monotonic()
         while not self._stop.wait(self.poll_interval):
             try:
                 self.catch_up()
             except Exception as exc:  # the database may be down for a while: keep polling
                 log.warning("following the changes feed failed; retrying", error=str(exc))
+            if time.monotonic() - collected >= FULL_COLLECTION_SECONDS:
+                gc.collect()
+                collected = time.monotonic()

@@ -9,6 +9,7 @@ that turns a row into a record), one number's look-up (``lookup``: ``find``,
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -49,7 +50,12 @@ class IndexView:
         self.size = (
             len(base.record_ids) + ranges.size - overlay.removed_from_base + len(overlay.live)
         )
-        self._lookup = Lookup(self)
+        # The parts see this view through a weak reference: with a strong one each view
+        # would be a reference cycle, and the view a change replaces (about one a second
+        # while records change, each holding its own copy of the overlay) would wait for
+        # the garbage collector's full collections, which run seldom (``live.GC_THRESHOLD``),
+        # instead of going when its last look-up does.
+        self._lookup = Lookup(weakref.proxy(self))
 
     def view(self) -> IndexView:
         return self
@@ -118,4 +124,4 @@ class IndexView:
 
     @functools.cached_property
     def _prefilter(self) -> Prefilter:
-        return Prefilter(self)
+        return Prefilter(weakref.proxy(self))
