@@ -106,8 +106,9 @@ GC_THRESHOLD: Final = 50_000
 # With that threshold the collector's own full collections come hours apart under load, and
 # the reference cycles that SQLAlchemy's statements leave behind (thousands of small objects
 # a minute in a busy worker) would pile up until then: a heap growing by megabytes a minute.
-# A full collection of what was not frozen takes a few milliseconds; the index's thread makes
-# one this often (docs/benchmarks.md, "Load").
+# The index's thread makes a full collection this often: it walks what was not frozen, 14 to
+# 59 ms of a worker's time measured under load, against megabytes a minute (docs/benchmarks.md,
+# "Load").
 FULL_COLLECTION_SECONDS: Final = 30.0
 
 
