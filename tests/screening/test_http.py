@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -451,9 +453,6 @@ def test_the_index_thread_makes_full_collections_while_it_follows(
     """The server raises the collector's threshold (requests make few cycles), so its own full
     collections come hours apart; the index's thread makes them instead, or what cycles there
     are would pile up in the heap."""
-    import gc
-    import threading
-
     from bordercheck.screening import live
 
     monkeypatch.setattr(live, "FULL_COLLECTION_SECONDS", 0.0)
