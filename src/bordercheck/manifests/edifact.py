@@ -96,7 +96,7 @@ class Segment:
     4,000 segments to get through in a few milliseconds.
     """
 
-    __slots__ = ("_component", "_elements", "_locator", "number", "tag")
+    __slots__ = ("_component", "_elements", "_locator", "cut", "number", "tag")
 
     def __init__(
         self,
@@ -111,6 +111,8 @@ class Segment:
         self.number = number  # 1 for the first segment after UNA
         self._locator = locator
         self._component = component
+        # The file ends inside it (no terminator after it): what it holds may be cut short.
+        self.cut = False
 
     def get(self, element: int, component: int = 0) -> str:
         """Element ``element`` (1 is the first after the tag), component ``component``; or ''."""
@@ -166,8 +168,13 @@ class ManifestUnreadable(InvalidInput):
 
 
 # Teletype delivery puts address lines before the interchange; it starts at UNA or UNB, or,
-# as some departure control systems send it, without an envelope at the first UNH.
-_START = re.compile(r"UNA(?=.{6})|UN[BH](?=[^A-Z0-9 ])", re.DOTALL)
+# as some departure control systems send it, without an envelope at the first UNH. Not inside
+# a word of those lines (ATTN FORTUNA TRAVEL, an address such as LUNAPXH), and a UNA only
+# where its six characters are followed by a segment in the element separator they name.
+_START = re.compile(
+    r"(?<![A-Za-z0-9])(?:UNA(?=.(.).{4}\s*[A-Z][A-Z0-9]{2}\1)|UN[BH](?=[^A-Z0-9 ]))",
+    re.DOTALL,
+)
 _TAG = re.compile(r"[A-Z][A-Z0-9]{2}")
 MAX_SEGMENTS = 200_000
 
@@ -195,7 +202,19 @@ def split_segments(text: str) -> Tokens:
     if had_una:
         delimiters = Delimiters.from_una(text[position + 3 : position + 9])
         position += 9
+    if delimiters.segment not in text[position:]:
+        raise ManifestUnreadable(
+            f"no segment terminator {delimiters.segment!r} in the file: every EDIFACT segment "
+            "ends with one (a list of segments one per line without it is a display of a "
+            "message, not the message)"
+        )
     segments, footer, more = _scan(text, position, delimiters)
+    if not segments and more:
+        raise ManifestUnreadable(
+            f"no segment could be read: {len(more):,} piece(s) between terminators are not "
+            f"segments ({more[0]}); the separators are {delimiters.element!r} between elements "
+            f"and {delimiters.component!r} between components unless a UNA names others"
+        )
     if footer.strip():
         warnings.append("ignored text after the interchange's last segment (teletype footer)")
     warnings.extend(more)
@@ -241,7 +260,11 @@ def _scan(text: str, position: int, delimiters: Delimiters) -> tuple[list[Segmen
             warnings.append(f"segment {number} (line {locator.line(number)}): "
                             f"{raw.strip()[:20]!r} is not a segment; skipped")  # fmt: skip
             continue
-        append(Segment(tag, elements, number, locator, component))
+        segment = Segment(tag, elements, number, locator, component)
+        # The file ends without a terminator after this one: a trailer (UNT, UNZ) whose
+        # terminator was left off is read, anything else may have been cut short.
+        segment.cut = index == len(pieces) - 1 and not tag.startswith("UN")
+        append(segment)
         if tag == "UNZ":
             following = _next_interchange(pieces[index + 1 :], delimiters)
             if following is None:
@@ -351,11 +374,27 @@ def decode(data: bytes) -> tuple[str, str | None, list[str]]:
     warnings: list[str] = []
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: read as the UNB says, below
+        else:
+            found = _SYNTAX.search(text.encode("latin-1", errors="replace"))
+            warnings.append(
+                "the file is in UTF-16, which no EDIFACT character set is; read as such"
+            )
+            return text, found.group(1).decode() if found else None, warnings
     found = _SYNTAX.search(data)
     syntax = found.group(1).decode() if found else None
     encoding = ENCODINGS.get(syntax or "", "utf-8")
     if syntax is not None and syntax not in ENCODINGS:
         warnings.append(f"unknown character set {syntax}; read as UTF-8")
+    if encoding == "latin-1" and not data.isascii() and _is_utf8(data):
+        # Latin-1 reads any byte: names sent in UTF-8 under UNOC (or UNOA) would become
+        # MÃ\x9cLLER without a word. Text in Latin-1 is almost never valid UTF-8 by chance.
+        warnings.append(f"the file names {syntax} but its letters are in UTF-8; read as UTF-8")
+        encoding = "utf-8"
     try:
         return data.decode(encoding), syntax, warnings
     except UnicodeDecodeError as exc:
@@ -364,3 +403,11 @@ def decode(data: bytes) -> tuple[str, str | None, list[str]]:
             "are shown as \ufffd"
         )
         return data.decode(encoding, errors="replace"), syntax, warnings
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

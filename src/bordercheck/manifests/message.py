@@ -17,9 +17,21 @@ ROLES = {"FL": "passenger", "FM": "crew", "DDT": "transit_passenger", "DDU": "tr
 IGNORED = frozenset(
     {"RFF", "DTM", "LOC", "NAD", "CTA", "COM", "FTX", "GEI", "MEA", "EMP", "QTY", "CPI",
      "TSR", "ERP", "ATT", "NAT", "DOC", "CNT", "TDT", "BGM", "STS", "EQD", "PDI", "FII",
-     "TAX", "MOA", "SEQ", "GIS", "IMD", "CUX", "SEL", "DGS", "PCI"}
+     "TAX", "MOA", "SEQ", "GIS", "IMD", "CUX", "SEL", "DGS", "PCI", "UNS"}
 )  # fmt: skip
-_WHEN = {"189": "departure_at", "232": "arrival_at"}
+# A flight leg's places in its header (TDT's group): where it leaves from and arrives at, as
+# the WCO/IATA guide names them (125 and 87: the legs that cross the border) and as the older
+# US dialect does (005 and 008, sometimes 5 and 8); 92 (routing) and the dialect's PT name a
+# stop whose part the DTM after it tells (189: it leaves there; 232: it arrives there).
+_LEAVES = frozenset({"125", "005", "5"})
+_ARRIVES = frozenset({"87", "008", "8"})
+_STOPS = frozenset({"92", "PT"})
+# DTM qualifiers of the header: 189/232 with the moment in one component (guide), 136/132
+# with the date and time in elements 2 and 3 (the older US dialect).
+_DEPARTS_AT = frozenset({"189", "136"})
+_ARRIVES_AT = frozenset({"232", "132"})
+# BGM's code for a carrier's list of all its crew members (not one flight's).
+MASTER_CREW_LIST = "336"
 # PDT's traveller kinds (the older US dialect).
 PDT_ROLES = {"PAX": "passenger", "CRW": "crew", "CR": "crew", "CRM": "crew"}
 # A CNT total above this is no flight's or ship's (the largest ships carry under 10,000):
@@ -27,6 +39,58 @@ PDT_ROLES = {"PAX": "passenger", "CRW": "crew", "CR": "crew", "CRM": "crew"}
 MAX_REPORTED_COUNT = 100_000
 # EDIFACT's sequence of transfers (0070) has two digits.
 MAX_PART_NUMBER = 99
+
+
+@dataclass
+class _Stop:
+    """A place in a flight leg's header (LOC), and the times the DTM after it gave."""
+
+    qualifier: str
+    place: str | None
+    departs_at: datetime | None = None
+    arrives_at: datetime | None = None
+
+
+@dataclass
+class Leg:
+    """One TDT and the places and times after it: a flight, or one leg of a longer one."""
+
+    flight: str | None = None
+    carrier: str | None = None
+    stops: list[_Stop] = field(default_factory=list)
+    # A time given before any place, for the leg as a whole.
+    departs_at: datetime | None = None
+    arrives_at: datetime | None = None
+
+    def departure(self) -> _Stop | None:
+        """Where it leaves: the place named as such, else the first place it leaves at a given
+        time, else the first of its route's places (when it names two or more)."""
+        route = [s for s in self.stops if s.qualifier in _STOPS]
+        return (
+            next((s for s in self.stops if s.qualifier in _LEAVES), None)
+            or next((s for s in self.stops if s.departs_at is not None), None)
+            or (route[0] if len(route) > 1 else None)
+        )
+
+    def arrival(self) -> _Stop | None:
+        """Where it arrives: the place named as such, else the last place it arrives at at a
+        given time, else the last of its route's places (when it names two or more)."""
+        route = [s for s in self.stops if s.qualifier in _STOPS]
+        return (
+            next((s for s in self.stops if s.qualifier in _ARRIVES), None)
+            or next((s for s in reversed(self.stops) if s.arrives_at is not None), None)
+            or (route[-1] if len(route) > 1 else None)
+        )
+
+    @property
+    def crosses_border(self) -> bool:
+        """Whether its header names the last place before the border or the first after it."""
+        return any(s.qualifier in _LEAVES or s.qualifier in _ARRIVES for s in self.stops)
+
+    def describe(self) -> str:
+        leaves, arrives = self.departure(), self.arrival()
+        route = f"{(leaves and leaves.place) or '?'} → {(arrives and arrives.place) or '?'}"
+        return f"{self.flight or '(no number)'} {route}"
 
 
 @dataclass
@@ -91,14 +155,19 @@ class _Reader:
         self.part = part
         self.traveller: Traveller | None = None
         self.document: TravelDocument | None = None
-        self.last_loc = ""
-        self.saw_bgm = self.saw_tdt = False
+        self.legs: list[Leg] = []
+        self.stop: _Stop | None = None  # the last place of the current leg's header
+        self.saw_bgm = False
 
     def read(self, body: list[Segment]) -> None:
         handlers = {"BGM": self.bgm, "TDT": self.tdt, "LOC": self.loc, "DTM": self.dtm,
                     "NAD": self.nad, "ATT": self.att, "NAT": self.nat, "RFF": self.rff,
                     "DOC": self.doc, "CNT": self.cnt, "PDT": self.pdt}  # fmt: skip
         for segment in body:
+            if segment.cut:
+                self.warn(segment, "the file ends inside this segment (no terminator after it): "
+                          "it is not read, and the file may be cut short")  # fmt: skip
+                continue
             handler = handlers.get(segment.tag)
             try:
                 if handler is not None:
@@ -109,9 +178,33 @@ class _Reader:
                 self.warn(segment, str(exc))
         if not self.saw_bgm:
             self.part.warnings.append(Problem("the message has no BGM; read as a passenger list"))
-        if not self.saw_tdt:
+        if not self.legs:
             self.part.warnings.append(Problem("the message has no TDT: the flight is not named"))
+        else:
+            self._take_flight()
         self._close_document()
+
+    def _take_flight(self) -> None:
+        """The message's flight: the leg whose header names where it crosses the border
+        (LOC+125 or 87), else the first. A list for a flight of several legs (a progressive
+        flight, or a flight and its domestic continuation) is filed under that one, and says
+        so."""
+        legs = self.legs
+        chosen = next((leg for leg in legs if leg.crosses_border), legs[0])
+        leaves, arrives = chosen.departure(), chosen.arrival()
+        part = self.part
+        part.flight, part.carrier = chosen.flight, chosen.carrier
+        part.departure = leaves.place if leaves else None
+        part.arrival = arrives.place if arrives else None
+        part.departure_at = (leaves.departs_at if leaves else None) or chosen.departs_at
+        part.arrival_at = (arrives.arrives_at if arrives else None) or chosen.arrives_at
+        if len(legs) > 1:
+            why = "crosses the border (LOC+125/87)" if chosen.crosses_border else "comes first"
+            part.warnings.append(Problem(
+                f"the message names {len(legs)} flight legs "
+                f"({'; '.join(leg.describe() for leg in legs)}); the list is filed under "
+                f"{chosen.describe()}, the leg that {why}"
+            ))  # fmt: skip
 
     def warn(self, segment: Segment, message: str) -> None:
         problem = _problem(segment, message)
@@ -125,28 +218,26 @@ class _Reader:
         code = segment.get(1)
         if code in LIST_TYPES:
             self.part.list_type = LIST_TYPES[code]
+        elif code == MASTER_CREW_LIST:
+            self.part.list_type = "crew"
+            self.warn(segment, "a master crew list (336), not a flight's: read as a crew list")
         else:
             self.warn(segment, f"document code {code!r} is neither 745 (passengers) nor 250 "
                       "(crew); read as a passenger list")  # fmt: skip
 
     def tdt(self, segment: Segment) -> None:
-        self.saw_tdt = True
         flight = segment.get(2).replace(" ", "").upper()
         if not flight:
             self.warn(segment, "the flight number is empty")
-        self.part.flight = flight or None
         carrier = segment.get(5).strip().upper()
-        self.part.carrier = carrier or (flight[:2] if len(flight) > 2 else None)
+        self.legs.append(Leg(flight or None, carrier or (flight[:2] if len(flight) > 2 else None)))
+        self.stop = None
 
     def loc(self, segment: Segment) -> None:
-        qualifier, place = segment.get(1), segment.get(2).strip().upper()
-        self.last_loc = qualifier
+        qualifier, place = segment.get(1).strip().upper(), segment.get(2).strip().upper()
         traveller = self.traveller
         if traveller is None:
-            if qualifier == "125":
-                self.part.departure = place or None
-            elif qualifier == "87":
-                self.part.arrival = place or None
+            self._header_place(segment, qualifier, place)
             return
         if qualifier == "91":
             if self.document is None:
@@ -162,24 +253,59 @@ class _Reader:
         elif qualifier == "22":
             traveller.transit = place or None
 
+    def _header_place(self, segment: Segment, qualifier: str, place: str) -> None:
+        if not self.legs:
+            if qualifier in _LEAVES or qualifier in _ARRIVES or qualifier in _STOPS:
+                self.warn(segment, "a flight's place before any TDT; ignored")
+            return
+        # Some carriers send a UN/LOCODE (AUSYD) or, in the US dialect, NZAKL:50.
+        self.stop = _Stop(qualifier, _airport(place))
+        self.legs[-1].stops.append(self.stop)
+        if qualifier not in _LEAVES and qualifier not in _ARRIVES and qualifier not in _STOPS:
+            self.warn(segment, f"LOC qualifier {qualifier!r} in the flight's header is not a "
+                      "departure (125) or arrival (87) airport: its place is the flight's "
+                      "only if a departure (189) or arrival (232) time follows it")  # fmt: skip
+
     def dtm(self, segment: Segment) -> None:
-        parts = (*segment.components(1), "", "")
+        parts = (*segment.components(1), "", "", "")
         qualifier, value, form = parts[0], parts[1], parts[2]
+        if not any(parts):
+            self.warn(segment, "a DTM with no qualifier and no date; ignored")
+            return
+        if self.traveller is None and qualifier in ("136", "132"):
+            # The older US dialect: DTM+136+020131+1030+M05 (date, time, time zone).
+            value, form = segment.get(2).strip() + segment.get(3).strip()[:4], ""
         if not value.strip():
             if qualifier in ("36", "329"):
                 self.warn(segment, "the date is empty")
             return
         if self.traveller is None:
-            if qualifier in _WHEN:
-                setattr(self.part, _WHEN[qualifier], parse_moment(value, form))
+            self._header_time(qualifier, value, form)
             return
         if qualifier == "329":
             self.traveller.birth_date = parse_date(value, form, past=True)
         elif qualifier == "36":
             if self.document is None:
                 self.warn(segment, "an expiry date without a DOC before it; ignored")
-            else:
-                self.document.expiry_date = parse_date(value, form, past=False)
+                return
+            expiry = parse_date(value, form, past=False)
+            if self.document.expiry_date is not None and expiry != self.document.expiry_date:
+                self.warn(segment, f"a second expiry date ({expiry.isoformat()}) for document "
+                          f"{self.document.number}; the first "
+                          f"({self.document.expiry_date.isoformat()}) is kept")  # fmt: skip
+            elif self.document.expiry_date is None:
+                self.document.expiry_date = expiry
+
+    def _header_time(self, qualifier: str, value: str, form: str) -> None:
+        leaves, arrives = qualifier in _DEPARTS_AT, qualifier in _ARRIVES_AT
+        if not (leaves or arrives) or not self.legs:
+            return
+        moment = parse_moment(value, form)
+        where: _Stop | Leg = self.stop or self.legs[-1]
+        if leaves:
+            where.departs_at = moment
+        else:
+            where.arrives_at = moment
 
     def nad(self, segment: Segment) -> None:
         role = ROLES.get(segment.get(1))

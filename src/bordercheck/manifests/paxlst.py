@@ -50,13 +50,16 @@ def parse_paxlst(data: bytes | str) -> Interchange:
             parts.append(part)
     if not parts:
         raise ManifestUnreadable("the interchange holds no PAXLST message")
-    interchange.manifests = _with_travellers(join_parts(parts), interchange)
+    cut = any(segment.cut for segment in segments)
+    interchange.manifests = _with_travellers(join_parts(parts), interchange, cut=cut)
     if (charset or "UNOA") in ("UNOA", "UNOB"):
         _check_repertoire(interchange, charset or "UNOA")
     return interchange
 
 
-def _with_travellers(manifests: list[Manifest], interchange: Interchange) -> list[Manifest]:
+def _with_travellers(
+    manifests: list[Manifest], interchange: Interchange, *, cut: bool
+) -> list[Manifest]:
     """The manifests that list someone; a file in which none does is refused, by name.
 
     An empty list screened would answer "no hit" for a flight nobody was checked on.
@@ -64,11 +67,12 @@ def _with_travellers(manifests: list[Manifest], interchange: Interchange) -> lis
     kept = [m for m in manifests if m.travellers]
     if not kept:
         versions = sorted({m.version or "no version" for m in manifests})
+        ending = "; the file ends inside a segment, so it may have been cut short" if cut else ""
         raise ManifestUnreadable(
             f"no traveller could be read from the file's {len(manifests)} PAXLST list(s) "
             f"(message version {', '.join(versions)}; travellers open with NAD+FL, FM, DDT, "
             "DDU or COT, or with PDT in the older US dialect): it is refused rather than "
-            "screened as an empty flight"
+            f"screened as an empty flight{ending}"
         )
     for manifest in manifests:
         if not manifest.travellers:
@@ -134,7 +138,10 @@ def _envelopes(segments: list[Segment], interchange: Interchange) -> Iterator[_M
             group, in_group = segment, 0
             groups += 1
         elif tag == "UNE":
-            _check_count(segment, in_group, "messages in the group", group, 5, warn)
+            if group is None:
+                warn(Problem("UNE without a UNG before it; ignored", *_at(segment)))
+            else:
+                _check_count(segment, in_group, "messages in the group", group, 5, warn)
             group = None
         elif tag == "UNZ":
             if message is not None:
