@@ -3,7 +3,7 @@ own card, driving licences refused by name, and noisy copies repaired."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -19,6 +19,7 @@ from bordercheck.documents.mrz import (
     NotAnMrz,
     NotATravelDocument,
     check_digit,
+    evaluate_checks,
     generate_mrz,
     parse,
     printed_check_digit,
@@ -403,6 +404,7 @@ def test_noisy_copies_of_valid_mrzs_read_as_the_clean_ones(
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=120), st.booleans())
 def test_any_text_parses_or_is_refused_as_not_an_mrz(text: str, correct: bool) -> None:
+    read: str
     try:
         read = parse(text, correct=correct, today=TODAY).format
     except NotAnMrz as exc:
@@ -495,3 +497,106 @@ def test_france_s_cards_written_from_their_layout_read_back(
     assert (mrz.surname, mrz.given_names) == (" ".join(surname), " ".join(given))
     assert mrz.birth_date == born
     assert parse(lines[0] + lines[1], today=TODAY).lines == lines
+
+
+# --- repairs that only the checks they mend would confirm --------------------------------------
+
+
+def misread(lines: Sequence[str], line: int, column: int, char: str) -> tuple[str, ...]:
+    changed = list(lines)
+    changed[line] = changed[line][:column] + char + changed[line][column + 1 :]
+    return tuple(changed)
+
+
+def with_composite(second: str) -> str:
+    """A TD3 second line (43 characters) with its composite check digit."""
+    return second + check_digit(second[0:10] + second[13:20] + second[21:43])
+
+
+# Documents of our own. A visa (MRV-B) has no composite: its number's check digit is all that
+# covers the number.
+VISA = (
+    "V<NORHAWKE<<LENA<MARIT<<<<<<<<<<<<<<",
+    with_digits("KR5518204#", "NOR", "880214#", "F", "310830#", "<<<<<<<<"),
+)
+PASSPORT = (
+    "P<NORHAWKE<<LENA<MARIT<<<<<<<<<<<<<<<<<<<<<<",
+    with_composite(with_digits("KR5518204#", "NOR", "880214#", "F", "310830#", "<" * 14, "<")),
+)
+
+
+def every_misread_check_digit(lines: tuple[str, ...]) -> Iterator[tuple[str, tuple[str, ...]]]:
+    layout = LAYOUTS[parse(lines, today=TODAY).format]
+    for result in evaluate_checks(lines, layout):
+        line, column = result.digit
+        for digit in "0123456789":
+            if digit != lines[line][column]:
+                yield result.name, misread(lines, line, column, digit)
+
+
+@pytest.mark.parametrize("lines", [VISA, PASSPORT, TD1_LONG], ids=["MRV-B", "TD3", "TD1 long"])
+def test_a_misread_check_digit_never_becomes_a_valid_invented_number(
+    lines: tuple[str, ...],
+) -> None:
+    assert parse(lines, today=TODAY).valid
+    for check, damaged in every_misread_check_digit(lines):
+        mrz = parse(damaged, correct=True, today=TODAY)
+        assert not (mrz.valid and mrz.corrections), (check, damaged, mrz.corrections)
+
+
+def test_an_unconfirmed_repair_is_named_and_not_made() -> None:
+    # The number's check digit read 2 for 0: O for its 0 would make that check pass, and
+    # nothing else covers the number to confirm it.
+    mrz = parse(misread(VISA, 1, 9, "2"), correct=True, today=TODAY)
+    assert (mrz.document_number, mrz.valid, mrz.corrections) == ("KR5518204", False, ())
+    assert mrz.problems == (
+        "OCR repair not made: no check digit but the ones it would mend confirms it (line 2 "
+        "column 8 0→O); the zone is read as given",
+    )
+
+
+def test_a_letter_read_as_a_digit_in_a_passport_number_is_still_repaired() -> None:
+    noisy = misread(PASSPORT, 1, 2, "S")  # the number's first 5 read as S
+    mrz = parse(noisy, correct=True, today=TODAY)
+    assert mrz.valid, mrz.problems
+    assert mrz.document_number == "KR5518204"
+    assert [(c.field, c.from_char, c.to_char) for c in mrz.corrections] == [
+        ("document_number", "S", "5")
+    ]
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+RUSSIAN_INTERNAL = (
+    "PNRUSKOVAL7K<<ARTEM<SERGEEVI3<<<<<<<<<<<<<<<",
+    with_composite(with_digits("450712345#", "RUS", "810115#", "M", "<<<<<<<", "4150115310007<#")),
+)
+
+
+def test_a_russian_internal_passport_writes_letters_as_digits_and_is_valid() -> None:
+    mrz = parse(RUSSIAN_INTERNAL, today=TODAY)
+    assert mrz.valid, (mrz.checks, mrz.problems)
+    assert (mrz.surname, mrz.given_names) == ("KOVAL7K", "ARTEM SERGEEVI3")
+    assert any("digits stand for Cyrillic letters" in note for note in mrz.notes)
+    repaired = parse(RUSSIAN_INTERNAL, correct=True, today=TODAY)
+    assert (repaired.surname, repaired.corrections) == ("KOVAL7K", ())
+    # Any other passport with a digit in its name is still not valid.
+    other = (RUSSIAN_INTERNAL[0].replace("PNRUS", "P<RUS"), RUSSIAN_INTERNAL[1])
+    assert not parse(other, today=TODAY).valid
+
+
+SINGLE_NAME = (
+    "P<IND<<PRIYANKA<<<<<<<<<<<<<<<<<<<<<<<<<<<<<",
+    with_composite(with_digits("Z4471902<#", "IND", "950311#", "F", "330409#", "<" * 14, "<")),
+)
+
+
+def test_a_passport_with_a_single_name_and_no_surname_is_valid_with_a_note() -> None:
+    mrz = parse(SINGLE_NAME, today=TODAY)
+    assert mrz.valid, mrz.problems
+    assert (mrz.surname, mrz.given_names) == ("", "PRIYANKA")
+    assert any(note.startswith("name: no surname (primary identifier)") for note in mrz.notes)
+
+
+def test_a_byte_order_mark_before_the_zone_is_not_counted_as_a_character() -> None:
+    assert parse("\ufeff" + "\r\n".join(SINGLE_NAME), today=TODAY).valid

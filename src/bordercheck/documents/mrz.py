@@ -59,6 +59,16 @@ __all__ = [
 EXPIRY_YEARS_AHEAD: Final = 20
 
 _NAME_CHARACTERS: Final = frozenset(LETTERS + FILLER)
+# Russia's internal passport writes Cyrillic letters that have no Latin one as digits
+# (Ё 2, Ч 3, Ш 4, Э 6, Ю 7, Я 8, Ь 9): ANATOL9EVI3 is Анатольевич.
+_DIGIT_LETTERS_NAMES: Final = frozenset(LETTERS + FILLER + "2346789")
+
+
+def names_hold_digits(document_code: str, issuing_country: str) -> bool:
+    """Whether this document writes letters of its names as digits (Russia's internal
+    passport, code PN): they are neither an error nor an OCR confusion to repair."""
+    return document_code == "PN" and issuing_country == "RUS"
+
 
 BLIND_SPOTS: Final[dict[str, str]] = {
     "equal-value": (
@@ -342,14 +352,22 @@ def read_mrz(
     if layout.has_field("surname"):
         surname, given_names = _separate_names(get("surname"), get("given_names"), problems)
     else:
-        surname, given_names = _names(get("name"), problems)
+        russian = names_hold_digits(code, issuing_raw)
+        surname, given_names = _names(get("name"), problems, digits=russian)
+        if russian and any(c.isdigit() for c in get("name")):
+            notes.append("name: its digits stand for Cyrillic letters (Ё 2, Ч 3, Ш 4, Э 6, Ю 7, "
+                         "Я 8, Ь 9), as Russia's internal passport writes them")  # fmt: skip
+    if not surname:
+        notes.append("name: no surname (primary identifier): the name is written as given "
+                     "names only, as some countries write a single name")  # fmt: skip
     results = evaluate_checks(lines, layout)
     checks = {r.name: r.passed for r in results}
     reading = next((r.reading for r in results if r.name == "document_number" and r.passed), None)
     if reading == WITH_FILLER:
         notes.append(
             "document_number: its check digit holds over the number with the filler after "
-            "its 9th character (Belgium's reading), not over the number alone (Doc 9303's)"
+            "its 9th character (Belgium's reading, Portugal's too), not over the number alone "
+            "(Doc 9303's)"
         )
     if layout.format == "FRA-ID":
         notes.append(_french_card_note(number, optional))
@@ -395,7 +413,9 @@ def _country(raw: str, name: str, problems: list[str]) -> str:
 def _number_and_optional(lines: Sequence[str], layout: Layout) -> tuple[str, str]:
     if not layout.has_field("document_number"):  # France's card: a number in three parts
         spec = next(c for c in layout.checks if c.name == "document_number")
-        return spec.read(lines).rstrip(FILLER), layout.field("optional_data").read(lines)
+        return spec.read(lines).rstrip(FILLER), layout.field("optional_data").read(lines).rstrip(
+            FILLER
+        )
     number = layout.field("document_number").read(lines).rstrip(FILLER)
     optional = layout.field("optional_data").read(lines)
     line, column = layout.field("document_number_check").positions[0]
@@ -456,18 +476,16 @@ def _separate_names(surname_raw: str, given_raw: str, problems: list[str]) -> tu
             problems.append(f"name: {raw.rstrip(FILLER)!r} holds characters other than letters")
     surname = " ".join(w for w in surname_raw.split(FILLER) if w)
     given_names = " ".join(w for w in given_raw.split(FILLER) if w)
-    if not surname:
-        problems.append("name: the surname (primary identifier) is empty")
     return surname, given_names
 
 
-def _names(raw: str, problems: list[str]) -> tuple[str, str]:
-    """Surname and given names: ``<<`` divides them, ``<`` divides words within each."""
-    if not _NAME_CHARACTERS.issuperset(raw):
+def _names(raw: str, problems: list[str], *, digits: bool = False) -> tuple[str, str]:
+    """Surname and given names: ``<<`` divides them, ``<`` divides words within each. A name
+    that begins with ``<<`` has no surname (India writes a single name so)."""
+    allowed = _DIGIT_LETTERS_NAMES if digits else _NAME_CHARACTERS
+    if not allowed.issuperset(raw):
         problems.append(f"name: {raw.rstrip(FILLER)!r} holds characters other than letters")
     primary, _, secondary = raw.rstrip(FILLER).partition(FILLER * 2)
     surname = " ".join(w for w in primary.split(FILLER) if w)
     given_names = " ".join(w for w in secondary.split(FILLER) if w)
-    if not surname:
-        problems.append("name: the surname (primary identifier) is empty")
     return surname, given_names

@@ -276,6 +276,8 @@ LAYOUTS: Final[dict[MrzFormat, Layout]] = {
 def split_mrz(text: str | Sequence[str]) -> tuple[tuple[str, ...], Layout]:
     """The upper-cased lines of an MRZ and its layout; NotAnMrz saying what is wrong if none."""
     raw = text if isinstance(text, str) else "\n".join(text)
+    # A byte order mark (a file saved by a Windows tool) is no character of the zone.
+    raw = raw.replace("\ufeff", "")
     lines = [line.strip() for line in raw.splitlines() if line.strip()]
     if not lines:
         raise NotAnMrz("the text is empty; an MRZ has 2 or 3 lines")

@@ -17,15 +17,19 @@ look-alikes of ``<``), then makes three kinds of repair, each reported as a Corr
    as the likeliest letter (0→O, 1→I), since nothing there can confirm it.
 2. Check digits. When a check digit fails, substitutions of confusable characters in the
    field it covers (one per failing check, the check digit itself included) are tried. A
-   repair is made only when every check digit then passes, no field becomes malformed, and
-   exactly one such repair exists; otherwise nothing is changed and, when several repairs
-   fit, ``problems`` says so.
+   repair is made only when every check digit then passes, no field becomes malformed, the
+   repair mends more failing checks than it changes characters (one wrong character in a
+   number fails its own check and the composite: two checks confirm one change), and
+   exactly one such repair exists; otherwise nothing is changed and ``problems`` says why
+   (several repairs fit, or the only ones are confirmed by nothing but the checks they
+   mend: a visa's number, which no composite covers, is never rewritten).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -36,6 +40,7 @@ from bordercheck.documents.mrz import (
     Correction,
     Mrz,
     evaluate_checks,
+    names_hold_digits,
     read_mrz,
 )
 from bordercheck.documents.mrz_formats import (
@@ -48,6 +53,11 @@ from bordercheck.documents.mrz_formats import (
     country_from_mrz,
     split_mrz,
 )
+
+# A repair is refused when the combinations tried would give this many fits by chance alone
+# (one in ten per failing check): a long number (a TD1 card's, continued in its optional
+# data) offers so many candidates that a fit proves little.
+MAX_CHANCE_FITS: Final = 0.1
 
 # Characters OCR engines mistake for one another on OCR-B MRZs, letter first. Where a digit
 # has several letters, the first listed is the likeliest reading of it as a letter.
@@ -211,7 +221,13 @@ def correct_mrz(text: str | Sequence[str], *, today: date | None = None) -> Mrz:
         return _read(fixed, layout, today, corrections, cleaning)
 
     baseline = set(read_mrz(fixed, layout, today=today).problems)
-    repairs = _check_repairs(fixed, layout, results, baseline, today)
+    found, chance = _check_repairs(fixed, layout, results, baseline, today)
+    # A substitution chosen to mend one check digit is confirmed by it alone: with a one in
+    # ten chance that a wrong character passes a check digit, some candidate often does. A
+    # repair is certain only when it mends more failing checks than it makes substitutions
+    # (a number's own check and the composite, for one wrong character in the number).
+    failing = sum(1 for r in results if not r.passed)
+    repairs = {r for r in found if len(r) < failing} if chance <= MAX_CHANCE_FITS else set()
     if len(repairs) == 1:
         (repair,) = repairs
         for (line, column), char in sorted(repair):
@@ -224,6 +240,13 @@ def correct_mrz(text: str | Sequence[str], *, today: date | None = None) -> Mrz:
         notes.append(
             f"OCR repair refused as ambiguous: {len(repairs)} different repairs make every "
             f"check digit pass ({options})"
+        )
+    elif found:
+        options = "; ".join(_describe(fixed, r) for r in sorted(found, key=sorted))
+        notes.append(
+            "OCR repair not made: no check digit but the ones it would mend confirms "
+            f"{'it' if len(found) == 1 else 'any of them'} ({options}); the zone is read as "
+            "given"
         )
     return _read(fixed, layout, today, corrections, cleaning, problems=notes)
 
@@ -299,6 +322,12 @@ def _class_fixes(target: Field, grid: list[list[str]], layout: Layout) -> dict[P
             if c in AS_DIGIT
         }
     if target.kind == "name":
+        code, country = (
+            "".join(grid[f.line][f.start : f.end]) for f in layout.fields
+            if f.name in ("document_code", "issuing_country")
+        )  # fmt: skip
+        if names_hold_digits(code, country):
+            return {}  # its digits are letters (mrz.names_hold_digits)
         return {
             (target.line, target.start + i): AS_LETTERS[c][0]
             for i, c in enumerate(text)
@@ -341,8 +370,9 @@ def _check_repairs(
     results: Sequence[CheckResult],
     baseline: set[str],
     today: date | None,
-) -> set[Repair]:
-    """Every set of substitutions, one per failing check, that makes all checks pass."""
+) -> tuple[set[Repair], float]:
+    """Every set of substitutions, one per failing check, that makes all checks pass; and how
+    many of the combinations tried would pass them by chance alone, on average."""
     options: list[list[tuple[tuple[Position, str], ...]]] = []
     for result in results:
         if result.passed:
@@ -365,6 +395,8 @@ def _check_repairs(
 
     # At most a few thousand combinations: only number and optional data take letters and
     # digits both, and a date or check digit (digits only) has no confusable alternative.
+    # Each passes every failing check by chance with odds of one in ten per check.
+    chance = math.prod(len(subs) for subs in options) / 10 ** len(options)
     repairs: set[Repair] = set()
     for combination in itertools.product(*options):
         repair: Repair = frozenset(s for group in combination for s in group)
@@ -375,7 +407,7 @@ def _check_repairs(
             continue
         if set(read_mrz(candidate, layout, today=today).problems) <= baseline:
             repairs.add(repair)
-    return repairs
+    return repairs, chance
 
 
 def _alternatives(lines: Sequence[str], layout: Layout, position: Position) -> list[str]:
