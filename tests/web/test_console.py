@@ -290,3 +290,30 @@ def test_a_page_polling_does_not_keep_its_session_alive(api: Api, browser: Conso
     assert abs((last_seen() - earlier).total_seconds()) < 1, "a poll counted as activity"
     assert browser.client.get("/home").status_code == 200
     assert last_seen() > earlier + timedelta(minutes=9), "a page view is activity"
+
+
+def test_a_value_past_a_fields_limit_is_named_with_its_limit_in_the_viewers_language(
+    browser: Console,
+) -> None:
+    browser.sign_in("border.fra")
+    # The browser stops a paste at the limit first.
+    assert 'maxlength="400"' in browser.client.get("/check?mode=mrz").text
+    assert 'maxlength="100"' in browser.client.get("/check?mode=number").text
+    sent = {"mode": "number", "document_number": "X" * 150, "issuing_country": "DEU"}
+    refused = browser.post("/check", sent, page="/check")
+    assert refused.status_code == 422
+    assert "document number: at most 100 characters" in refused.text
+    assert browser.post("/language", {"language": "fr", "next": "/check"}, page="/home")
+    refused = browser.post("/check", sent, page="/check")
+    assert "document number : au plus 100 caractères" in refused.text
+
+
+def test_after_signing_out_the_sign_in_page_speaks_the_persons_language(
+    api: Api, browser: Console
+) -> None:
+    browser.sign_in("border.fra")
+    assert browser.post("/language", {"language": "ar", "next": "/home"}, page="/home")
+    elsewhere = Console(api)  # another browser, which never chose a language
+    elsewhere.sign_in("border.fra")
+    assert elsewhere.post("/sign-out", {}, page="/home").status_code == 303
+    assert '<html lang="ar" dir="rtl">' in elsewhere.client.get("/").text

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+
+from sqlalchemy import update
 
 from bordercheck.auth.models import Role
+from bordercheck.hits.models import Hit
 from bordercheck.messaging import service
 from tests.factories import centre_notes
 from tests.messaging.conftest import make_hit
@@ -152,3 +156,28 @@ def test_a_hits_thread_links_to_its_case(api: Api) -> None:
         )
     listing = deu.client.get("/messages").text
     assert f'href="/hits/{hit}"' in listing
+
+
+def test_the_secretariat_sees_a_cases_thread_but_a_link_to_the_case_only_once_escalated(
+    api: Api,
+) -> None:
+    secretariat = api.client.app.state.settings.secretariat_code  # type: ignore[attr-defined]
+    with api.database.session(write=True) as session:
+        hit = make_hit(session, owner="DEU", querying="FRA")
+        service.post_hit_event(
+            session, centre_notes(), hit_id=hit, bureaus=["DEU", "FRA", secretariat], text="A hit"
+        )
+    analyst = _signed_in(api, "eve.analyst", secretariat, Role.ANALYST)
+    listing = analyst.client.get("/messages").text
+    assert f"Case {hit}" in listing
+    assert f'href="/hits/{hit}"' not in listing  # it would answer 404 before the escalation
+    (thread,) = re.findall(r'href="/messages/(\d+)">Case', listing)
+    page = analyst.client.get(f"/messages/{thread}").text
+    assert f"Case {hit}" in page
+    assert f'href="/hits/{hit}"' not in page
+    assert analyst.client.get(f"/hits/{hit}").status_code == 404
+    with api.database.session(write=True) as session:
+        session.execute(update(Hit).where(Hit.id == hit).values(escalated_at=datetime.now(UTC)))
+    assert f'href="/hits/{hit}"' in analyst.client.get("/messages").text
+    assert f'href="/hits/{hit}"' in analyst.client.get(f"/messages/{thread}").text
+    assert analyst.client.get(f"/hits/{hit}").status_code == 200

@@ -91,3 +91,17 @@ def test_others_are_refused(api: Api, browser: Console) -> None:
     assert border.post("/operations", _form(), page="/operations").status_code == 403
     no_csrf = browser.client.post("/operations", data=_form())
     assert no_csrf.status_code == 403
+
+
+def test_codes_may_be_separated_by_spaces_as_on_the_consoles_other_forms(
+    browser: Console,
+) -> None:
+    assert browser.sign_in("admin.xpo").status_code == 303
+    created = browser.post(
+        "/operations", _form(locations="CDG-T2 FCO\nLIS", bureaus="FRA ITA"),
+        page="/operations/new",
+    )  # fmt: skip
+    assert created.status_code == 303, created.text
+    page = browser.client.get(created.headers["location"]).text
+    for code in ("CDG-T2", "FCO", "LIS"):
+        assert code in page

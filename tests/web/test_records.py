@@ -6,6 +6,7 @@ import re
 import time
 from typing import Any
 
+from bordercheck import __version__
 from bordercheck.auth.models import Role
 from tests.signin import Api
 from tests.web.conftest import Console
@@ -327,3 +328,12 @@ def import_file_report(browser: Console, address: str) -> str:
             return str(page.text)
         time.sleep(0.1)
     raise AssertionError("the import did not end within 120 s")
+
+
+def test_the_record_forms_name_the_softwares_version_not_the_records(browser: Console) -> None:
+    browser = signed_in(browser.api)
+    record = add(browser, "V3RS10N01")
+    for page in ("/records/new", f"{record}/edit"):
+        text = browser.client.get(page).text
+        assert f"bordercheck {__version__} ·" in text, page
+        assert f"console.css?v={__version__}" in text, page

@@ -138,3 +138,20 @@ def test_an_exercise_is_started_from_the_form_and_trainees_read_their_briefing(
     assert 'data-state="ended"' in final
     assert "every 3s" not in final
     assert "You take part in no running exercise." in ana.client.get("/training/briefing").text
+
+
+def test_on_live_data_the_trainer_is_told_where_exercises_start_and_offered_no_start(
+    fresh_url: str,
+) -> None:
+    with open_api(fresh_url, bureaus=("FRA",)) as live:
+        live.add_user("tina.t", Role.TRAINER, "FRA")
+        trainer = signed_in(live, "tina.t")
+        page = trainer.client.get("/training/exercises/new")
+        assert page.status_code == 200
+        assert "data-live-database" in page.text
+        assert 'action="/training/exercises"' not in page.text
+        assert 'href="/training/exercises/new' not in trainer.client.get("/training").text
+        french = trainer.client.get(
+            "/training/exercises/new", headers={"accept-language": "fr"}
+        ).text
+        assert "jamais sur des données réelles" in french

@@ -267,6 +267,10 @@ def sign_out(request: Request, viewer: PendingViewerDep) -> Response:
         )
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(cookie_name(settings_of(request), SESSION_COOKIE), path="/")
+    if viewer.language in i18n.LANGUAGES:
+        # The sign-in page that follows speaks the language the person was working in.
+        _cookie(response, settings_of(request), LANGUAGE_COOKIE, viewer.language,
+                max_age=365 * 24 * 3600)  # fmt: skip
     return response
 
 

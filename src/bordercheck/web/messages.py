@@ -12,12 +12,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import File, Form, Path, Query, Request, Response, UploadFile
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bordercheck.api.types import MAX_ID
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.policy import open_to_partners
 from bordercheck.errors import BordercheckError, ValidationFailed
+from bordercheck.hits import cases
+from bordercheck.hits.models import Hit
 from bordercheck.messaging import reading, service
 from bordercheck.messaging.access import PARTIES, READERS, THREAD_READERS, WRITERS, View
 from bordercheck.messaging.api import attachment_download
@@ -88,11 +91,16 @@ def threads_page(request: Request, viewer: ViewerDep, page: Page = 1) -> Respons
             limit=PAGE_SIZE + 1,
             offset=(page - 1) * PAGE_SIZE,
         )
+        shown = visible[:PAGE_SIZE]
+        open_cases = _cases_open_to(
+            session, settings, viewer, [v.thread.hit_id for v in shown if v.thread.hit_id]
+        )
         rows = [
             {
                 "id": v.thread.id,
                 "kind": v.thread.kind,
                 "hit_id": v.thread.hit_id,
+                "case_open": v.thread.hit_id in open_cases,
                 "full": v.view is View.FULL,
                 "subject": reading.open_subject(crypto, v.thread) if v.view is View.FULL else None,
                 "participants": v.participants,
@@ -100,7 +108,7 @@ def threads_page(request: Request, viewer: ViewerDep, page: Page = 1) -> Respons
                 "message_count": v.thread.message_count,
                 "unread": v.unread,
             }
-            for v in visible[:PAGE_SIZE]
+            for v in shown
         ]
     return render(
         request,
@@ -114,6 +122,21 @@ def threads_page(request: Request, viewer: ViewerDep, page: Page = 1) -> Respons
         },
         language=language_of(request, viewer),
     )
+
+
+def _cases_open_to(
+    session: Session, settings: Settings, viewer: Viewer, hit_ids: list[int]
+) -> set[int]:
+    """The cases among ``hit_ids`` the viewer may open: a thread of a case is shown to the
+    secretariat before the case is escalated to it, and a link would lead to a 404."""
+    if not hit_ids:
+        return set()
+    who = cases.Viewer(viewer.principal.actor(), settings.secretariat_code)
+    return {
+        hit.id
+        for hit in session.scalars(select(Hit).where(Hit.id.in_(hit_ids)))
+        if who.may_see(hit)
+    }
 
 
 # --- a new thread -----------------------------------------------------------------------
@@ -227,6 +250,8 @@ def _thread_context(
     return {
         "viewer": viewer,
         "thread": thread,
+        "case_open": thread.hit_id is not None
+        and thread.hit_id in _cases_open_to(session, settings, viewer, [thread.hit_id]),
         "subject": reading.open_subject(crypto, thread) if full else None,
         "participants": participants,
         "full": full,

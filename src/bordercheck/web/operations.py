@@ -5,6 +5,7 @@ create one with, and the final report's downloads. The same service and rules as
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
@@ -84,8 +85,15 @@ def new_operation_page(request: Request, viewer: ViewerDep) -> Response:
     return _form_page(request, viewer, {}, {})
 
 
-def _codes(text: str) -> list[str]:
+def _names(text: str) -> list[str]:
+    """Names one per line or separated by commas (a client's name may hold spaces)."""
     return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+def _codes(text: str) -> list[str]:
+    """Codes (border posts, countries) separated by commas, spaces or lines: none holds a
+    space, and other forms of the console take them separated by spaces."""
+    return [part for part in re.split(r"[,\s]+", text) if part]
 
 
 @router.post("/operations")
@@ -120,8 +128,8 @@ def create_operation(
         return _form_page(request, viewer, form, errors, status_code=422)
     new = NewOperation(
         name=name, purpose=purpose, starts_on=days["starts_on"], ends_on=days["ends_on"],
-        locations=_codes(locations), bureaus=_codes(bureaus), clients=_codes(clients),
-        kits=_codes(kits),
+        locations=_codes(locations), bureaus=_codes(bureaus), clients=_names(clients),
+        kits=_names(kits),
     )  # fmt: skip
     secretariat = settings_of(request).secretariat_code
     try:

@@ -59,7 +59,7 @@ def environment(code: str) -> Environment:
     env.filters.update(i18n.formatters(code))
     env.globals.update(
         static=STATIC_PREFIX,
-        version=__version__,
+        app_version=__version__,  # not "version": pages use that for a record's
         languages=list(i18n.LANGUAGES.values()),
         pages_for=pages_for,
         training=False,

@@ -7,7 +7,7 @@ status, a malformed request into the same page with 422.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -18,8 +18,8 @@ from fastapi.routing import APIRoute, APIRouter
 
 from bordercheck.errors import BordercheckError
 from bordercheck.web.access import Redirect, language_of
-from bordercheck.web.i18n import N_
-from bordercheck.web.render import render
+from bordercheck.web.i18n import N_, Language
+from bordercheck.web.render import render, translate
 
 TITLES = {
     400: N_("This request cannot be read"),
@@ -73,13 +73,33 @@ class ConsoleRoute(APIRoute):
                     headers = {"Retry-After": str(exc.detail["retry_after"])}
                 return error_page(request, exc.status_code, exc.message, headers=headers)
             except RequestValidationError as exc:
-                fields = ", ".join(
-                    ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query"))
-                    for e in exc.errors()
-                )
-                return error_page(request, 422, fields)
+                language = language_of(request, getattr(request.state, "viewer", None))
+                problems = "; ".join(dict.fromkeys(_problem(language, e) for e in exc.errors()))
+                return error_page(request, 422, problems)
 
         return page
+
+
+_TOO_LONG = N_("%(field)s: at most %(limit)s characters")
+_TOO_SHORT = N_("%(field)s: at least %(limit)s characters")
+_MISSING = N_("%(field)s: required")
+
+
+def _problem(language: Language, error: Mapping[str, Any]) -> str:
+    """What is wrong with one field of a request the page's form did not send as it should
+    (a value pasted past the field's limit, a form of an older page): the field, and the
+    limit it broke where there is one."""
+    field = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+    field = field.replace("_", " ") or "?"
+    limits = error.get("ctx") or {}
+    kind = error.get("type")
+    if kind == "string_too_long" and "max_length" in limits:
+        return translate(language, _TOO_LONG, field=field, limit=limits["max_length"])
+    if kind == "string_too_short" and "min_length" in limits:
+        return translate(language, _TOO_SHORT, field=field, limit=limits["min_length"])
+    if kind == "missing":
+        return translate(language, _MISSING, field=field)
+    return field
 
 
 def console_router() -> APIRouter:
