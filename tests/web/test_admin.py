@@ -114,7 +114,7 @@ def test_a_person_who_cannot_be_added_is_shown_the_form_again_saying_why(
     taken = {**weak, "username": "border.fra", "password": PASSWORD}
     response = browser.post("/admin/users", taken, page="/admin/users/new")
     assert response.status_code == 422
-    assert "already exists" in response.text
+    assert "the username &#39;border.fra&#39; is taken" in response.text
     no_role = {**weak, "role": "", "password": PASSWORD}
     response = browser.post("/admin/users", no_role, page="/admin/users/new")
     assert response.status_code == 422

@@ -127,7 +127,7 @@ def test_a_bureau_officer_uploads_a_flight_and_finds_the_hit_first(
     )
     tab.page.click("main form button[type=submit]")
     assert tab.page.locator(".error-summary a[href='#file']").count() == 1
-    assert "no EDIFACT interchange found" in tab.page.inner_text(".error-summary")
+    assert "the file has no UNA, UNB or UNH segment" in tab.page.inner_text(".error-summary")
     tab.assert_accessible()
 
     paxlst = write_paxlst(flight).encode()

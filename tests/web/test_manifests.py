@@ -104,7 +104,7 @@ def test_a_malformed_file_is_refused_naming_what_is_wrong(api: Api) -> None:
     assert response.status_code == 422  # type: ignore[attr-defined]
     text = response.text  # type: ignore[attr-defined]
     assert "cannot be screened as a PAXLST passenger list" in text
-    assert "no EDIFACT interchange found" in text
+    assert "this is not a passenger list: the file has no UNA, UNB or UNH segment" in text
     assert 'href="#file"' in text
     broken = write_paxlst(synthetic_flight(3, seed=1)).replace("UNH+", "UNX+")
     response = upload(browser, broken)

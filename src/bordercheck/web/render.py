@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from bordercheck import __version__
 from bordercheck.web import i18n, labels
 from bordercheck.web.navigation import pages_for
+from bordercheck.web.reasons import translate_reason
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC_PREFIX = "/static/console"
@@ -57,6 +58,8 @@ def environment(code: str) -> Environment:
     )
     env.install_gettext_translations(i18n.translations(code), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(i18n.formatters(code))
+    # What a service refused, in this language where it is a refusal people meet (reasons.py).
+    env.filters["reason"] = functools.partial(translate_reason, i18n.LANGUAGES[code])
     env.globals.update(
         static=STATIC_PREFIX,
         app_version=__version__,  # not "version": pages use that for a record's
