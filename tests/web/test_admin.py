@@ -252,6 +252,11 @@ def test_the_audit_trail_is_searched_with_the_apis_filters(api: Api, browser: Co
     wrong = browser.client.get("/admin/audit", params={"since": "yesterday"})
     assert wrong.status_code == 422
     assert 'href="#since"' in wrong.text
+    crossed = browser.client.get(
+        "/admin/audit", params={"since": "2026-12-31", "until": "2026-01-01"}
+    )
+    assert crossed.status_code == 422
+    assert "The To day comes before the From day." in crossed.text
 
 
 def test_the_audit_trail_pages_older_entries(api: Api, browser: Console) -> None:

@@ -317,3 +317,11 @@ def test_after_signing_out_the_sign_in_page_speaks_the_persons_language(
     elsewhere.sign_in("border.fra")
     assert elsewhere.post("/sign-out", {}, page="/home").status_code == 303
     assert '<html lang="ar" dir="rtl">' in elsewhere.client.get("/").text
+
+
+def test_the_console_has_an_icon_of_its_own(browser: Console) -> None:
+    page = browser.client.get("/").text
+    assert '<link rel="icon" type="image/svg+xml" href="/static/console/favicon.svg">' in page
+    icon = browser.client.get("/static/console/favicon.svg")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")

@@ -95,7 +95,8 @@ def test_a_file_that_is_not_what_it_claims_is_refused_by_the_form(api: Api) -> N
     )
     assert refused.status_code == 422
     assert "error-summary" in refused.text
-    assert "executable" in refused.text
+    assert "scan.pdf: executable" in refused.text  # the file named, not its field's path
+    assert "attachments.0" not in refused.text
     assert "Here is the scan" in refused.text  # what was typed is kept
     empty = deu.post(f"/messages/{thread}", {"body": "  "}, page=f"/messages/{thread}")
     assert empty.status_code == 422

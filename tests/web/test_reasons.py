@@ -19,7 +19,7 @@ from bordercheck.manifests.paxlst import parse_paxlst
 from bordercheck.registry.schemas import RecordFields
 from bordercheck.web.i18n import LANGUAGES
 from bordercheck.web.reasons import REASONS, translate_reason
-from tests.signin import Api
+from tests.signin import PASSWORD, Api
 from tests.web.conftest import Console
 
 
@@ -95,10 +95,24 @@ def test_refusals_of_the_forms_read_in_the_viewers_language(api: Api, browser: C
         assert text in refused.text
 
 
-# Refusals made by the form test above, and those no test here makes, each with why.
+def test_a_person_of_a_partner_not_yet_added_is_refused_without_a_command_to_type(
+    browser: Console,
+) -> None:
+    assert browser.sign_in("admin.xpo").status_code == 303
+    person = {"username": "pia.p", "bureau": "EBA", "role": "partner", "password": PASSWORD}
+    refused = browser.post("/admin/users", person, page="/admin/users/new")
+    assert refused.status_code in (404, 422)
+    assert "there is no partner organisation EBA: add it first, under Administration" in (
+        refused.text
+    )
+    assert "bordercheck partners add" not in refused.text
+
+
+# Refusals made by the form tests above, and those no test here makes, each with why.
 THROUGH_THE_FORMS = {
     "the last day comes before the first", "no bureau (?P<code>\\S+)",
     "'(?P<value>[^']*)' is not a border post code",
+    "there is no partner organisation (?P<code>\\S+); add it with `.*`",
 }  # fmt: skip
 NOT_MADE_HERE = {
     "is required", "must not be empty",  # the API's and the messages' own: words, no values

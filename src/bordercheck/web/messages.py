@@ -48,14 +48,18 @@ FIELD_LABELS = {
 }
 
 
-def _form_errors(exc: BordercheckError) -> dict[str, str]:
-    """The service's refusal, by the form's fields (``attachments.0.content`` is the files')."""
+def _form_errors(exc: BordercheckError, files: list[UploadFile]) -> dict[str, str]:
+    """The service's refusal, by the form's fields; ``attachments.0.content`` is the first
+    file's, and is told by that file's name."""
     errors: dict[str, str] = {}
     found = exc.errors if isinstance(exc, ValidationFailed) else []
     for error in found:
-        name = error.field.split(".")[0]
+        name, _, rest = error.field.partition(".")
         reason = error.reason
-        if name == "attachments" and "." in error.field:
+        index = rest.partition(".")[0]
+        if name == "attachments" and index.isdigit() and int(index) < len(files):
+            reason = f"{files[int(index)].filename or index}: {reason}"
+        elif name == "attachments" and rest:
             reason = f"{error.field}: {reason}"
         errors.setdefault(name if name in FIELD_LABELS else "body", reason)
     if not errors:
@@ -224,7 +228,7 @@ def create_thread(
                 viewer,
                 session,
                 form=form,
-                errors=_form_errors(exc),
+                errors=_form_errors(exc, attachments),
                 status_code=exc.status_code,
             )
     return redirect(request, f"/messages/{thread_id}")
@@ -333,7 +337,7 @@ def reply(
             viewer,
             thread_id,
             form={"body": body},
-            errors=_form_errors(exc),
+            errors=_form_errors(exc, attachments),
             status_code=exc.status_code,
         )
     return redirect(request, f"/messages/{thread_id}#message-{message_id}")

@@ -82,6 +82,10 @@ REASONS: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
             N_("a bureau for %(code)s already exists"),
         ),
         (r"user '(?P<name>[^']*)' already exists", N_("the username '%(name)s' is taken")),
+        (
+            r"there is no partner organisation (?P<code>\S+); add it with `.*`",
+            N_("there is no partner organisation %(code)s: add it first, under Administration, Partner organisations"),
+        ),
         # the directory
         (rf"{_VALUE} is not an e-mail address", N_("'%(value)s' is not an e-mail address")),
         (

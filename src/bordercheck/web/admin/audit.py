@@ -62,6 +62,10 @@ def search(
             days[name] = _day(form[name])
         except ValueError:
             errors[name] = translate(language_of(request, viewer), NOT_A_DAY)
+    if not errors and days["since"] and days["until"] and days["since"] > days["until"]:
+        errors["until"] = translate(
+            language_of(request, viewer), N_("The To day comes before the From day.")
+        )
     context: dict[str, Any] = {"form": form, "errors": errors, "labels": LABELS}
     if errors:
         return page(request, viewer, "audit.html", context | {"entries": None}, status_code=422)
