@@ -19,17 +19,17 @@ look-alikes of ``<``), then makes three kinds of repair, each reported as a Corr
    field it covers (one per failing check, the check digit itself included) are tried. A
    repair is made only when every check digit then passes, no field becomes malformed, the
    repair mends more failing checks than it changes characters (one wrong character in a
-   number fails its own check and the composite: two checks confirm one change), and
-   exactly one such repair exists; otherwise nothing is changed and ``problems`` says why
-   (several repairs fit, or the only ones are confirmed by nothing but the checks they
-   mend: a visa's number, which no composite covers, is never rewritten).
+   number fails its own check and the composite), exactly one such repair exists, and no
+   failing check digit read as another digit would explain the zone as well (then a swap
+   in the data is a guess: a visa's number, which no composite covers, is never rewritten,
+   nor a long TD1 number whose composite follows from its own check). Otherwise nothing is
+   changed and ``problems`` says why.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -53,11 +53,6 @@ from bordercheck.documents.mrz_formats import (
     country_from_mrz,
     split_mrz,
 )
-
-# A repair is refused when the combinations tried would give this many fits by chance alone
-# (one in ten per failing check): a long number (a TD1 card's, continued in its optional
-# data) offers so many candidates that a fit proves little.
-MAX_CHANCE_FITS: Final = 0.1
 
 # Characters OCR engines mistake for one another on OCR-B MRZs, letter first. Where a digit
 # has several letters, the first listed is the likeliest reading of it as a letter.
@@ -221,13 +216,18 @@ def correct_mrz(text: str | Sequence[str], *, today: date | None = None) -> Mrz:
         return _read(fixed, layout, today, corrections, cleaning)
 
     baseline = set(read_mrz(fixed, layout, today=today).problems)
-    found, chance = _check_repairs(fixed, layout, results, baseline, today)
+    found = _check_repairs(fixed, layout, results, baseline, today)
     # A substitution chosen to mend one check digit is confirmed by it alone: with a one in
     # ten chance that a wrong character passes a check digit, some candidate often does. A
     # repair is certain only when it mends more failing checks than it makes substitutions
     # (a number's own check and the composite, for one wrong character in the number).
     failing = sum(1 for r in results if not r.passed)
-    repairs = {r for r in found if len(r) < failing} if chance <= MAX_CHANCE_FITS else set()
+    repairs = {r for r in found if len(r) < failing}
+    # A check digit read as another digit (no look-alike: any digit for any) explains a
+    # failing zone as well as a swap in its data: where it would, the swap is not certain.
+    misread_digit = repairs and _a_check_digit_explains(fixed, layout, results)
+    if misread_digit:
+        repairs = set()
     if len(repairs) == 1:
         (repair,) = repairs
         for (line, column), char in sorted(repair):
@@ -240,6 +240,11 @@ def correct_mrz(text: str | Sequence[str], *, today: date | None = None) -> Mrz:
         notes.append(
             f"OCR repair refused as ambiguous: {len(repairs)} different repairs make every "
             f"check digit pass ({options})"
+        )
+    elif misread_digit:
+        notes.append(
+            f"OCR repair not made: {misread_digit} read as another digit would explain the "
+            "zone as well as a look-alike in its data; the zone is read as given"
         )
     elif found:
         options = "; ".join(_describe(fixed, r) for r in sorted(found, key=sorted))
@@ -370,9 +375,8 @@ def _check_repairs(
     results: Sequence[CheckResult],
     baseline: set[str],
     today: date | None,
-) -> tuple[set[Repair], float]:
-    """Every set of substitutions, one per failing check, that makes all checks pass; and how
-    many of the combinations tried would pass them by chance alone, on average."""
+) -> set[Repair]:
+    """Every set of substitutions, one per failing check, that makes all checks pass."""
     options: list[list[tuple[tuple[Position, str], ...]]] = []
     for result in results:
         if result.passed:
@@ -395,8 +399,6 @@ def _check_repairs(
 
     # At most a few thousand combinations: only number and optional data take letters and
     # digits both, and a date or check digit (digits only) has no confusable alternative.
-    # Each passes every failing check by chance with odds of one in ten per check.
-    chance = math.prod(len(subs) for subs in options) / 10 ** len(options)
     repairs: set[Repair] = set()
     for combination in itertools.product(*options):
         repair: Repair = frozenset(s for group in combination for s in group)
@@ -407,7 +409,25 @@ def _check_repairs(
             continue
         if set(read_mrz(candidate, layout, today=today).problems) <= baseline:
             repairs.add(repair)
-    return repairs, chance
+    return repairs
+
+
+def _a_check_digit_explains(
+    lines: tuple[str, ...], layout: Layout, results: Sequence[CheckResult]
+) -> str:
+    """The failing check digit (named by its place) whose change alone to another digit
+    makes every check pass, or ''."""
+    for result in results:
+        if result.passed:
+            continue
+        line, column = result.digit
+        for digit in DIGITS:
+            if digit == lines[line][column]:
+                continue
+            candidate = _apply(lines, frozenset({((line, column), digit)}))
+            if all(r.passed for r in evaluate_checks(candidate, layout)):
+                return f"the check digit at line {line + 1} column {column + 1}"
+    return ""
 
 
 def _alternatives(lines: Sequence[str], layout: Layout, position: Position) -> list[str]:

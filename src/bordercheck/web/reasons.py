@@ -84,7 +84,10 @@ REASONS: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
         (r"user '(?P<name>[^']*)' already exists", N_("the username '%(name)s' is taken")),
         (
             r"there is no partner organisation (?P<code>\S+); add it with `.*`",
-            N_("there is no partner organisation %(code)s: add it first, under Administration, Partner organisations"),
+            N_(
+                "there is no partner organisation %(code)s: add it first, under "
+                "Administration, Partner organisations"
+            ),
         ),
         # the directory
         (rf"{_VALUE} is not an e-mail address", N_("'%(value)s' is not an e-mail address")),
