@@ -600,3 +600,23 @@ def test_a_passport_with_a_single_name_and_no_surname_is_valid_with_a_note() -> 
 
 def test_a_byte_order_mark_before_the_zone_is_not_counted_as_a_character() -> None:
     assert parse("\ufeff" + "\r\n".join(SINGLE_NAME), today=TODAY).valid
+
+
+# --- what OCR reads around a zone ----------------------------------------------------------------
+
+
+def test_a_line_of_other_text_read_with_the_zone_is_dropped_when_repairing() -> None:
+    page = "\n".join(("  Passport / Passeport ", *PASSPORT, " REPUBLIC "))
+    with pytest.raises(NotAnMrz, match="an MRZ has 2 or 3 lines, this text has 4"):
+        parse(page, today=TODAY)
+    mrz = parse(page, correct=True, today=TODAY)
+    assert mrz.valid, mrz.problems
+    assert mrz.lines == PASSPORT
+    assert "dropped the line 'PASSPORT  PASSEPORT': too short for a line of an MRZ" in (mrz.notes)
+
+
+def test_a_second_line_alone_is_told_by_its_count_of_lines() -> None:
+    with pytest.raises(NotAnMrz) as refused:
+        parse(PASSPORT[1], today=TODAY)
+    assert str(refused.value) == "an MRZ has 2 or 3 lines, this text has 1"
+    assert not isinstance(refused.value, NotATravelDocument)

@@ -363,7 +363,9 @@ def refuse_other_zones(lines: Sequence[str]) -> None:
             f"not a travel document MRZ: document code {first[:2]!r} begins with D, a driving "
             f"licence's; travel documents' begin with {_LETTERS_TEXT}"
         )
-    if first[:1] in LETTERS and first[:1] not in TRAVEL_DOCUMENT_LETTERS:
+    # One line alone (the second line of a zone, pasted without the first) is told by its
+    # count of lines, not taken for another kind of document.
+    if len(lines) in (2, 3) and first[:1] in LETTERS and first[:1] not in TRAVEL_DOCUMENT_LETTERS:
         raise NotATravelDocument(
             f"not a travel document MRZ: document code {first[:2]!r} begins with "
             f"{first[:1]!r}; ICAO Doc 9303 codes begin with {_LETTERS_TEXT}"

@@ -54,6 +54,9 @@ from bordercheck.documents.mrz_formats import (
     split_mrz,
 )
 
+# The shortest line of a travel document's zone is TD1's 30 characters; OCR drops a few.
+MIN_ZONE_LINE: Final = 25
+
 # Characters OCR engines mistake for one another on OCR-B MRZs, letter first. Where a digit
 # has several letters, the first listed is the likeliest reading of it as a letter.
 CONFUSABLE_PAIRS: Final[tuple[tuple[str, str], ...]] = (
@@ -143,6 +146,12 @@ def clean_ocr_text(text: str | Sequence[str]) -> tuple[list[str], list[str]]:
             notes.append(f"{where}: removed {len(stray)} stray character(s) {shown}")
     if len(lines) == 1 and " " in lines[0]:
         lines = lines[0].replace(" ", "\n").split() if _run_together(lines[0]) else lines
+    if len(lines) > 3:
+        # OCR of a page reads its other text too ("PASSPORT", a line of the visual zone):
+        # a short line with no < is no line of a zone, whose lines are 30 characters or more.
+        for junk in [line for line in lines if _not_a_zone_line(line)]:
+            lines.remove(junk)
+            notes.append(f"dropped the line {junk!r}: too short for a line of an MRZ")
     lengths = _LENGTHS.get(len(lines), frozenset())
     for index, line in enumerate(lines):
         if " " not in line:
@@ -157,6 +166,10 @@ def clean_ocr_text(text: str | Sequence[str]) -> tuple[list[str], list[str]]:
             notes.append(f"line {index + 1}: removed {spaces} space(s)")
     _fit_name_lines(lines, lengths, notes)
     return lines, notes
+
+
+def _not_a_zone_line(line: str) -> bool:
+    return FILLER not in line and len(line.replace(" ", "")) < MIN_ZONE_LINE
 
 
 def _run_together(line: str) -> bool:
