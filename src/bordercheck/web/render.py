@@ -60,6 +60,10 @@ def environment(code: str) -> Environment:
     env.filters.update(i18n.formatters(code))
     # What a service refused, in this language where it is a refusal people meet (reasons.py).
     env.filters["reason"] = functools.partial(translate_reason, i18n.LANGUAGES[code])
+    # The hit workflow's lines; imported here, as it names the case's codes with this module.
+    from bordercheck.web.hits.notices import localise
+
+    env.filters["notice"] = functools.partial(localise, i18n.LANGUAGES[code])
     env.globals.update(
         static=STATIC_PREFIX,
         app_version=__version__,  # not "version": pages use that for a record's
