@@ -330,9 +330,13 @@ def _correction(target: Field, line: int, column: int, old: str, new: str) -> Co
     return Correction(line + 1, column + 1, target.name, old, new)
 
 
+def _text(grid: list[list[str]], target: Field) -> str:
+    return "".join(grid[target.line][target.start : target.end])
+
+
 def _class_fixes(target: Field, grid: list[list[str]], layout: Layout) -> dict[Position, str]:
     """Replacements for characters of the wrong class in ``target`` (empty when none is sure)."""
-    text = "".join(grid[target.line][target.start : target.end])
+    text = _text(grid, target)
     if target.kind in ("date", "check", "digits"):
         return {
             (target.line, target.start + i): AS_DIGIT[c]
@@ -340,11 +344,8 @@ def _class_fixes(target: Field, grid: list[list[str]], layout: Layout) -> dict[P
             if c in AS_DIGIT
         }
     if target.kind == "name":
-        code, country = (
-            "".join(grid[f.line][f.start : f.end]) for f in layout.fields
-            if f.name in ("document_code", "issuing_country")
-        )  # fmt: skip
-        if names_hold_digits(code, country):
+        code = _text(grid, layout.field("document_code"))
+        if names_hold_digits(code, _text(grid, layout.field("issuing_country"))):
             return {}  # its digits are letters (mrz.names_hold_digits)
         return {
             (target.line, target.start + i): AS_LETTERS[c][0]

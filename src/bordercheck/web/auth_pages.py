@@ -50,6 +50,8 @@ from bordercheck.web.sessions import Viewer
 
 router = console_router()
 HOME = "/home"
+# A browser keeps its language choice for a year.
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 
 
 def safe_next(target: str | None) -> str:
@@ -270,7 +272,7 @@ def sign_out(request: Request, viewer: PendingViewerDep) -> Response:
     if viewer.language in i18n.LANGUAGES:
         # The sign-in page that follows speaks the language the person was working in.
         _cookie(response, settings_of(request), LANGUAGE_COOKIE, viewer.language,
-                max_age=365 * 24 * 3600)  # fmt: skip
+                max_age=LANGUAGE_COOKIE_SECONDS)  # fmt: skip
     return response
 
 
@@ -289,7 +291,7 @@ async def choose_language(request: Request) -> Response:
         with database_of(request).session(write=True) as session:
             service.get_user(session, viewer.name).language = code
     response = RedirectResponse(back, status_code=303)
-    _cookie(response, settings_of(request), LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600)
+    _cookie(response, settings_of(request), LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_SECONDS)
     return response
 
 

@@ -254,7 +254,9 @@ def _thread_context(
     return {
         "viewer": viewer,
         "thread": thread,
-        "case_open": thread.hit_id is not None
+        # The whole page only: the page's poll (``after``) shows new messages alone.
+        "case_open": after is None
+        and thread.hit_id is not None
         and thread.hit_id in _cases_open_to(session, settings, viewer, [thread.hit_id]),
         "subject": reading.open_subject(crypto, thread) if full else None,
         "participants": participants,
