@@ -1,6 +1,6 @@
 """In a real browser the width of a phone: a bureau officer's pages keep to the screen in
-English and in Arabic (right to left), wide tables scrolling on their own, and stay
-accessible."""
+every language of the console (Arabic right to left), wide tables scrolling on their own,
+and stay accessible."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ from collections.abc import Callable
 import pytest
 
 from bordercheck.auth.models import Role
+from bordercheck.web.i18n import LANGUAGES
 from tests.web.conftest import LiveConsole, Tab
 
 PHONE = {"width": 390, "height": 844}
-PAGES = ("/home", "/records", "/records/new", "/directory", "/manifests", "/hits", "/messages")
+PAGES = (
+    "/home", "/records", "/records/new", "/directory", "/manifests", "/hits", "/messages",
+    "/notifications",
+)  # fmt: skip
 
 
-@pytest.mark.parametrize("language", ["en", "ar"])
+@pytest.mark.parametrize("language", list(LANGUAGES))
 def test_a_bureau_officers_pages_keep_to_a_phones_screen(
     live: LiveConsole, tab_factory: Callable[..., Tab], language: str
 ) -> None:
