@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 from dotenv import dotenv_values
 from fastapi.testclient import TestClient
@@ -161,3 +163,74 @@ def test_import_refuses_what_is_not_a_sandbox_export(tmp_path: Path, fresh_url: 
     result = run("training", "sandbox", "import", str(backup), "--dir", str(tmp_path / "s"),
                  code=1)  # fmt: skip
     assert "is not a sandbox export" in one_line(result)
+
+
+def small_world(out: Path) -> Path:
+    run("synth", "world", "--out", str(out), "--seed", "41", "--weeks", "4", "--networks", "1",
+        "--impostors", "1", "--records", "20", "--passengers", "4", "--legs", "2")  # fmt: skip
+    return out
+
+
+@pytest.mark.slow
+def test_a_world_made_beforehand_fills_the_sandbox(tmp_path: Path) -> None:
+    world = small_world(tmp_path / "their-world")
+    root = tmp_path / "sandboxes"
+    made = run("training", "sandbox", "create", "class-w", "--dir", str(root), "--world",
+               str(world), "--records", "30", "--trainees", "1").output  # fmt: skip
+    found = {m.group(1): m.group(2) for m in map(LOGIN_LINE.match, made.splitlines()) if m}
+    directory = root / "class-w"
+    assert (directory / "world" / "truth.json").read_bytes() == (world / "truth.json").read_bytes()
+    shown = run("training", "sandbox", "show", "class-w", "--dir", str(root)).output
+    assert f"copied from {world.resolve()} (seed 41, 4 weeks" in shown
+    # The world's own records are the sandbox's: a trainee's check finds one.
+    first = orjson.loads((world / "records.jsonl").read_bytes().splitlines()[0])
+    status, token = sign_in(directory / "bordercheck.env", "trainee01", found["trainee01"])
+    assert status == 200
+    values = {k: v for k, v in dotenv_values(directory / "bordercheck.env").items() if v}
+    with TestClient(create_app(load_settings(env="test", **as_settings(values)))) as client:
+        answer = client.post(
+            "/api/v1/screen",
+            json={k: first[k] for k in ("document_number", "issuing_country")},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["result"] == "hit"
+    assert answer.headers["X-Bordercheck-Training"] == "class-w"
+
+
+@pytest.mark.parametrize(
+    ("spoil", "says"),
+    [
+        (lambda w: shutil.rmtree(w), "is not a directory"),
+        (lambda w: (w / "world.json").write_text('{"posts": 3}'), "world.json: expected an"),
+        (lambda w: (w / "world.json").write_text("{"), "world.json is not JSON"),
+        (lambda w: (w / "records.jsonl").write_text('{"a": 1}\n[1]\n'), "records.jsonl: line 2"),
+        (
+            lambda w: (w / "records.jsonl").write_text('{"document_number": "X1"}\n'),
+            "records.jsonl: line 1: issuing_country",
+        ),
+        (
+            lambda w: (w / "screenings.jsonl").write_text('{"issuing_country": "FRA"}\n'),
+            "screenings.jsonl: line 1: send document_number and issuing_country, or mrz",
+        ),
+        (
+            lambda w: (w / "screenings.jsonl").write_text(
+                '{"document_number": "X1", "issuing_country": "FRA", "at": "soon"}\n'
+            ),
+            "screenings.jsonl: line 1: at: 'soon' is not a time",
+        ),
+    ],
+)
+def test_a_world_that_cannot_be_read_is_refused_by_file_and_line(
+    tmp_path: Path, spoil: Callable[[Path], object], says: str
+) -> None:
+    world = tmp_path / "world"
+    world.mkdir()
+    (world / "records.jsonl").write_text("")
+    spoil(world)
+    root = tmp_path / "sandboxes"
+    result = run("training", "sandbox", "create", "class-w", "--dir", str(root), "--world",
+                 str(world), "--records", "0", "--trainees", "0", code=1)  # fmt: skip
+    assert says in one_line(result)
+    assert str(world) in result.output  # the file named is the trainer's, not a copy
+    assert not (root / "class-w").exists()  # nothing half-made

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from bordercheck.auth.actors import Actor
@@ -22,14 +23,16 @@ from bordercheck.auth.models import Role
 from bordercheck.auth.service import add_bureau, bureau_ids_by_country, ensure_secretariat
 from bordercheck.db import Database
 from bordercheck.documents.countries import country_name
-from bordercheck.errors import InvalidInput
+from bordercheck.errors import BordercheckError, InvalidInput
 from bordercheck.hits.cases import Viewer, answer_case, record_outcome
 from bordercheck.hits.models import Action, Answer, Hit, HitState, Outcome
 from bordercheck.hits.service import CaseOpener
 from bordercheck.manifests import service as manifests
 from bordercheck.manifests.paxlst import parse_paxlst
 from bordercheck.messaging.service import CentreNotes
+from bordercheck.registry.import_writer import ImportRejected
 from bordercheck.registry.importer import Importer
+from bordercheck.registry.schemas import field_errors
 from bordercheck.screening.live import build_from_registry, screening_key, withheld_records
 from bordercheck.screening.querylog import LoggedQuery, write_entries
 from bordercheck.screening.schemas import ScreenRequest
@@ -51,20 +54,11 @@ def load_world(
 ) -> dict[str, int]:
     """Load the world in ``directory`` (as ``synth world`` wrote it); returns counts."""
     say = progress or (lambda _: None)
-    world_file = directory / "world.json"
+    world = _described(directory)
     records_file = directory / "records.jsonl"
-    if not world_file.is_file() and not records_file.is_file():
-        raise InvalidInput(
-            f"{directory} holds neither world.json nor records.jsonl: make a world with "
-            "`synth world`"
-        )
-    # world.json names the bureaus and the border posts; without it (a world made by another
-    # tool) the bureaus are the records' countries, and a list is screened by the secretariat.
-    world: dict[str, Any] = (
-        orjson.loads(world_file.read_bytes()) if world_file.is_file() else {"posts": []}
-    )
     posts = {post["code"]: post for post in world["posts"]}
-    rows = [orjson.loads(raw) for raw in _lines(records_file)]
+    numbered = _rows(records_file)
+    rows = [row for _, row in numbered]
     countries = world.get("bureaus") or sorted(
         {str(row.get("issuing_country", "")).upper() for row in rows} - {""}
     )
@@ -78,9 +72,15 @@ def load_world(
     say("bureaus ready")
     with database.session(write=True) as session:
         importer = Importer(session, system, batch_size=settings.import_batch_size)
-        for line, row in enumerate(rows, 1):
+        for line, row in numbered:
             importer.add(line, row)
-        report = importer.finish()
+        try:
+            report = importer.finish()
+        except ImportRejected as exc:
+            first = exc.report.errors[0]
+            raise InvalidInput(
+                f"{records_file}: line {first.line:,}: {first.field}: {first.reason} ({exc})"
+            ) from None
     say(f"{report.rows:,} records imported")
     index = build_from_registry(database, screening_key(settings.secret_key))
     withheld = withheld_records(database)
@@ -90,10 +90,13 @@ def load_world(
     files = sorted(f for f in folder.glob("*") if f.is_file() and not f.name.startswith("."))
     travellers = 0
     for number, file in enumerate(files, 1):
-        interchange = parse_paxlst(file.read_bytes())
+        try:
+            interchange = parse_paxlst(file.read_bytes())
+        except BordercheckError as exc:
+            raise InvalidInput(f"{file}: {exc}") from None
         for manifest in interchange.manifests:
             arrival = posts.get(manifest.arrival or "")
-            bureau = arrival["country"] if arrival else settings.secretariat_code
+            bureau = (arrival or {}).get("country") or settings.secretariat_code
             asker = Asker(kind="command", name=ACTOR, bureau_code=bureau)
             screened = manifests.screen_manifest(
                 index,
@@ -112,16 +115,12 @@ def load_world(
         if number % 200 == 0:
             say(f"{number:,} of {len(files):,} passenger lists screened")
     desk = 0
-    for raw in _lines(directory / "screenings.jsonl"):
-        row = orjson.loads(raw)
+    screenings = directory / "screenings.jsonl"
+    for line, row in _rows(screenings):
         post = posts.get(row.get("location") or "", {})
-        bureau = post.get("country", settings.secretariat_code)
+        bureau = post.get("country") or settings.secretariat_code
         asker = Asker(kind="command", name=ACTOR, bureau_code=bureau)
-        request = ScreenRequest(
-            document_number=row["document_number"],
-            issuing_country=row["issuing_country"],
-            location=row.get("location"),
-        )
+        request, at = _screening(screenings, line, row)
         answered = screen_requests(
             index,
             [request],
@@ -130,8 +129,8 @@ def load_world(
             withheld_from=lambda r: withheld.get(r, frozenset()),
         )
         logged = [a.logged for a in answered]
-        if row.get("at"):
-            _dated(logged, datetime.fromisoformat(row["at"]))
+        if at is not None:
+            _dated(logged, at)
         with database.session(write=True) as session:
             write_entries(session, logged, on_hits=on_hits)
         desk += 1
@@ -146,10 +145,84 @@ def load_world(
     }
 
 
-def _lines(path: Path) -> list[bytes]:
+def check_world(directory: Path, *, seed: int, weeks: int) -> tuple[int, int]:
+    """Refuse what is not a world ``load_world`` reads; returns its seed and weeks as its
+    ``world.json`` gives them (else ``seed`` and ``weeks``)."""
+    world = _described(directory)
+    given = world.get("seed", seed), world.get("weeks", weeks)
+    if not all(isinstance(value, int) and not isinstance(value, bool) for value in given):
+        raise InvalidInput(f"{directory / 'world.json'}: seed and weeks must be whole numbers")
+    return given
+
+
+def _described(directory: Path) -> dict[str, Any]:
+    """The world's own description: ``world.json`` names its bureaus and border posts. Without
+    it (a world made by another tool) the bureaus are the records' countries, and a passenger
+    list is screened by the secretariat."""
+    world_file = directory / "world.json"
+    if not directory.is_dir():
+        raise InvalidInput(f"{directory} is not a directory: make a world with `synth world`")
+    if not world_file.is_file() and not (directory / "records.jsonl").is_file():
+        raise InvalidInput(
+            f"{directory} holds neither world.json nor records.jsonl: make a world with "
+            "`synth world`"
+        )
+    if not world_file.is_file():
+        return {"posts": []}
+    try:
+        world = orjson.loads(world_file.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"{world_file} is not JSON: {exc}") from None
+    posts = world.get("posts", []) if isinstance(world, dict) else None
+    if not isinstance(posts, list) or not all(
+        isinstance(post, dict) and isinstance(post.get("code"), str) for post in posts
+    ):
+        raise InvalidInput(
+            f"{world_file}: expected an object whose posts are a list of objects with a code"
+        )
+    bureaus = world.get("bureaus", [])
+    if not isinstance(bureaus, list) or not all(isinstance(code, str) for code in bureaus):
+        raise InvalidInput(f"{world_file}: bureaus must be a list of country codes")
+    return {**world, "posts": posts}
+
+
+def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """The JSON objects of a JSON Lines file with their line numbers (none if there is no file);
+    a line that is not an object is refused by its number."""
     if not path.is_file():
         return []
-    return [line for line in path.read_bytes().splitlines() if line.strip()]
+    rows = []
+    for line, raw in enumerate(path.read_bytes().splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            row = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            row = None
+        if not isinstance(row, dict):
+            raise InvalidInput(f"{path}: line {line:,}: expected a JSON object")
+        rows.append((line, row))
+    return rows
+
+
+def _screening(path: Path, line: int, row: dict[str, Any]) -> tuple[ScreenRequest, datetime | None]:
+    """A desk screening of the world: its request and when it was made."""
+    try:
+        request = ScreenRequest(
+            document_number=row.get("document_number"),
+            issuing_country=row.get("issuing_country"),
+            location=row.get("location"),
+        )
+        at = datetime.fromisoformat(row["at"]) if row.get("at") else None
+    except ValidationError as exc:
+        first = field_errors(exc)[0]
+        where = "" if first.field == "record" else f"{first.field}: "
+        raise InvalidInput(f"{path}: line {line:,}: {where}{first.reason}") from None
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{path}: line {line:,}: at: {row['at']!r} is not a time") from None
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return request, at
 
 
 def _answer_hits(database: Database, settings: Settings) -> int:

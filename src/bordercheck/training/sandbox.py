@@ -29,7 +29,7 @@ from bordercheck.keys.files import as_settings, generate_keys, write_settings
 from bordercheck.migrations import upgrade
 from bordercheck.settings import Settings, load_settings
 from bordercheck.timestamps import utcnow
-from bordercheck.training.load import load_world
+from bordercheck.training.load import check_world, load_world
 from bordercheck.training.world import WorldSpec, write_world
 
 DEFAULT_ROOT = Path("sandboxes")
@@ -55,6 +55,7 @@ class SandboxSpec:
     trainees: int = 4
     trainee_role: Role = Role.BORDER_OFFICER
     trainee_bureau: str = "FRA"
+    world: Path | None = None  # a world made before (``synth world`` or another tool), copied
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Sandbox:
     seed: int
     weeks: int
     records: int
+    world_from: str | None = None  # the directory its world was copied from, if not made for it
 
     @property
     def settings_file(self) -> Path:
@@ -93,12 +95,17 @@ def read_sandbox(directory: Path) -> Sandbox:
         raise BordercheckError(f"{directory} is not a training sandbox (no {DESCRIPTION})")
     try:
         data = json.loads(path.read_text())
-        return Sandbox(directory=directory, **{k: data[k] for k in _DESCRIBED})
+        given = {k: data[k] for k in _DESCRIBED if k in data or k not in _OPTIONAL}
+        return Sandbox(directory=directory, **given)
     except (ValueError, KeyError, TypeError) as exc:
         raise BordercheckError(f"{path} is not a sandbox description: {exc}") from None
 
 
-_DESCRIBED = ("name", "database_url", "installation_id", "created_at", "seed", "weeks", "records")
+_OPTIONAL = ("world_from",)
+_DESCRIBED = (
+    "name", "database_url", "installation_id", "created_at", "seed", "weeks", "records",
+    *_OPTIONAL,
+)  # fmt: skip
 
 
 def list_sandboxes(root: Path) -> list[Sandbox]:
@@ -169,6 +176,9 @@ def create_sandbox(
 ) -> tuple[Sandbox, list[Login]]:
     """Make the sandbox ``spec.name`` under ``root``; returns it and its logins (shown once)."""
     check_sandbox_name(spec.name)
+    seed, weeks = spec.seed, spec.weeks
+    if spec.world is not None:
+        seed, weeks = check_world(spec.world, seed=0, weeks=0)
     if database_url is not None:
         parse_database_url(database_url)
         ensure_empty(database_url)  # before anything is written
@@ -189,9 +199,10 @@ def create_sandbox(
         database_url=url,
         installation_id=installation,
         created_at=utcnow().isoformat(timespec="seconds"),
-        seed=spec.seed,
-        weeks=spec.weeks,
+        seed=seed,
+        weeks=weeks,
         records=spec.records,
+        world_from=None if spec.world is None else str(spec.world.resolve()),
     )
     describe(sandbox)
     write_logins(sandbox.logins_file, directory / DATABASE, logins, header=logins_header(spec.name))
@@ -238,17 +249,23 @@ def migrate_and_mark(settings: Settings) -> str:
 
 def fill(settings: Settings, spec: SandboxSpec, directory: Path, say: Say) -> list[Login]:
     """The synthetic world (kept in ``world/``), the demo's logins, and the trainees'."""
-    world = directory / WORLD
-    write_world(
-        WorldSpec(seed=spec.seed, weeks=spec.weeks, networks=spec.networks, passengers=12,
-                  background_records=0),
-        world,
-    )  # fmt: skip
+    world = spec.world or directory / WORLD
+    if spec.world is None:
+        write_world(
+            WorldSpec(seed=spec.seed, weeks=spec.weeks, networks=spec.networks, passengers=12,
+                      background_records=0),
+            world,
+        )  # fmt: skip
     database = Database.from_settings(settings)
     try:
-        logins = build_world(database, settings, spec.records, spec.seed)
+        # A world brought along was made from a seed of its own: the sandbox's other records
+        # come from another, so that the two do not report the same documents.
+        seed = spec.seed if spec.world is None else spec.seed + 1
+        logins = build_world(database, settings, spec.records, seed)
         say("flights and networks")
-        load_world(database, settings, world, progress=say)
+        load_world(database, settings, world, progress=say)  # its errors name the given files
+        if spec.world is not None:
+            shutil.copytree(spec.world, directory / WORLD)
         logins += add_trainees(database, spec)
     finally:
         database.dispose()

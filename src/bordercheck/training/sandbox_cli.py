@@ -38,6 +38,15 @@ def create(
             "directory.",
         ),
     ] = None,
+    world: Annotated[
+        Path | None,
+        typer.Option(
+            "--world",
+            help="Fill it from this world (as `synth world` writes one, or records.jsonl, "
+            "manifests/ and screenings.jsonl made by another tool) instead of making one: "
+            "--seed, --weeks and --networks then do not apply.",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic world.")] = 2026,
     weeks: Annotated[int, typer.Option(help="Weeks of flights.", min=4, max=52)] = 8,
     networks: Annotated[int, typer.Option(help="Smuggling networks planted.", min=0)] = 3,
@@ -62,7 +71,7 @@ def create(
     spec = SandboxSpec(
         name=check_sandbox_name(name), seed=seed, weeks=weeks, networks=networks,
         records=records, trainees=trainees, trainee_role=_role(trainee_role),
-        trainee_bureau=country_code(trainee_bureau),
+        trainee_bureau=country_code(trainee_bureau), world=world,
     )  # fmt: skip
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True
@@ -120,10 +129,10 @@ def show(
     out.print(f"created: {sandbox.created_at}", markup=False)
     out.print(f"installation: {sandbox.installation_id}", markup=False)
     out.print(f"database: {sandbox.where}", markup=False, soft_wrap=True)
-    out.print(
-        f"world: seed {sandbox.seed}, {sandbox.weeks} weeks, {sandbox.records:,} records",
-        markup=False,
-    )
+    made = f"seed {sandbox.seed}, {sandbox.weeks} weeks, {sandbox.records:,} records"
+    if sandbox.world_from is not None:
+        made = f"copied from {sandbox.world_from} ({made})"
+    out.print(f"world: {made}", markup=False, soft_wrap=True)
     out.print(f"settings: {sandbox.settings_file.resolve()}", markup=False, soft_wrap=True)
     for login in logins_of(sandbox):
         out.print(
