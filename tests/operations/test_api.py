@@ -3,6 +3,8 @@ participating bureaus read the figures and the report, others never see them."""
 
 from __future__ import annotations
 
+import base64
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -233,3 +235,44 @@ def test_the_report_names_no_document_and_comes_as_html_and_pdf(api: Api) -> Non
     assert (
         api.client.get(path, params={"format": "doc"}, headers=coordinator(api)).status_code == 422
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [("fr", "Opération Blue Gate"), ("es", "Operación Blue Gate"), ("ar", "العملية Blue Gate")],
+)
+def test_the_report_comes_in_each_language_of_the_console(
+    api: Api, language: str, says: str
+) -> None:
+    report_stolen(api)
+    operation = new_operation(api)
+    deadline = time.monotonic() + 5
+    while screen(api, STOLEN, location="CDG") != "hit":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    figures_once_checked(api, operation["id"], 1)
+    path = f"{OPERATIONS}/{operation['id']}/report"
+    html = api.client.get(path, params={"language": language}, headers=coordinator(api))
+    assert html.status_code == 200
+    text = html.text
+    assert says in text
+    assert f'lang="{language}"' in text
+    assert ('dir="rtl"' in text) == (language == "ar")
+    assert "Documents checked" not in text  # nothing left in English
+    assert STOLEN not in text
+    # The PDF renderer draws an SVG's text letter by letter, which joined letters cannot be:
+    # the charts' titles and legends are the page's, and no Arabic is drawn in a chart.
+    images = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', text)
+    assert len(images) == 2
+    for uri in images:
+        drawn = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", base64.b64decode(uri).decode()))
+        assert not re.search("[\u0600-\u06ff]", drawn), drawn
+    assert text.count("<figcaption>") == 4
+    pdf = api.client.get(
+        path, params={"format": "pdf", "language": language}, headers=coordinator(api)
+    )
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    refused = api.client.get(path, params={"language": "de"}, headers=coordinator(api))
+    assert refused.status_code == 422
+    assert "language" in refused.text

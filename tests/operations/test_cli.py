@@ -70,6 +70,14 @@ def test_show_prints_the_figures_and_report_writes_html_and_pdf(
         assert b"P1234567" not in target.read_bytes()
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
     assert "Operation Blue Gate" in (tmp_path / "report.html").read_text()
+    french = tmp_path / "rapport.html"
+    written = run(fresh_url, "operations", "report", str(operation.id), "--language", "fr",
+                  "--out", str(french))  # fmt: skip
+    assert written.exit_code == 0, written.output
+    assert "Opération Blue Gate" in french.read_text()
+    unknown = run(fresh_url, "operations", "report", str(operation.id), "--language", "de")
+    assert unknown.exit_code != 0
+    assert "language: one of en, fr, es, ar, not 'de'" in unknown.output
 
     missing = run(fresh_url, "operations", "show", "999")
     assert missing.exit_code != 0

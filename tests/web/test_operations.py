@@ -3,6 +3,8 @@ figures (the fragment htmx polls), download the report; others are refused."""
 
 from __future__ import annotations
 
+import base64
+import re
 from datetime import UTC, datetime, timedelta
 
 from bordercheck.auth.models import Role
@@ -61,6 +63,18 @@ def test_a_coordinator_creates_an_operation_and_a_participant_watches_it(
     downloaded = watcher.client.get(f"{path}/report", params={"format": "pdf"})
     assert downloaded.status_code == 200
     assert downloaded.content.startswith(b"%PDF")
+
+    # In French, the page's charts and the report downloaded from it are in French.
+    assert watcher.post("/language", {"language": "fr", "next": path}, page=path)
+    page = watcher.client.get(path).text
+    charts = [
+        base64.b64decode(uri).decode()
+        for uri in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)
+    ]
+    assert any("Documents contrôlés par jour" in chart for chart in charts)
+    report = watcher.client.get(f"{path}/report").text
+    assert "Opération Blue Gate" in report
+    assert 'lang="fr"' in report
 
 
 def test_the_form_says_what_is_wrong_by_each_field(browser: Console) -> None:

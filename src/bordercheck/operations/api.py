@@ -153,10 +153,13 @@ def operation_report(
     operation_id: OperationIdPath, principal: ReaderDep, session: SessionDep,
     settings: SettingsDep,
     format: Annotated[Literal["html", "pdf"], Query(description="html or pdf")] = "html",
+    language: Annotated[
+        Literal["en", "fr", "es", "ar"], Query(description="The report's language")
+    ] = "en",
 ) -> Response:  # fmt: skip
     """The final report, as a file to send to the participating countries."""
     operation = service.get(session, principal, operation_id, settings.secretariat_code)
-    body = report.render(session, service.figures(session, operation), format)
+    body = report.render(session, service.figures(session, operation), format, language)
     media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
     name = f"operation-{operation.id}-report.{format}"
     return Response(

@@ -57,6 +57,9 @@ def write_report(
     ctx: typer.Context,
     operation_id: Annotated[int, typer.Argument(metavar="ID", min=1, help="The operation.")],
     format: Annotated[str, typer.Option("--format", help="html or pdf.")] = "html",
+    language: Annotated[
+        str, typer.Option("--language", help="The report's language: en, fr, es or ar.")
+    ] = "en",
     out_file: Annotated[
         Path | None,
         typer.Option("--out", dir_okay=False, help="The file (default: operation-ID.FORMAT)."),
@@ -65,10 +68,11 @@ def write_report(
     """Write the final report (charts, tables, participants, cases as counts and outcomes; no
     personal data, no document number) to a file a coordinator can send as it is."""
     cli = state(ctx)
+    report.language_of(language)  # before the database is opened
     target = out_file or Path(f"operation-{operation_id}.{format}")
     with cli.database.session() as session:
         figures = service.figures(session, service.find(session, operation_id))
-        body = report.render(session, figures, format)
+        body = report.render(session, figures, format, language)
     target.write_bytes(body)
     out.print(f"{target} ({len(body):,} bytes)", soft_wrap=True)
 

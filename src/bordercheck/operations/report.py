@@ -4,10 +4,14 @@ and counts the notable cases with their outcomes: no traveller, no document numb
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from babel import Locale
+from babel.dates import format_date
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,50 +20,93 @@ from bordercheck.errors import InvalidInput
 from bordercheck.installation import installation_of
 from bordercheck.operations import charts
 from bordercheck.operations.service import Figures
+from bordercheck.web import i18n
+from bordercheck.web.i18n import N_
 
 FORMATS = ("html", "pdf")
 LABELS = {
-    "confirmed": "confirmed", "not_confirmed": "not confirmed", "no_match": "no match",
-    "unanswered": "not yet answered", "seized": "document seized",
-    "refused_entry": "refused entry", "arrested": "arrested", "released": "released",
-    "other": "other", "pending": "outcome not yet recorded",
+    "confirmed": N_("confirmed"), "not_confirmed": N_("not confirmed"),
+    "no_match": N_("no match"), "unanswered": N_("not yet answered"),
+    "seized": N_("document seized"), "refused_entry": N_("refused entry"),
+    "arrested": N_("arrested"), "released": N_("released"), "other": N_("other"),
+    "pending": N_("outcome not yet recorded"),
 }  # fmt: skip
 
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
+
+@functools.cache
+def _templates(code: str) -> Environment:
+    """The report's template in one language (the console's catalogs)."""
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(i18n.translations(code), newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(i18n.formatters(code))
+    return env
 
 
-def chart_images(figures: Figures) -> dict[str, str]:
-    """The report's charts as SVG documents, by name (also served to the console)."""
-    days = list(figures.by_day.items())
-    return {
+def language_of(code: str) -> i18n.Language:
+    """One of the console's languages, or a refusal naming them."""
+    if code not in i18n.LANGUAGES:
+        raise InvalidInput(f"language: one of {', '.join(i18n.LANGUAGES)}, not {code!r}")
+    return i18n.LANGUAGES[code]
+
+
+def chart_images(
+    figures: Figures, language: str = i18n.DEFAULT_LANGUAGE, *, captioned: bool = False
+) -> dict[str, str]:
+    """The charts as SVG documents, by name: the console's four, with their words drawn in
+    them; or, ``captioned``, the report's two of days, whose titles and legends the page
+    shows (the PDF renderer cannot draw joined letters in an SVG: a day is then in digits
+    where the language's month names are in such a script)."""
+    _ = i18n.translations(language).gettext
+    locale = Locale.parse(language)
+    number = i18n.formatters(language)["number"]
+    digits = captioned and i18n.LANGUAGES[language].direction == "rtl"
+    days = [format_date(d, "dd/MM" if digits else "d MMM", locale=locale) for d in figures.by_day]
+    totals = list(figures.by_day.values())
+    of_days = {
         "days": charts.columns(
-            "Documents checked per day",
-            [d.strftime("%d %b") for d, _ in days],
-            [("documents checked", [t.checked for _, t in days])],
+            _("Documents checked per day"),
+            days,
+            [(_("documents checked"), [t.checked for t in totals])],
+            number=number,
+            captioned=captioned,
         ),
         "hits": charts.columns(
-            "Hits and possible hits per day",
-            [d.strftime("%d %b") for d, _ in days],
+            _("Hits and possible hits per day"),
+            days,
             [
-                ("hits", [t.hit for _, t in days]),
-                ("possible hits", [t.possible_hit for _, t in days]),
+                (_("hits"), [t.hit for t in totals]),
+                (_("possible hits"), [t.possible_hit for t in totals]),
             ],
+            number=number,
+            captioned=captioned,
         ),
+    }
+    if captioned:
+        return of_days
+    return {
+        **of_days,
         "locations": charts.bars(
-            "Documents checked per border post",
+            _("Documents checked per border post"),
             [(loc, t.checked) for loc, t in figures.by_location.items()],
+            number=number,
         ),
         "outcomes": charts.bars(
-            "Outcomes of the hits",
-            [(LABELS[k], v) for k, v in figures.outcomes().items()],
+            _("Outcomes of the hits"),
+            [(_(LABELS[k]), v) for k, v in figures.outcomes().items()],
+            number=number,
         ),
     }
 
 
-def render_html(session: Session, figures: Figures) -> str:
+def render_html(session: Session, figures: Figures, language: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """The report as one HTML page in ``language`` (one of the console's)."""
+    chosen = language_of(language)
+    gettext = i18n.translations(chosen.code).gettext
     operation = figures.operation
     rows = session.execute(
         select(Bureau.country_code, Bureau.name).where(
@@ -67,25 +114,34 @@ def render_html(session: Session, figures: Figures) -> str:
         )
     ).all()
     names: dict[str, str] = dict(rows)
+    images = chart_images(figures, chosen.code, captioned=True)
+    outcomes = [(gettext(LABELS[k]), v) for k, v in figures.outcomes().items()]
     context: dict[str, Any] = {
+        "language": chosen,
         "operation": operation,
         "figures": figures,
         "bureau_names": names,
-        "charts": {k: charts.data_uri(v) for k, v in chart_images(figures).items()},
-        "labels": LABELS,
+        "charts": {k: charts.data_uri(v) for k, v in images.items()},
+        "bars": {
+            "locations": _shares([(k, t.checked) for k, t in figures.by_location.items()]),
+            "outcomes": _shares(outcomes),
+        },
+        "labels": {k: gettext(v) for k, v in LABELS.items()},
         "answer_times": figures.answer_times(),
-        "duration": _duration,
+        "duration": functools.partial(_duration, gettext),
         # Read from the database itself: a sandbox's report says so whoever renders it.
         "training": installation_of(session).sandbox_name,
     }
-    return _templates.get_template("report.html").render(context)
+    return _templates(chosen.code).get_template("report.html").render(context)
 
 
-def render(session: Session, figures: Figures, format: str) -> bytes:
-    """The report in ``html`` or ``pdf``."""
+def render(
+    session: Session, figures: Figures, format: str, language: str = i18n.DEFAULT_LANGUAGE
+) -> bytes:
+    """The report in ``html`` or ``pdf``, in ``language``."""
     if format not in FORMATS:
         raise InvalidInput(f"format: one of {', '.join(FORMATS)}, not {format!r}")
-    html = render_html(session, figures)
+    html = render_html(session, figures, language)
     if format == "html":
         return html.encode()
     from weasyprint import HTML  # slow to import; only those who ask for a PDF wait for it
@@ -94,10 +150,19 @@ def render(session: Session, figures: Figures, format: str) -> bytes:
     return pdf
 
 
-def _duration(seconds: float | None) -> str:
+def _shares(rows: list[tuple[str, int]]) -> list[tuple[str, int, float]]:
+    """Each row with its bar's length: a share of the longest's, in per cent."""
+    peak = max((value for _, value in rows), default=0) or 1
+    return [(label, value, round(80 * value / peak, 1)) for label, value in rows]
+
+
+def _duration(gettext: Callable[[str], str], seconds: float | None) -> str:
     if seconds is None:
         return "—"
     minutes = round(seconds / 60)
     if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
+        return gettext("%(minutes)s min") % {"minutes": minutes}
+    return gettext("%(hours)s h %(minutes)s min") % {
+        "hours": minutes // 60,
+        "minutes": f"{minutes % 60:02d}",
+    }

@@ -23,6 +23,8 @@ from bordercheck.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, LOCALE_DIR, read_c
 ROOT = Path(__file__).parent
 METHODS = [("templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}}
+REPORT_METHODS = [("templates/report.html", "jinja2.ext:babel_extract"), ("report.py", "python")]
+REPORT_OPTIONS = {"templates/report.html": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -30,13 +32,18 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 def wanted() -> dict[str, list[str]]:
     """Every string the console shows, with where it is asked for."""
     found: dict[str, list[str]] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-        ROOT, METHODS, options_map=OPTIONS, keywords=KEYWORDS
+    for root, methods, options in (
+        (ROOT, METHODS, OPTIONS),
+        # An operation's final report, in the language of whoever asks for it.
+        (ROOT.parent / "operations", REPORT_METHODS, REPORT_OPTIONS),
     ):
-        ids = message if isinstance(message, tuple) else (message,)
-        for msgid in ids:
-            if msgid:
-                found.setdefault(msgid, []).append(f"{filename}:{lineno}")
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            root, methods, options_map=options, keywords=KEYWORDS
+        ):
+            ids = message if isinstance(message, tuple) else (message,)
+            for msgid in ids:
+                if msgid:
+                    found.setdefault(msgid, []).append(f"{root.name}/{filename}:{lineno}")
     return found
 
 

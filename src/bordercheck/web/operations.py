@@ -152,7 +152,8 @@ def _figures_context(request: Request, viewer: Viewer, operation_id: int) -> dic
         thread_id = thread.thread_id_of(session, operation.id)
         partners = auth_service.list_partners(session) if coordinator else []
         invitable = [(p.country_code, p.name) for p in partners]
-    images = {k: charts.data_uri(v) for k, v in report.chart_images(figures).items()}
+    language = language_of(request, viewer).code
+    images = {k: charts.data_uri(v) for k, v in report.chart_images(figures, language).items()}
     return {
         "viewer": viewer, "operation": operation, "figures": figures, "charts": images,
         "states": STATES, "outcome_labels": OUTCOME_LABELS,
@@ -184,7 +185,9 @@ def operation_report(
     secretariat = settings_of(request).secretariat_code
     with database_of(request).session() as session:
         operation = service.get(session, viewer.principal, operation_id, secretariat)
-        body = report.render(session, service.figures(session, operation), format)
+        figures = service.figures(session, operation)
+        # In the viewer's language: a coordinator sends it as it is.
+        body = report.render(session, figures, format, language_of(request, viewer).code)
     media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
     name = f"operation-{operation.id}-report.{format}"
     return Response(
