@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 import threading
 from collections.abc import Iterator
@@ -68,8 +69,9 @@ class Centre:
 
     def add_client(self, bureau: str = "FRA", role: Role = Role.BORDER_OFFICER) -> tuple[str, str]:
         with self.database.session(write=True) as session:
+            # Names are unique in a bureau: a client per kit, as a deployment has.
             client, secret = auth_service.add_client(
-                session, f"kit {bureau}", bureau=bureau, role=role
+                session, f"kit {bureau} {secrets.token_hex(4)}", bureau=bureau, role=role
             )
             return client.client_id, secret
 

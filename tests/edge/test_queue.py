@@ -29,7 +29,7 @@ def hit_count(centre: Centre) -> int:
 
 def test_queued_hits_arrive_at_the_centre_once(centre: Centre, tmp_path: Path) -> None:
     kit = tmp_path / "kit"
-    kit_for(centre, kit)
+    made = kit_for(centre, kit)
     centre.stop()  # asked offline
     hit = ask(kit, STOLEN[0], location="BORDER-7")
     ask(kit, "Q12345678")
@@ -48,6 +48,8 @@ def test_queued_hits_arrive_at_the_centre_once(centre: Centre, tmp_path: Path) -
         assert len(logged) == 2
         entry = logged[str(hit["query_id"])]
         assert (entry.result, entry.location, entry.bureau_code) == ("hit", "BORDER-7", "FRA")
+        # Logged as the kit's own (operations count a kit's checks by its id).
+        assert (entry.principal_kind, entry.principal_name) == ("kit", made.kit_id)
         assert entry.document_number == STOLEN[0]
         assert hit_count(restarted) == 1
     finally:

@@ -205,7 +205,7 @@ def test_outside_its_dates_only_screens_sent_with_its_id_count(api: Api) -> None
     assert by_day == {"2026-03-01": 1, "2026-03-02": 1, "2026-03-03": 0, "2026-03-04": 1,
                       "2026-03-09": 1}  # fmt: skip
     assert figures["state"] == "ended"
-    assert figures["by_source"] == {"number": 3, "kit": 1}
+    assert figures["by_source"] == {"desk": 3, "kit": 1}
 
 
 def test_the_report_names_no_document_and_comes_as_html_and_pdf(api: Api) -> None:

@@ -312,13 +312,23 @@ def add_client(
         raise InvalidInput(
             "partner organisations have people's accounts, not API clients", field="role"
         )
+    home = bureau_for_country(session, bureau)
+    # The query log knows a client by its bureau and name (operations count its checks so).
+    if session.scalar(
+        select(ApiClient.id).where(ApiClient.bureau_id == home.id, ApiClient.name == name)
+    ):
+        raise Conflict(
+            f"the bureau {home.country_code} has an API client named {name!r} already; give "
+            "this one another name",
+            field="name",
+        )
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
         client_id=CLIENT_ID_PREFIX + secrets.token_hex(10),
         secret_hash=hash_password(secret),
         name=name,
         role=role.value,
-        bureau=bureau_for_country(session, bureau),
+        bureau=home,
     )
     session.add(client)
     session.flush()

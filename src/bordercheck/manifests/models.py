@@ -74,3 +74,13 @@ class ManifestTraveller(Base):
         Index("ix_manifest_travellers_document", "document_number", "issuing_country"),
         Index("ix_manifest_travellers_person", "surname", "birth_date"),
     )
+
+
+class FurtherDocument(Base):
+    """A check of a passenger list that was a traveller's second document or later (a visa
+    beside a passport): operations count a list once per traveller. Ids only, no personal
+    data, so kept when the list itself is forgotten."""
+
+    __tablename__ = "manifest_further_documents"
+
+    query_id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -22,7 +22,7 @@ from bordercheck.auth.models import Role
 from bordercheck.auth.tokens import Principal
 from bordercheck.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from bordercheck.manifests.flight import Interchange, Manifest, TravelDocument, Traveller
-from bordercheck.manifests.models import ManifestTraveller, StoredManifest
+from bordercheck.manifests.models import FurtherDocument, ManifestTraveller, StoredManifest
 from bordercheck.screening.index import ScreeningIndex
 from bordercheck.screening.querylog import LoggedQuery
 from bordercheck.screening.schemas import ScreenRequest, Where
@@ -75,8 +75,11 @@ def screen_manifest(
     location: str | None = None,
     operation_id: str | None = None,
 ) -> ScreenedManifest:
-    """Every document on the flight screened in one batch; the unreadable ones say why."""
+    """Every document on the flight screened in one batch; the unreadable ones say why.
+    Without ``location``, the checks are made where the flight lands (its arrival airport)."""
     _check_where(location, operation_id)
+    if location is None:
+        location = _arrival_post(manifest)
     outcome = ScreenedManifest(manifest)
     pending: list[tuple[DocumentResult, ScreenRequest]] = []
     for traveller in manifest.travellers:
@@ -108,6 +111,14 @@ def _check_where(location: str | None, operation_id: str | None) -> None:
         raise ValidationFailed(
             errors=[FieldError(".".join(map(str, e["loc"])), e["msg"]) for e in errors]
         ) from None
+
+
+def _arrival_post(manifest: Manifest) -> str | None:
+    """The flight's arrival airport as a border post's code, if it can be one."""
+    try:
+        return Where(location=manifest.arrival).location
+    except pydantic.ValidationError:
+        return None
 
 
 def _screen(
@@ -190,10 +201,19 @@ def store(
     session.add(row)
     session.flush()
     screened.stored_id = row.id
-    rows = [_traveller_row(row.id, results) for results in _by_traveller(screened.results)]
+    travellers = _by_traveller(screened.results)
+    rows = [_traveller_row(row.id, results) for results in travellers]
     if rows:
         # The table, not the class: the ORM's bulk path costs more than the screening.
         session.execute(insert(_TRAVELLERS), rows)
+    further = [
+        {"query_id": checked[1].logged.id}
+        for results in travellers
+        for checked in enumerate(r.screened for r in results if r.screened is not None)
+        if checked[0] > 0
+    ]
+    if further:
+        session.execute(insert(FurtherDocument), further)
     _tag_hits(screened, row.id)
     record_event(
         session,

@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape
 
 WIDTH = 640
 LABEL_WIDTH = 56  # room a day's label takes under its bars
+VALUE_WIDTH = 24  # room a figure takes above its bar
 BAR_COLOURS = ("#1d4f91", "#b3541e", "#6b6b6b")  # checked / hits / possible hits
 
 
@@ -44,11 +45,14 @@ def columns(
             x = left + i * group + group * 0.1 + s * bar
             y = top + plot_height - h
             parts.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar - 2:.1f}" height="{h:.1f}" '
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar * 0.9:.2f}" height="{h:.1f}" '
                 f'fill="{colour}"><title>{escape(name)}: {number(value)}</title></rect>'
-                f'<text x="{x + bar / 2 - 1:.1f}" y="{y - 4:.1f}" font-size="11" '
-                f'text-anchor="middle">{number(value)}</text>'
             )
+            if bar >= VALUE_WIDTH:  # narrower, the figures would run into each other
+                parts.append(
+                    f'<text x="{x + bar * 0.45:.1f}" y="{y - 4:.1f}" font-size="11" '
+                    f'text-anchor="middle">{number(value)}</text>'
+                )
     for i, label in enumerate(labels):
         if i % every:
             continue

@@ -13,6 +13,7 @@ from bordercheck.audit.service import command_line_actor
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
 from bordercheck.console import new_app, out, state
+from bordercheck.errors import BordercheckError
 from bordercheck.operations import report, service, thread
 from bordercheck.operations.service import Figures
 from bordercheck.timestamps import utcnow
@@ -73,7 +74,10 @@ def write_report(
     with cli.database.session() as session:
         figures = service.figures(session, service.find(session, operation_id))
         body = report.render(session, figures, format, language)
-    target.write_bytes(body)
+    try:
+        target.write_bytes(body)
+    except OSError as exc:
+        raise BordercheckError(f"cannot write {target}: {exc.strerror or exc}") from None
     out.print(f"{target} ({len(body):,} bytes)", soft_wrap=True)
 
 
@@ -130,7 +134,7 @@ def _print(figures: Figures) -> None:
     )
     for title, rows in (
         ("day", [(d.isoformat(), t) for d, t in figures.by_day.items()]),
-        ("border post", list(figures.by_location.items())),
+        ("border post", [(k or "other places", t) for k, t in figures.by_location.items()]),
         ("bureau", list(figures.by_bureau.items())),
     ):
         table = Table()
@@ -142,11 +146,12 @@ def _print(figures: Figures) -> None:
     times = figures.answer_times()
     answers = ", ".join(f"{k} {v}" for k, v in figures.answers().items())
     outcomes = ", ".join(f"{k} {v}" for k, v in figures.outcomes().items())
-    median = times["median_seconds"]
+    sources = ", ".join(f"{k} {v:,}" for k, v in figures.by_source.items()) or "none"
+    out.print(f"checks from: {sources}", soft_wrap=True)
     out.print(f"cases: {len(figures.cases)}; answers: {answers}", soft_wrap=True)
-    out.print(
-        "median answer time: " + ("—" if median is None else f"{median / 60:.0f} min"),
-        soft_wrap=True,
+    median, longest = (
+        report.duration(str, times[key]) for key in ("median_seconds", "longest_seconds")
     )
+    out.print(f"answer time: median {median}, longest {longest}", soft_wrap=True)
     out.print(f"outcomes: {outcomes}", soft_wrap=True)
     out.print(f"computed in {figures.compute_seconds * 1000:.0f} ms", soft_wrap=True)

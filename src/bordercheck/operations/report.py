@@ -5,6 +5,7 @@ and counts the notable cases with their outcomes: no traveller, no document numb
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,6 +32,11 @@ LABELS = {
     "seized": N_("document seized"), "refused_entry": N_("refused entry"),
     "arrested": N_("arrested"), "released": N_("released"), "other": N_("other"),
     "pending": N_("outcome not yet recorded"),
+}  # fmt: skip
+# Where the checks came from (``figures.by_source``).
+SOURCES = {
+    "desk": N_("checks at a desk"), "batch": N_("checks in batches"),
+    "manifest": N_("passenger lists (once per traveller)"), "kit": N_("offline kits"),
 }  # fmt: skip
 
 
@@ -92,7 +99,7 @@ def chart_images(
         **of_days,
         "locations": charts.bars(
             _("Documents checked per border post"),
-            [(loc, t.checked) for loc, t in figures.by_location.items()],
+            [(loc or _("other places"), t.checked) for loc, t in figures.by_location.items()],
             number=number,
         ),
         "outcomes": charts.bars(
@@ -110,7 +117,9 @@ def render_html(session: Session, figures: Figures, language: str = i18n.DEFAULT
     operation = figures.operation
     rows = session.execute(
         select(Bureau.country_code, Bureau.name).where(
-            Bureau.country_code.in_([*operation.bureaus, operation.coordinator_bureau])
+            Bureau.country_code.in_(
+                [*operation.bureaus, operation.coordinator_bureau, *figures.by_bureau]
+            )
         )
     ).all()
     names: dict[str, str] = dict(rows)
@@ -123,14 +132,22 @@ def render_html(session: Session, figures: Figures, language: str = i18n.DEFAULT
         "bureau_names": names,
         "charts": {k: charts.data_uri(v) for k, v in images.items()},
         "bars": {
-            "locations": _shares([(k, t.checked) for k, t in figures.by_location.items()]),
+            "locations": _shares(
+                [(k or gettext("other places"), t.checked) for k, t in figures.by_location.items()]
+            ),
             "outcomes": _shares(outcomes),
         },
         "labels": {k: gettext(v) for k, v in LABELS.items()},
+        "sources": {k: gettext(v) for k, v in SOURCES.items()},
         "answer_times": figures.answer_times(),
-        "duration": functools.partial(_duration, gettext),
+        "duration": functools.partial(duration, gettext),
         # Read from the database itself: a sandbox's report says so whoever renders it.
         "training": installation_of(session).sandbox_name,
+        # Each page's foot, as a CSS string (the name is the coordinator's text, every
+        # character of it but letters, digits and a few marks escaped for CSS).
+        "footer": Markup(  # noqa: S704
+            _css_string(gettext("Operation %(name)s") % {"name": operation.name})
+        ),
     }
     return _templates(chosen.code).get_template("report.html").render(context)
 
@@ -146,8 +163,20 @@ def render(
         return html.encode()
     from weasyprint import HTML  # slow to import; only those who ask for a PDF wait for it
 
+    # WeasyPrint reports each step of its work as a warning; only its errors are worth a log.
+    for name in ("weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
     pdf: bytes = HTML(string=html).write_pdf()
     return pdf
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal followed by a dash, whatever characters it holds."""
+    escaped = "".join(
+        ch if ch.isalnum() or ch in " .,-_()'" else f"\\{ord(ch):x} " for ch in text + " — "
+    )
+    return f'"{escaped}"'
 
 
 def _shares(rows: list[tuple[str, int]]) -> list[tuple[str, int, float]]:
@@ -156,10 +185,13 @@ def _shares(rows: list[tuple[str, int]]) -> list[tuple[str, int, float]]:
     return [(label, value, round(80 * value / peak, 1)) for label, value in rows]
 
 
-def _duration(gettext: Callable[[str], str], seconds: float | None) -> str:
+def duration(gettext: Callable[[str], str], seconds: float | None) -> str:
+    """A time to an answer, to the minute."""
     if seconds is None:
         return "—"
     minutes = round(seconds / 60)
+    if minutes < 1:
+        return gettext("under a minute")
     if minutes < 60:
         return gettext("%(minutes)s min") % {"minutes": minutes}
     return gettext("%(hours)s h %(minutes)s min") % {

@@ -30,16 +30,23 @@ from bordercheck.auth.models import ApiClient, Bureau, BureauKind, Role
 from bordercheck.auth.tokens import Principal
 from bordercheck.edge.models import EdgeKit
 from bordercheck.errors import FieldError, Forbidden, NotFound, ValidationFailed
-from bordercheck.hits.models import Hit
+from bordercheck.hits.models import Hit, HitSighting
+from bordercheck.hits.service import source_of
+from bordercheck.manifests.models import FurtherDocument
+from bordercheck.manifests.service import SOURCE as MANIFEST_SOURCE
 from bordercheck.operations.models import MemberKind, Operation, OperationMember
 from bordercheck.screening.models import ScreeningQuery
 from bordercheck.timestamps import utcnow
 
 # The longest operation accepted: a deployment, not a standing arrangement.
 MAX_DAYS = 366
+# The days an operation may fall on: any later is a typing slip (and past what dates can hold).
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 RESULTS = ("hit", "possible_hit", "no_hit")
 OUTCOMES = ("seized", "refused_entry", "arrested", "released", "other")
 ANSWERS = ("confirmed", "not_confirmed", "no_match")
+# Where a check was made when it was not at one of the operation's border posts (or said none).
+ELSEWHERE = ""
 
 
 def is_coordinator(principal: Principal, secretariat_code: str) -> bool:
@@ -138,6 +145,9 @@ def _problems(session: Session, new: NewOperation) -> list[FieldError]:
         problems.append(FieldError("name", "at most 200 characters"))
     if len(new.purpose) > 2000:
         problems.append(FieldError("purpose", "at most 2,000 characters"))
+    for name, day in (("starts_on", new.starts_on), ("ends_on", new.ends_on)):
+        if not EARLIEST <= day <= LATEST:
+            problems.append(FieldError(name, f"a day from {EARLIEST} to {LATEST}"))
     if new.ends_on < new.starts_on:
         problems.append(FieldError("ends_on", "the last day comes before the first"))
     elif (new.ends_on - new.starts_on).days >= MAX_DAYS:
@@ -366,7 +376,10 @@ class Figures:
             "state": op.state(self.computed_at.date()),
             "total": self.total.as_dict(),
             "by_day": [{"day": d.isoformat()} | t.as_dict() for d, t in self.by_day.items()],
-            "by_location": [{"location": loc} | t.as_dict() for loc, t in self.by_location.items()],
+            # location null: checks elsewhere than at its border posts (or at none said)
+            "by_location": [
+                {"location": loc or None} | t.as_dict() for loc, t in self.by_location.items()
+            ],
             "by_bureau": [{"bureau": b} | t.as_dict() for b, t in self.by_bureau.items()],
             "by_source": self.by_source,
             "cases": {
@@ -379,26 +392,33 @@ class Figures:
 
 
 def counted(session: Session, operation: OperationView) -> ColumnElement[bool]:
-    """The condition on the query log of what counts towards this operation."""
+    """The condition on the query log of what counts towards this operation.
+
+    A check sent with its id counts from its participating bureaus and its coordinator's
+    (another bureau cannot add to its figures). Its clients are known in the log by bureau and
+    name (unique within a bureau), its kits' uploads by the kit's id. Border posts are matched
+    whatever their case."""
     start = datetime.combine(operation.starts_on, time(), UTC)
     end = datetime.combine(operation.ends_on + timedelta(days=1), time(), UTC)
-    names: list[str] = []
-    client_ids = list(operation.clients)
-    if operation.kits:
-        client_ids += session.scalars(
-            select(EdgeKit.client_id).where(EdgeKit.kit_id.in_(operation.kits))
-        )
-    if client_ids:
-        names = list(
-            session.scalars(select(ApiClient.name).where(ApiClient.client_id.in_(client_ids)))
-        )
     log = ScreeningQuery
+    clients = session.execute(
+        select(ApiClient.name, Bureau.country_code)
+        .join(Bureau, ApiClient.bureau_id == Bureau.id)
+        .where(ApiClient.client_id.in_(operation.clients))
+    ).all()
+    who = [
+        and_(log.principal_kind == "client", log.principal_name == name, log.bureau_code == code)
+        for name, code in clients
+    ]
+    if operation.kits:
+        who.append(and_(log.principal_kind == "kit", log.principal_name.in_(operation.kits)))
     where_or_who = or_(
-        log.location.in_(operation.locations) if operation.locations else false(),
-        and_(log.principal_kind == "client", log.principal_name.in_(names)) if names else false(),
+        func.upper(log.location).in_(operation.locations) if operation.locations else false(),
+        *who,
     )
+    participants = [*operation.bureaus, operation.coordinator_bureau]
     return or_(
-        log.operation_id == str(operation.id),
+        and_(log.operation_id == str(operation.id), log.bureau_code.in_(participants)),
         and_(log.at >= start, log.at < end, where_or_who),
     )
 
@@ -411,32 +431,78 @@ def figures(session: Session, operation: OperationView) -> Figures:
     # The UTC day: PostgreSQL would otherwise take the session's time zone.
     postgresql = session.get_bind().dialect.name == "postgresql"
     day = func.date(func.timezone("UTC", log.at)) if postgresql else func.date(log.at)
-    keys = (day, log.location, log.bureau_code, log.source, log.result)
+    place = func.upper(log.location)
+    keys = (day, place, log.bureau_code, log.source, log.result)
     rows = session.execute(select(*keys, func.count()).where(condition).group_by(*keys)).all()
     result = Figures(operation=operation, computed_at=utcnow())
     result.by_day = {d: Tally() for d in operation.days()}
     result.by_location = {loc: Tally() for loc in operation.locations}
     result.by_bureau = {b: Tally() for b in operation.bureaus}
     for on, location, bureau, source, outcome, count in rows:
-        when = on if isinstance(on, date) else date.fromisoformat(str(on))
+        when = _day(on)
+        where = _post(operation, location)
         result.total.add(outcome, count)
         result.by_day.setdefault(when, Tally()).add(outcome, count)
-        result.by_location.setdefault(location or "—", Tally()).add(outcome, count)
+        result.by_location.setdefault(where, Tally()).add(outcome, count)
         result.by_bureau.setdefault(bureau, Tally()).add(outcome, count)
-        result.by_source[source] = result.by_source.get(source, 0) + count
+        kind = source_of(source)  # desk, batch, manifest or kit, as the hit cases say
+        result.by_source[kind] = result.by_source.get(kind, 0) + count
+    # A traveller on a passenger list counts once, whatever the documents they carry: the
+    # second and later documents of each are checked but not counted again.
+    for on, location, bureau, count in session.execute(
+        _further_documents(condition, day, place)
+    ).all():
+        when, where = _day(on), _post(operation, location)
+        for tally in (result.total, result.by_day[when], result.by_location[where],
+                      result.by_bureau[bureau]):  # fmt: skip
+            tally.checked -= count
+        result.by_source[MANIFEST_SOURCE] -= count
     result.by_day = dict(sorted(result.by_day.items()))
+    if ELSEWHERE in result.by_location:  # last, after the operation's own posts
+        result.by_location[ELSEWHERE] = result.by_location.pop(ELSEWHERE)
+    counted_ids = select(log.id).where(condition)
     hits = session.execute(
         select(
             Hit.created_at, Hit.location, Hit.owner_bureau, Hit.querying_bureau, Hit.answer,
             Hit.answered_at, Hit.outcome, Hit.source,
         )
-        .where(Hit.query_id.in_(select(log.id).where(condition)))
+        .where(
+            or_(
+                Hit.query_id.in_(counted_ids),
+                # A case opened before, seen again during the operation, is one of its cases.
+                Hit.id.in_(
+                    select(HitSighting.hit_id).where(HitSighting.query_id.in_(counted_ids))
+                ),
+            )
+        )
         .order_by(Hit.created_at)
     ).all()  # fmt: skip
     for opened, location, owner, querying, answer, answered, outcome, source in hits:
         seconds = None if answered is None else (answered - opened).total_seconds()
-        result.cases.append(
-            Case(opened, location, owner, querying, answer, seconds, outcome, source)
-        )
+        where = _post(operation, location.upper() if location else None)
+        result.cases.append(Case(opened, where, owner, querying, answer, seconds, outcome, source))
     result.compute_seconds = perf_counter() - began
     return result
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _post(operation: OperationView, location: str | None) -> str:
+    """One of the operation's border posts, or ELSEWHERE: what a check names as its place is
+    the caller's text, and only the operation's own posts are shown by name."""
+    return location if location in operation.locations else ELSEWHERE
+
+
+def _further_documents(condition: ColumnElement[bool], day: Any, place: Any) -> Any:
+    """The counted checks of a passenger list that were a traveller's second document or
+    later, by day, place and bureau."""
+    log = ScreeningQuery
+    keys = (day, place, log.bureau_code)
+    return (
+        select(*keys, func.count())
+        .join(FurtherDocument, FurtherDocument.query_id == log.id)
+        .where(condition, log.source == MANIFEST_SOURCE)
+        .group_by(*keys)
+    )

@@ -5,13 +5,15 @@ create one with, and the final report's downloads. The same service and rules as
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Form, Request, Response
+from fastapi import Form, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
+from bordercheck.api.types import MAX_ID
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.policy import open_to_partners
 from bordercheck.errors import Forbidden, NotFound, ValidationFailed
@@ -19,6 +21,7 @@ from bordercheck.operations import charts, report, service, thread
 from bordercheck.operations.api import COORDINATORS, READERS
 from bordercheck.operations.service import NewOperation
 from bordercheck.timestamps import utcnow
+from bordercheck.web import i18n
 from bordercheck.web.access import ViewerDep, allow, database_of, language_of, settings_of
 from bordercheck.web.i18n import N_
 from bordercheck.web.render import render, translate
@@ -37,6 +40,7 @@ FIELD_LABELS = {
     "clients": N_("API clients"),
     "kits": N_("Offline kits"),
 }
+OperationId = Annotated[int, Path(ge=1, le=MAX_ID)]
 STATES = {"planned": N_("planned"), "running": N_("running"), "ended": N_("ended")}
 OUTCOME_LABELS = {
     "confirmed": N_("confirmed"), "not_confirmed": N_("not confirmed"),
@@ -154,10 +158,12 @@ def _figures_context(request: Request, viewer: Viewer, operation_id: int) -> dic
         invitable = [(p.country_code, p.name) for p in partners]
     language = language_of(request, viewer).code
     images = {k: charts.data_uri(v) for k, v in report.chart_images(figures, language).items()}
+    gettext = i18n.translations(language).gettext
     return {
         "viewer": viewer, "operation": operation, "figures": figures, "charts": images,
         "states": STATES, "outcome_labels": OUTCOME_LABELS,
         "answer_times": figures.answer_times(), "thread_id": thread_id,
+        "duration": functools.partial(report.duration, gettext), "sources": report.SOURCES,
         "coordinator": coordinator,
         "invitable": [(c, n) for c, n in invitable if c not in operation.partners],
         "errors": {},
@@ -166,7 +172,7 @@ def _figures_context(request: Request, viewer: Viewer, operation_id: int) -> dic
 
 @router.get("/operations/{operation_id}")
 @open_to_partners
-def operation_page(request: Request, viewer: ViewerDep, operation_id: int) -> Response:
+def operation_page(request: Request, viewer: ViewerDep, operation_id: OperationId) -> Response:
     allow(viewer, *READERS)
     context = _figures_context(request, viewer, operation_id)
     fragment = bool(request.headers.get("HX-Request"))
@@ -179,7 +185,7 @@ def operation_page(request: Request, viewer: ViewerDep, operation_id: int) -> Re
 @router.get("/operations/{operation_id}/report")
 @open_to_partners
 def operation_report(
-    request: Request, viewer: ViewerDep, operation_id: int, format: str = "html"
+    request: Request, viewer: ViewerDep, operation_id: OperationId, format: str = "html"
 ) -> Response:
     allow(viewer, *READERS)
     secretariat = settings_of(request).secretariat_code
@@ -197,7 +203,7 @@ def operation_report(
 
 @router.post("/operations/{operation_id}/partners")
 def invite_partner(
-    request: Request, viewer: ViewerDep, operation_id: int,
+    request: Request, viewer: ViewerDep, operation_id: OperationId,
     partner: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:  # fmt: skip
     """Invite a partner organisation (coordinators): the same rules as the API's."""
@@ -223,7 +229,7 @@ def invite_partner(
 
 @router.post("/operations/{operation_id}/partners/{partner}/remove")
 def uninvite_partner(
-    request: Request, viewer: ViewerDep, operation_id: int, partner: str
+    request: Request, viewer: ViewerDep, operation_id: OperationId, partner: str
 ) -> Response:
     """Remove a partner organisation: its accounts lose the operation and its thread at once."""
     allow(viewer, *COORDINATORS)
