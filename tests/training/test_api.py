@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
@@ -225,3 +226,49 @@ def test_nothing_is_planted_outside_a_sandbox(fresh_url: str) -> None:
         with api.database.session() as session:
             assert session.scalar(select(func.count()).select_from(Record)) == 0
             assert session.scalar(select(func.count()).select_from(Exercise)) == 0
+
+
+@pytest.mark.parametrize(
+    "filename", ["تمرين-جواز.yaml", "a\"; filename*=UTF-8''evil.html; x=\".yaml", "drill two.yaml"]
+)
+def test_a_scenarios_file_name_cannot_break_or_bend_its_download(api: Api, filename: str) -> None:
+    made = api.client.post(
+        f"{BASE}/scenarios", json={"source": SCENARIO, "filename": filename}, headers=trainer(api)
+    )
+    assert made.status_code == 201, made.text
+    exported = api.client.get(f"{BASE}/scenarios/my-drill/export", headers=trainer(api))
+    assert exported.status_code == 200
+    header = exported.headers["content-disposition"]
+    assert header.count(";") == 2  # attachment, the plain name and the encoded one: no more
+    assert '"' not in header.split('filename="', 1)[1].rstrip('"').split('"', 1)[0]
+    assert header.endswith("filename*=UTF-8''" + quote(filename, safe=""))
+    assert exported.text == SCENARIO
+
+
+def test_a_file_name_with_control_characters_is_refused(api: Api) -> None:
+    refused = api.client.post(
+        f"{BASE}/scenarios", json={"source": SCENARIO, "filename": "a\r\nSet-Cookie: x=1.yaml"},
+        headers=trainer(api),
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert "control characters" in refused.text
+
+
+@pytest.mark.parametrize(
+    ("source", "filename", "says"),
+    [
+        ("id: " + "[" * 600 + "]" * 600, "deep.yaml", "nested too deeply"),
+        ("[" * 3000 + "]" * 3000, "deep.json", "nested too deeply"),
+        ("id: a\nid: b\n", "twice.yaml", "the key 'id' is given twice"),
+    ],
+)
+def test_files_no_scenario_is_are_refused_not_a_server_error(
+    api: Api, source: str, filename: str, says: str
+) -> None:
+    checked = api.client.post(
+        f"{BASE}/scenarios/validate", json={"source": source, "filename": filename},
+        headers=trainer(api),
+    )  # fmt: skip
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["valid"] is False
+    assert says in checked.json()["errors"][0]["reason"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Path, Query
 from pydantic import AfterValidator, Field
@@ -28,3 +29,12 @@ Version = Annotated[int, Field(ge=1, le=MAX_ID, description="The version you rea
 BeforeId = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Older than this id.")]
 # A position in a sequence (changes feed, audit chain): 0 is "from the start".
 SequenceNumber = Annotated[int, Query(ge=0, le=MAX_SEQUENCE)]
+
+
+def attachment(filename: str) -> str:
+    """A ``Content-Disposition`` header saving the answer as ``filename``, whatever characters
+    it holds: the name percent-encoded (RFC 6266), and a plain-ASCII name beside it for old
+    clients. Nothing of the name can end the header or add a parameter to it."""
+    plain = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in filename)
+    encoded = quote(filename, safe="")
+    return f"attachment; filename=\"{plain or 'download'}\"; filename*=UTF-8''{encoded}"

@@ -17,6 +17,7 @@ from bordercheck.api.deps import (
     require_roles,
 )
 from bordercheck.api.limits import rate_limit
+from bordercheck.api.types import attachment
 from bordercheck.errors import ValidationFailed
 from bordercheck.inputs import Input
 from bordercheck.training import exercises, library
@@ -96,7 +97,7 @@ def export_scenario(
     media = "application/json" if item.filename.endswith(".json") else "application/yaml"
     return Response(
         item.source.encode(), media_type=f"{media}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{item.filename}"'},
+        headers={"Content-Disposition": attachment(item.filename)},
     )  # fmt: skip
 
 

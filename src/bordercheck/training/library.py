@@ -4,6 +4,7 @@ imported into this sandbox (which go with the sandbox when it is handed to anoth
 from __future__ import annotations
 
 import functools
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -75,7 +76,11 @@ def import_scenario(
     Answers the scenario and whether it replaced one. A library scenario's id is refused:
     a changed copy of one gets an id of its own.
     """
-    filename = Path(filename).name or "scenario.yaml"
+    filename = Path(filename.replace("\\", "/")).name or "scenario.yaml"
+    if any(unicodedata.category(c)[0] == "C" for c in filename):
+        raise ValidationFailed(
+            errors=[FieldError(field="file", reason="a file name holds no control characters")]
+        )
     if not filename.lower().endswith((".yaml", ".yml", ".json")):
         raise ValidationFailed(
             errors=[FieldError(field="file", reason="a scenario file ends in .yaml, .yml or .json")]

@@ -270,6 +270,31 @@ class Scenario(Strict):
 
 def parse_scenario(text: str, filename: str = "scenario.yaml") -> Scenario:
     """The scenario in ``text``; ValidationFailed listing each problem with its line."""
+    try:
+        return _parse(text, filename)
+    except RecursionError:  # brackets in brackets, hundreds deep: no scenario is so
+        raise ValidationFailed(
+            errors=[FieldError(field=filename, reason="nested too deeply to be a scenario")]
+        ) from None
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (the second would
+    silently replace the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _parse(text: str, filename: str) -> Scenario:
     if len(text.encode()) > MAX_BYTES:
         raise ValidationFailed(
             errors=[FieldError(field=filename, reason=f"larger than {MAX_BYTES // 1024} KiB")]
@@ -283,7 +308,7 @@ def parse_scenario(text: str, filename: str = "scenario.yaml") -> Scenario:
             ) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (the safe loader, stricter)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

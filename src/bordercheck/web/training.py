@@ -11,6 +11,7 @@ from fastapi import Form, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
+from bordercheck.api.types import attachment
 from bordercheck.errors import BordercheckError, ValidationFailed
 from bordercheck.training import exercises, library
 from bordercheck.training.exercises import READERS, TRAINEE_ROLES, TRAINERS
@@ -132,7 +133,7 @@ def export_scenario(request: Request, viewer: ViewerDep, scenario_id: str) -> Re
     media = "application/json" if item.filename.endswith(".json") else "application/yaml"
     return Response(
         item.source.encode(), media_type=f"{media}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{item.filename}"'},
+        headers={"Content-Disposition": attachment(item.filename)},
     )  # fmt: skip
 
 
