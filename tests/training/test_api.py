@@ -168,6 +168,36 @@ def test_a_bad_group_is_refused_whole_naming_each_name(api: Api) -> None:
     assert api.client.get(f"{BASE}/exercises", headers=trainer(api)).json()["exercises"] == []
 
 
+def test_a_group_that_could_not_earn_the_points_is_refused_saying_why(api: Api) -> None:
+    api.add_user("dan", Role.BORDER_OFFICER, "AUT")  # sends no message
+    api.add_user("eve", Role.ANALYST, "CHE")  # checks nothing
+    api.add_user("fay", Role.BUREAU_OFFICER, "FRA")  # would write to her own bureau
+    api.add_user("gus", Role.BUREAU_OFFICER, "BEL")  # ana's bureau: they would share cases
+    response = api.client.post(
+        f"{BASE}/exercises",
+        json={"scenario": "stolen-blank-forged-page",
+              "trainees": ["ana", "dan", "eve", "fay", "gus"]},
+        headers=trainer(api),
+    )  # fmt: skip
+    assert response.status_code == 422, response.text
+    reasons = {e["field"]: e["reason"] for e in response.json()["errors"]}
+    assert "trainees.0" not in reasons
+    assert (
+        reasons["trainees.1"]
+        == "dan is border_officer: that role cannot send messages (step report)"
+    )
+    assert reasons["trainees.2"].startswith("eve is analyst: that role cannot check documents")
+    assert "asks for a message to FRA from another bureau" in reasons["trainees.3"]
+    assert "gus acts for BEL, as ana does" in reasons["trainees.4"]
+    assert api.client.get(f"{BASE}/exercises", headers=trainer(api)).json()["exercises"] == []
+    # Without outcomes to record, trainees of one bureau may work side by side.
+    together = api.client.post(
+        f"{BASE}/exercises", json={"scenario": "clean-traveller", "trainees": ["ana", "gus"]},
+        headers=trainer(api),
+    )  # fmt: skip
+    assert together.status_code == 201, together.text
+
+
 SCENARIO = """\
 id: my-drill
 title: {en: My drill}

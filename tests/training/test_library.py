@@ -7,18 +7,21 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bordercheck.auth.models import Role
 from bordercheck.edge.models import EdgeKit
+from bordercheck.hits.models import Hit
 from bordercheck.manifests.paxlst import parse_paxlst
 from bordercheck.registry.models import Record
 from bordercheck.settings import load_settings
 from bordercheck.training import library
+from bordercheck.training.models import Exercise
 from bordercheck.training.planting import plant
-from bordercheck.training.scenario import ManifestStep, ScreenStep
+from bordercheck.training.scenario import ManifestStep, MessageStep, OutcomeStep, ScreenStep
 from tests.factories import sandboxed
 from tests.signin import Api, open_api
 
@@ -96,7 +99,15 @@ def _answer(api: Api, body: dict[str, Any], expect: list[str]) -> str:
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("scenario_id", SHIPPED)
+@pytest.mark.parametrize(
+    "scenario_id",
+    [
+        *SHIPPED,
+        # Each again, after the first runs: the earlier exercise's cases and withholding must
+        # not stand in the way of full points.
+        *(pytest.param(scenario_id, id=f"{scenario_id}-again") for scenario_id in SHIPPED),
+    ],
+)
 def test_what_a_trainee_is_handed_answers_as_the_steps_expect(
     sandbox: Api, scenario_id: str
 ) -> None:
@@ -139,3 +150,40 @@ def test_what_a_trainee_is_handed_answers_as_the_steps_expect(
             (flight,) = response.json()["manifests"]  # the parts joined: one flight
             assert flight["travellers"] == planted.ordinary_travellers + len(planted.travellers)
             assert sorted(hit["document_number"] for hit in flight["hits"]) == expected
+    # The rest of the right handling: then the trainee has every point.
+    officer = sandbox.bearer(Role.BUREAU_OFFICER, "BEL", "trainee.bel")
+    with sandbox.database.session() as session:
+        row = session.get(Exercise, started.json()["id"])
+        assert row is not None
+        records = orjson.loads(row.planted)["records"]
+    for step in scenario.steps:
+        if isinstance(step, OutcomeStep):
+            with sandbox.database.session() as session:
+                case = session.scalar(
+                    select(Hit.id).where(Hit.record_id == records[step.record],
+                                         Hit.queried_by == "trainee.bel", Hit.outcome.is_(None))
+                )  # fmt: skip
+            assert case is not None, (scenario_id, step.id, "no case to record an outcome on")
+            recorded = sandbox.client.post(
+                f"/api/v1/hits/{case}/outcome", json={"outcome": step.expect[0]}, headers=officer
+            )
+            assert recorded.status_code == 200, (scenario_id, step.id, recorded.text)
+        if isinstance(step, MessageStep):
+            sent = sandbox.client.post(
+                "/api/v1/messages",
+                json={"subject": "Training", "recipients": [step.to], "body": "As briefed."},
+                headers=officer,
+            )
+            assert sent.status_code == 201, (scenario_id, step.id, sent.text)
+    deadline = time.monotonic() + WAIT  # clean checks reach the query log a moment later
+    while True:
+        scores = sandbox.client.get(
+            f"/api/v1/training/exercises/{started.json()['id']}/scores", headers=trainer
+        ).json()
+        (mine,) = scores["results"]
+        statuses = [s["status"] for s in mine["steps"]]
+        if "not_done" not in statuses or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert statuses == ["right"] * len(scenario.steps), (scenario_id, mine["steps"])
+    assert mine["points"] == scores["possible"] == scenario.total_points

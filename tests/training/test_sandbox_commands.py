@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+import tarfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -124,6 +126,14 @@ def test_create_list_show_export_and_import(
 
     status, old_token = sign_in(settings_file, "trainer", found["trainer"])
     assert status == 200
+    # A trainee added after the sandbox was made: the import gives them a password too.
+    late = CliRunner().invoke(
+        app, ["users", "add", "late.trainee", "--bureau", "BEL", "--role", "bureau_officer",
+              "--password-stdin"],
+        input="Quiet-harbour-lantern-29\n",
+        env={"BORDERCHECK_SETTINGS_FILE": str(settings_file)},
+    )  # fmt: skip
+    assert late.exit_code == 0, late.output
     (directory / "scenarios").mkdir()
     (directory / "scenarios" / "first.yaml").write_text("title: first\n")
     export = tmp_path / "class-a.export"
@@ -136,7 +146,7 @@ def test_create_list_show_export_and_import(
     imported = run("training", "sandbox", "import", str(export), "class-b", "--dir", str(root),
                    *extra).output  # fmt: skip
     new = {m.group(1): m.group(2) for m in map(LOGIN_LINE.match, imported.splitlines()) if m}
-    assert set(new) == set(found)
+    assert set(new) == set(found) | {"late.trainee"}
     copy = root / "class-b"
     assert (copy / "scenarios" / "first.yaml").read_text() == "title: first\n"
     new_settings = copy / "bordercheck.env"
@@ -234,3 +244,30 @@ def test_a_world_that_cannot_be_read_is_refused_by_file_and_line(
     assert says in one_line(result)
     assert str(world) in result.output  # the file named is the trainer's, not a copy
     assert not (root / "class-w").exists()  # nothing half-made
+
+
+def test_replace_replaces_only_what_a_sandbox_made(tmp_path: Path) -> None:
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "sandbox.json").write_text("{}")
+    (fake / "keep.txt").write_text("mine")
+    result = run("training", "sandbox", "create", "fake", "--dir", str(tmp_path), "--replace",
+                 code=1)  # fmt: skip
+    assert "which a sandbox does not make; --replace only replaces sandboxes" in one_line(result)
+    assert (fake / "keep.txt").read_text() == "mine"
+
+
+def test_an_export_reaching_out_of_its_folder_is_refused_in_one_line(tmp_path: Path) -> None:
+    export = tmp_path / "evil.export"
+    manifest = orjson.dumps({"format": "bordercheck-sandbox-export", "format_version": 1,
+                             "name": "evil", "seed": 1, "weeks": 4, "records": 0})  # fmt: skip
+    with tarfile.open(export, "w") as archive:
+        for name, data in (("sandbox-export.json", manifest), ("../escaped.txt", b"x")):
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    result = run("training", "sandbox", "import", str(export), "--dir", str(tmp_path / "s"),
+                 code=1)  # fmt: skip
+    assert "is not a sandbox export" in one_line(result)
+    assert not (tmp_path / "escaped.txt").exists()
+    assert not (tmp_path / "s" / "evil").exists()

@@ -202,7 +202,7 @@ def test_console_cookies_do_not_cross(pair: Pair) -> None:
         browser.close()
     live_cookies, sandbox_cookies = cookies[pair.live.url], cookies[pair.sandbox.url]
     assert "bordercheck_session" in live_cookies
-    assert "bordercheck_session_training" in sandbox_cookies
+    assert f"bordercheck_session_training_{NAME}" in sandbox_cookies
     assert "bordercheck_session" not in sandbox_cookies  # a browser keeps both, apart
     # One browser holding both cookies (same host, other port) is signed in to each as itself;
     # a session token moved under the other's name opens nothing.
@@ -211,8 +211,8 @@ def test_console_cookies_do_not_cross(pair: Pair) -> None:
         home = httpx.get(centre.url + "/home", cookies=both, follow_redirects=False)
         assert home.status_code == 200
     swapped = {
-        "bordercheck_session": sandbox_cookies["bordercheck_session_training"],
-        "bordercheck_session_training": live_cookies["bordercheck_session"],
+        "bordercheck_session": sandbox_cookies[f"bordercheck_session_training_{NAME}"],
+        f"bordercheck_session_training_{NAME}": live_cookies["bordercheck_session"],
     }
     for centre in (pair.live, pair.sandbox):
         home = httpx.get(centre.url + "/home", cookies=swapped, follow_redirects=False)

@@ -28,7 +28,7 @@ from bordercheck.training import library
 from bordercheck.training.models import Exercise, ExerciseTrainee, StepResult
 from bordercheck.training.planting import Planted, plant
 from bordercheck.training.results import StepScore, TraineeScore, Window, score_trainee
-from bordercheck.training.scenario import Scenario, parse_scenario
+from bordercheck.training.scenario import MessageStep, OutcomeStep, Scenario, parse_scenario
 
 TRAINERS = (Role.TRAINER,)
 READERS = (Role.TRAINER, Role.ADMIN)
@@ -120,7 +120,7 @@ def _ensure_reader(principal: Principal) -> None:
         raise Forbidden(f"{principal.name} ({principal.role.value}) may not read exercises")
 
 
-def _trainees(session: Session, usernames: Sequence[str]) -> list[tuple[str, str]]:
+def _trainees(session: Session, usernames: Sequence[str]) -> list[tuple[str, str, Role]]:
     names = list(dict.fromkeys(name.strip() for name in usernames if name.strip()))
     if not names:
         raise ValidationFailed(errors=[FieldError("trainees", "name at least one trainee")])
@@ -147,7 +147,48 @@ def _trainees(session: Session, usernames: Sequence[str]) -> list[tuple[str, str
         raise ValidationFailed(errors=errors)
     rows = session.execute(select(Bureau.id, Bureau.country_code))
     bureaus = {row.id: row.country_code for row in rows}
-    return [(name, bureaus[found[name].bureau_id]) for name in names]
+    return [(name, bureaus[found[name].bureau_id], Role(found[name].role)) for name in names]
+
+
+# What each kind of step asks of a trainee's role: the API's own rules.
+STEP_ROLES = {
+    "screen": ((Role.BORDER_OFFICER, Role.BUREAU_OFFICER), "check documents"),
+    "manifest": ((Role.BORDER_OFFICER, Role.BUREAU_OFFICER), "send passenger lists"),
+    "outcome": ((Role.BORDER_OFFICER, Role.BUREAU_OFFICER), "record what was done at the border"),
+    "answer": ((Role.BUREAU_OFFICER,), "answer hit cases"),
+    "message": ((Role.BUREAU_OFFICER,), "send messages"),
+}
+
+
+def _able(scenario: Scenario, group: Sequence[tuple[str, str, Role]]) -> None:
+    """Refuse a group that could not earn the scenario's points, naming each trainee and why:
+    a step their role cannot do, a message to their own bureau, or an outcome to record on a
+    hit case they would share with a trainee of the same bureau."""
+    errors = []
+    first_of: dict[str, str] = {}
+    outcomes = any(isinstance(step, OutcomeStep) for step in scenario.steps)
+    for index, (name, bureau, role) in enumerate(group):
+        field = f"trainees.{index}"
+        for step in scenario.steps:
+            roles, doing = STEP_ROLES[step.kind]
+            if role not in roles:
+                errors.append(FieldError(field, f"{name} is {role.value}: that role cannot "
+                                                f"{doing} (step {step.id})"))  # fmt: skip
+                break
+            if isinstance(step, MessageStep) and step.to == bureau:
+                errors.append(FieldError(field, f"{name} acts for {bureau}, and step {step.id} "
+                                                f"asks for a message to {bureau} from another "
+                                                "bureau"))  # fmt: skip
+                break
+        if outcomes and bureau in first_of:
+            errors.append(FieldError(
+                field, f"{name} acts for {bureau}, as {first_of[bureau]} does: they would share "
+                "the hit cases, whose outcome is recorded once; give each trainee a bureau of "
+                "their own",
+            ))  # fmt: skip
+        first_of.setdefault(bureau, name)
+    if errors:
+        raise ValidationFailed(errors=errors)
 
 
 def start(
@@ -159,9 +200,10 @@ def start(
     require_sandbox(session, settings)
     item = library.find(session, scenario_id)
     group = _trainees(session, trainees)
+    _able(item.scenario, group)
     by = principal.actor().name
     planted = plant(
-        session, item.scenario, by=by, trainee_bureaus={bureau for _, bureau in group},
+        session, item.scenario, by=by, trainee_bureaus={bureau for _, bureau, _ in group},
         secret_key=settings.secret_key,
     )  # fmt: skip
     row = Exercise(
@@ -172,13 +214,13 @@ def start(
     session.flush()
     session.add_all(
         ExerciseTrainee(exercise_id=row.id, username=name, bureau_code=bureau)
-        for name, bureau in group
+        for name, bureau, _ in group
     )
     session.flush()
     record_event(
         session, actor=by, bureau_code=principal.bureau_code,
         action="training.exercise_started", subject=f"exercise:{row.id}",
-        details={"scenario": item.id, "trainees": [name for name, _ in group],
+        details={"scenario": item.id, "trainees": [name for name, _, _ in group],
                  "records": planted.records, "kits": sorted(planted.kits)},
     )  # fmt: skip
     return _view(session, row)

@@ -139,8 +139,11 @@ def import_sandbox(
     directory = prepare_directory(root, name, replace=replace)
     try:
         with tempfile.TemporaryDirectory(prefix="bordercheck-import-") as folder:
-            with tarfile.open(path, mode="r:") as archive:
-                archive.extractall(folder, filter="data")
+            try:
+                with tarfile.open(path, mode="r:") as archive:
+                    archive.extractall(folder, filter="data")
+            except tarfile.TarError as exc:  # a path out of the folder, a link, a cut file
+                raise BordercheckError(f"{path} is not a sandbox export: {exc}") from None
             for part in (WORLD, SCENARIOS):
                 if (Path(folder) / part).exists():
                     shutil.copytree(Path(folder) / part, directory / part)
@@ -155,7 +158,9 @@ def import_sandbox(
             restore(Path(folder) / BACKUP, url, secret_key=settings.secret_key, say=say)
         say("new installation, keys and logins")
         installation = _make_anew(settings, manifest)
-        logins = new_logins(settings, [str(name) for name in manifest.get("logins", [])])
+        # Everyone gets a new password, shown here and kept in the logins file: the trainees
+        # added after the sandbox was made as well as those it was made with.
+        logins = new_logins(settings)
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
         raise

@@ -14,18 +14,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.actors import Actor
-from bordercheck.auth.models import Bureau, Role
+from bordercheck.auth.models import ApiClient, Bureau, Role
 from bordercheck.auth.tokens import Principal
 from bordercheck.documents.mrz import parse as parse_mrz
 from bordercheck.documents.mrz_generate import generate_mrz
 from bordercheck.documents.types import DocumentType
 from bordercheck.edge import service as edge_service
 from bordercheck.errors import FieldError, ValidationFailed
+from bordercheck.hits.models import Hit
 from bordercheck.manifests.flight import TravelDocument
 from bordercheck.manifests.writer import Envelope, synthetic_flight, write_paxlst
 from bordercheck.registry import service as registry
@@ -78,10 +79,17 @@ def plant(
             session, fields
         )
         made = existing or registry.create_record(session, owner, fields)
-        withheld = set()
+        # Planted again (another group, or the same one again): the groups already running
+        # keep the record withheld from them, and a check opens a case of this exercise's
+        # instead of joining one an earlier exercise left open.
+        withheld = set(registry.withheld_from(made)) if existing is not None else set()
         for code in record.withheld_from:
             withheld |= trainee_bureaus if code == TRAINEES else {code}
         withheld.discard(fields.issuing_country)
+        session.execute(
+            update(Hit).where(Hit.record_id == made.id, Hit.open_key.is_not(None))
+            .values(open_key=None)
+        )  # fmt: skip
         if withheld or made.withheld_from:
             made = registry.withhold(session, owner, made.id, made.version, sorted(withheld))
         planted.records[record.ref] = made.id
@@ -190,9 +198,14 @@ def passenger_list(manifest: PlantedManifest) -> dict[str, Any]:
 def stale_kit(session: Session, kit: PlantedKit, *, by: str, secret_key: str) -> dict[str, Any]:
     """A kit of the bureau, registered for a client of its own, last synced hours ago."""
     ensure_bureau(session, kit.bureau, by)
-    client, _ = auth_service.add_client(
-        session, f"training kit {kit.ref}", bureau=kit.bureau, role=Role.BORDER_OFFICER, actor=by
-    )
+    name = f"training kit {kit.ref}"
+    # Planted again: the same client (a name is unique in its bureau), a kit of this exercise.
+    client = session.scalar(
+        select(ApiClient).join(Bureau, ApiClient.bureau_id == Bureau.id)
+        .where(ApiClient.name == name, Bureau.country_code == kit.bureau)
+    ) or auth_service.add_client(
+        session, name, bureau=kit.bureau, role=Role.BORDER_OFFICER, actor=by
+    )[0]  # fmt: skip
     principal = Principal(
         kind="client", id=client.client_id, name=client.name, role=Role.BORDER_OFFICER,
         bureau_code=kit.bureau,

@@ -16,13 +16,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from bordercheck.audit.service import record_event
 from bordercheck.auth import service as auth_service
-from bordercheck.auth.models import Role
+from bordercheck.auth.models import Bureau, Role
 from bordercheck.backup import table_count
 from bordercheck.db import Database
 from bordercheck.db_checks import parse_database_url, place
 from bordercheck.demo import Login, build_world, fresh_sqlite, read_logins, write_logins
+from bordercheck.documents.countries import country_name
 from bordercheck.errors import BordercheckError, ConfigurationError
 from bordercheck.installation import check_sandbox_name, mark_sandbox
 from bordercheck.keys.files import as_settings, generate_keys, write_settings
@@ -41,6 +44,12 @@ WORLD = "world"
 SCENARIOS = "scenarios"  # exercises written for this sandbox (training scenarios)
 SETTINGS_MARK = "# bordercheck training sandbox settings"
 TRAINEE_ROLES = (Role.BORDER_OFFICER, Role.BUREAU_OFFICER, Role.ANALYST)
+# The trainees' bureaus when each has one of their own: countries the library's scenarios do
+# not own records in nor write to.
+TRAINEE_COUNTRIES = (
+    "BEL", "PRT", "IRL", "DNK", "SWE", "FIN", "CZE", "HUN", "SVN", "HRV", "LTU", "LVA", "EST",
+    "SVK", "BGR", "LUX", "MLT", "CYP", "POL", "ROU",
+)  # fmt: skip
 
 Say = Callable[[str], None]
 
@@ -53,8 +62,8 @@ class SandboxSpec:
     networks: int = 3
     records: int = 5000
     trainees: int = 4
-    trainee_role: Role = Role.BORDER_OFFICER
-    trainee_bureau: str = "FRA"
+    trainee_role: Role = Role.BUREAU_OFFICER
+    trainee_bureau: str | None = None  # None: each trainee a bureau of their own
     world: Path | None = None  # a world made before (``synth world`` or another tool), copied
 
 
@@ -127,9 +136,23 @@ def prepare_directory(root: Path, name: str, *, replace: bool) -> Path:
             raise BordercheckError(
                 f"{directory} exists and is not a sandbox; --replace only replaces sandboxes"
             )
+        settings = directory / SETTINGS
+        made = settings.is_file() and settings.read_text(errors="replace").startswith(SETTINGS_MARK)
+        others = sorted(p.name for p in directory.iterdir() if not _made_by_sandbox(p.name))
+        if not made or others:
+            why = f"holds {', '.join(others[:3])}" if others else f"has no sandbox's {SETTINGS}"
+            raise BordercheckError(
+                f"{directory} {why}, which a sandbox does not make; --replace only replaces "
+                "sandboxes: move what is yours out of it first"
+            )
         shutil.rmtree(directory)
     directory.mkdir(parents=True, mode=0o700)
     return directory
+
+
+def _made_by_sandbox(name: str) -> bool:
+    """A file or folder ``create`` (or the server serving it) makes in a sandbox's directory."""
+    return name in (DESCRIPTION, SETTINGS, LOGINS, WORLD, SCENARIOS) or name.startswith(DATABASE)
 
 
 def ensure_empty(url: str) -> None:
@@ -273,14 +296,20 @@ def fill(settings: Settings, spec: SandboxSpec, directory: Path, say: Say) -> li
 
 
 def add_trainees(database: Database, spec: SandboxSpec) -> list[Login]:
+    """The trainees' logins: each in a bureau of their own unless ``spec.trainee_bureau`` says
+    one for all (trainees of one bureau share its hit cases, so an exercise with an outcome to
+    record is refused to them together)."""
     logins = []
     with database.session(write=True) as session:
         for number in range(1, spec.trainees + 1):
+            bureau = spec.trainee_bureau or TRAINEE_COUNTRIES[(number - 1) % len(TRAINEE_COUNTRIES)]
+            if session.scalar(select(Bureau.id).where(Bureau.country_code == bureau)) is None:
+                auth_service.add_bureau(session, bureau, f"NCB {country_name(bureau)}")
             login = Login(
                 f"trainee{number:02d}",
                 secrets.token_urlsafe(12),
                 spec.trainee_role,
-                spec.trainee_bureau,
+                bureau,
             )
             auth_service.add_user(
                 session, login.username, bureau=login.bureau, role=login.role,
@@ -290,9 +319,9 @@ def add_trainees(database: Database, spec: SandboxSpec) -> list[Login]:
     return logins
 
 
-def new_logins(settings: Settings, usernames: list[str]) -> list[Login]:
+def new_logins(settings: Settings) -> list[Login]:
     """New passwords for every person (an imported sandbox: the old ones must not sign in);
-    returns the logins of ``usernames``, the others' new passwords being shown to no one."""
+    returns them all, to be shown once and kept in the logins file."""
     database = Database.from_settings(settings)
     shown = []
     try:
@@ -302,9 +331,8 @@ def new_logins(settings: Settings, usernames: list[str]) -> list[Login]:
                 auth_service.set_password(
                     session, user.username, password, temporary=False, actor="system:cli"
                 )
-                if user.username in usernames:
-                    role, bureau = Role(user.role), user.bureau.country_code
-                    shown.append(Login(user.username, password, role, bureau))
+                role, bureau = Role(user.role), user.bureau.country_code
+                shown.append(Login(user.username, password, role, bureau))
     finally:
         database.dispose()
     return shown

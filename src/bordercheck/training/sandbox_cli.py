@@ -54,8 +54,13 @@ def create(
     trainees: Annotated[int, typer.Option(help="Trainee logins to make.", min=0, max=200)] = 4,
     trainee_role: Annotated[
         str, typer.Option(help="Trainees' role: border_officer, bureau_officer or analyst.")
-    ] = "border_officer",
-    trainee_bureau: Annotated[str, typer.Option(help="Trainees' bureau (country).")] = "FRA",
+    ] = "bureau_officer",
+    trainee_bureau: Annotated[
+        str | None,
+        typer.Option(
+            help="One bureau (country) for every trainee; default: each a bureau of their own."
+        ),
+    ] = None,
     replace: Annotated[
         bool, typer.Option("--replace", help="Make an existing sandbox of this name afresh.")
     ] = False,
@@ -71,7 +76,8 @@ def create(
     spec = SandboxSpec(
         name=check_sandbox_name(name), seed=seed, weeks=weeks, networks=networks,
         records=records, trainees=trainees, trainee_role=_role(trainee_role),
-        trainee_bureau=country_code(trainee_bureau), world=world,
+        trainee_bureau=None if trainee_bureau is None else country_code(trainee_bureau),
+        world=world,
     )  # fmt: skip
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True

@@ -33,8 +33,12 @@ SIGN_IN_COOKIE = "bordercheck_sign_in"
 
 def cookie_name(settings: Settings, name: str) -> str:
     """A sandbox's own name for a cookie: browsers share cookies between ports of one host, so
-    a sandbox beside the live console must neither overwrite nor be sent the live session."""
-    return name if settings.training_sandbox is None else f"{name}_training"
+    a sandbox beside the live console (or beside another sandbox) must neither overwrite nor
+    be sent another's session. A sandbox's name is of letters, digits and hyphens: a cookie's
+    name may hold them."""
+    if settings.training_sandbox is None:
+        return name
+    return f"{name}_training_{settings.training_sandbox}"
 
 
 CSRF_FIELD = "csrf_token"

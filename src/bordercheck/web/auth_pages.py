@@ -301,7 +301,7 @@ def home(request: Request, viewer: ViewerDep) -> Response:
     return render(
         request,
         "home.html",
-        {"viewer": viewer, "pages": pages_for(viewer.role)},
+        {"viewer": viewer, "pages": pages_for(viewer.role, settings_of(request).training_sandbox)},
         language=language_of(request, viewer),
     )
 

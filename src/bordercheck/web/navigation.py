@@ -15,6 +15,7 @@ from bordercheck.messaging.access import READERS as MESSAGE_READERS
 from bordercheck.operations.api import READERS as OPERATION_READERS
 from bordercheck.screening.api import SCREENERS
 from bordercheck.training.exercises import READERS as TRAINING_READERS
+from bordercheck.training.exercises import TRAINEE_ROLES
 from bordercheck.web.i18n import N_
 
 
@@ -25,6 +26,7 @@ class Page:
     summary: str
     roles: tuple[Role, ...]
     badge: str | None = None  # a fragment with a count the menu shows beside the title
+    sandbox_only: bool = False  # listed in a training sandbox only
 
 
 PAGES: list[Page] = [
@@ -84,6 +86,13 @@ PAGES: list[Page] = [
         TRAINING_READERS,
     ),
     Page(
+        "/training/briefing",
+        N_("Your exercise"),
+        N_("The briefing of the exercise you take part in, and what you are handed."),
+        TRAINEE_ROLES,
+        sandbox_only=True,
+    ),
+    Page(
         "/notifications",
         N_("Notifications"),
         N_("What happened to your bureau's cases."),
@@ -99,5 +108,6 @@ PAGES: list[Page] = [
 ]
 
 
-def pages_for(role: Role) -> list[Page]:
-    return [page for page in PAGES if role in page.roles]
+def pages_for(role: Role, training: str | bool | None = None) -> list[Page]:
+    """The pages ``role`` may open; a trainee's briefing only in a training sandbox."""
+    return [page for page in PAGES if role in page.roles and (training or not page.sandbox_only)]
