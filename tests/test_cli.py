@@ -266,3 +266,13 @@ def test_help_shows_flags_as_flags() -> None:
     assert result.exit_code == 0
     assert "--skip-invalid / --no-skip-invalid" in result.output
     assert "<bool>" not in result.output  # a flag takes no value to describe
+
+
+def test_an_error_quoting_brackets_keeps_them(fresh_url: str) -> None:
+    """What a refusal quotes (a pattern, a path) is printed as it is, not read as markup."""
+    result = CliRunner().invoke(
+        app, ["bureaus", "list"],
+        env={"BORDERCHECK_DATABASE_URL": fresh_url, "BORDERCHECK_TRAINING_SANDBOX": "Class A"},
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "[a-z0-9][a-z0-9-]{0,39}" in result.output

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import typer
 import typer.main
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
 from bordercheck.errors import BordercheckError, ConfigurationError, ValidationFailed
@@ -103,9 +104,11 @@ def report_error(exc: BordercheckError) -> None:
     if isinstance(exc, ValidationFailed):
         for error in exc.errors:
             where = f"line {error.line:,}: " if error.line is not None else ""
-            err.print(f"[red]error:[/] {where}{error.field}: {error.reason}", soft_wrap=True)
+            text = escape(f"{where}{error.field}: {error.reason}")
+            err.print(f"[red]error:[/] {text}", soft_wrap=True)
         return
-    err.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
+    # Escaped: a message may quote brackets (a pattern, a path) that are not markup.
+    err.print(f"[red]error:[/] {escape(exc.message)}", soft_wrap=True)
 
 
 class Commands(TyperGroup):

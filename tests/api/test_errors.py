@@ -220,3 +220,20 @@ def test_text_holding_a_nul_character_is_refused_naming_its_field(
     assert [e["field"] for e in errors] == [field], errors
     assert errors[0]["reason"].startswith("must not contain the NUL character"), errors
     assert errors[0]["reason"].endswith(item), errors
+
+
+def test_a_sandboxs_fault_is_marked_training_too(fresh_url: str) -> None:
+    from bordercheck.installation import TRAINING_HEADER
+    from tests.factories import sandboxed
+
+    name = sandboxed(fresh_url)
+    app = create_app(Settings(database_url=fresh_url, env="test", training_sandbox=name))
+
+    @app.get("/api/v1/test-fault", include_in_schema=False)
+    def fault() -> None:
+        raise RuntimeError("a fault")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/v1/test-fault")
+    assert response.status_code == 500
+    assert response.headers[TRAINING_HEADER] == name

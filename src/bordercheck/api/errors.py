@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from bordercheck.auth.tokens import TOKEN_URL
 from bordercheck.db import UNTIL, storage_fault
 from bordercheck.errors import BordercheckError, ValidationFailed
+from bordercheck.installation import TRAINING_HEADER
 from bordercheck.logs import get_logger
 
 log = get_logger(__name__)
@@ -150,6 +151,15 @@ async def _database_unreachable(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     """A fault of ours: the answer names an id to quote; the log holds the traceback."""
+    response = _fault(request, exc)
+    # Answered outside every middleware: a sandbox's mark is put on here.
+    sandbox = getattr(getattr(request.app.state, "settings", None), "training_sandbox", None)
+    if sandbox:
+        response.headers[TRAINING_HEADER] = sandbox
+    return response
+
+
+def _fault(request: Request, exc: Exception) -> Response:
     incident = secrets.token_hex(6)
     if (fault := storage_fault(exc)) is not None:
         # Not a fault of the request, nor a lasting one: the transaction was rolled back,
