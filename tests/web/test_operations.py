@@ -119,3 +119,19 @@ def test_codes_may_be_separated_by_spaces_as_on_the_consoles_other_forms(
     page = browser.client.get(created.headers["location"]).text
     for code in ("CDG-T2", "FCO", "LIS"):
         assert code in page
+
+
+def test_with_commas_a_space_inside_an_entry_is_refused_not_split(browser: Console) -> None:
+    assert browser.sign_in("admin.xpo").status_code == 303
+    refused = browser.post(
+        "/operations", _form(locations="CDG T2, FCO Terminal 3", bureaus="FRA, ITA"),
+        page="/operations/new",
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert "CDG T2" in refused.text  # named as the entry it is, not made five posts
+    many = browser.post(
+        "/operations", _form(locations=" ".join(f"P{n}" for n in range(101)), bureaus="FRA"),
+        page="/operations/new",
+    )  # fmt: skip
+    assert many.status_code == 422
+    assert "at most 100 entries" in many.text

@@ -40,6 +40,7 @@ from bordercheck.timestamps import utcnow
 
 # The longest operation accepted: a deployment, not a standing arrangement.
 MAX_DAYS = 366
+MAX_MEMBERS = 100  # border posts, bureaus, clients or kits of one operation
 # The days an operation may fall on: any later is a typing slip (and past what dates can hold).
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 RESULTS = ("hit", "possible_hit", "no_hit")
@@ -153,6 +154,10 @@ def _problems(session: Session, new: NewOperation) -> list[FieldError]:
     elif (new.ends_on - new.starts_on).days >= MAX_DAYS:
         problems.append(FieldError("ends_on", f"an operation lasts at most {MAX_DAYS} days"))
     locations = [v.strip() for v in new.locations if v.strip()]
+    for name, values in (("locations", new.locations), ("bureaus", new.bureaus),
+                         ("clients", new.clients), ("kits", new.kits)):  # fmt: skip
+        if len(values) > MAX_MEMBERS:
+            problems.append(FieldError(name, f"at most {MAX_MEMBERS} entries"))
     if not locations:
         problems.append(FieldError("locations", "name at least one border post"))
     for code in locations:

@@ -95,9 +95,11 @@ def _names(text: str) -> list[str]:
 
 
 def _codes(text: str) -> list[str]:
-    """Codes (border posts, countries) separated by commas, spaces or lines: none holds a
-    space, and other forms of the console take them separated by spaces."""
-    return [part for part in re.split(r"[,\s]+", text) if part]
+    """Codes (border posts, countries) separated by commas or lines, or, when there is no
+    comma, by spaces (as other forms of the console take them). With commas, a space inside
+    an entry stays, and the entry is refused for it: "CDG T2" is not read as two posts."""
+    separators = r"[,\n]+" if "," in text else r"\s+"
+    return [part.strip() for part in re.split(separators, text) if part.strip()]
 
 
 @router.post("/operations")

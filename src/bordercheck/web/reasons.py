@@ -113,6 +113,8 @@ REASONS: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
             r"an operation lasts at most (?P<days>\d+) days",
             N_("an operation lasts at most %(days)s days"),
         ),
+        (r"a day from (?P<first>\S+) to (?P<last>\S+)", N_("a day from %(first)s to %(last)s")),
+        (r"at most (?P<count>\d+) entries", N_("at most %(count)s entries")),
         # passenger lists
         (
             r"no EDIFACT interchange found: the file has no UNA, UNB or UNH segment",
