@@ -80,6 +80,18 @@ def report_stolen(api: Api) -> None:
     assert response.status_code == 201, response.text
 
 
+def operation_with_a_hit(api: Api) -> dict[str, Any]:
+    """An operation whose one check, at CDG, hit a stolen passport."""
+    report_stolen(api)
+    operation = new_operation(api)
+    deadline = time.monotonic() + 5
+    while screen(api, STOLEN, location="CDG") != "hit":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    figures_once_checked(api, operation["id"], 1)
+    return operation
+
+
 def test_screens_by_id_or_at_its_border_posts_count_and_the_hit_is_followed_to_its_outcome(
     api: Api,
 ) -> None:
@@ -209,14 +221,7 @@ def test_outside_its_dates_only_screens_sent_with_its_id_count(api: Api) -> None
 
 
 def test_the_report_names_no_document_and_comes_as_html_and_pdf(api: Api) -> None:
-    report_stolen(api)
-    operation = new_operation(api)
-    deadline = time.monotonic() + 5
-    while screen(api, STOLEN, location="CDG") != "hit":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    figures_once_checked(api, operation["id"], 1)
-    path = f"{OPERATIONS}/{operation['id']}/report"
+    path = f"{OPERATIONS}/{operation_with_a_hit(api)['id']}/report"
     html = api.client.get(path, headers=api.bearer(Role.BUREAU_OFFICER, "ESP"))
     assert html.status_code == 200
     assert html.headers["content-type"].startswith("text/html")
@@ -244,14 +249,7 @@ def test_the_report_names_no_document_and_comes_as_html_and_pdf(api: Api) -> Non
 def test_the_report_comes_in_each_language_of_the_console(
     api: Api, language: str, says: str
 ) -> None:
-    report_stolen(api)
-    operation = new_operation(api)
-    deadline = time.monotonic() + 5
-    while screen(api, STOLEN, location="CDG") != "hit":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    figures_once_checked(api, operation["id"], 1)
-    path = f"{OPERATIONS}/{operation['id']}/report"
+    path = f"{OPERATIONS}/{operation_with_a_hit(api)['id']}/report"
     html = api.client.get(path, params={"language": language}, headers=coordinator(api))
     assert html.status_code == 200
     text = html.text

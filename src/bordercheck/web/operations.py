@@ -42,13 +42,7 @@ FIELD_LABELS = {
 }
 OperationId = Annotated[int, Path(ge=1, le=MAX_ID)]
 STATES = {"planned": N_("planned"), "running": N_("running"), "ended": N_("ended")}
-OUTCOME_LABELS = {
-    "confirmed": N_("confirmed"), "not_confirmed": N_("not confirmed"),
-    "no_match": N_("no match"), "unanswered": N_("not yet answered"),
-    "seized": N_("document seized"), "refused_entry": N_("refused entry"),
-    "arrested": N_("arrested"), "released": N_("released"), "other": N_("other"),
-    "pending": N_("outcome not yet recorded"),
-}  # fmt: skip
+OUTCOME_LABELS = report.LABELS  # answers and outcomes, as the report names them
 
 
 def _coordinator(request: Request, viewer: Viewer) -> bool:
