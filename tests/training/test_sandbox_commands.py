@@ -271,3 +271,18 @@ def test_an_export_reaching_out_of_its_folder_is_refused_in_one_line(tmp_path: P
     assert "is not a sandbox export" in one_line(result)
     assert not (tmp_path / "escaped.txt").exists()
     assert not (tmp_path / "s" / "evil").exists()
+
+
+def test_replace_replaces_a_sandbox_its_server_has_written_beside(tmp_path: Path) -> None:
+    from bordercheck.training.sandbox import SETTINGS_MARK, prepare_directory
+
+    served = tmp_path / "class-a"
+    for folder in ("cache", "journal", "world", "scenarios"):
+        (served / folder).mkdir(parents=True)
+    (served / "sandbox.json").write_text("{}")
+    (served / "bordercheck.env").write_text(f"{SETTINGS_MARK} for 'class-a'\n")
+    for name in ("sandbox.db", "sandbox.db-wal", "sandbox.logins"):
+        (served / name).write_text("")
+    made = prepare_directory(tmp_path, "class-a", replace=True)
+    assert made == served
+    assert list(made.iterdir()) == []

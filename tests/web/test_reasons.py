@@ -125,6 +125,8 @@ NOT_MADE_HERE = {
     "give the operation a name", "name at least one border post",
     "name at least one participating bureau", "an operation lasts at most (?P<days>\\d+) days",
     "a day from (?P<first>\\S+) to (?P<last>\\S+)", "at most (?P<count>\\d+) entries",
+    "the bureau (?P<code>[A-Z]{3}) has an API client named '(?P<value>[^']*)' already; give "
+    "this one another name",
     "the body is empty: send the PAXLST file as the body, or as the form field 'file'",
     "there is no hit (?P<hit>\\d+) for your bureau",
 }  # fmt: skip

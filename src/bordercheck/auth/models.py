@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Double, ForeignKey, Integer, String, func
+from sqlalchemy import Boolean, Double, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bordercheck.db import Base
@@ -105,6 +105,9 @@ class ApiClient(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
     bureau: Mapped[Bureau] = relationship()
+
+    # The query log knows a client by its bureau and name: unique together.
+    __table_args__ = (Index("ix_api_clients_bureau_name", "bureau_id", "name", unique=True),)
 
 
 class RevokedToken(Base):

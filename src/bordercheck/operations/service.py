@@ -33,7 +33,6 @@ from bordercheck.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from bordercheck.hits.models import Hit, HitSighting
 from bordercheck.hits.service import source_of
 from bordercheck.manifests.models import FurtherDocument
-from bordercheck.manifests.service import SOURCE as MANIFEST_SOURCE
 from bordercheck.operations.models import MemberKind, Operation, OperationMember
 from bordercheck.screening.models import ScreeningQuery
 from bordercheck.timestamps import utcnow
@@ -438,30 +437,32 @@ def figures(session: Session, operation: OperationView) -> Figures:
     day = func.date(func.timezone("UTC", log.at)) if postgresql else func.date(log.at)
     place = func.upper(log.location)
     keys = (day, place, log.bureau_code, log.source, log.result)
-    rows = session.execute(select(*keys, func.count()).where(condition).group_by(*keys)).all()
+    # A traveller on a passenger list counts once, whatever the documents they carry: the
+    # second and later documents of each are checked, found what they found, and are not
+    # counted as checks again. One statement, so one snapshot of the log.
+    further = func.count(FurtherDocument.query_id)
+    rows = session.execute(
+        select(*keys, func.count(), further)
+        .outerjoin(FurtherDocument, FurtherDocument.query_id == log.id)
+        .where(condition)
+        .group_by(*keys)
+    ).all()
     result = Figures(operation=operation, computed_at=utcnow())
     result.by_day = {d: Tally() for d in operation.days()}
     result.by_location = {loc: Tally() for loc in operation.locations}
     result.by_bureau = {b: Tally() for b in operation.bureaus}
-    for on, location, bureau, source, outcome, count in rows:
-        when = _day(on)
-        where = _post(operation, location)
-        result.total.add(outcome, count)
-        result.by_day.setdefault(when, Tally()).add(outcome, count)
-        result.by_location.setdefault(where, Tally()).add(outcome, count)
-        result.by_bureau.setdefault(bureau, Tally()).add(outcome, count)
+    for on, location, bureau, source, outcome, count, again in rows:
+        tallies = (
+            result.total,
+            result.by_day.setdefault(_day(on), Tally()),
+            result.by_location.setdefault(_post(operation, location), Tally()),
+            result.by_bureau.setdefault(bureau, Tally()),
+        )
+        for tally in tallies:
+            tally.add(outcome, count)
+            tally.checked -= again
         kind = source_of(source)  # desk, batch, manifest or kit, as the hit cases say
-        result.by_source[kind] = result.by_source.get(kind, 0) + count
-    # A traveller on a passenger list counts once, whatever the documents they carry: the
-    # second and later documents of each are checked but not counted again.
-    for on, location, bureau, count in session.execute(
-        _further_documents(condition, day, place)
-    ).all():
-        when, where = _day(on), _post(operation, location)
-        for tally in (result.total, result.by_day[when], result.by_location[where],
-                      result.by_bureau[bureau]):  # fmt: skip
-            tally.checked -= count
-        result.by_source[MANIFEST_SOURCE] -= count
+        result.by_source[kind] = result.by_source.get(kind, 0) + count - again
     result.by_day = dict(sorted(result.by_day.items()))
     if ELSEWHERE in result.by_location:  # last, after the operation's own posts
         result.by_location[ELSEWHERE] = result.by_location.pop(ELSEWHERE)
@@ -498,16 +499,3 @@ def _post(operation: OperationView, location: str | None) -> str:
     """One of the operation's border posts, or ELSEWHERE: what a check names as its place is
     the caller's text, and only the operation's own posts are shown by name."""
     return location if location in operation.locations else ELSEWHERE
-
-
-def _further_documents(condition: ColumnElement[bool], day: Any, place: Any) -> Any:
-    """The counted checks of a passenger list that were a traveller's second document or
-    later, by day, place and bureau."""
-    log = ScreeningQuery
-    keys = (day, place, log.bureau_code)
-    return (
-        select(*keys, func.count())
-        .join(FurtherDocument, FurtherDocument.query_id == log.id)
-        .where(condition, log.source == MANIFEST_SOURCE)
-        .group_by(*keys)
-    )

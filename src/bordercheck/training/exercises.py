@@ -28,7 +28,13 @@ from bordercheck.training import library
 from bordercheck.training.models import Exercise, ExerciseTrainee, StepResult
 from bordercheck.training.planting import Planted, plant
 from bordercheck.training.results import StepScore, TraineeScore, Window, score_trainee
-from bordercheck.training.scenario import MessageStep, OutcomeStep, Scenario, parse_scenario
+from bordercheck.training.scenario import (
+    AnswerStep,
+    MessageStep,
+    OutcomeStep,
+    Scenario,
+    parse_scenario,
+)
 
 TRAINERS = (Role.TRAINER,)
 READERS = (Role.TRAINER, Role.ADMIN)
@@ -160,6 +166,14 @@ STEP_ROLES = {
 }
 
 
+def _owner(scenario: Scenario, step: Any) -> str | None:
+    """The bureau an answer step is to be given by: the planted record's owner."""
+    if not isinstance(step, AnswerStep):
+        return None
+    record = next(r for r in scenario.records if r.ref == step.record)
+    return record.record_fields().issuing_country
+
+
 def _able(scenario: Scenario, group: Sequence[tuple[str, str, Role]]) -> None:
     """Refuse a group that could not earn the scenario's points, naming each trainee and why:
     a step their role cannot do, a message to their own bureau, or an outcome to record on a
@@ -174,6 +188,11 @@ def _able(scenario: Scenario, group: Sequence[tuple[str, str, Role]]) -> None:
             if role not in roles:
                 errors.append(FieldError(field, f"{name} is {role.value}: that role cannot "
                                                 f"{doing} (step {step.id})"))  # fmt: skip
+                break
+            owner = _owner(scenario, step)
+            if owner is not None and owner != bureau:
+                reason = f"{name} acts for {bureau}; step {step.id} is the owner's, {owner}"
+                errors.append(FieldError(field, reason))
                 break
             if isinstance(step, MessageStep) and step.to == bureau:
                 errors.append(FieldError(field, f"{name} acts for {bureau}, and step {step.id} "

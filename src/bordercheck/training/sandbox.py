@@ -42,6 +42,7 @@ LOGINS = "sandbox.logins"
 DATABASE = "sandbox.db"
 WORLD = "world"
 SCENARIOS = "scenarios"  # exercises written for this sandbox (training scenarios)
+CACHE, JOURNAL = "cache", "journal"  # what its server keeps beside its database
 SETTINGS_MARK = "# bordercheck training sandbox settings"
 TRAINEE_ROLES = (Role.BORDER_OFFICER, Role.BUREAU_OFFICER, Role.ANALYST)
 # The trainees' bureaus when each has one of their own: countries the library's scenarios do
@@ -152,7 +153,8 @@ def prepare_directory(root: Path, name: str, *, replace: bool) -> Path:
 
 def _made_by_sandbox(name: str) -> bool:
     """A file or folder ``create`` (or the server serving it) makes in a sandbox's directory."""
-    return name in (DESCRIPTION, SETTINGS, LOGINS, WORLD, SCENARIOS) or name.startswith(DATABASE)
+    made = (DESCRIPTION, SETTINGS, LOGINS, WORLD, SCENARIOS, CACHE, JOURNAL)
+    return name in made or name.startswith(DATABASE)
 
 
 def ensure_empty(url: str) -> None:
@@ -170,8 +172,8 @@ def sandbox_settings(directory: Path, name: str, url: str) -> dict[str, str]:
         **generate_keys(),
         "BORDERCHECK_DATABASE_URL": url,
         "BORDERCHECK_TRAINING_SANDBOX": name,
-        "BORDERCHECK_CACHE_DIR": str(directory / "cache"),
-        "BORDERCHECK_QUERY_JOURNAL_DIR": str(directory / "journal"),
+        "BORDERCHECK_CACHE_DIR": str(directory / CACHE),
+        "BORDERCHECK_QUERY_JOURNAL_DIR": str(directory / JOURNAL),
     }
 
 
@@ -202,6 +204,12 @@ def create_sandbox(
     seed, weeks = spec.seed, spec.weeks
     if spec.world is not None:
         seed, weeks = check_world(spec.world, seed=0, weeks=0)
+        target = sandbox_directory(root, spec.name).resolve()
+        if spec.world.resolve().is_relative_to(target):
+            raise BordercheckError(
+                f"{spec.world} is inside the sandbox {spec.name!r} that would be made afresh; "
+                "copy the world out of it first"
+            )
     if database_url is not None:
         parse_database_url(database_url)
         ensure_empty(database_url)  # before anything is written

@@ -114,6 +114,14 @@ REASONS: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
             N_("an operation lasts at most %(days)s days"),
         ),
         (r"a day from (?P<first>\S+) to (?P<last>\S+)", N_("a day from %(first)s to %(last)s")),
+        (
+            rf"the bureau (?P<code>[A-Z]{{3}}) has an API client named {_VALUE} already; give "
+            "this one another name",
+            N_(
+                "the bureau %(code)s has an API client named '%(value)s' already; give this one "
+                "another name"
+            ),
+        ),
         (r"at most (?P<count>\d+) entries", N_("at most %(count)s entries")),
         # passenger lists
         (
