@@ -102,14 +102,15 @@ CASE_OWNERS = ADMIN | {"bureau_officer"}
 # Who reaches any bureau's object of a kind, beside the object's own bureau.
 CENTRE = ADMIN | {"secretariat_analyst"}
 # Training: trainers run exercises (and read the library and the scores), administrators
-# read; trainees (border and bureau officers, analysts) read the briefing of an exercise they
-# take part in, never the scores. The world's OWN exercise has the matrix's OWN border
-# officer, bureau officer and analyst as its trainees; OTHER's, two people of OTHER.
+# read; trainees read the briefing of an exercise they take part in, never the scores. The
+# world's OWN exercise has the matrix's OWN border officer and bureau officer as its trainees
+# (an analyst checks no document, so no exercise is started for one); OTHER's, two people of
+# OTHER.
 TRAINERS = frozenset({"trainer"})
 TRAINING_READERS = TRAINERS | ADMIN
 TRAINEE_ROLES = frozenset({"bureau_officer", "border_officer", "analyst", "secretariat_officer",
                            "secretariat_analyst"})  # fmt: skip
-TRAINEES = frozenset({"bureau_officer", "border_officer", "analyst"})
+TRAINEES = frozenset({"bureau_officer", "border_officer"})
 
 
 @dataclass(frozen=True)
