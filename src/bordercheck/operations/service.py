@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
@@ -402,8 +402,7 @@ def counted(session: Session, operation: OperationView) -> ColumnElement[bool]:
     (another bureau cannot add to its figures). Its clients are known in the log by bureau and
     name (unique within a bureau), its kits' uploads by the kit's id. Border posts are matched
     whatever their case."""
-    start = datetime.combine(operation.starts_on, time(), UTC)
-    end = datetime.combine(operation.ends_on + timedelta(days=1), time(), UTC)
+    start, end = _period(operation)
     log = ScreeningQuery
     clients = session.execute(
         select(ApiClient.name, Bureau.country_code)
@@ -466,29 +465,58 @@ def figures(session: Session, operation: OperationView) -> Figures:
     result.by_day = dict(sorted(result.by_day.items()))
     if ELSEWHERE in result.by_location:  # last, after the operation's own posts
         result.by_location[ELSEWHERE] = result.by_location.pop(ELSEWHERE)
-    counted_ids = select(log.id).where(condition)
-    hits = session.execute(
-        select(
-            Hit.created_at, Hit.location, Hit.owner_bureau, Hit.querying_bureau, Hit.answer,
-            Hit.answered_at, Hit.outcome, Hit.source,
-        )
-        .where(
-            or_(
-                Hit.query_id.in_(counted_ids),
-                # A case opened before, seen again during the operation, is one of its cases.
-                Hit.id.in_(
-                    select(HitSighting.hit_id).where(HitSighting.query_id.in_(counted_ids))
-                ),
-            )
-        )
-        .order_by(Hit.created_at)
-    ).all()  # fmt: skip
+    hits = [
+        row
+        for chunk in _chunks(sorted(_cases_of(session, operation, condition)))
+        for row in session.execute(
+            select(
+                Hit.created_at, Hit.location, Hit.owner_bureau, Hit.querying_bureau, Hit.answer,
+                Hit.answered_at, Hit.outcome, Hit.source,
+            ).where(Hit.id.in_(chunk))
+        ).all()
+    ]  # fmt: skip
+    hits.sort(key=lambda row: row[0])
     for opened, location, owner, querying, answer, answered, outcome, source in hits:
         seconds = None if answered is None else (answered - opened).total_seconds()
         where = _post(operation, location.upper() if location else None)
         result.cases.append(Case(opened, where, owner, querying, answer, seconds, outcome, source))
     result.compute_seconds = perf_counter() - began
     return result
+
+
+def _cases_of(
+    session: Session, operation: OperationView, condition: ColumnElement[bool]
+) -> set[int]:
+    """The hit cases of the operation's checks: each case lists its sightings (the check that
+    opened it, and those that saw it again), so a case opened before the operation and seen
+    again at its posts is one of its cases. Found from the sightings, a few per thousand
+    checks: those of its dates or sent with its id, then each tested against ``condition`` by
+    its log entry's key (not the log's rows searched for sightings)."""
+    start, end = _period(operation)
+    candidates = session.execute(
+        select(HitSighting.hit_id, HitSighting.query_id).where(
+            or_(
+                and_(HitSighting.seen_at >= start, HitSighting.seen_at < end),
+                HitSighting.operation_id == str(operation.id),
+            )
+        )
+    ).all()
+    log, counted_ids = ScreeningQuery, set[str]()
+    for chunk in _chunks(sorted({query_id for _, query_id in candidates})):
+        counted_ids.update(session.scalars(select(log.id).where(log.id.in_(chunk), condition)))
+    return {hit_id for hit_id, query_id in candidates if query_id in counted_ids}
+
+
+def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    for at in range(0, len(values), size):
+        yield values[at : at + size]
+
+
+def _period(operation: OperationView) -> tuple[datetime, datetime]:
+    """The operation's dates as moments: from its first day's midnight (UTC) to the one after
+    its last."""
+    start = datetime.combine(operation.starts_on, time(), UTC)
+    return start, datetime.combine(operation.ends_on + timedelta(days=1), time(), UTC)
 
 
 def _day(value: Any) -> date:
