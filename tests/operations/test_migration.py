@@ -52,27 +52,20 @@ def test_kits_uploads_become_the_kits_and_clients_are_named_apart(
     database.dispose()
 
     upgrade(url, secret_key=secret_key())
-    database = keyed_database(url)
-    try:
-        with database.session() as session:
-            logged = session.execute(
-                text("SELECT principal_kind, principal_name FROM screening_queries ORDER BY id")
-            ).all()
-            names = session.scalars(text("SELECT name FROM api_clients ORDER BY id")).all()
-        assert [tuple(row) for row in logged] == [
-            ("kit", "k-a"), ("kit", "k-b"), ("client", "kit fco"),
-        ]  # fmt: skip
-        assert names == ["kit fco", "kit fco (c-two)"]
-    finally:
-        database.dispose()
+    logged = read(url, "SELECT principal_kind, principal_name FROM screening_queries ORDER BY id")
+    assert logged == [("kit", "k-a"), ("kit", "k-b"), ("client", "kit fco")]
+    names = read(url, "SELECT name FROM api_clients ORDER BY id")
+    assert names == [("kit fco",), ("kit fco (c-two)",)]
 
     command.downgrade(alembic_config(url, secret_key=secret_key()), "0021")
+    kinds = read(url, "SELECT principal_kind FROM screening_queries ORDER BY id")
+    assert kinds == [("client",), ("client",), ("client",)]
+
+
+def read(url: str, query: str) -> list[tuple[object, ...]]:
     database = keyed_database(url)
     try:
         with database.session() as session:
-            kinds = session.scalars(
-                text("SELECT principal_kind FROM screening_queries ORDER BY id")
-            ).all()
-        assert kinds == ["client", "client", "client"]
+            return [tuple(row) for row in session.execute(text(query)).all()]
     finally:
         database.dispose()

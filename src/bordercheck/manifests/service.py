@@ -206,11 +206,11 @@ def store(
     if rows:
         # The table, not the class: the ORM's bulk path costs more than the screening.
         session.execute(insert(_TRAVELLERS), rows)
+    # Each traveller's documents screened after the first: operations count a traveller once.
     further = [
-        {"query_id": checked[1].logged.id}
+        {"query_id": screened.logged.id}
         for results in travellers
-        for checked in enumerate(r.screened for r in results if r.screened is not None)
-        if checked[0] > 0
+        for screened in [r.screened for r in results if r.screened is not None][1:]
     ]
     if further:
         session.execute(insert(FurtherDocument), further)

@@ -23,6 +23,7 @@ from bordercheck.inputs import Input
 from bordercheck.operations import report, service, thread
 from bordercheck.operations.service import NewOperation, OperationView
 from bordercheck.timestamps import utcnow
+from bordercheck.web.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 # Who may ask at all; the operation's own rules (coordinator, participating bureau) follow.
 COORDINATORS = (Role.ADMIN, Role.ANALYST)
@@ -154,8 +155,9 @@ def operation_report(
     settings: SettingsDep,
     format: Annotated[Literal["html", "pdf"], Query(description="html or pdf")] = "html",
     language: Annotated[
-        Literal["en", "fr", "es", "ar"], Query(description="The report's language")
-    ] = "en",
+        str,
+        Query(max_length=8, description=f"The report's language: {', '.join(LANGUAGES)}"),
+    ] = DEFAULT_LANGUAGE,  # checked by the report, with the console's languages
 ) -> Response:  # fmt: skip
     """The final report, as a file to send to the participating countries."""
     operation = service.get(session, principal, operation_id, settings.secretariat_code)

@@ -49,8 +49,7 @@ def _templates(code: str) -> Environment:
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],
     )
-    env.install_gettext_translations(i18n.translations(code), newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(i18n.formatters(code))
+    i18n.install(env, code)
     return env
 
 

@@ -145,11 +145,11 @@ def load_world(
     }
 
 
-def check_world(directory: Path, *, seed: int, weeks: int) -> tuple[int, int]:
+def check_world(directory: Path) -> tuple[int, int]:
     """Refuse what is not a world ``load_world`` reads; returns its seed and weeks as its
-    ``world.json`` gives them (else ``seed`` and ``weeks``)."""
+    ``world.json`` gives them (0 when it does not say: a world made by another tool)."""
     world = _described(directory)
-    given = world.get("seed", seed), world.get("weeks", weeks)
+    given = world.get("seed", 0), world.get("weeks", 0)
     if not all(isinstance(value, int) and not isinstance(value, bool) for value in given):
         raise InvalidInput(f"{directory / 'world.json'}: seed and weeks must be whole numbers")
     return given

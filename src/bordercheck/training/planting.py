@@ -21,6 +21,7 @@ from bordercheck.auth import service as auth_service
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import ApiClient, Bureau, Role
 from bordercheck.auth.tokens import Principal
+from bordercheck.documents.countries import country_name
 from bordercheck.documents.mrz import parse as parse_mrz
 from bordercheck.documents.mrz_generate import generate_mrz
 from bordercheck.documents.types import DocumentType
@@ -61,9 +62,10 @@ class Planted:
 
 
 def ensure_bureau(session: Session, country: str, actor: str) -> None:
-    """A bureau the scenario names exists in the sandbox (made, audited, if it did not)."""
+    """A bureau the sandbox needs (a scenario names it, a trainee acts for it) exists (made,
+    audited, if it did not)."""
     if session.scalar(select(Bureau.id).where(Bureau.country_code == country)) is None:
-        auth_service.add_bureau(session, country, f"NCB {country} (training)", actor=actor)
+        auth_service.add_bureau(session, country, f"NCB {country_name(country)}", actor=actor)
 
 
 def plant(

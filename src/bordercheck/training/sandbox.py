@@ -16,16 +16,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from bordercheck.audit.service import record_event
 from bordercheck.auth import service as auth_service
-from bordercheck.auth.models import Bureau, Role
+from bordercheck.auth.models import Role
 from bordercheck.backup import table_count
 from bordercheck.db import Database
 from bordercheck.db_checks import parse_database_url, place
 from bordercheck.demo import Login, build_world, fresh_sqlite, read_logins, write_logins
-from bordercheck.documents.countries import country_name
 from bordercheck.errors import BordercheckError, ConfigurationError
 from bordercheck.installation import check_sandbox_name, mark_sandbox
 from bordercheck.keys.files import as_settings, generate_keys, write_settings
@@ -33,6 +30,7 @@ from bordercheck.migrations import upgrade
 from bordercheck.settings import Settings, load_settings
 from bordercheck.timestamps import utcnow
 from bordercheck.training.load import check_world, load_world
+from bordercheck.training.planting import ensure_bureau
 from bordercheck.training.world import WorldSpec, write_world
 
 DEFAULT_ROOT = Path("sandboxes")
@@ -203,7 +201,7 @@ def create_sandbox(
     check_sandbox_name(spec.name)
     seed, weeks = spec.seed, spec.weeks
     if spec.world is not None:
-        seed, weeks = check_world(spec.world, seed=0, weeks=0)
+        seed, weeks = check_world(spec.world)
         target = sandbox_directory(root, spec.name).resolve()
         if spec.world.resolve().is_relative_to(target):
             raise BordercheckError(
@@ -311,8 +309,7 @@ def add_trainees(database: Database, spec: SandboxSpec) -> list[Login]:
     with database.session(write=True) as session:
         for number in range(1, spec.trainees + 1):
             bureau = spec.trainee_bureau or TRAINEE_COUNTRIES[(number - 1) % len(TRAINEE_COUNTRIES)]
-            if session.scalar(select(Bureau.id).where(Bureau.country_code == bureau)) is None:
-                auth_service.add_bureau(session, bureau, f"NCB {country_name(bureau)}")
+            ensure_bureau(session, bureau, "training sandbox create")
             login = Login(
                 f"trainee{number:02d}",
                 secrets.token_urlsafe(12),

@@ -22,6 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
+from jinja2 import Environment
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DEFAULT_LANGUAGE = "en"
@@ -80,6 +81,12 @@ def choose(*candidates: str | None, accept_language: str = "") -> Language:
         if code in LANGUAGES:
             return LANGUAGES[code]
     return LANGUAGES[DEFAULT_LANGUAGE]
+
+
+def install(env: Environment, code: str) -> None:
+    """Give ``env`` the language ``code``: its ``_()`` and its dates and numbers."""
+    env.install_gettext_translations(translations(code), newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(formatters(code))
 
 
 def formatters(code: str) -> dict[str, Callable[..., str]]:

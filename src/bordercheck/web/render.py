@@ -56,8 +56,7 @@ def environment(code: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(i18n.translations(code), newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(i18n.formatters(code))
+    i18n.install(env, code)
     # What a service refused, in this language where it is a refusal people meet (reasons.py).
     env.filters["reason"] = functools.partial(translate_reason, i18n.LANGUAGES[code])
     # The hit workflow's lines; imported here, as it names the case's codes with this module.
