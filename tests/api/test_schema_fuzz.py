@@ -68,6 +68,11 @@ def fuzzed(
     cache = tmp_path_factory.mktemp("edge-cache")
     # No rate limit: the fuzzer is one caller asking fast, not what is being tested.
     with open_api(url, edge_cache_dir=cache, rate_limit_per_second=0) as api:
+        # Schemathesis starts the app's lifespan once more, its own, at its first call: a new
+        # screening index then loads in the background. Started here and waited for, so that
+        # no case meets the index still loading (503).
+        schema["/healthz"]["GET"].Case().call(app=api.client.app)
+        assert api.client.app.state.live_index.wait_ready(timeout=60)
         yield Fuzzed(api)
 
 
