@@ -7,6 +7,7 @@ import io
 import json
 import tarfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,45 @@ def answers(centre: Centre, headers: dict[str, str]) -> list[dict[str, Any]]:
     return found
 
 
+class Writer(threading.Thread):
+    """Records created over HTTP, one after another, until stopped. A failure ends it and is
+    kept, for the test's thread to say: it waits on what this one writes."""
+
+    def __init__(self, base: str, headers: dict[str, str]) -> None:
+        super().__init__(daemon=True)
+        self.base, self.headers = base, headers
+        self.stop = threading.Event()
+        self.written: list[str] = []
+        self.failed = ""
+
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                number = f"W{len(self.written):07d}"
+                response = httpx2.post(
+                    self.base + "/api/v1/records",
+                    headers=self.headers,
+                    json={"document_number": number, "issuing_country": "DEU",
+                          "document_type": "passport", "status": "stolen"},
+                    timeout=30,
+                )  # fmt: skip
+                if response.status_code != 201:
+                    self.failed = f"{number}: {response.status_code} {response.text}"
+                    return
+                self.written.append(number)
+        except Exception as exc:
+            self.failed = f"{type(exc).__name__}: {exc}"
+
+    def until(self, count: int, within: float = 60) -> None:
+        """Wait until ``count`` records are written; fail if the writer failed or stalled."""
+        deadline = time.monotonic() + within
+        while len(self.written) < count:
+            assert not self.failed, f"a write failed: {self.failed}"
+            assert self.is_alive(), "the writer stopped"
+            assert time.monotonic() < deadline, f"{len(self.written)} written, not {count}"
+            self.stop.wait(0.05)
+
+
 @pytest.mark.slow
 def test_disaster_recovery_from_a_backup_taken_while_the_server_writes(
     backend: str, fresh_databases: FreshDatabases, targets: Targets, tmp_path: Path
@@ -187,49 +227,35 @@ def test_disaster_recovery_from_a_backup_taken_while_the_server_writes(
     source = fresh_databases.url(backend)
     add_records(source, *STOLEN)
     centre = Centre(source, tmp_path / "cache")
-    kit, late = tmp_path / "kit", tmp_path / "late"
-    kit_for(centre, kit)
-    kit_for(centre, late)  # this one syncs after the backup too
-    screener = mint_bearer(centre.app.state.tokens, centre.database, Role.BORDER_OFFICER, "FRA")
-    before = answers(centre, screener)
-    assert [a["result"] for a in before][:3] == ["hit", "hit", "hit"]
-
-    # Records created over HTTP, one after another, all through the backup.
-    officer = mint_bearer(centre.app.state.tokens, centre.database, Role.BUREAU_OFFICER, "DEU")
-    stop, written = threading.Event(), []
-
-    def write() -> None:
-        while not stop.is_set():
-            number = f"W{len(written):07d}"
-            response = httpx2.post(
-                centre.url + "/api/v1/records",
-                headers=officer,
-                json={"document_number": number, "issuing_country": "DEU",
-                      "document_type": "passport", "status": "stolen"},
-                timeout=30,
-            )  # fmt: skip
-            assert response.status_code == 201, response.text
-            written.append(number)
-
-    writer = threading.Thread(target=write)
-    writer.start()
     try:
-        while len(written) < 5:
-            stop.wait(0.05)
-        out = tmp_path / "dr.backup"
-        run(source, "db", "backup", "--out", str(out))
-        during = len(written)
-        while len(written) < during + 5:  # the server went on writing after the backup
-            stop.wait(0.05)
-    finally:
-        stop.set()
-        writer.join(30)
-    sync.sync(late)
-    held_late = ask(late, written[-1])  # a change the backup does not hold
-    assert held_late["result"] != "no_hit"
+        kit, late = tmp_path / "kit", tmp_path / "late"
+        kit_for(centre, kit)
+        kit_for(centre, late)  # this one syncs after the backup too
+        screener = mint_bearer(centre.app.state.tokens, centre.database, Role.BORDER_OFFICER, "FRA")
+        before = answers(centre, screener)
+        assert [a["result"] for a in before][:3] == ["hit", "hit", "hit"]
+
+        # Records created over HTTP, one after another, all through the backup.
+        officer = mint_bearer(centre.app.state.tokens, centre.database, Role.BUREAU_OFFICER, "DEU")
+        writer = Writer(centre.url, officer)
+        writer.start()
+        try:
+            writer.until(5)
+            out = tmp_path / "dr.backup"
+            run(source, "db", "backup", "--out", str(out))
+            writer.until(len(writer.written) + 5)  # the server went on writing after the backup
+        finally:
+            writer.stop.set()
+            writer.join(30)
+        assert not writer.failed, f"a write failed: {writer.failed}"
+        written = writer.written
+        sync.sync(late)
+        held_late = ask(late, written[-1])  # a change the backup does not hold
+        assert held_late["result"] != "no_hit"
+    finally:  # stopped whatever happened: its connections would hold the schema's drop
+        centre.stop()
+        centre.database.dispose()
     port = centre.port
-    centre.stop()
-    centre.database.dispose()
 
     target = targets.url(source)
     run(source, "db", "restore", str(out), "--database-url", target)

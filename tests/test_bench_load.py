@@ -25,7 +25,7 @@ def test_a_short_load_run_reports_every_figure_and_no_error(tmp_path: Path) -> N
     done = subprocess.run(
         [sys.executable, str(BENCH), "--minutes", "0.3", "--records", "2000", "--rate", "50",
          "--warm-up", "3", "--interval", "5", "--sample", "2", "--work", str(tmp_path)],
-        capture_output=True, text=True, timeout=1800,
+        capture_output=True, text=True, timeout=540,
     )  # fmt: skip
     out = done.stdout
     assert done.returncode == 0, out + done.stderr

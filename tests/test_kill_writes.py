@@ -79,6 +79,12 @@ def send(
     return threads
 
 
+def joined(thread: threading.Thread) -> None:
+    """``thread`` ended: each request's own timeout ends it, or the test fails saying so."""
+    thread.join(150)
+    assert not thread.is_alive(), "a request neither answered nor failed in 150 s"
+
+
 def stored(url: str) -> dict[str, Any]:
     database = keyed_database(url)
     with database.session() as session:
@@ -126,14 +132,14 @@ def test_a_killed_server_keeps_lists_and_messages_whole_or_not_at_all(
             threads = send(base, post, officer, n, answers)
             if n % 2 == 0:  # the moment both have answered
                 for thread in threads:
-                    thread.join()
+                    joined(thread)
                 typical = time.monotonic() - started
             else:  # a seeded moment while they are being taken
                 time.sleep(rng.uniform(0.0, typical))
             process.send_signal(signal.SIGKILL)
             assert process.wait(timeout=30) == -signal.SIGKILL
             for thread in threads:
-                thread.join()
+                joined(thread)
         for kind, answer in answers.items():
             if answer is None:
                 unanswered += 1

@@ -30,7 +30,7 @@ from bordercheck.db import normalise_url
 from bordercheck.registry.models import Record
 from tests.conftest import POSTGRES_URL
 from tests.factories import keyed_database
-from tests.processes import command, environment, server
+from tests.processes import command, environment, kill, server
 
 pytestmark = pytest.mark.slow
 
@@ -118,7 +118,10 @@ def assert_refused(response: httpx2.Response, fault: str) -> None:
 
 def imported(env: dict[str, str], path: Path) -> subprocess.CompletedProcess[str]:
     process = command("records", "import", "--bureau", "DEU", str(path), env=env)
-    out, errors = process.communicate(timeout=120)
+    try:
+        out, errors = process.communicate(timeout=120)
+    finally:
+        kill(process)  # if it hangs: its transaction would hold the schema's drop
     return subprocess.CompletedProcess(
         process.args, process.returncode, out.decode(), errors.decode()
     )

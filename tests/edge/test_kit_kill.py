@@ -199,7 +199,7 @@ def run(centre: Centre, kit: Path) -> None:
             f"{before.sequence} -> {KitDirectory(kit).state().sequence}, "
             f"{len(on_centre(centre, kit_id)[0])} received"
         )
-        _, stderr = process.communicate()
+        _, stderr = process.communicate(timeout=30)
         assert code in (0, -signal.SIGKILL), stderr.decode()
 
         # The kit is whole: its files load and verify, its sequence matches what it holds.

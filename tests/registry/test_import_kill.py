@@ -71,12 +71,16 @@ def killed_when_committed(url: str, process: subprocess.Popen[bytes], prefix: st
     """SIGKILL the import the moment its records are visible: before it can say anything."""
     database = keyed_database(url)
     last = select(Record.id).where(Record.document_number == f"{prefix}{ROWS - 1:07d}")
+    deadline = time.monotonic() + 300
     try:
         while process.poll() is None:
             with database.session() as session:
                 if session.scalar(last) is not None:
                     process.send_signal(signal.SIGKILL)
                     break
+            if time.monotonic() > deadline:
+                kill(process)
+                raise AssertionError("the import neither committed nor ended in 300 s")
     finally:
         database.dispose()
 

@@ -224,12 +224,13 @@ def test_lookups_see_a_whole_state_while_changes_are_applied(build: Build) -> No
     thread = threading.Thread(target=writer)
     thread.start()
     seen = 0
-    while not done.is_set() or seen == 0:
+    while thread.is_alive() or seen == 0:
         answers = screen_batch(index, queries, MatchPolicy(substitutions_up_to=0))
         found = sorted(m.record_id for s in answers for m in s.matches)
         assert found == [1, 2]
         seen += 1
     thread.join()
+    assert done.is_set(), "the writer failed"  # its traceback is pytest's warning
 
 
 def test_rows_become_records_through_the_row_reader_hook(build: Build) -> None:
