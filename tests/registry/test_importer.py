@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import struct
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bordercheck.documents.numbers import split_serial
 from bordercheck.errors import FieldError, InvalidInput, ValidationFailed
-from bordercheck.registry import service
+from bordercheck.registry import import_pipeline, service
 from bordercheck.registry.feed import changes_since, last_sequence
 from bordercheck.registry.files import read_rows, write_rows
 from bordercheck.registry.import_rows import RowParser, values_from_fields
@@ -418,6 +420,48 @@ def test_the_pipeline_reports_file_errors_as_the_in_process_import_does(
     with pytest.raises(InvalidInput, match="not UTF-8"):
         import_file(session, ADMIN, latin, pipeline=True)
     assert set(_child_processes() or []) <= before, "the reader's process was left running"
+
+
+def test_a_write_failing_midway_ends_the_pipelined_import_with_its_error(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = set(_child_processes() or [])
+    path = tmp_path / "records.jsonl"
+    write_rows(path, SyntheticRegistry(seed=5).records(5 * import_pipeline.CHUNK_ROWS))
+    written = import_pipeline._write_chunk
+
+    def fails_on_the_second(writer: Any, chunk: Any) -> None:
+        if writer.report.rows:
+            raise RuntimeError("the database went away")
+        written(writer, chunk)
+
+    monkeypatch.setattr(import_pipeline, "_write_chunk", fails_on_the_second)
+    with pytest.raises(RuntimeError, match="the database went away"):
+        import_file(session, ADMIN, path, pipeline=True)
+    assert set(_child_processes() or []) <= before, "the reader's process was left running"
+
+
+def _dies_halfway_through_a_chunk(chunks: Any) -> None:
+    """A reader stopped as it sends: a chunk's length and its first bytes, then gone."""
+    os.write(chunks._writer.fileno(), struct.pack("!i", 1 << 20) + b"\x80" * 100)
+    os._exit(1)
+
+
+def test_a_reader_ended_halfway_through_a_chunk_is_seen_to_have_ended() -> None:
+    # The race the import meets when a failed write stops the reader as it sends, made sure.
+    processes = import_pipeline._PROCESSES
+    chunks = processes.Queue(maxsize=import_pipeline.AHEAD_CHUNKS)
+    reader = processes.Process(target=_dies_halfway_through_a_chunk, args=(chunks,))
+    import_pipeline._start(reader, chunks)
+    frames = import_pipeline._Frames(chunks, reader)
+    frames.start()
+    try:
+        assert frames.inbox.get(timeout=30) == import_pipeline._Frames.ENDED
+    finally:
+        frames.stop()
+        reader.join(10)
+        chunks.close()
+    assert not frames.is_alive()
 
 
 def _child_processes() -> list[str] | None:

@@ -18,6 +18,7 @@ import os
 import queue
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ CHUNK_ROWS = 2000
 AHEAD_CHUNKS = 8
 # How often a process waiting on the other checks that it is still there (seconds).
 ALIVE_CHECK_SECONDS = 1.0
+# How long the reader and the thread taking its messages have to end once told (seconds).
+STOP_SECONDS = 10.0
 # A fresh interpreter, not a fork: this process has threads (the query log's, the index's)
 # and open database connections that a forked copy would share.
 _PROCESSES = multiprocessing.get_context("spawn")
@@ -88,8 +91,7 @@ def run_pipeline(
         name="bordercheck-import-reader",
         daemon=True,
     )
-    with _sigint_ignored():  # the reader starts with Ctrl-C ignored (see reader_main)
-        reader.start()
+    _start(reader, chunks)
     frames = _Frames(chunks, reader)
     try:
         frames.start()
@@ -114,13 +116,28 @@ def run_pipeline(
     finally:
         if reader.is_alive():
             reader.terminate()
-            reader.join()
+            reader.join(STOP_SECONDS)
+            if reader.is_alive():
+                reader.kill()
+                reader.join()
         frames.stop()
         chunks.close()
         chunks.cancel_join_thread()  # what is left in it is for nobody
     writer.flush()
     _report_refused_rows(writer, path)
     return writer.finish()
+
+
+def _start(reader: BaseProcess, chunks: Queue[Any]) -> None:
+    """Start ``reader``, and close this process's copy of the queue's sending end.
+
+    The reader then holds the only one: when it ends, even halfway through sending a chunk
+    (stopped after the writer failed), the queue here reads an end of file. With this
+    process's copy open, reading the rest of that chunk would wait for ever.
+    """
+    with _sigint_ignored():  # the reader starts with Ctrl-C ignored (see reader_main)
+        reader.start()
+    chunks._writer.close()  # type: ignore[attr-defined]  # the reader has its own copy now
 
 
 @contextlib.contextmanager
@@ -159,6 +176,8 @@ class _Frames(threading.Thread):
                 message = self.ENDED  # it stopped, or was stopped, without a word
             except (EOFError, OSError, ValueError):
                 message = self.ENDED
+            except Exception:  # a message that cannot be read: said, never a silent end
+                message = _Crashed(traceback.format_exc())
             self.inbox.put(message)
             if not isinstance(message, _Chunk):
                 return
@@ -166,7 +185,8 @@ class _Frames(threading.Thread):
     def stop(self) -> None:
         """Let the thread end (its reader has ended) without anyone reading what is left."""
         self.stopping.set()
-        while self.is_alive():
+        deadline = time.monotonic() + STOP_SECONDS
+        while self.is_alive() and time.monotonic() < deadline:
             with contextlib.suppress(queue.Empty):
                 self.inbox.get(timeout=0.05)
 
