@@ -14,6 +14,9 @@ from bordercheck.timestamps import utcnow
 
 log = get_logger(__name__)
 
+# How long stopping waits for the run under way (seconds): a shutdown is never held for ever.
+STOP_SECONDS = 30.0
+
 
 def run_sweep(database: Database, settings: Settings, now: datetime | None = None) -> SweepReport:
     """One sweep in a transaction of its own."""
@@ -37,10 +40,14 @@ class Periodic:
             self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
             self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, within: float = STOP_SECONDS) -> None:
+        """Stop after the run under way; a run that does not end within ``within`` seconds
+        (a remote end that never answers) is left to end with the process, and said."""
         self._stopping.set()
         if self._thread is not None:
-            self._thread.join()
+            self._thread.join(within)
+            if self._thread.is_alive():
+                log.warning(f"{self.name} did not stop within {within:g} s; left to the exit")
             self._thread = None
 
     def _run(self) -> None:
