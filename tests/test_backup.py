@@ -14,21 +14,23 @@ from typing import Any
 
 import httpx2
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 from typer.testing import CliRunner, Result
 
+from bordercheck import backup
 from bordercheck.audit.models import AuditEntry
 from bordercheck.auth import service as auth_service
 from bordercheck.auth.models import Role
 from bordercheck.backup import MANIFEST, read_manifest
 from bordercheck.cli import app
+from bordercheck.db import normalise_url
 from bordercheck.edge import sync
 from bordercheck.installation import mark_sandbox
 from bordercheck.migrations import head_revision
 from bordercheck.registry import service as registry_service
 from bordercheck.registry.models import Record
 from tests.backups import Targets
-from tests.conftest import FreshDatabases
+from tests.conftest import POSTGRES_URL, FreshDatabases
 from tests.edge.conftest import STOLEN, Centre
 from tests.edge.test_kit import ask, kit_for
 from tests.factories import fields, keyed_database, officer
@@ -92,6 +94,23 @@ def test_a_backup_restores_into_a_new_database_whole(
         actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
     database.dispose()
     assert actions[-2:] == ["db.backed_up", "db.restored"]
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason="pg_dump's lock wait is PostgreSQL's")
+def test_a_backup_behind_a_table_held_exclusively_is_refused_not_left_waiting(
+    fresh_databases: FreshDatabases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = fresh_databases.url("postgresql")
+    monkeypatch.setattr(backup, "LOCK_WAIT_SECONDS", 1)
+    engine = create_engine(normalise_url(url))
+    with engine.connect() as migrating, migrating.begin():
+        migrating.execute(text("LOCK TABLE records IN ACCESS EXCLUSIVE MODE"))
+        out = tmp_path / "bordercheck.backup"
+        refused = run(url, "db", "backup", "--out", str(out), code=1).output
+    engine.dispose()
+    assert "pg_dump waited 1 s for a table another session holds exclusively" in refused
+    assert not out.exists()
+    run(url, "db", "backup", "--out", str(out))  # and goes through once it is free
 
 
 def test_restore_refuses_what_is_not_a_backup_or_not_empty_or_too_new(

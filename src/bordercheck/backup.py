@@ -39,6 +39,9 @@ MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database.sqlite"
 POSTGRES_MEMBER = "database.pgdump"
 PRIVATE = 0o600
+# How long pg_dump waits for a table another session holds exclusively (a migration, a
+# restore) before the backup is refused, rather than waiting for ever (seconds).
+LOCK_WAIT_SECONDS = 60
 
 Say = Callable[[str], None]
 
@@ -179,8 +182,18 @@ def _postgres_backup(url: str, parsed: URL, target: Path, say: Say) -> Manifest:
         database.dispose()
     pg_dump = _tool("pg_dump", major)
     say(f"pg_dump of schema {schema} at {place(parsed)}")
-    _run([pg_dump, "-Fc", "--no-owner", "--no-privileges", "-n", schema, "-f", str(target),
-          "--dbname", libpq_uri(parsed)], parsed, "pg_dump")  # fmt: skip
+    try:
+        _run([pg_dump, "-Fc", "--no-owner", "--no-privileges", "-n", schema, "-f", str(target),
+              f"--lock-wait-timeout={LOCK_WAIT_SECONDS}s", "--dbname", libpq_uri(parsed)],
+             parsed, "pg_dump")  # fmt: skip
+    except BordercheckError as exc:
+        if "statement timeout" not in str(exc) and "lock timeout" not in str(exc):
+            raise
+        raise BordercheckError(
+            f"pg_dump waited {LOCK_WAIT_SECONDS} s for a table another session holds "
+            "exclusively (a migration or a restore under way?): nothing was backed up; "
+            "try again when it has finished"
+        ) from None
     return Manifest(
         backend="postgresql",
         schema_revision=before,
