@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import kill
+
 BENCH = Path(__file__).parents[1] / "bench" / "load.py"
 
 
@@ -22,13 +24,17 @@ BENCH = Path(__file__).parents[1] / "bench" / "load.py"
 def test_a_short_load_run_reports_every_figure_and_no_error(tmp_path: Path) -> None:
     if shutil.which("wrk") is None:
         pytest.skip("wrk is not installed (apt-get install wrk)")
-    done = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, str(BENCH), "--minutes", "0.3", "--records", "2000", "--rate", "50",
          "--warm-up", "3", "--interval", "5", "--sample", "2", "--work", str(tmp_path)],
-        capture_output=True, text=True, timeout=540,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
-    out = done.stdout
-    assert done.returncode == 0, out + done.stderr
+    try:
+        stdout, stderr = process.communicate(timeout=540)
+    finally:
+        kill(process)  # and the server and wrk it started, were it stopped here
+    out = stdout.decode()
+    assert process.returncode == 0, out + stderr.decode()
     rate = re.search(r"\| single screens/s achieved \| ([\d,]+) \(([\d,]+) in", out)
     assert rate is not None, out
     assert int(rate.group(2).replace(",", "")) > 100, out
