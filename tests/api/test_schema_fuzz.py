@@ -38,11 +38,30 @@ LEFT_OUT = {
 }
 
 
+def served_by(app: Any) -> Any:
+    """``app`` for Schemathesis's calls, its lifespan left to the module's test client.
+
+    Schemathesis starts an app's lifespan at its first call and ends it after each test: each
+    test would load a new screening index (its first screens meeting it still loading, 503)
+    and start another query log, and leave the app's state naming the ended ones."""
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        while (await receive())["type"] != "lifespan.shutdown":  # startup, then shutdown
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+
+    return wrapped
+
+
 class Fuzzed:
     """The app on a database of its own, an administrator's token, a few things to find."""
 
     def __init__(self, api: Api) -> None:
         self.api = api
+        self.app = served_by(api.client.app)
         self.headers = api.bearer(Role.ADMIN, "XPO", name="fuzz.admin")
         officer = api.bearer(Role.BUREAU_OFFICER, "DEU", name="fuzz.deu")
         client = api.client
@@ -68,10 +87,6 @@ def fuzzed(
     cache = tmp_path_factory.mktemp("edge-cache")
     # No rate limit: the fuzzer is one caller asking fast, not what is being tested.
     with open_api(url, edge_cache_dir=cache, rate_limit_per_second=0) as api:
-        # Schemathesis starts the app's lifespan once more, its own, at its first call: a new
-        # screening index then loads in the background. Started here and waited for, so that
-        # no case meets the index still loading (503).
-        schema["/healthz"]["GET"].Case().call(app=api.client.app)
         assert api.client.app.state.live_index.wait_ready(timeout=60)
         yield Fuzzed(api)
 
@@ -84,7 +99,7 @@ schema = schemathesis.openapi.from_dict(create_app(Settings(env="test")).openapi
 
 
 def call(case: Any, fuzzed: Fuzzed) -> None:
-    case.call_and_validate(app=fuzzed.api.client.app, headers=fuzzed.headers, checks=CHECKS)
+    case.call_and_validate(app=fuzzed.app, headers=fuzzed.headers, checks=CHECKS)
 
 
 @pytest.mark.slow
@@ -153,13 +168,13 @@ def test_every_kind_of_screening_answer_matches_its_schema(
     results = set()
     for document in documents:
         answer = one.Case(body=document).call_and_validate(
-            app=fuzzed.api.client.app, headers=headers, checks=CHECKS
+            app=fuzzed.app, headers=headers, checks=CHECKS
         )
         assert answer.status_code == 200, answer.text
         results.add(answer.json()["result"])
     assert results == {"hit", "possible_hit", "no_hit"}
     batch = schema["/api/v1/screen/batch"]["POST"].Case(body={"documents": documents})
-    answer = batch.call_and_validate(app=fuzzed.api.client.app, headers=headers, checks=CHECKS)
+    answer = batch.call_and_validate(app=fuzzed.app, headers=headers, checks=CHECKS)
     assert len(answer.json()["results"]) == len(documents)
 
 
