@@ -1,4 +1,4 @@
-"""``bordercheck operations list|show|report`` on the server's own database."""
+"""``bordercheck operations create|list|show|report`` on the server's own database."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from pathlib import Path
 
 from typer.testing import CliRunner, Result
 
+from bordercheck.audit.service import AuditFilter, search
 from bordercheck.auth.models import Role
 from bordercheck.auth.tokens import Principal
 from bordercheck.cli import app
 from bordercheck.operations import service
+from bordercheck.operations import thread as operation_thread
 from bordercheck.screening.models import ScreeningQuery
 from tests.factories import keyed_database, make_bureau
 
@@ -85,3 +87,47 @@ def test_show_prints_the_figures_and_report_writes_html_and_pdf(
     wrong = run(fresh_url, "operations", "report", str(operation.id), "--format", "doc")
     assert wrong.exit_code != 0
     assert "html, pdf" in wrong.output
+
+
+def test_create_makes_the_operation_the_api_would_and_refuses_by_option(fresh_url: str) -> None:
+    database = keyed_database(fresh_url)
+    with database.session(write=True) as session:
+        for code in ("FRA", "ITA"):
+            make_bureau(session, code)
+    made = run(
+        fresh_url, "operations", "create", "Blue Harbour", "--from", "2026-05-04",
+        "--to", "2026-05-07", "--post", "CDG", "--post", "fco", "--bureau", "FRA",
+        "--bureau", "ita", "--purpose", "Two airports, four days.",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert "2026-05-04 … 2026-05-07" in made.output
+    assert "posts CDG, FCO, bureaus FRA, ITA" in made.output
+    with database.session() as session:
+        [operation] = service.everything(session)
+        thread = operation_thread.thread_id_of(session, operation.id)
+        [entry] = search(session, AuditFilter(action="operation.created")).entries
+    assert (operation.name, operation.purpose) == ("Blue Harbour", "Two airports, four days.")
+    assert (operation.starts_on, operation.ends_on) == (date(2026, 5, 4), date(2026, 5, 7))
+    assert (operation.locations, operation.bureaus) == (("CDG", "FCO"), ("FRA", "ITA"))
+    assert operation.coordinator_bureau == "XPO"
+    assert thread is not None  # the participants' thread, as from the API
+    assert entry.actor.startswith("cli")
+
+    refused = run(
+        fresh_url, "operations", "create", " ", "--from", "2026-05-04", "--to", "2026-05-01",
+        "--bureau", "POL", "--kit", "nope",
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    assert refused.output.splitlines() == [
+        "error: NAME: give the operation a name",
+        "error: --to: the last day comes before the first",
+        "error: --post: name at least one border post",
+        "error: --bureau: no bureau POL",
+        "error: --kit: no offline kit nope",
+    ]
+    bad_day = run(fresh_url, "operations", "create", "X", "--from", "2026-13-01", "--to", "x")
+    assert bad_day.exit_code == 2
+    assert "Invalid value for '--from'" in bad_day.output
+    with database.session() as session:
+        assert len(service.everything(session)) == 1
+    database.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,8 +14,9 @@ from rich.table import Table
 from bordercheck.audit.service import command_line_actor
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
+from bordercheck.auth.tokens import Principal
 from bordercheck.console import new_app, out, state
-from bordercheck.errors import BordercheckError
+from bordercheck.errors import BordercheckError, ValidationFailed
 from bordercheck.operations import report, service, thread
 from bordercheck.operations.service import Figures
 from bordercheck.timestamps import utcnow
@@ -81,11 +84,72 @@ def write_report(
     out.print(f"{target} ({len(body):,} bytes)", soft_wrap=True)
 
 
-def _actor(ctx: typer.Context) -> Actor:
+def _coordinator(ctx: typer.Context) -> Principal:
     # A coordinator's change, made on the server: recorded as the command's user, acting for
-    # the secretariat.
+    # the secretariat (one who runs commands on the server is trusted as its administrators).
+    name = command_line_actor()
     code = state(ctx).settings.secretariat_code
-    return Actor(name=command_line_actor(), role=Role.ADMIN, bureau_code=code)
+    return Principal(kind="user", id=name, name=name, role=Role.ADMIN, bureau_code=code)
+
+
+def _actor(ctx: typer.Context) -> Actor:
+    return _coordinator(ctx).actor()
+
+
+DAY = {"formats": ["%Y-%m-%d"], "metavar": "YYYY-MM-DD"}
+# The options of ``create`` by the fields an operation's refusals name.
+OPTIONS = {
+    "name": "NAME", "purpose": "--purpose", "starts_on": "--from", "ends_on": "--to",
+    "locations": "--post", "bureaus": "--bureau", "clients": "--client", "kits": "--kit",
+}  # fmt: skip
+Codes = list[str] | None
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The operation's name.")],
+    starts: Annotated[datetime, typer.Option("--from", help="Its first day.", **DAY)],
+    ends: Annotated[datetime, typer.Option("--to", help="Its last day.", **DAY)],
+    posts: Annotated[
+        Codes, typer.Option("--post", metavar="CODE", help="A border post (again for more).")
+    ] = None,
+    bureaus: Annotated[
+        Codes,
+        typer.Option("--bureau", metavar="CODE", help="A participating bureau (again for more)."),
+    ] = None,
+    clients: Annotated[
+        Codes,
+        typer.Option("--client", metavar="ID", help="An API client taking part (again for more)."),
+    ] = None,
+    kits: Annotated[
+        Codes,
+        typer.Option("--kit", metavar="ID", help="An offline kit taking part (again for more)."),
+    ] = None,
+    purpose: Annotated[str, typer.Option("--purpose", metavar="TEXT", help="What it is for.")] = "",
+) -> None:
+    """Create an operation, as POST /api/v1/operations does: its days, border posts,
+    participating bureaus, and the API clients and offline kits taking part."""
+    cli = state(ctx)
+    coordinator = _coordinator(ctx)
+    new = service.NewOperation(
+        name=name, purpose=purpose, starts_on=starts.date(), ends_on=ends.date(),
+        locations=posts or [], bureaus=bureaus or [], clients=clients or [], kits=kits or [],
+    )  # fmt: skip
+    with cli.database.session(write=True) as session:
+        try:
+            made = service.create(session, coordinator, cli.settings.secretariat_code, new)
+        except ValidationFailed as failed:  # said by the options given, not the API's fields
+            raise ValidationFailed(
+                [replace(e, field=OPTIONS.get(e.field, e.field)) for e in failed.errors]
+            ) from None
+        thread.ensure(session, cli.settings, coordinator.actor(), made)
+    out.print(
+        f"operation {made.id}: {made.name}, {made.starts_on} … {made.ends_on} "
+        f"({made.state(utcnow().date())}), posts {', '.join(made.locations)}, "
+        f"bureaus {', '.join(made.bureaus)}",
+        soft_wrap=True,
+    )
 
 
 @app.command("invite")
