@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,6 @@ from bordercheck.hits.service import Deadlines, NewHit, open_hits
 from bordercheck.installation import mark_sandbox
 from bordercheck.manifests.writer import synthetic_flight, write_paxlst
 from bordercheck.messaging import service as messaging_service
-from bordercheck.operations import service as operations_service
-from bordercheck.operations.service import NewOperation
 from bordercheck.settings import Settings, load_settings
 from tests.conftest import FreshDatabases
 from tests.factories import centre_notes, keyed_database, officer
@@ -243,15 +242,16 @@ def _start_exercise(shell: Shell) -> None:
               **shell.in_sandbox())  # fmt: skip
 
 
+def _create_operation(shell: Shell) -> None:
+    made = shell.run("operations", "create", "Blue Gate", "--from", "2026-03-01",
+                     "--to", "2026-03-04", "--post", "CDG", "--bureau", "FRA")  # fmt: skip
+    found = re.match(r"operation (\d+):", made.output)
+    assert found is not None, made.output
+    shell.made["operation"] = int(found.group(1))
+
+
 def _invite(shell: Shell) -> None:
     shell.run("partners", "add", "EBA", "--name", "EUBA, European border agency")
-    for session in shell.session():
-        new = NewOperation(
-            name="Blue Gate", purpose="", starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 4),
-            locations=["CDG"], bureaus=["FRA"],
-        )  # fmt: skip
-        admin = Principal(kind="user", id="1", name="root", role=Role.ADMIN, bureau_code="XPO")
-        shell.made["operation"] = operations_service.create(session, admin, "XPO", new).id
     shell.run("operations", "invite", str(shell.made["operation"]), "EBA")
 
 
@@ -307,6 +307,7 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "training exercise end": ("training.exercise_ended", lambda s: s.run(
         "training", "exercise", "end", "1", **s.in_sandbox())),
     "partners add": ("partner.added", lambda s: s.run("partners", "add", "UND", "--name", "U")),
+    "operations create": ("operation.created", _create_operation),
     "operations invite": ("operation.partner_invited", _invite),
     "operations uninvite": ("operation.partner_uninvited", lambda s: s.run(
         "operations", "uninvite", str(s.made["operation"]), "EBA")),
