@@ -61,6 +61,15 @@ class Principal:
         return Actor(name=name, role=self.role, bureau_code=self.bureau_code)
 
 
+def command_line_principal(role: Role, bureau_code: str) -> Principal:
+    """Who a command run on the server acts as: the operating system's user, in ``role`` for
+    ``bureau_code`` (one who runs commands on the server is trusted as its administrators)."""
+    from bordercheck.audit.service import command_line_actor
+
+    name = command_line_actor()
+    return Principal(kind="user", id=name, name=name, role=role, bureau_code=bureau_code)
+
+
 @dataclass(frozen=True)
 class VerifiedToken:
     principal: Principal

@@ -11,10 +11,9 @@ import orjson
 import typer
 from rich.table import Table
 
-from bordercheck.audit.service import command_line_actor
 from bordercheck.auth.actors import Actor
 from bordercheck.auth.models import Role
-from bordercheck.auth.tokens import Principal
+from bordercheck.auth.tokens import Principal, command_line_principal
 from bordercheck.console import new_app, out, state
 from bordercheck.errors import BordercheckError, ValidationFailed
 from bordercheck.operations import report, service, thread
@@ -86,10 +85,8 @@ def write_report(
 
 def _coordinator(ctx: typer.Context) -> Principal:
     # A coordinator's change, made on the server: recorded as the command's user, acting for
-    # the secretariat (one who runs commands on the server is trusted as its administrators).
-    name = command_line_actor()
-    code = state(ctx).settings.secretariat_code
-    return Principal(kind="user", id=name, name=name, role=Role.ADMIN, bureau_code=code)
+    # the secretariat.
+    return command_line_principal(Role.ADMIN, state(ctx).settings.secretariat_code)
 
 
 def _actor(ctx: typer.Context) -> Actor:
@@ -141,7 +138,7 @@ def create(
             made = service.create(session, coordinator, cli.settings.secretariat_code, new)
         except ValidationFailed as failed:  # said by the options given, not the API's fields
             raise ValidationFailed(
-                [replace(e, field=OPTIONS.get(e.field, e.field)) for e in failed.errors]
+                errors=[replace(e, field=OPTIONS.get(e.field, e.field)) for e in failed.errors]
             ) from None
         thread.ensure(session, cli.settings, coordinator.actor(), made)
     out.print(

@@ -3,7 +3,6 @@ exercises, run on the server of a training sandbox."""
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,12 +25,9 @@ def _trainer(settings: Settings) -> Principal:
     """Who a command run on the server acts as: the operator, as a trainer of the secretariat
     (one who runs commands on the server is trusted as its administrators are)."""
     from bordercheck.auth.models import Role
-    from bordercheck.auth.tokens import Principal
+    from bordercheck.auth.tokens import command_line_principal
 
-    name = f"cli:{getpass.getuser()}"
-    return Principal(
-        kind="user", id=name, name=name, role=Role.TRAINER, bureau_code=settings.secretariat_code
-    )
+    return command_line_principal(Role.TRAINER, settings.secretariat_code)
 
 
 @scenario_app.command("list")
